@@ -1,0 +1,121 @@
+//! Collection configuration: what a collection is, fixed at creation and
+//! persisted in its manifest.
+
+use crate::distance::Metric;
+use crate::error::{Error, Result};
+
+/// HNSW graph parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HnswConfig {
+    /// Links per node on the upper layers; layer 0 keeps `2 * m`. Default 16, range 2..=128.
+    pub m: usize,
+    /// Candidate list size while building. Default 200, range 1..=10_000.
+    pub ef_construction: usize,
+    /// Default candidate list size while searching (raised to k when smaller). Default 64.
+    pub ef_search: usize,
+}
+
+impl Default for HnswConfig {
+    fn default() -> Self {
+        HnswConfig {
+            m: 16,
+            ef_construction: 200,
+            ef_search: 64,
+        }
+    }
+}
+
+/// What a collection stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollectionKind {
+    /// Points with a dense vector and an optional payload; searchable by vector.
+    Vector,
+    /// Points with a payload only (no vector); read by id, scroll and filter.
+    MetadataOnly,
+}
+
+/// The configuration a collection is created with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CollectionConfig {
+    /// Number of `f32` per vector (1..=65_536); 0 for metadata-only collections.
+    pub dimension: usize,
+    /// Distance metric; see [`Metric`] for the score convention of each.
+    pub metric: Metric,
+    /// HNSW parameters.
+    pub hnsw: HnswConfig,
+    /// Vector collection or metadata-only.
+    pub kind: CollectionKind,
+}
+
+/// Largest dimension a collection may have.
+pub const MAX_DIMENSION: usize = 65_536;
+
+impl CollectionConfig {
+    /// A vector collection of `dimension` floats with the default HNSW parameters.
+    pub fn new(dimension: usize, metric: Metric) -> Self {
+        CollectionConfig {
+            dimension,
+            metric,
+            hnsw: HnswConfig::default(),
+            kind: CollectionKind::Vector,
+        }
+    }
+
+    /// A metadata-only collection: payloads without vectors.
+    pub fn metadata_only() -> Self {
+        CollectionConfig {
+            dimension: 0,
+            metric: Metric::Cosine,
+            hnsw: HnswConfig::default(),
+            kind: CollectionKind::MetadataOnly,
+        }
+    }
+
+    /// Sets the HNSW parameters.
+    pub fn with_hnsw(mut self, hnsw: HnswConfig) -> Self {
+        self.hnsw = hnsw;
+        self
+    }
+
+    /// Checks every field; the error says which one is out of range.
+    pub fn validate(&self) -> Result<()> {
+        match self.kind {
+            CollectionKind::Vector => {
+                if self.dimension == 0 || self.dimension > MAX_DIMENSION {
+                    return Err(Error::invalid(format!(
+                        "dimension {} is out of range 1..={MAX_DIMENSION}",
+                        self.dimension
+                    )));
+                }
+            }
+            CollectionKind::MetadataOnly => {
+                if self.dimension != 0 {
+                    return Err(Error::invalid(format!(
+                        "a metadata-only collection has dimension 0, got {}",
+                        self.dimension
+                    )));
+                }
+            }
+        }
+        let h = &self.hnsw;
+        if !(2..=128).contains(&h.m) {
+            return Err(Error::invalid(format!(
+                "hnsw m {} is out of range 2..=128",
+                h.m
+            )));
+        }
+        if !(1..=10_000).contains(&h.ef_construction) {
+            return Err(Error::invalid(format!(
+                "hnsw ef_construction {} is out of range 1..=10000",
+                h.ef_construction
+            )));
+        }
+        if !(1..=10_000).contains(&h.ef_search) {
+            return Err(Error::invalid(format!(
+                "hnsw ef_search {} is out of range 1..=10000",
+                h.ef_search
+            )));
+        }
+        Ok(())
+    }
+}

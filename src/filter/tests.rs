@@ -1,0 +1,648 @@
+use serde_json::{json, Value};
+
+use super::*;
+use crate::error::Error;
+
+fn m(f: &Filter, payload: Value) -> bool {
+    f.matches(Some(&payload))
+}
+
+/// Parses `text` and returns the message of the InvalidArgument it must give.
+fn err_of(text: &str) -> String {
+    match Filter::parse(text) {
+        Err(Error::InvalidArgument(msg)) => msg,
+        other => panic!("{text}: expected InvalidArgument, got {other:?}"),
+    }
+}
+
+fn nested_not(levels: usize) -> Value {
+    let mut v = json!({"field": "a", "eq": 1});
+    for _ in 1..levels {
+        v = json!({ "not": v });
+    }
+    v
+}
+
+#[test]
+fn field_path_parse_and_resolve() {
+    let p = FieldPath::parse("a.b.c").unwrap();
+    assert_eq!(p.as_str(), "a.b.c");
+    assert_eq!(p.to_string(), "a.b.c");
+    assert_eq!(p.segments().collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert!(p.is_valid());
+    let doc = json!({"a": {"b": {"c": 7}}, "x": 1});
+    assert_eq!(p.resolve(&doc), Some(&json!(7)));
+    assert_eq!(
+        FieldPath::parse("a.b").unwrap().resolve(&doc),
+        Some(&json!({"c": 7}))
+    );
+    assert_eq!(FieldPath::parse("a.z").unwrap().resolve(&doc), None);
+    assert_eq!(
+        FieldPath::parse("x.y").unwrap().resolve(&doc),
+        None,
+        "through a number"
+    );
+    assert_eq!(
+        FieldPath::parse("a").unwrap().resolve(&json!([1])),
+        None,
+        "root not an object"
+    );
+    let arr = json!({"a": [{"b": 1}]});
+    assert_eq!(
+        FieldPath::parse("a.b").unwrap().resolve(&arr),
+        None,
+        "no descent into arrays"
+    );
+    assert_eq!(FieldPath::parse("a.0").unwrap().resolve(&arr), None);
+    assert!("k".parse::<FieldPath>().is_ok());
+    let odd = FieldPath::parse(" sp ace ").unwrap();
+    assert_eq!(odd.resolve(&json!({" sp ace ": true})), Some(&json!(true)));
+}
+
+#[test]
+fn field_path_errors() {
+    for (path, want) in [
+        ("", "empty field path"),
+        ("a..b", "empty segment in field path \"a..b\""),
+        (".a", "empty segment in field path \".a\""),
+        ("a.", "empty segment in field path \"a.\""),
+        (".", "empty segment in field path \".\""),
+    ] {
+        match FieldPath::parse(path) {
+            Err(Error::InvalidArgument(msg)) => assert_eq!(msg, want),
+            other => panic!("{path:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn lossy_paths_never_resolve() {
+    for raw in ["", "a..b", "a.", ".a"] {
+        let p = FieldPath::from_str_lossy(raw);
+        assert!(!p.is_valid());
+        assert_eq!(p.as_str(), raw);
+        assert_eq!(p.resolve(&json!({"a": {"": {"b": 1}}, "": 1})), None);
+    }
+    let doc = json!({"a": {"": {"b": 1}}});
+    assert!(!m(&Filter::eq("a..b", 1), doc.clone()));
+    assert!(m(&Filter::ne("a..b", 1), doc.clone()));
+    assert!(!m(&Filter::eq("", 1), doc));
+    assert_eq!(
+        FieldPath::from_str_lossy("a.b"),
+        FieldPath::parse("a.b").unwrap()
+    );
+}
+
+#[test]
+fn eq_and_ne() {
+    let doc = json!({"s": "x", "n": 3, "f": 2.5, "b": true, "z": null, "o": {"k": [1, 2]}});
+    assert!(m(&Filter::eq("s", "x"), doc.clone()));
+    assert!(!m(&Filter::eq("s", "y"), doc.clone()));
+    assert!(m(&Filter::eq("n", 3), doc.clone()));
+    assert!(m(&Filter::eq("f", 2.5), doc.clone()));
+    assert!(m(&Filter::eq("b", true), doc.clone()));
+    assert!(!m(&Filter::eq("b", false), doc.clone()));
+    assert!(m(&Filter::eq("z", Value::Null), doc.clone()));
+    assert!(!m(&Filter::eq("missing", Value::Null), doc.clone()));
+    assert!(
+        m(&Filter::eq("o", json!({"k": [1.0, 2]})), doc.clone()),
+        "deep, numeric"
+    );
+    assert!(!m(&Filter::eq("o", json!({"k": [1]})), doc.clone()));
+    assert!(!m(
+        &Filter::eq("o", json!({"k": [1, 2], "j": 0})),
+        doc.clone()
+    ));
+
+    assert!(!m(&Filter::ne("s", "x"), doc.clone()));
+    assert!(m(&Filter::ne("s", "y"), doc.clone()));
+    assert!(
+        m(&Filter::ne("missing", "x"), doc.clone()),
+        "ne matches a missing field"
+    );
+    assert!(m(&Filter::ne("s", 1), doc), "ne across types");
+    assert!(Filter::ne("s", "x").matches(None));
+    assert!(!Filter::eq("s", "x").matches(None));
+}
+
+#[test]
+fn numeric_equality_and_order_across_int_and_float() {
+    let doc = json!({"i": 1, "f": 1.0, "neg": -3, "big": u64::MAX, "half": 0.5});
+    assert!(m(&Filter::eq("i", 1.0), doc.clone()));
+    assert!(m(&Filter::eq("f", 1), doc.clone()));
+    assert!(m(&Filter::eq("neg", -3.0), doc.clone()));
+    assert!(!m(&Filter::eq("i", 1.0000001), doc.clone()));
+    assert!(m(&Filter::eq("big", u64::MAX), doc.clone()));
+    assert!(
+        !m(&Filter::eq("big", u64::MAX - 1), doc.clone()),
+        "no rounding to f64"
+    );
+    assert!(m(&Filter::lt("big", 1e20), doc.clone()));
+    assert!(m(&Filter::gt("big", 1.8e19), doc.clone()));
+    assert!(m(&Filter::gt("neg", -3.5), doc.clone()));
+    assert!(m(&Filter::lt("neg", -2.5), doc.clone()));
+    assert!(m(&Filter::gt("neg", i64::MIN), doc.clone()));
+    assert!(m(&Filter::lt("neg", u64::MAX), doc.clone()));
+    assert!(m(&Filter::lt("half", 1), doc.clone()));
+    assert!(m(&Filter::gt("half", 0), doc.clone()));
+    assert!(m(&Filter::lte("i", 1.0), doc.clone()));
+    assert!(m(&Filter::gte("f", 1), doc.clone()));
+    assert!(!m(&Filter::gt("i", 1.0), doc.clone()));
+    assert!(m(&Filter::gt("i", -1e300), doc.clone()));
+    assert!(m(&Filter::lt("i", 1e300), doc));
+    let n = |v: Value| match v {
+        Value::Number(n) => n,
+        _ => unreachable!(),
+    };
+    use std::cmp::Ordering::*;
+    assert_eq!(compare_values(&json!(2), &json!(2.0)), Some(Equal));
+    assert_eq!(
+        eval::compare_numbers(&n(json!(-0.0)), &n(json!(0))),
+        Some(Equal)
+    );
+    assert_eq!(
+        eval::compare_numbers(&n(json!(i64::MIN)), &n(json!(u64::MAX))),
+        Some(Less)
+    );
+    assert_eq!(
+        eval::compare_numbers(&n(json!(2.5)), &n(json!(2))),
+        Some(Greater)
+    );
+    assert_eq!(
+        eval::compare_numbers(&n(json!(-2.5)), &n(json!(-2))),
+        Some(Less)
+    );
+    assert_eq!(
+        eval::compare_numbers(&n(json!(-2)), &n(json!(-2.5))),
+        Some(Greater)
+    );
+}
+
+#[test]
+fn ordering_operators() {
+    let doc = json!({"n": 10, "s": "m"});
+    for (f, want) in [
+        (Filter::lt("n", 11), true),
+        (Filter::lt("n", 10), false),
+        (Filter::lte("n", 10), true),
+        (Filter::lte("n", 9), false),
+        (Filter::gt("n", 9), true),
+        (Filter::gt("n", 10), false),
+        (Filter::gte("n", 10), true),
+        (Filter::gte("n", 11), false),
+        (Filter::lt("s", "n"), true),
+        (Filter::lt("s", "m"), false),
+        (Filter::lte("s", "m"), true),
+        (Filter::gt("s", "l"), true),
+        (Filter::gt("s", "ma"), false),
+        (Filter::gte("s", "m"), true),
+        (Filter::gt("s", "M"), true),
+    ] {
+        assert_eq!(m(&f, doc.clone()), want, "{f}");
+    }
+}
+
+#[test]
+fn type_mismatch_never_matches() {
+    let doc = json!({"n": 10, "s": "10", "b": true, "z": null, "o": {"a": 1}});
+    for f in [
+        Filter::eq("n", "10"),
+        Filter::eq("s", 10),
+        Filter::eq("b", 1),
+        Filter::eq("z", false),
+        Filter::eq("z", 0),
+        Filter::lt("n", "99"),
+        Filter::gt("s", 1),
+        Filter::gte("b", 0),
+        Filter::lte("z", 0),
+        Filter::lt("o", 5),
+        Filter::lt("b", true),
+        Filter::is_in("n", vec![json!("10"), json!(true)]),
+    ] {
+        assert!(!m(&f, doc.clone()), "{f}");
+    }
+}
+
+#[test]
+fn missing_fields_and_no_payload() {
+    for f in [
+        Filter::eq("x", 1),
+        Filter::lt("x", 1),
+        Filter::lte("x", 1),
+        Filter::gt("x", 1),
+        Filter::gte("x", 1),
+        Filter::is_in("x", vec![json!(1)]),
+        Filter::eq("a.b.c", 1),
+    ] {
+        assert!(!m(&f, json!({"a": {"b": 1}})), "{f}");
+        assert!(!f.matches(None), "{f}");
+        assert!(!m(&f, json!(null)), "{f}");
+        assert!(m(&Filter::not(f.clone()), json!({})), "{f}");
+    }
+}
+
+#[test]
+fn nested_paths() {
+    let doc = json!({"meta": {"lang": "en", "stats": {"views": 120}}});
+    assert!(m(&Filter::eq("meta.lang", "en"), doc.clone()));
+    assert!(m(&Filter::gt("meta.stats.views", 100), doc.clone()));
+    assert!(!m(&Filter::gt("meta.stats.views.x", 100), doc.clone()));
+    assert!(!m(&Filter::eq("meta.lang.x", "en"), doc.clone()));
+    assert!(!m(&Filter::eq("lang", "en"), doc));
+}
+
+#[test]
+fn arrays_match_any_element() {
+    let doc = json!({"tags": ["a", "b"], "nums": [1, 5, 9.5], "empty": [], "nested": [[1, 2], 3]});
+    assert!(m(&Filter::eq("tags", "a"), doc.clone()));
+    assert!(m(&Filter::eq("tags", "b"), doc.clone()));
+    assert!(!m(&Filter::eq("tags", "c"), doc.clone()));
+    assert!(
+        m(&Filter::eq("tags", json!(["a", "b"])), doc.clone()),
+        "whole array"
+    );
+    assert!(!m(&Filter::ne("tags", "a"), doc.clone()));
+    assert!(m(&Filter::ne("tags", "c"), doc.clone()));
+    assert!(m(&Filter::gt("nums", 9), doc.clone()));
+    assert!(!m(&Filter::gt("nums", 9.5), doc.clone()));
+    assert!(m(&Filter::lt("nums", 2), doc.clone()));
+    assert!(m(&Filter::lte("nums", 1.0), doc.clone()));
+    assert!(m(&Filter::gte("nums", 9.5), doc.clone()));
+    assert!(m(
+        &Filter::is_in("nums", vec![json!(7), json!(5.0)]),
+        doc.clone()
+    ));
+    assert!(!m(&Filter::eq("empty", 1), doc.clone()));
+    assert!(!m(&Filter::lt("empty", 1), doc.clone()));
+    assert!(m(&Filter::ne("empty", 1), doc.clone()));
+    assert!(m(&Filter::eq("empty", json!([])), doc.clone()));
+    assert!(m(&Filter::eq("nested", json!([1, 2])), doc.clone()));
+    assert!(m(&Filter::eq("nested", 3), doc.clone()));
+    assert!(!m(&Filter::eq("nested", 1), doc.clone()), "one level only");
+    assert!(!m(&Filter::lt("nested", 2), doc), "one level only");
+}
+
+#[test]
+fn in_operator() {
+    let doc = json!({"c": "noun.animal", "n": 2});
+    assert!(m(
+        &Filter::is_in("c", vec![json!("verb"), json!("noun.animal")]),
+        doc.clone()
+    ));
+    assert!(!m(&Filter::is_in("c", vec![json!("verb")]), doc.clone()));
+    assert!(!m(&Filter::is_in("c", vec![]), doc.clone()));
+    assert!(m(&Filter::is_in("n", vec![json!(2.0)]), doc.clone()));
+    assert!(m(&Filter::not(Filter::is_in("n", vec![json!(3)])), doc));
+}
+
+#[test]
+fn and_or_not() {
+    let doc = json!({"a": 1, "b": "x"});
+    let yes = Filter::eq("a", 1);
+    let no = Filter::eq("a", 2);
+    assert!(m(&Filter::and(vec![]), doc.clone()));
+    assert!(Filter::and(vec![]).matches(None));
+    assert!(!m(&Filter::or(vec![]), doc.clone()));
+    assert!(m(
+        &Filter::and(vec![yes.clone(), Filter::eq("b", "x")]),
+        doc.clone()
+    ));
+    assert!(!m(&Filter::and(vec![yes.clone(), no.clone()]), doc.clone()));
+    assert!(m(&Filter::or(vec![no.clone(), yes.clone()]), doc.clone()));
+    assert!(!m(&Filter::or(vec![no.clone(), no.clone()]), doc.clone()));
+    assert!(!m(&Filter::not(yes.clone()), doc.clone()));
+    assert!(m(&Filter::not(no.clone()), doc.clone()));
+    assert!(m(&Filter::not(Filter::not(yes)), doc.clone()));
+    assert!(m(&Filter::not(Filter::or(vec![])), doc));
+    assert_eq!(!Filter::eq("a", 1), Filter::not(Filter::eq("a", 1)));
+}
+
+#[test]
+fn parse_json_form() {
+    let f = Filter::parse(
+        r#"{"and": [
+            {"field": "category", "eq": "noun.animal"},
+            {"or": [{"field": "meta.year", "gte": 2000}, {"not": {"field": "x", "in": [1, "a"]}}]},
+            {"field": "k", "ne": null}, {"field": "k", "lt": "z"}, {"field": "k", "lte": 1.5},
+            {"field": "k", "gt": -1}
+        ]}"#,
+    )
+    .unwrap();
+    let want = Filter::and(vec![
+        Filter::eq("category", "noun.animal"),
+        Filter::or(vec![
+            Filter::gte("meta.year", 2000),
+            Filter::not(Filter::is_in("x", vec![json!(1), json!("a")])),
+        ]),
+        Filter::ne("k", Value::Null),
+        Filter::lt("k", "z"),
+        Filter::lte("k", 1.5),
+        Filter::gt("k", -1),
+    ]);
+    assert_eq!(f, want);
+    assert_eq!(
+        "{\"field\":\"a\",\"eq\":1}".parse::<Filter>().unwrap(),
+        Filter::eq("a", 1)
+    );
+    assert_eq!(
+        Filter::from_json(&json!({"field": "a", "eq": [1, {"b": 2}]})).unwrap(),
+        Filter::eq("a", json!([1, {"b": 2}]))
+    );
+}
+
+#[test]
+fn json_round_trip() {
+    let filters = [
+        Filter::eq("a", "x"),
+        Filter::ne("a.b", Value::Null),
+        Filter::lt("a", 1),
+        Filter::lte("a", 1.5),
+        Filter::gt("a", "m"),
+        Filter::gte("a", -7),
+        Filter::is_in("a", vec![json!(1), json!("x"), json!(null), json!([1])]),
+        Filter::is_in("a", vec![]),
+        Filter::and(vec![]),
+        Filter::or(vec![]),
+        Filter::not(Filter::and(vec![
+            Filter::eq("x", true),
+            Filter::or(vec![Filter::eq("y", json!({"k": 1}))]),
+        ])),
+    ];
+    for f in filters {
+        f.validate().unwrap();
+        let j = f.to_json();
+        assert_eq!(Filter::from_json(&j).unwrap(), f, "{j}");
+        assert_eq!(Filter::parse(&f.to_string()).unwrap(), f);
+    }
+    assert_eq!(
+        Filter::eq("c", "v").to_json(),
+        json!({"field": "c", "eq": "v"})
+    );
+    assert_eq!(
+        Filter::is_in("c", vec![json!(1)]).to_json(),
+        json!({"field": "c", "in": [1]})
+    );
+    assert_eq!(
+        Filter::not(Filter::and(vec![])).to_json(),
+        json!({"not": {"and": []}})
+    );
+}
+
+#[test]
+fn error_messages_carry_their_location() {
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"and": [{"field": "a", "eq": 1}, {"field": "a", "eq": 1}, {"field": "a", "eqq": 1}]}"#,
+            "filter.and[2]: unknown operator \"eqq\"",
+        ),
+        (
+            r#"{"field": "a", "eq": 1, "extra": 2}"#,
+            "filter: unknown operator \"extra\"",
+        ),
+        (r#"{"bogus": 1}"#, "filter: unknown operator \"bogus\""),
+        (
+            r#"{"field": "a", "eq": 1, "lt": 2}"#,
+            "filter: more than one operator: \"eq\" and \"lt\"",
+        ),
+        (
+            r#"{"and": [], "or": []}"#,
+            "filter: more than one operator: \"and\" and \"or\"",
+        ),
+        (
+            r#"{"and": [], "field": "a"}"#,
+            "filter: \"field\" cannot go with \"and\"",
+        ),
+        (
+            r#"{"not": {"field": "a", "eq": 1}, "field": "a"}"#,
+            "filter: \"field\" cannot go with \"not\"",
+        ),
+        (
+            r#"{"field": "a"}"#,
+            "filter: \"field\" without an operator (one of eq, ne, lt, lte, gt, gte, in)",
+        ),
+        (r#"{}"#, "filter: empty filter object"),
+        (r#"{"eq": 1}"#, "filter: operator \"eq\" needs a \"field\""),
+        (
+            r#"{"or": [{"in": [1]}]}"#,
+            "filter.or[0]: operator \"in\" needs a \"field\"",
+        ),
+        (
+            r#"{"field": 3, "eq": 1}"#,
+            "filter.field: expected a string, got a number",
+        ),
+        (
+            r#"{"field": "", "eq": 1}"#,
+            "filter.field: empty field path",
+        ),
+        (
+            r#"{"or": [{"field": "a..b", "eq": 1}]}"#,
+            "filter.or[0].field: empty segment in field path \"a..b\"",
+        ),
+        (
+            r#"{"not": {"field": "a.", "eq": 1}}"#,
+            "filter.not.field: empty segment in field path \"a.\"",
+        ),
+        (
+            r#"{"field": "a", "in": "x"}"#,
+            "filter.in: expected an array, got a string",
+        ),
+        (
+            r#"{"field": "a", "in": {"x": 1}}"#,
+            "filter.in: expected an array, got an object",
+        ),
+        (
+            r#"{"field": "a", "lt": true}"#,
+            "filter.lt: expected a number or a string, got a bool",
+        ),
+        (
+            r#"{"field": "a", "lte": null}"#,
+            "filter.lte: expected a number or a string, got null",
+        ),
+        (
+            r#"{"field": "a", "gt": [1]}"#,
+            "filter.gt: expected a number or a string, got an array",
+        ),
+        (
+            r#"{"field": "a", "gte": {}}"#,
+            "filter.gte: expected a number or a string, got an object",
+        ),
+        (
+            r#"{"and": {"field": "a", "eq": 1}}"#,
+            "filter.and: expected an array of filters, got an object",
+        ),
+        (
+            r#"{"or": "x"}"#,
+            "filter.or: expected an array of filters, got a string",
+        ),
+        (
+            r#"{"not": [{"field": "a", "eq": 1}]}"#,
+            "filter.not: expected a filter object, got an array",
+        ),
+        (
+            r#"{"and": [1]}"#,
+            "filter.and[0]: expected a filter object, got a number",
+        ),
+        (
+            r#"{"and": [{"or": [{"not": null}]}]}"#,
+            "filter.and[0].or[0].not: expected a filter object, got null",
+        ),
+        (r#"[]"#, "filter: expected a filter object, got an array"),
+        (r#""eq""#, "filter: expected a filter object, got a string"),
+    ];
+    for (text, want) in cases {
+        let msg = err_of(text);
+        assert!(msg.starts_with(want), "{text}\n got: {msg}\nwant: {want}");
+    }
+    let msg = err_of(r#"{"field": "a", "eqq": 1}"#);
+    assert!(
+        msg.contains("eq, ne, lt, lte, gt, gte, in") && msg.contains("and, or, not"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn invalid_json_text() {
+    for text in ["", "{", "{\"field\": \"a\", \"eq\": }", "nul", "{} x"] {
+        let msg = err_of(text);
+        assert!(msg.starts_with("filter: invalid JSON: "), "{text}: {msg}");
+        assert!(
+            msg.contains("line 1"),
+            "serde's message with its position: {msg}"
+        );
+    }
+    let e = Filter::parse("{").unwrap_err();
+    assert_eq!(e.code(), 1);
+    assert!(e
+        .to_string()
+        .starts_with("invalid argument: filter: invalid JSON"));
+}
+
+#[test]
+fn nesting_depth_limit() {
+    assert!(Filter::from_json(&nested_not(MAX_DEPTH)).is_ok());
+    let msg = match Filter::from_json(&nested_not(MAX_DEPTH + 1)) {
+        Err(Error::InvalidArgument(msg)) => msg,
+        other => panic!("{other:?}"),
+    };
+    let at = format!(
+        "filter{}: filter nested deeper than 64 levels",
+        ".not".repeat(MAX_DEPTH)
+    );
+    assert_eq!(msg, at);
+    // Far deeper values are rejected after MAX_DEPTH frames, not by the stack.
+    assert!(Filter::from_json(&nested_not(1000)).is_err());
+
+    // Text: a chain of 64 `and`s is accepted.
+    let chain = |n: usize| {
+        format!(
+            "{}{}{}",
+            "{\"and\":[".repeat(n - 1),
+            r#"{"field":"a","eq":1}"#,
+            "]}".repeat(n - 1)
+        )
+    };
+    let f = Filter::parse(&chain(MAX_DEPTH)).unwrap();
+    assert!(f.matches(Some(&json!({"a": 1}))));
+    // One more `and` is past serde_json's limit of 128 nested containers.
+    assert!(err_of(&chain(MAX_DEPTH + 1)).contains("recursion limit exceeded"));
+    // A chain of 65 `not`s is within serde's limit and rejected by ours.
+    let nots = |n: usize| {
+        format!(
+            "{}{}{}",
+            "{\"not\":".repeat(n - 1),
+            r#"{"field":"a","eq":1}"#,
+            "}".repeat(n - 1)
+        )
+    };
+    assert!(Filter::parse(&nots(MAX_DEPTH)).is_ok());
+    assert!(err_of(&nots(MAX_DEPTH + 1)).contains("nested deeper than 64 levels"));
+    // Absurdly deep text is rejected by serde_json's own limit.
+    let deep = format!("{}{}", "{\"not\":".repeat(100_000), "}".repeat(100_000));
+    assert!(err_of(&deep).starts_with("filter: invalid JSON: recursion limit exceeded"));
+    let deep = "[".repeat(1_000_000);
+    assert!(err_of(&deep).starts_with("filter: invalid JSON"));
+}
+
+#[test]
+fn validate_built_filters() {
+    assert!(Filter::and(vec![
+        Filter::eq("a.b", 1),
+        Filter::not(Filter::lt("c", "x"))
+    ])
+    .validate()
+    .is_ok());
+    let msg = Filter::or(vec![Filter::eq("a", 1), Filter::eq("a..b", 1)])
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("empty segment in field path \"a..b\""),
+        "{msg}"
+    );
+    let msg = Filter::not(Filter::eq("", 1))
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("empty field path"), "{msg}");
+    let msg = Filter::gt("a", true).validate().unwrap_err().to_string();
+    assert!(msg.contains("expected a number or a string"), "{msg}");
+    let mut deep = Filter::eq("a", 1);
+    for _ in 1..MAX_DEPTH {
+        deep = Filter::not(deep);
+    }
+    assert!(deep.validate().is_ok());
+    deep = Filter::not(deep);
+    assert!(deep
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("deeper than 64"));
+    for _ in 0..1000 {
+        deep = Filter::not(deep);
+    }
+    assert!(deep.validate().is_err());
+}
+
+#[test]
+fn accessors() {
+    let f = Filter::and(vec![Filter::eq("a", 1), Filter::not(Filter::eq("b", 2))]);
+    assert_eq!(f.field(), None);
+    assert_eq!(f.children().len(), 2);
+    assert_eq!(f.children()[0].field().map(FieldPath::as_str), Some("a"));
+    assert_eq!(f.children()[1].children(), [Filter::eq("b", 2)]);
+    assert!(Filter::eq("a", 1).children().is_empty());
+}
+
+#[test]
+fn selectivity_estimate() {
+    let payloads: Vec<Option<Value>> = (0..100)
+        .map(|i| {
+            if i % 10 == 0 {
+                None
+            } else {
+                Some(json!({"i": i}))
+            }
+        })
+        .collect();
+    let f = Filter::lt("i", 50);
+    assert_eq!(
+        estimate_selectivity(&f, payloads.iter().map(Option::as_ref)),
+        (45, 100)
+    );
+    assert_eq!(
+        estimate_selectivity(&Filter::and(vec![]), payloads.iter().map(Option::as_ref)),
+        (100, 100)
+    );
+    assert_eq!(estimate_selectivity(&f, std::iter::empty()), (0, 0));
+}
+
+#[test]
+fn values_equal_helper() {
+    assert!(values_equal(
+        &json!({"a": [1, 2.0]}),
+        &json!({"a": [1.0, 2]})
+    ));
+    assert!(!values_equal(&json!({"a": 1}), &json!({"b": 1})));
+    assert!(!values_equal(&json!([1, 2]), &json!([2, 1])));
+    assert!(!values_equal(&json!(null), &json!(false)));
+}

@@ -1,0 +1,3 @@
+//! Indexes over the stored points.
+
+pub mod hnsw;

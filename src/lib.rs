@@ -1,0 +1,37 @@
+//! Quiver: an embeddable vector database engine.
+//!
+//! A [`Database`] is a directory of named [`Collection`]s; a collection holds
+//! points (a `u64` id, a dense `f32` vector, an optional JSON payload),
+//! searchable by vector with an HNSW index, with payload filters. Writes go
+//! through a checksummed write-ahead log before they are applied.
+//!
+//! ```no_run
+//! use quiver::{CollectionConfig, Database, Metric, Point, SearchParams};
+//! let db = Database::open("/tmp/my-db")?;
+//! let c = db.create_collection("docs", CollectionConfig::new(3, Metric::Cosine))?;
+//! c.upsert(&[Point::new(1, vec![1.0, 0.0, 0.0]), Point::new(2, vec![0.0, 1.0, 0.0])])?;
+//! let hits = c.search(&[0.9, 0.1, 0.0], &SearchParams::new(1))?;
+//! assert_eq!(hits[0].id, 1);
+//! # Ok::<(), quiver::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+#[cfg(not(target_endian = "little"))]
+compile_error!("quiver's file formats are little-endian and are mapped directly into memory");
+
+pub mod collection;
+pub mod database;
+pub mod distance;
+pub mod error;
+pub mod filter;
+pub mod index;
+pub mod point;
+pub mod storage;
+
+pub use collection::config::{CollectionConfig, CollectionKind, HnswConfig};
+pub use collection::{Collection, SyncPolicy};
+pub use database::{Database, DatabaseOptions};
+pub use distance::Metric;
+pub use error::{Error, Result};
+pub use filter::Filter;
+pub use point::{Point, ScoredPoint, ScrollPage, SearchParams};

@@ -1,0 +1,105 @@
+//! The collection manifest: `manifest.json`, the collection's configuration
+//! in a versioned JSON document, written once at creation.
+//!
+//! ```json
+//! {"magic": "quiver-collection", "format_version": 1, "kind": "vector",
+//!  "dimension": 384, "metric": "cosine",
+//!  "hnsw": {"m": 16, "ef_construction": 200, "ef_search": 64}}
+//! ```
+
+use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
+use crate::distance::Metric;
+use crate::error::{Error, Result};
+use serde_json::{json, Value};
+use std::path::Path;
+
+const MAGIC: &str = "quiver-collection";
+const VERSION: u64 = 1;
+
+/// The manifest document of `config`.
+pub fn encode(config: &CollectionConfig) -> Vec<u8> {
+    let kind = match config.kind {
+        CollectionKind::Vector => "vector",
+        CollectionKind::MetadataOnly => "metadata_only",
+    };
+    let doc = json!({
+        "magic": MAGIC,
+        "format_version": VERSION,
+        "kind": kind,
+        "dimension": config.dimension,
+        "metric": config.metric.as_str(),
+        "hnsw": {
+            "m": config.hnsw.m,
+            "ef_construction": config.hnsw.ef_construction,
+            "ef_search": config.hnsw.ef_search,
+        },
+    });
+    let mut bytes = serde_json::to_vec_pretty(&doc).expect("a JSON value always serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Parses and checks a manifest read from `path`.
+pub fn decode(bytes: &[u8], path: &Path) -> Result<CollectionConfig> {
+    let name = path.display();
+    let doc: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::corrupt(format!("{name}: not valid JSON: {e}")))?;
+    if doc.get("magic").and_then(Value::as_str) != Some(MAGIC) {
+        return Err(Error::IncompatibleFormat(format!(
+            "{name}: not a quiver collection manifest"
+        )));
+    }
+    let version = doc.get("format_version").and_then(Value::as_u64);
+    if version != Some(VERSION) {
+        return Err(Error::IncompatibleFormat(format!(
+            "{name}: manifest format version {version:?}, this build reads {VERSION}"
+        )));
+    }
+    let field = |key: &str| -> Result<&Value> {
+        doc.get(key)
+            .ok_or_else(|| Error::corrupt(format!("{name}: manifest lacks \"{key}\"")))
+    };
+    let uint = |v: &Value, key: &str| -> Result<usize> {
+        v.as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| {
+                Error::corrupt(format!(
+                    "{name}: manifest \"{key}\" is not an unsigned integer"
+                ))
+            })
+    };
+    let kind = match field("kind")?.as_str() {
+        Some("vector") => CollectionKind::Vector,
+        Some("metadata_only") => CollectionKind::MetadataOnly,
+        other => {
+            return Err(Error::corrupt(format!(
+                "{name}: unknown collection kind {other:?}"
+            )))
+        }
+    };
+    let metric_name = field("metric")?.as_str().unwrap_or("");
+    let metric = Metric::parse(metric_name)
+        .ok_or_else(|| Error::corrupt(format!("{name}: unknown metric {metric_name:?}")))?;
+    let hnsw = field("hnsw")?;
+    let get = |key: &str| -> Result<usize> {
+        uint(
+            hnsw.get(key)
+                .ok_or_else(|| Error::corrupt(format!("{name}: manifest lacks \"hnsw.{key}\"")))?,
+            key,
+        )
+    };
+    let config = CollectionConfig {
+        dimension: uint(field("dimension")?, "dimension")?,
+        metric,
+        hnsw: HnswConfig {
+            m: get("m")?,
+            ef_construction: get("ef_construction")?,
+            ef_search: get("ef_search")?,
+        },
+        kind,
+    };
+    config
+        .validate()
+        .map_err(|e| Error::corrupt(format!("{name}: {e}")))?;
+    Ok(config)
+}
