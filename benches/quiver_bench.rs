@@ -173,6 +173,7 @@ impl Drop for TempDir {
 }
 
 fn run_ann(a: &AnnArgs) -> Result<(), BoxError> {
+    eprintln!("distance kernel: {}", quiver::distance::kernel_name());
     let t = Instant::now();
     let mut w = wordnet::load(&a.data, true)?;
     eprintln!(

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 const MARKER: &str = "quiver.db";
@@ -35,7 +36,9 @@ pub struct Database {
     dir: PathBuf,
     options: DatabaseOptions,
     collections: Mutex<HashMap<String, Arc<Collection>>>,
-    _lock: File,
+    /// The locked `LOCK` file; dropped (unlocked) on close.
+    lock: Mutex<Option<File>>,
+    closed: AtomicBool,
 }
 
 /// Checks a collection name: 1 to 64 bytes of ASCII letters, digits, `_`,
@@ -128,13 +131,25 @@ impl Database {
             dir,
             options,
             collections: Mutex::new(HashMap::new()),
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
+            closed: AtomicBool::new(false),
         })
     }
 
     /// The database directory.
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(Error::Closed(format!(
+                "database {} was closed",
+                self.dir.display()
+            )))
+        } else {
+            Ok(())
+        }
     }
 
     fn collection_dir(&self, name: &str) -> PathBuf {
@@ -151,6 +166,7 @@ impl Database {
         validate_name(name)?;
         config.validate()?;
         let mut open = self.collections.lock();
+        self.check_open()?;
         let dir = self.collection_dir(name);
         if open.contains_key(name) || dir.exists() {
             return Err(Error::AlreadyExists(format!("collection \"{name}\"")));
@@ -175,6 +191,7 @@ impl Database {
     pub fn collection(&self, name: &str) -> Result<Arc<Collection>> {
         validate_name(name)?;
         let mut open = self.collections.lock();
+        self.check_open()?;
         if let Some(c) = open.get(name) {
             return Ok(Arc::clone(c));
         }
@@ -189,6 +206,8 @@ impl Database {
 
     /// Names of all collections, sorted.
     pub fn list_collections(&self) -> Result<Vec<String>> {
+        let _open = self.collections.lock();
+        self.check_open()?;
         let cdir = self.dir.join("collections");
         let mut names = Vec::new();
         for entry in std::fs::read_dir(&cdir).map_err(|e| Error::io("read directory", &cdir, e))? {
@@ -207,6 +226,7 @@ impl Database {
     pub fn drop_collection(&self, name: &str) -> Result<()> {
         validate_name(name)?;
         let mut open = self.collections.lock();
+        self.check_open()?;
         let dir = self.collection_dir(name);
         if !dir.is_dir() {
             return Err(Error::NotFound(format!("collection \"{name}\"")));
@@ -221,20 +241,28 @@ impl Database {
         Ok(())
     }
 
-    /// Checkpoints and closes every collection, then releases the directory.
-    /// Returns the first error met (every collection is closed regardless).
-    pub fn close(self) -> Result<()> {
-        self.close_all()
-    }
-
-    fn close_all(&self) -> Result<()> {
-        let open: Vec<Arc<Collection>> = self.collections.lock().drain().map(|(_, c)| c).collect();
+    /// Checkpoints and closes every collection, then releases the directory
+    /// lock. Later calls on the database, and on collections obtained from
+    /// it, fail with [`Error::Closed`]. Closing twice is a no-op. Returns the
+    /// first error met (every collection is closed regardless).
+    pub fn close(&self) -> Result<()> {
+        let mut open = self.collections.lock();
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
         let mut first = Ok(());
-        for c in open {
+        for (_, c) in open.drain() {
             let r = c.close();
             if first.is_ok() {
                 first = r;
             }
+        }
+        if let Some(lock) = self.lock.lock().take() {
+            // Unlock explicitly: a child process forked at this moment holds
+            // a copy of the descriptor until it execs, and closing ours alone
+            // would leave the lock held through that copy.
+            // SAFETY: flock on a descriptor we own.
+            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_UN) };
         }
         first
     }
@@ -242,7 +270,7 @@ impl Database {
 
 impl Drop for Database {
     fn drop(&mut self) {
-        let _ = self.close_all();
+        let _ = self.close();
     }
 }
 

@@ -74,7 +74,7 @@ impl Collection {
         &self.dir
     }
 
-    fn check_open(&self) -> Result<()> {
+    pub(crate) fn check_open(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
             Err(Error::Closed(format!(
                 "collection \"{}\" was closed or dropped",

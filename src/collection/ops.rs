@@ -39,10 +39,16 @@ impl StoredPayload {
         }
     }
 
-    /// From JSON text (as read back from a log).
+    /// From JSON text read back from a log; bad JSON there is corruption.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<StoredPayload> {
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::corrupt(format!("stored payload is not valid JSON: {e}")))?;
+        Self::parse(bytes)
+            .map_err(|e| Error::corrupt(format!("stored payload is not valid JSON: {e}")))
+    }
+
+    /// From JSON text given by a caller; the error is serde_json's, which
+    /// says what is wrong and where (UTF-8 included).
+    pub fn parse(bytes: Vec<u8>) -> std::result::Result<StoredPayload, serde_json::Error> {
+        let value: Value = serde_json::from_slice(&bytes)?;
         Ok(StoredPayload {
             value: Arc::new(value),
             bytes,

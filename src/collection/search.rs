@@ -13,7 +13,7 @@ use super::Collection;
 use crate::collection::config::CollectionKind;
 use crate::collection::ops::check_vector;
 use crate::error::{Error, Result};
-use crate::filter::Filter;
+use crate::filter::{estimate_selectivity, Filter};
 use crate::index::hnsw::Near;
 use crate::point::{ScoredPoint, SearchParams};
 use rayon::prelude::*;
@@ -174,15 +174,11 @@ impl Collection {
             return true;
         }
         let step = (st.slot_count / SAMPLE).max(1);
-        let (mut sampled, mut matched) = (0usize, 0usize);
-        for slot in (0..st.slot_count).step_by(step) {
-            if st.alive[slot] {
-                sampled += 1;
-                if f.matches(st.payload_of(slot as u32)) {
-                    matched += 1;
-                }
-            }
-        }
+        let sample = (0..st.slot_count as u32)
+            .step_by(step)
+            .filter(|&s| st.alive[s as usize])
+            .map(|s| st.payload_of(s));
+        let (matched, sampled) = estimate_selectivity(f, sample);
         if matched == 0 {
             return true;
         }

@@ -62,6 +62,41 @@ impl Collection {
         self.write_upsert(batch)
     }
 
+    /// Like [`Collection::upsert_flat`], with payloads given as JSON text
+    /// (`None` = no payload). Each payload must be valid UTF-8 JSON; the
+    /// error names the first point whose payload is not.
+    pub fn upsert_json(
+        &self,
+        ids: &[u64],
+        vectors: &[f32],
+        payloads: &[Option<&[u8]>],
+    ) -> Result<()> {
+        if payloads.len() != ids.len() {
+            return Err(Error::invalid(format!(
+                "a batch of {} ids has {} payloads; pass one (or none) per id",
+                ids.len(),
+                payloads.len()
+            )));
+        }
+        let parsed = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                p.map(|bytes| {
+                    StoredPayload::parse(bytes.to_vec()).map_err(|e| {
+                        Error::invalid(format!(
+                            "payload of point {} (batch index {i}): {e}",
+                            ids[i]
+                        ))
+                    })
+                })
+                .transpose()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let batch = ops::prepare_upsert(&self.config, ids, vectors, parsed)?;
+        self.write_upsert(batch)
+    }
+
     fn write_upsert(&self, batch: UpsertBatch) -> Result<()> {
         let mut w = self.writer.lock();
         self.check_open()?;

@@ -113,6 +113,23 @@ pub fn collection_dir(db: &Path, name: &str) -> PathBuf {
     db.join("collections").join(name)
 }
 
+/// The file name of a collection's saved graph: `graph-<seq>.bin`, one
+/// generation per checkpoint (exactly one must be there).
+pub fn graph_file_name(collection_dir: &Path) -> String {
+    let names: Vec<String> = std::fs::read_dir(collection_dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", collection_dir.display()))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("graph") && n.ends_with(".bin"))
+        .collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "{}: graph files {names:?}",
+        collection_dir.display()
+    );
+    names.into_iter().next().unwrap()
+}
+
 // ---------------------------------------------------------------------------
 // RNG
 // ---------------------------------------------------------------------------
@@ -408,8 +425,9 @@ pub struct WordnetDb {
     pub unit_queries: Vec<f32>,
     /// `scores[q * n + i]`: cosine similarity of query `q` and point `i`.
     pub scores: Vec<f32>,
-    /// `search(query q, k = 10, default ef)` on the freshly built collection, before the close.
-    pub before_close: Vec<Vec<ScoredPoint>>,
+    /// `before_close[p][q]`: search of query `q` with `graph_probe_params()[p]`
+    /// on the freshly built collection, before the close.
+    pub before_close: Vec<Vec<Vec<ScoredPoint>>>,
     pub coll: Arc<Collection>,
     db: Mutex<Database>,
     dir: PathBuf,
@@ -455,6 +473,17 @@ pub fn wordnet_payload(base: &Value, i: usize) -> Value {
     p.insert("qv_x".into(), json!(((i * 7919) % 10007) as f64 / 10007.0));
     p.insert("qv_meta".into(), json!({"b": i % 7}));
     Value::Object(p)
+}
+
+/// Search parameters whose results depend on the exact graph (a small `ef`
+/// makes the walk, not just the data, decide the answer), plus the default.
+pub fn graph_probe_params() -> Vec<SearchParams> {
+    vec![
+        SearchParams::new(10),
+        SearchParams::new(10).ef(10),
+        SearchParams::new(1).ef(1),
+        SearchParams::new(3).ef(3),
+    ]
 }
 
 /// Builds (once per process) and returns the shared WordNet collection.
@@ -504,10 +533,12 @@ fn build_wordnet_db() -> WordnetDb {
             c.upsert(&points).expect("upsert wordnet batch");
         }
         assert_eq!(c.count().unwrap(), n);
-        let r: Vec<Vec<ScoredPoint>> = (0..nq)
-            .map(|q| {
-                c.search(data.query(q), &SearchParams::new(10))
-                    .expect("search")
+        let r: Vec<Vec<Vec<ScoredPoint>>> = graph_probe_params()
+            .iter()
+            .map(|p| {
+                (0..nq)
+                    .map(|q| c.search(data.query(q), p).expect("search"))
+                    .collect()
             })
             .collect();
         drop(c);

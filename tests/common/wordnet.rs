@@ -131,7 +131,7 @@ fn read_file(path: &Path) -> io::Result<Vec<u8>> {
 fn read_f16_rows(path: &Path) -> io::Result<(usize, Vec<f32>)> {
     let bytes = read_file(path)?;
     let row = DIM * 2;
-    if bytes.len() % row != 0 {
+    if !bytes.len().is_multiple_of(row) {
         return Err(err(
             path,
             format!(
@@ -165,7 +165,7 @@ pub fn load(dir: &Path, with_payloads: bool) -> io::Result<Wordnet> {
 
     let gt_path = dir.join("gt100.u32");
     let bytes = read_file(&gt_path)?;
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(err(
             &gt_path,
             format!("size {} is not a multiple of 4 bytes", bytes.len()),
@@ -176,7 +176,7 @@ pub fn load(dir: &Path, with_payloads: bool) -> io::Result<Wordnet> {
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
     let gt_k = gt.len().checked_div(nq).unwrap_or(0);
-    if (nq == 0 && !gt.is_empty()) || (nq > 0 && (gt_k == 0 || gt.len() % nq != 0)) {
+    if (nq == 0 && !gt.is_empty()) || (nq > 0 && (gt_k == 0 || !gt.len().is_multiple_of(nq))) {
         return Err(err(
             &gt_path,
             format!("{} ids do not make {nq} rows (one per query)", gt.len()),

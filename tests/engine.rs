@@ -1,0 +1,16 @@
+//! The engine's integration tests: one test binary, one file per feature in
+//! `tests/engine/`. Shared helpers live in `tests/common/` (`util.rs`: temp
+//! dirs, RNG, brute force, the shared WordNet collection; `wordnet.rs`: the
+//! sample loader).
+
+mod common;
+
+mod engine {
+    mod bad_input;
+    mod concurrency;
+    mod crash_recovery;
+    mod crud;
+    mod filtered;
+    mod persistence;
+    mod recall;
+}
