@@ -23,6 +23,7 @@ pub mod collection;
 pub mod database;
 pub mod distance;
 pub mod error;
+pub mod ffi;
 pub mod filter;
 pub mod index;
 pub mod point;

@@ -1,0 +1,256 @@
+//! `qv_collection`: a handle to one collection, and its configuration.
+
+use super::{
+    check_out, check_struct_size, closed, guard, handle, invalid, qv_database, qv_error, utf8,
+    write_out, FfiResult,
+};
+use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
+use crate::collection::Collection;
+use crate::database::Database;
+use crate::distance::Metric;
+use parking_lot::RwLock;
+use std::sync::Arc;
+
+/// `qv_collection_config.metric`: cosine similarity (score: higher is closer).
+pub const QV_METRIC_COSINE: u32 = 0;
+/// `qv_collection_config.metric`: L2 distance (score: lower is closer).
+pub const QV_METRIC_EUCLIDEAN: u32 = 1;
+/// `qv_collection_config.metric`: dot product (score: higher is closer).
+pub const QV_METRIC_DOT: u32 = 2;
+/// `qv_collection_config.metric`: number of differing positions (lower is closer).
+pub const QV_METRIC_HAMMING: u32 = 3;
+/// `qv_collection_config.metric`: Jaccard similarity of the non-zero positions (higher is closer).
+pub const QV_METRIC_JACCARD: u32 = 4;
+/// `qv_collection_config.kind`: points with vectors (default).
+pub const QV_KIND_VECTOR: u32 = 0;
+/// `qv_collection_config.kind`: payloads only, no vectors (dimension 0).
+pub const QV_KIND_METADATA_ONLY: u32 = 1;
+
+/// Configuration of a new collection. Initialise with
+/// `qv_collection_config_init`, then set at least `dimension`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct qv_collection_config {
+    /// `sizeof(qv_collection_config)`, set by the init function.
+    pub struct_size: u32,
+    /// `QV_KIND_VECTOR` or `QV_KIND_METADATA_ONLY`.
+    pub kind: u32,
+    /// Floats per vector, 1..=65536 (0 for metadata-only collections).
+    pub dimension: u32,
+    /// One of `QV_METRIC_*`. Default cosine.
+    pub metric: u32,
+    /// HNSW links per node (2..=128). Default 16.
+    pub hnsw_m: u32,
+    /// HNSW build candidate list (1..=10000). Default 200.
+    pub hnsw_ef_construction: u32,
+    /// Default search candidate list (1..=10000). Default 64.
+    pub hnsw_ef_search: u32,
+    /// Reserved, set to 0.
+    pub reserved: u32,
+}
+
+/// A handle to a collection. Keeps its database alive.
+pub struct qv_collection {
+    inner: RwLock<Option<(Arc<Collection>, Arc<Database>)>>,
+}
+
+impl qv_collection {
+    pub(crate) fn new_raw(c: Arc<Collection>, db: Arc<Database>) -> *mut qv_collection {
+        Box::into_raw(Box::new(qv_collection {
+            inner: RwLock::new(Some((c, db))),
+        }))
+    }
+
+    /// Runs `f` with the collection, holding this handle's lock so that a
+    /// concurrent close waits for it.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&Collection) -> FfiResult<R>) -> FfiResult<R> {
+        let g = self.inner.read();
+        let (c, _) = g.as_ref().ok_or_else(|| closed("collection"))?;
+        f(c)
+    }
+}
+
+fn metric_from(v: u32) -> FfiResult<Metric> {
+    Ok(match v {
+        QV_METRIC_COSINE => Metric::Cosine,
+        QV_METRIC_EUCLIDEAN => Metric::Euclidean,
+        QV_METRIC_DOT => Metric::Dot,
+        QV_METRIC_HAMMING => Metric::Hamming,
+        QV_METRIC_JACCARD => Metric::Jaccard,
+        _ => {
+            return Err(invalid(format!(
+                "`config.metric` = {v} is not a QV_METRIC_* value"
+            )))
+        }
+    })
+}
+
+fn metric_to(m: Metric) -> u32 {
+    match m {
+        Metric::Cosine => QV_METRIC_COSINE,
+        Metric::Euclidean => QV_METRIC_EUCLIDEAN,
+        Metric::Dot => QV_METRIC_DOT,
+        Metric::Hamming => QV_METRIC_HAMMING,
+        Metric::Jaccard => QV_METRIC_JACCARD,
+    }
+}
+
+/// Fills `config` with the defaults (vector kind, dimension 0 — to be set —,
+/// cosine, m 16, ef_construction 200, ef_search 64) and its `struct_size`.
+/// Does nothing when `config` is NULL.
+#[no_mangle]
+pub extern "C" fn qv_collection_config_init(config: *mut qv_collection_config) {
+    if !config.is_null() {
+        let d = HnswConfig::default();
+        // SAFETY: non-NULL, writable by contract.
+        unsafe {
+            config.write(qv_collection_config {
+                struct_size: std::mem::size_of::<qv_collection_config>() as u32,
+                kind: QV_KIND_VECTOR,
+                dimension: 0,
+                metric: QV_METRIC_COSINE,
+                hnsw_m: d.m as u32,
+                hnsw_ef_construction: d.ef_construction as u32,
+                hnsw_ef_search: d.ef_search as u32,
+                reserved: 0,
+            })
+        };
+    }
+}
+
+/// Creates collection `name` (`name_len` bytes of UTF-8: 1 to 64 ASCII
+/// letters, digits, `_`, `-`, `.`, not starting with `.`) with `config`.
+/// On success `*out` receives a new handle owned by the caller (release it
+/// with `qv_collection_free`).
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad name, field
+/// out of range, unknown enum value), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED,
+/// QV_ERR_IO.
+///
+/// Thread safety: safe to call concurrently with any call on `db`.
+#[no_mangle]
+pub extern "C" fn qv_database_create_collection(
+    db: *const qv_database,
+    name: *const u8,
+    name_len: usize,
+    config: *const qv_collection_config,
+    out: *mut *mut qv_collection,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(out, "out")?;
+        let name = utf8(name, name_len, "name")?;
+        let cfg = handle(config, "config")?;
+        check_struct_size(
+            cfg.struct_size,
+            std::mem::size_of::<qv_collection_config>(),
+            "config",
+        )?;
+        let kind = match cfg.kind {
+            QV_KIND_VECTOR => CollectionKind::Vector,
+            QV_KIND_METADATA_ONLY => CollectionKind::MetadataOnly,
+            k => {
+                return Err(invalid(format!(
+                    "`config.kind` = {k} is not a QV_KIND_* value"
+                )))
+            }
+        };
+        let config = CollectionConfig {
+            dimension: cfg.dimension as usize,
+            metric: metric_from(cfg.metric)?,
+            hnsw: HnswConfig {
+                m: cfg.hnsw_m as usize,
+                ef_construction: cfg.hnsw_ef_construction as usize,
+                ef_search: cfg.hnsw_ef_search as usize,
+            },
+            kind,
+        };
+        handle(db, "db")?.with(|d| {
+            let c = d.create_collection(name, config)?;
+            write_out(out, qv_collection::new_raw(c, Arc::clone(d)), "out")
+        })
+    })
+}
+
+/// Writes the collection's configuration into `*out` (`struct_size` set).
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED.
+///
+/// Thread safety: safe to call concurrently with any call.
+#[no_mangle]
+pub extern "C" fn qv_collection_get_config(
+    coll: *const qv_collection,
+    out: *mut qv_collection_config,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(out, "out")?;
+        handle(coll, "coll")?.with(|c| {
+            c.check_open()?;
+            let cfg = c.config();
+            let v = qv_collection_config {
+                struct_size: std::mem::size_of::<qv_collection_config>() as u32,
+                kind: match cfg.kind {
+                    CollectionKind::Vector => QV_KIND_VECTOR,
+                    CollectionKind::MetadataOnly => QV_KIND_METADATA_ONLY,
+                },
+                dimension: cfg.dimension as u32,
+                metric: metric_to(cfg.metric),
+                hnsw_m: cfg.hnsw.m as u32,
+                hnsw_ef_construction: cfg.hnsw.ef_construction as u32,
+                hnsw_ef_search: cfg.hnsw.ef_search as u32,
+                reserved: 0,
+            };
+            write_out(out, v, "out")
+        })
+    })
+}
+
+/// Makes everything written so far part of the on-disk checkpoint and
+/// empties the write-ahead log (this also happens by itself as the log grows,
+/// and on close).
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED,
+/// QV_ERR_IO.
+///
+/// Thread safety: safe to call concurrently with any call; searches go on,
+/// writes wait.
+#[no_mangle]
+pub extern "C" fn qv_collection_checkpoint(
+    coll: *const qv_collection,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || handle(coll, "coll")?.with(|c| Ok(c.checkpoint()?)))
+}
+
+/// Closes this handle: waits for calls in flight on it; later calls with it
+/// return QV_ERR_CLOSED. Other handles to the same collection are not
+/// affected. The handle stays valid until `qv_collection_free`. Closing
+/// twice, or NULL, returns QV_OK.
+///
+/// Thread safety: safe to call while other threads use the handle.
+#[no_mangle]
+pub extern "C" fn qv_collection_close(coll: *const qv_collection, err: *mut *mut qv_error) -> i32 {
+    guard(err, || {
+        if coll.is_null() {
+            return Ok(());
+        }
+        let taken = handle(coll, "coll")?.inner.write().take();
+        drop(taken);
+        Ok(())
+    })
+}
+
+/// Releases the handle (closing it if needed). When it was the last
+/// reference to a database whose handle was freed, the database closes.
+/// `qv_collection_free(NULL)` does nothing. The handle must not be used after
+/// this call, nor concurrently with it.
+#[no_mangle]
+pub extern "C" fn qv_collection_free(coll: *mut qv_collection) {
+    if !coll.is_null() {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: a pointer from this library, freed once by contract.
+            drop(unsafe { Box::from_raw(coll) });
+        }));
+    }
+}

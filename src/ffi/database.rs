@@ -1,0 +1,223 @@
+//! `qv_database`: opening and closing a database directory, and managing
+//! its collections by name.
+
+use super::{
+    check_out, check_struct_size, closed, guard, handle, invalid, qv_collection, qv_error,
+    qv_strings, slice, utf8, write_out, FfiResult,
+};
+use crate::collection::SyncPolicy;
+use crate::database::{Database, DatabaseOptions};
+use parking_lot::RwLock;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
+
+/// `qv_database_options.sync`: fsync every write batch before it returns (default).
+pub const QV_SYNC_EVERY_BATCH: u32 = 0;
+/// `qv_database_options.sync`: fsync only at checkpoints (survives a process
+/// crash, not a power loss).
+pub const QV_SYNC_NEVER: u32 = 1;
+
+/// Options for `qv_database_open`. Initialise with `qv_database_options_init`,
+/// then change fields.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct qv_database_options {
+    /// `sizeof(qv_database_options)`, set by the init function.
+    pub struct_size: u32,
+    /// `QV_SYNC_EVERY_BATCH` or `QV_SYNC_NEVER`.
+    pub sync: u32,
+}
+
+/// An open database: a directory of collections.
+pub struct qv_database {
+    pub(crate) db: RwLock<Option<Arc<Database>>>,
+}
+
+impl qv_database {
+    /// Runs `f` with the database, holding this handle's lock so that a
+    /// concurrent close waits for it.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&Arc<Database>) -> FfiResult<R>) -> FfiResult<R> {
+        let g = self.db.read();
+        let db = g.as_ref().ok_or_else(|| closed("database"))?;
+        f(db)
+    }
+}
+
+/// Fills `opts` with the defaults (sync every batch) and its `struct_size`.
+/// Does nothing when `opts` is NULL.
+#[no_mangle]
+pub extern "C" fn qv_database_options_init(opts: *mut qv_database_options) {
+    if !opts.is_null() {
+        // SAFETY: non-NULL, writable by contract.
+        unsafe {
+            opts.write(qv_database_options {
+                struct_size: std::mem::size_of::<qv_database_options>() as u32,
+                sync: QV_SYNC_EVERY_BATCH,
+            })
+        };
+    }
+}
+
+/// Opens the database in directory `path` (`path_len` bytes, no NUL needed),
+/// creating the directory if it does not exist. `opts` may be NULL for the
+/// defaults.
+///
+/// On success `*out` receives a new handle that the caller owns: close it
+/// with `qv_database_close` and release it with `qv_database_free`.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `path` or `out`, empty
+/// path, path containing NUL, bad options), QV_ERR_LOCKED (the directory is
+/// open already, in this process or another), QV_ERR_INCOMPATIBLE_FORMAT
+/// (not a quiver database), QV_ERR_CORRUPT, QV_ERR_IO.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub extern "C" fn qv_database_open(
+    path: *const u8,
+    path_len: usize,
+    opts: *const qv_database_options,
+    out: *mut *mut qv_database,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(out, "out")?;
+        let bytes = slice(path, path_len, "path")?;
+        if bytes.is_empty() || bytes.contains(&0) {
+            return Err(invalid("`path` must be a non-empty path without NUL bytes"));
+        }
+        let mut options = DatabaseOptions::default();
+        // SAFETY: NULL or a readable options struct by contract.
+        if let Some(o) = unsafe { opts.as_ref() } {
+            check_struct_size(
+                o.struct_size,
+                std::mem::size_of::<qv_database_options>(),
+                "opts",
+            )?;
+            options.sync = match o.sync {
+                QV_SYNC_EVERY_BATCH => SyncPolicy::EveryBatch,
+                QV_SYNC_NEVER => SyncPolicy::Never,
+                s => {
+                    return Err(invalid(format!(
+                        "`opts.sync` = {s} is not a QV_SYNC_* value"
+                    )))
+                }
+            };
+        }
+        let db = Database::open_with(OsStr::from_bytes(bytes), options)?;
+        let h = Box::new(qv_database {
+            db: RwLock::new(Some(Arc::new(db))),
+        });
+        write_out(out, Box::into_raw(h), "out")
+    })
+}
+
+/// Closes the database: waits for calls in flight on this handle, checkpoints
+/// and closes every collection (calls through their handles then return
+/// QV_ERR_CLOSED) and releases the directory lock. Later calls with `db`
+/// return QV_ERR_CLOSED; the handle itself stays valid until
+/// `qv_database_free`. Closing twice, or closing NULL, returns QV_OK.
+///
+/// Returns QV_OK, or QV_ERR_IO when the final checkpoint fails (the database
+/// is closed regardless).
+///
+/// Thread safety: safe to call while other threads use the handle.
+#[no_mangle]
+pub extern "C" fn qv_database_close(db: *const qv_database, err: *mut *mut qv_error) -> i32 {
+    guard(err, || {
+        if db.is_null() {
+            return Ok(());
+        }
+        let h = handle(db, "db")?;
+        let taken = h.db.write().take();
+        if let Some(d) = taken {
+            d.close()?;
+        }
+        Ok(())
+    })
+}
+
+/// Releases the handle. If the database was not closed it stays open until
+/// every collection handle obtained from it is released too (children keep
+/// their parent alive), then closes. `qv_database_free(NULL)` does nothing.
+///
+/// The handle must not be used after this call, nor concurrently with it.
+#[no_mangle]
+pub extern "C" fn qv_database_free(db: *mut qv_database) {
+    if !db.is_null() {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: a pointer from `qv_database_open`, freed once by contract.
+            drop(unsafe { Box::from_raw(db) });
+        }));
+    }
+}
+
+/// Opens the existing collection `name` (`name_len` bytes of UTF-8).
+/// On success `*out` receives a new handle owned by the caller (release it
+/// with `qv_collection_free`). Several handles to one collection may be open.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, invalid UTF-8,
+/// bad name), QV_ERR_NOT_FOUND, QV_ERR_CLOSED, QV_ERR_CORRUPT,
+/// QV_ERR_INCOMPATIBLE_FORMAT, QV_ERR_IO.
+///
+/// Thread safety: safe to call concurrently with any call on `db`.
+#[no_mangle]
+pub extern "C" fn qv_database_open_collection(
+    db: *const qv_database,
+    name: *const u8,
+    name_len: usize,
+    out: *mut *mut qv_collection,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(out, "out")?;
+        let name = utf8(name, name_len, "name")?;
+        handle(db, "db")?.with(|d| {
+            let c = d.collection(name)?;
+            write_out(out, qv_collection::new_raw(c, Arc::clone(d)), "out")
+        })
+    })
+}
+
+/// Lists the collection names, sorted. On success `*out` receives a
+/// `qv_strings` owned by the caller (free with `qv_strings_free`).
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
+/// QV_ERR_IO.
+///
+/// Thread safety: safe to call concurrently with any call on `db`.
+#[no_mangle]
+pub extern "C" fn qv_database_list_collections(
+    db: *const qv_database,
+    out: *mut *mut qv_strings,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(out, "out")?;
+        handle(db, "db")?.with(|d| {
+            let names = d.list_collections()?;
+            write_out(out, qv_strings::new_raw(names), "out")
+        })
+    })
+}
+
+/// Deletes collection `name` and its files. Open handles to it return
+/// QV_ERR_CLOSED afterwards.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT, QV_ERR_NOT_FOUND,
+/// QV_ERR_CLOSED, QV_ERR_IO.
+///
+/// Thread safety: safe to call concurrently with any call on `db`; calls in
+/// flight on the collection finish first.
+#[no_mangle]
+pub extern "C" fn qv_database_drop_collection(
+    db: *const qv_database,
+    name: *const u8,
+    name_len: usize,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        let name = utf8(name, name_len, "name")?;
+        handle(db, "db")?.with(|d| Ok(d.drop_collection(name)?))
+    })
+}

@@ -1,0 +1,300 @@
+//! Point operations: upsert, get, delete, count, scroll.
+
+use super::{
+    check_out, guard, handle, invalid, out_of_memory, qv_collection, qv_error, slice, slice_mut,
+    utf8, write_out, FfiResult,
+};
+use crate::filter::Filter;
+use crate::point::Point;
+
+/// Parses an optional filter given as JSON text; NULL or empty = none.
+pub(crate) fn filter_arg(ptr: *const u8, len: usize, name: &str) -> FfiResult<Option<Filter>> {
+    if len == 0 {
+        return Ok(None);
+    }
+    let text = utf8(ptr, len, name)?;
+    Ok(Some(Filter::parse(text)?))
+}
+
+/// Inserts or replaces `n` points. `ids` holds `n` ids; `vectors` holds
+/// `vectors_len` floats, which must be `n * dimension` (row-major; 0 for a
+/// metadata-only collection). Payloads are optional: `payload_offsets` is
+/// NULL (no payloads) or holds `n + 1` offsets into `payload_data`
+/// (`payload_data_len` bytes); the payload of point `i` is the UTF-8 JSON
+/// text in bytes `[payload_offsets[i], payload_offsets[i+1])`, and an empty
+/// range means no payload.
+///
+/// The whole batch is checked before anything is written: on any error
+/// nothing changes. A repeated id within the batch: the last one wins.
+/// Durable when it returns (per the database's sync option). Nothing is
+/// retained after the call returns.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL buffer with a non-zero
+/// length, non-finite value, zero vector under cosine, bad offsets, invalid
+/// UTF-8 or JSON in a payload), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
+/// QV_ERR_IO.
+///
+/// Thread safety: safe to call concurrently with any call; writes to one
+/// collection are serialised, and searches never see half a batch.
+#[no_mangle]
+pub extern "C" fn qv_collection_upsert(
+    coll: *const qv_collection,
+    ids: *const u64,
+    n: usize,
+    vectors: *const f32,
+    vectors_len: usize,
+    payload_offsets: *const u64,
+    payload_data: *const u8,
+    payload_data_len: usize,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        let h = handle(coll, "coll")?;
+        let ids = slice(ids, n, "ids")?;
+        let vectors = slice(vectors, vectors_len, "vectors")?;
+        let data = slice(payload_data, payload_data_len, "payload_data")?;
+        let payloads: Vec<Option<&[u8]>> = if payload_offsets.is_null() {
+            if !data.is_empty() {
+                return Err(invalid(
+                    "`payload_data` is given but `payload_offsets` is NULL",
+                ));
+            }
+            vec![None; n]
+        } else {
+            let offs = slice(payload_offsets, n + 1, "payload_offsets")?;
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let (a, b) = (offs[i], offs[i + 1]);
+                if a > b || b > data.len() as u64 {
+                    return Err(invalid(format!(
+                        "payload_offsets[{i}..={}] = [{a}, {b}] is not a range within the {} bytes of payload_data",
+                        i + 1,
+                        data.len()
+                    )));
+                }
+                out.push((a < b).then(|| &data[a as usize..b as usize]));
+            }
+            out
+        };
+        h.with(|c| Ok(c.upsert_json(ids, vectors, &payloads)?))
+    })
+}
+
+/// Deletes the points with the `n` ids in `ids`; ids that do not exist are
+/// ignored. `*deleted` (if not NULL) receives how many existed.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT, QV_ERR_CLOSED, QV_ERR_IO.
+///
+/// Thread safety: as `qv_collection_upsert`.
+#[no_mangle]
+pub extern "C" fn qv_collection_delete(
+    coll: *const qv_collection,
+    ids: *const u64,
+    n: usize,
+    deleted: *mut u64,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        let h = handle(coll, "coll")?;
+        let ids = slice(ids, n, "ids")?;
+        let count = h.with(|c| Ok(c.delete(ids)?))?;
+        if !deleted.is_null() {
+            write_out(deleted, count as u64, "deleted")?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes the number of points into `*out`.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED.
+///
+/// Thread safety: safe to call concurrently with any call.
+#[no_mangle]
+pub extern "C" fn qv_collection_count(
+    coll: *const qv_collection,
+    out: *mut u64,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(out, "out")?;
+        let n = handle(coll, "coll")?.with(|c| Ok(c.count()?))?;
+        write_out(out, n as u64, "out")
+    })
+}
+
+/// Pages through the ids of the points (matching the optional filter, JSON
+/// text of `filter_len` bytes; NULL/0 = all), in ascending order, starting
+/// at id `from` (inclusive; 0 starts at the beginning). Writes up to
+/// `ids_cap` ids into `ids` and their number into `*count`; `*has_next`
+/// receives 1 and `*next` the id to pass as `from` for the next page, or 0
+/// and 0 at the end.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, `ids_cap` 0,
+/// bad filter), QV_ERR_CLOSED.
+///
+/// Thread safety: safe to call concurrently with any call; each page is
+/// consistent, pages taken while others write may reflect those writes.
+#[no_mangle]
+pub extern "C" fn qv_collection_scroll(
+    coll: *const qv_collection,
+    from: u64,
+    filter_json: *const u8,
+    filter_len: usize,
+    ids: *mut u64,
+    ids_cap: usize,
+    count: *mut usize,
+    next: *mut u64,
+    has_next: *mut u8,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(count, "count")?;
+        check_out(next, "next")?;
+        check_out(has_next, "has_next")?;
+        let h = handle(coll, "coll")?;
+        let filter = filter_arg(filter_json, filter_len, "filter_json")?;
+        if ids_cap == 0 {
+            return Err(invalid("`ids_cap` must be at least 1"));
+        }
+        let out = slice_mut(ids, ids_cap, "ids")?;
+        let page = h.with(|c| Ok(c.scroll(Some(from), ids_cap, filter.as_ref())?))?;
+        out[..page.ids.len()].copy_from_slice(&page.ids);
+        write_out(count, page.ids.len(), "count")?;
+        write_out(next, page.next.unwrap_or(0), "next")?;
+        write_out(has_next, page.next.is_some() as u8, "has_next")
+    })
+}
+
+/// Points read by `qv_collection_get`: owned by the caller, freed with
+/// `qv_points_free`; read through `qv_points_get_view`.
+pub struct qv_points {
+    dimension: u64,
+    ids: Vec<u64>,
+    found: Vec<u8>,
+    vectors: Vec<f32>,
+    payload_offsets: Vec<u64>,
+    payload_data: Vec<u8>,
+}
+
+/// Borrowed views into a `qv_points`, valid until `qv_points_free`.
+/// Entry `i` answers `ids[i]`: `found[i]` is 1 if the point exists (else its
+/// vector is zeros and its payload empty); its vector is
+/// `vectors[i * dimension .. (i + 1) * dimension]`; its payload is the JSON
+/// text in `payload_data[payload_offsets[i] .. payload_offsets[i + 1]]`
+/// (empty = no payload). Pointers may be NULL when their length is 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct qv_points_view {
+    /// Number of entries (the number of ids asked for).
+    pub count: u64,
+    /// Floats per vector.
+    pub dimension: u64,
+    /// `count` ids, as asked.
+    pub ids: *const u64,
+    /// `count` flags, 1 = found.
+    pub found: *const u8,
+    /// `count * dimension` floats.
+    pub vectors: *const f32,
+    /// `count + 1` offsets into `payload_data`.
+    pub payload_offsets: *const u64,
+    /// Concatenated payload JSON texts.
+    pub payload_data: *const u8,
+    /// Bytes in `payload_data`.
+    pub payload_data_len: u64,
+}
+
+/// Reads the points with the `n` ids in `ids` (vectors and payloads). On
+/// success `*out` receives a `qv_points` owned by the caller (free it with
+/// `qv_points_free`); ids that do not exist have `found` = 0.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
+/// QV_ERR_OUT_OF_MEMORY.
+///
+/// Thread safety: safe to call concurrently with any call; sees each write
+/// batch whole or not at all.
+#[no_mangle]
+pub extern "C" fn qv_collection_get(
+    coll: *const qv_collection,
+    ids: *const u64,
+    n: usize,
+    out: *mut *mut qv_points,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(out, "out")?;
+        let h = handle(coll, "coll")?;
+        let ids = slice(ids, n, "ids")?;
+        let (points, dim) = h.with(|c| Ok((c.get(ids)?, c.config().dimension)))?;
+        let mut vectors = Vec::new();
+        vectors
+            .try_reserve_exact(n.saturating_mul(dim))
+            .map_err(|_| out_of_memory("vectors", n.saturating_mul(dim) * 4))?;
+        let mut p = qv_points {
+            dimension: dim as u64,
+            ids: ids.to_vec(),
+            found: Vec::with_capacity(n),
+            vectors,
+            payload_offsets: Vec::with_capacity(n + 1),
+            payload_data: Vec::new(),
+        };
+        p.payload_offsets.push(0);
+        for point in &points {
+            match point {
+                Some(Point {
+                    vector, payload, ..
+                }) => {
+                    p.found.push(1);
+                    p.vectors.extend_from_slice(vector);
+                    if let Some(v) = payload {
+                        serde_json::to_writer(&mut p.payload_data, v)
+                            .map_err(|e| invalid(format!("payload does not serialise: {e}")))?;
+                    }
+                }
+                None => {
+                    p.found.push(0);
+                    p.vectors.extend(std::iter::repeat_n(0.0, dim));
+                }
+            }
+            p.payload_offsets.push(p.payload_data.len() as u64);
+        }
+        write_out(out, Box::into_raw(Box::new(p)), "out")
+    })
+}
+
+/// Fills `*view` with borrowed pointers into `points` (valid until
+/// `qv_points_free(points)`).
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer).
+///
+/// Thread safety: a `qv_points` is immutable; any thread may read it.
+#[no_mangle]
+pub extern "C" fn qv_points_get_view(
+    points: *const qv_points,
+    view: *mut qv_points_view,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        let p = handle(points, "points")?;
+        let v = qv_points_view {
+            count: p.ids.len() as u64,
+            dimension: p.dimension,
+            ids: p.ids.as_ptr(),
+            found: p.found.as_ptr(),
+            vectors: p.vectors.as_ptr(),
+            payload_offsets: p.payload_offsets.as_ptr(),
+            payload_data: p.payload_data.as_ptr(),
+            payload_data_len: p.payload_data.len() as u64,
+        };
+        write_out(view, v, "view")
+    })
+}
+
+/// Frees a `qv_points`. `qv_points_free(NULL)` does nothing.
+#[no_mangle]
+pub extern "C" fn qv_points_free(points: *mut qv_points) {
+    if !points.is_null() {
+        // SAFETY: a pointer from `qv_collection_get`, freed once by contract.
+        drop(unsafe { Box::from_raw(points) });
+    }
+}

@@ -1,0 +1,107 @@
+//! `qv_results`: owned search results, read through borrowed views.
+
+use super::{guard, handle, invalid, qv_error, write_out, FfiResult};
+use crate::point::ScoredPoint;
+
+/// Search results owned by the caller: free with `qv_results_free`; read
+/// through `qv_results_get_view`.
+pub struct qv_results {
+    offsets: Vec<u64>,
+    ids: Vec<u64>,
+    scores: Vec<f32>,
+    payload_offsets: Vec<u64>,
+    payload_data: Vec<u8>,
+}
+
+impl qv_results {
+    pub(crate) fn from_hits(all: &[Vec<ScoredPoint>]) -> FfiResult<qv_results> {
+        let hits: usize = all.iter().map(Vec::len).sum();
+        let mut r = qv_results {
+            offsets: Vec::with_capacity(all.len() + 1),
+            ids: Vec::with_capacity(hits),
+            scores: Vec::with_capacity(hits),
+            payload_offsets: Vec::with_capacity(hits + 1),
+            payload_data: Vec::new(),
+        };
+        r.offsets.push(0);
+        r.payload_offsets.push(0);
+        for query in all {
+            for h in query {
+                r.ids.push(h.id);
+                r.scores.push(h.score);
+                if let Some(p) = &h.payload {
+                    serde_json::to_writer(&mut r.payload_data, p)
+                        .map_err(|e| invalid(format!("payload does not serialise: {e}")))?;
+                }
+                r.payload_offsets.push(r.payload_data.len() as u64);
+            }
+            r.offsets.push(r.ids.len() as u64);
+        }
+        Ok(r)
+    }
+}
+
+/// Borrowed views into a `qv_results`, valid until `qv_results_free`.
+/// The hits of query `q` are entries `[offsets[q], offsets[q + 1])` of `ids`
+/// and `scores`, best first. The payload of hit `j` is the JSON text in
+/// `payload_data[payload_offsets[j] .. payload_offsets[j + 1]]` (empty when
+/// the point has none or payloads were not asked for). Pointers may be NULL
+/// when their length is 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct qv_results_view {
+    /// Number of queries.
+    pub num_queries: u64,
+    /// Total number of hits.
+    pub num_hits: u64,
+    /// `num_queries + 1` offsets into `ids` / `scores`.
+    pub offsets: *const u64,
+    /// `num_hits` ids.
+    pub ids: *const u64,
+    /// `num_hits` scores.
+    pub scores: *const f32,
+    /// `num_hits + 1` offsets into `payload_data`.
+    pub payload_offsets: *const u64,
+    /// Concatenated payload JSON texts.
+    pub payload_data: *const u8,
+    /// Bytes in `payload_data`.
+    pub payload_data_len: u64,
+}
+
+/// Fills `*view` with borrowed pointers into `results` (valid until
+/// `qv_results_free(results)`).
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer).
+///
+/// Thread safety: a `qv_results` is immutable; any thread may read it.
+#[no_mangle]
+pub extern "C" fn qv_results_get_view(
+    results: *const qv_results,
+    view: *mut qv_results_view,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        let r = handle(results, "results")?;
+        let v = qv_results_view {
+            num_queries: (r.offsets.len() - 1) as u64,
+            num_hits: r.ids.len() as u64,
+            offsets: r.offsets.as_ptr(),
+            ids: r.ids.as_ptr(),
+            scores: r.scores.as_ptr(),
+            payload_offsets: r.payload_offsets.as_ptr(),
+            payload_data: r.payload_data.as_ptr(),
+            payload_data_len: r.payload_data.len() as u64,
+        };
+        write_out(view, v, "view")
+    })
+}
+
+/// Frees a `qv_results`; every view into it becomes invalid.
+/// `qv_results_free(NULL)` does nothing.
+#[no_mangle]
+pub extern "C" fn qv_results_free(results: *mut qv_results) {
+    if !results.is_null() {
+        // SAFETY: a pointer from this library, freed once by contract.
+        drop(unsafe { Box::from_raw(results) });
+    }
+}

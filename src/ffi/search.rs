@@ -1,0 +1,217 @@
+//! Vector search, in two result modes: caller-provided arrays, and an owned
+//! `qv_results`.
+
+use super::points::filter_arg;
+use super::{
+    check_out, check_struct_size, guard, handle, invalid, out_of_memory, qv_collection, qv_error,
+    qv_results, slice, slice_mut, write_out, FfiResult,
+};
+use crate::collection::Collection;
+use crate::point::{ScoredPoint, SearchParams};
+
+/// The id written into the unused result slots of `qv_collection_search`.
+pub const QV_NO_ID: u64 = u64::MAX;
+
+/// Per-call search parameters. Initialise with `qv_search_params_init`, then
+/// set at least `k`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct qv_search_params {
+    /// `sizeof(qv_search_params)`, set by the init function.
+    pub struct_size: u32,
+    /// Results per query, >= 1. Default 10.
+    pub k: u32,
+    /// HNSW candidate list size; 0 = the collection's `hnsw_ef_search`.
+    /// Raised to `k` when smaller.
+    pub ef: u32,
+    /// 1 = exact (brute-force) search, 0 = graph search (default).
+    pub exact: u32,
+    /// 1 = include payloads (owned-results mode only), 0 = not (default).
+    pub with_payload: u32,
+    /// Reserved, set to 0.
+    pub reserved: u32,
+    /// Optional payload filter as UTF-8 JSON text (`filter_len` bytes, no NUL
+    /// needed); NULL or length 0 = no filter. Example:
+    /// `{"field": "category", "eq": "noun.animal"}`.
+    pub filter_json: *const u8,
+    /// Bytes in `filter_json`.
+    pub filter_len: u64,
+}
+
+/// Fills `params` with the defaults (k 10, collection's ef, graph search, no
+/// payloads, no filter) and its `struct_size`. Does nothing when NULL.
+#[no_mangle]
+pub extern "C" fn qv_search_params_init(params: *mut qv_search_params) {
+    if !params.is_null() {
+        // SAFETY: non-NULL, writable by contract.
+        unsafe {
+            params.write(qv_search_params {
+                struct_size: std::mem::size_of::<qv_search_params>() as u32,
+                k: 10,
+                ef: 0,
+                exact: 0,
+                with_payload: 0,
+                reserved: 0,
+                filter_json: std::ptr::null(),
+                filter_len: 0,
+            })
+        };
+    }
+}
+
+fn params_arg(p: *const qv_search_params) -> FfiResult<SearchParams> {
+    let p = handle(p, "params")?;
+    check_struct_size(
+        p.struct_size,
+        std::mem::size_of::<qv_search_params>(),
+        "params",
+    )?;
+    if p.exact > 1 || p.with_payload > 1 {
+        return Err(invalid(
+            "`params.exact` and `params.with_payload` must be 0 or 1",
+        ));
+    }
+    let filter_len =
+        usize::try_from(p.filter_len).map_err(|_| invalid("`params.filter_len` is too large"))?;
+    Ok(SearchParams {
+        k: p.k as usize,
+        ef: (p.ef > 0).then_some(p.ef as usize),
+        exact: p.exact == 1,
+        filter: filter_arg(p.filter_json, filter_len, "params.filter_json")?,
+        with_payload: p.with_payload == 1,
+    })
+}
+
+/// Checks the query matrix against the collection and runs the search.
+fn run(
+    c: &Collection,
+    queries: &[f32],
+    nq: usize,
+    dim: usize,
+    params: &SearchParams,
+) -> FfiResult<Vec<Vec<ScoredPoint>>> {
+    let cdim = c.config().dimension;
+    if dim != cdim && cdim != 0 {
+        return Err(crate::Error::DimensionMismatch {
+            context: "query dimension `dim`".to_owned(),
+            expected: cdim,
+            got: dim,
+        }
+        .into());
+    }
+    if nq == 1 {
+        return Ok(vec![c.search(queries, params)?]);
+    }
+    Ok(c.search_batch(queries, params)?)
+}
+
+fn query_matrix<'a>(queries: *const f32, nq: usize, dim: usize) -> FfiResult<&'a [f32]> {
+    if nq == 0 {
+        return Err(invalid("`nq` must be at least 1"));
+    }
+    let len = nq
+        .checked_mul(dim)
+        .ok_or_else(|| invalid(format!("`nq` x `dim` = {nq} x {dim} overflows")))?;
+    slice(queries, len, "queries")
+}
+
+/// Searches `nq` queries (row-major in `queries`, `nq * dim` floats; `dim`
+/// must equal the collection's dimension) and writes `k` results per query
+/// into caller-owned arrays: `ids` and `scores` hold `out_len` entries, which
+/// must be at least `nq * k`; the results of query `i` are at
+/// `[i * k, i * k + counts[i])`, best first; `counts` holds `nq` entries.
+/// Slots past `counts[i]` are set to `QV_NO_ID` / NaN. Several queries run in
+/// parallel. Payloads are not returned in this mode (`with_payload` is
+/// ignored). Nothing is retained after the call returns.
+///
+/// Scores: cosine similarity and dot product (higher is closer), L2
+/// distance and Hamming distance (lower is closer), Jaccard similarity
+/// (higher is closer).
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k == 0,
+/// `out_len` < nq * k, non-finite query value, bad filter),
+/// QV_ERR_DIMENSION_MISMATCH, QV_ERR_UNSUPPORTED (metadata-only collection),
+/// QV_ERR_CLOSED. On failure the output arrays are unspecified.
+///
+/// Thread safety: safe to call concurrently with any other call on the same
+/// collection, including writes.
+#[no_mangle]
+pub extern "C" fn qv_collection_search(
+    coll: *const qv_collection,
+    queries: *const f32,
+    nq: usize,
+    dim: usize,
+    params: *const qv_search_params,
+    ids: *mut u64,
+    scores: *mut f32,
+    out_len: usize,
+    counts: *mut u32,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        let h = handle(coll, "coll")?;
+        let mut p = params_arg(params)?;
+        p.with_payload = false;
+        let qs = query_matrix(queries, nq, dim)?;
+        let need = nq
+            .checked_mul(p.k)
+            .ok_or_else(|| invalid("`nq` x `k` overflows"))?;
+        if out_len < need {
+            return Err(invalid(format!(
+                "`out_len` is {out_len}, but {nq} queries x k = {} need {need} slots",
+                p.k
+            )));
+        }
+        let ids = slice_mut(ids, need, "ids")?;
+        let scores = slice_mut(scores, need, "scores")?;
+        let counts = slice_mut(counts, nq, "counts")?;
+        let results = h.with(|c| run(c, qs, nq, dim, &p))?;
+        let k = p.k;
+        for (i, hits) in results.iter().enumerate() {
+            let row_ids = &mut ids[i * k..(i + 1) * k];
+            let row_scores = &mut scores[i * k..(i + 1) * k];
+            row_ids.fill(QV_NO_ID);
+            row_scores.fill(f32::NAN);
+            for (j, hit) in hits.iter().enumerate() {
+                row_ids[j] = hit.id;
+                row_scores[j] = hit.score;
+            }
+            counts[i] = hits.len() as u32;
+        }
+        Ok(())
+    })
+}
+
+/// Searches like `qv_collection_search`, returning the results as a new
+/// `qv_results` in `*out`, owned by the caller (free with
+/// `qv_results_free`), with payloads when `params->with_payload` is 1.
+///
+/// Returns as `qv_collection_search`, plus QV_ERR_OUT_OF_MEMORY.
+///
+/// Thread safety: as `qv_collection_search`.
+#[no_mangle]
+pub extern "C" fn qv_collection_search_results(
+    coll: *const qv_collection,
+    queries: *const f32,
+    nq: usize,
+    dim: usize,
+    params: *const qv_search_params,
+    out: *mut *mut qv_results,
+    err: *mut *mut qv_error,
+) -> i32 {
+    guard(err, || {
+        check_out(out, "out")?;
+        let h = handle(coll, "coll")?;
+        let p = params_arg(params)?;
+        let qs = query_matrix(queries, nq, dim)?;
+        let want = nq.saturating_mul(p.k.min(1 << 20));
+        let mut reserve_probe: Vec<u64> = Vec::new();
+        reserve_probe
+            .try_reserve_exact(want)
+            .map_err(|_| out_of_memory("result ids", want * 8))?;
+        drop(reserve_probe);
+        let results = h.with(|c| run(c, qs, nq, dim, &p))?;
+        let r = qv_results::from_hits(&results)?;
+        write_out(out, Box::into_raw(Box::new(r)), "out")
+    })
+}
