@@ -45,6 +45,9 @@ struct Writer {
     next_seq: u64,
     /// Last sequence number contained in the checkpoint on disk.
     checkpointed_seq: u64,
+    /// The graph on disk lags the one in memory although no log record is
+    /// pending (it was rebuilt or repaired on open): checkpoint anyway.
+    graph_stale: bool,
 }
 
 /// A collection of points. Obtain one from [`crate::Database`].

@@ -139,6 +139,7 @@ impl Collection {
             }
         }
 
+        let mut graph_stale = false;
         if let Some(v) = &state.vectors {
             let params = graph_params(&config);
             let dist = config.metric.distance_fn();
@@ -154,6 +155,7 @@ impl Collection {
                 // Stored but missing from the graph: index them now.
                 let missing: Vec<u32> = (indexed as u32..slot_count as u32).collect();
                 g.insert_many(&VectorView(v), &missing);
+                graph_stale = true;
             }
             state.graph = Some(g);
             remove_old_graphs(dir, ckpt.wal_seq)?;
@@ -171,6 +173,7 @@ impl Collection {
                 payload_log,
                 next_seq: ckpt.wal_seq.max(last_seq) + 1,
                 checkpointed_seq: ckpt.wal_seq,
+                graph_stale,
             }),
             state: RwLock::new(state),
             closed: AtomicBool::new(false),

@@ -230,7 +230,7 @@ impl Collection {
 
     pub(super) fn checkpoint_locked(&self, w: &mut Writer) -> Result<()> {
         let last_seq = w.next_seq - 1;
-        if last_seq == w.checkpointed_seq && w.wal.is_empty() {
+        if last_seq == w.checkpointed_seq && w.wal.is_empty() && !w.graph_stale {
             return Ok(());
         }
         {
@@ -262,6 +262,7 @@ impl Collection {
         }
         w.wal.reset()?;
         w.checkpointed_seq = last_seq;
+        w.graph_stale = false;
         if self.config.kind == crate::CollectionKind::Vector {
             remove_old_graphs(&self.dir, last_seq)?;
         }
