@@ -758,7 +758,7 @@ int32_t qv_collection_search(const struct qv_collection *coll,
  * `qv_results` in `*out`, owned by the caller (free with
  * `qv_results_free`), with payloads when `params->with_payload` is 1.
  *
- * Returns as `qv_collection_search`, plus QV_ERR_OUT_OF_MEMORY.
+ * Returns as `qv_collection_search`.
  *
  * Thread safety: as `qv_collection_search`.
  */

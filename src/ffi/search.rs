@@ -3,7 +3,7 @@
 
 use super::points::filter_arg;
 use super::{
-    check_out, check_struct_size, guard, handle, invalid, out_of_memory, qv_collection, qv_error,
+    check_out, check_struct_size, guard, handle, invalid, qv_collection, qv_error,
     qv_results, slice, slice_mut, write_out, FfiResult,
 };
 use crate::collection::Collection;
@@ -186,7 +186,7 @@ pub extern "C" fn qv_collection_search(
 /// `qv_results` in `*out`, owned by the caller (free with
 /// `qv_results_free`), with payloads when `params->with_payload` is 1.
 ///
-/// Returns as `qv_collection_search`, plus QV_ERR_OUT_OF_MEMORY.
+/// Returns as `qv_collection_search`.
 ///
 /// Thread safety: as `qv_collection_search`.
 #[no_mangle]
@@ -204,12 +204,6 @@ pub extern "C" fn qv_collection_search_results(
         let h = handle(coll, "coll")?;
         let p = params_arg(params)?;
         let qs = query_matrix(queries, nq, dim)?;
-        let want = nq.saturating_mul(p.k.min(1 << 20));
-        let mut reserve_probe: Vec<u64> = Vec::new();
-        reserve_probe
-            .try_reserve_exact(want)
-            .map_err(|_| out_of_memory("result ids", want * 8))?;
-        drop(reserve_probe);
         let results = h.with(|c| run(c, qs, nq, dim, &p))?;
         let r = qv_results::from_hits(&results)?;
         write_out(out, Box::into_raw(Box::new(r)), "out")
