@@ -119,19 +119,19 @@ impl Hnsw {
         let count = (l[0].load(Ordering::Acquire) as usize).min(max);
         if l[1..=count]
             .iter()
-            .any(|a| a.load(Ordering::Relaxed) == new)
+            .any(|a| a.load(Ordering::Acquire) == new)
         {
             return;
         }
         if count < max {
-            l[count + 1].store(new, Ordering::Relaxed);
+            l[count + 1].store(new, Ordering::Release);
             l[0].store(count as u32 + 1, Ordering::Release);
             return;
         }
         let base = vs.vector(node);
         let mut cands: Vec<Near> = l[1..=count]
             .iter()
-            .map(|a| a.load(Ordering::Relaxed))
+            .map(|a| a.load(Ordering::Acquire))
             .chain(std::iter::once(new))
             .map(|n| Near {
                 dist: (self.dist)(base, vs.vector(n)),
@@ -151,7 +151,7 @@ fn write_links(l: &[AtomicU32], ids: &[u32]) {
     }
     let n = ids.len().min(l.len() - 1);
     for (slot, &id) in l[1..=n].iter().zip(ids) {
-        slot.store(id, Ordering::Relaxed);
+        slot.store(id, Ordering::Release);
     }
     l[0].store(n as u32, Ordering::Release);
 }

@@ -5,9 +5,11 @@
 //! with `1 + m` entries per extra layer. Entries are atomics so that searches
 //! read the graph without locks while inserts (parallel, one lock per node
 //! being relinked) change it: a writer stores the neighbours first and the
-//! count last (release), a reader loads the count (acquire) and then the
-//! neighbours, so a reader always sees valid node ids. A node's vector is
-//! written before the node is linked anywhere.
+//! count last, a reader loads the count and then the neighbours, so a reader
+//! always sees valid node ids. A node's vector is written before the node is
+//! linked anywhere, and every link is stored with release and loaded with
+//! acquire ordering (plain moves on x86), so whoever reads a link to a node
+//! also sees that node's vector.
 //!
 //! Nodes are never removed: a deleted point stays in the graph as a waypoint
 //! (searches walk through it but do not return it), which keeps the graph
@@ -160,7 +162,7 @@ impl Hnsw {
             return;
         }
         let n = (l[0].load(Ordering::Acquire) as usize).min(l.len() - 1);
-        out.extend(l[1..=n].iter().map(|a| a.load(Ordering::Relaxed)));
+        out.extend(l[1..=n].iter().map(|a| a.load(Ordering::Acquire)));
     }
 
     /// Deterministic random layer for `node`: floor(-ln(U) / ln(m)).

@@ -154,7 +154,7 @@ impl Hnsw {
                 vs.prefetch(l[1].load(Ordering::Relaxed));
             }
             for j in 1..=count {
-                let n = l[j].load(Ordering::Relaxed);
+                let n = l[j].load(Ordering::Acquire);
                 if j < count {
                     vs.prefetch(l[j + 1].load(Ordering::Relaxed));
                 }
