@@ -15,9 +15,14 @@
 //! Search is one query per call on one thread, as ann-benchmarks (and
 //! peers.py) measure it. Only result lines go to stdout; progress and notes
 //! go to stderr.
+//!
+//! `quiver-bench ffi` compares search through the C ABI with the Rust API on
+//! one collection (see `benches/ffi_overhead.rs`).
 
 #[path = "../tests/common/wordnet.rs"]
 mod wordnet;
+
+mod ffi_overhead;
 
 use quiver::{CollectionConfig, Database, HnswConfig, Metric, SearchParams};
 use rayon::prelude::*;
@@ -83,12 +88,31 @@ fn main() {
                 2
             }
         },
+        Some("ffi") => match ffi_overhead::parse(&args[1..]) {
+            Ok(Some(a)) => match ffi_overhead::run(&a) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("quiver-bench: error: {e}");
+                    1
+                }
+            },
+            Ok(None) => {
+                println!("{}", ffi_overhead::USAGE);
+                0
+            }
+            Err(e) => {
+                eprintln!("quiver-bench: {e}\n\n{}", ffi_overhead::USAGE);
+                2
+            }
+        },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             0
         }
         Some(other) => {
-            eprintln!("quiver-bench: unknown command '{other}' (expected 'ann')\n\n{USAGE}");
+            eprintln!(
+                "quiver-bench: unknown command '{other}' (expected 'ann' or 'ffi')\n\n{USAGE}"
+            );
             2
         }
         None => {

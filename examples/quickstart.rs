@@ -2,7 +2,8 @@
 //! all-MiniLM-L6-v2), searched by meaning, with and without a filter.
 //! Data: the sample committed under tests/data/wordnet-sample.
 //!
-//! Run: `make demo` (or `cargo run --release --example quickstart`).
+//! Run: `make demo-rust` (or `cargo run --release --example quickstart`);
+//! `make demo` runs the C quick start, examples/quickstart.c.
 
 #[path = "../tests/common/wordnet.rs"]
 mod wordnet;

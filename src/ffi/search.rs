@@ -3,8 +3,8 @@
 
 use super::points::filter_arg;
 use super::{
-    check_out, check_struct_size, guard, handle, invalid, qv_collection, qv_error,
-    qv_results, slice, slice_mut, write_out, FfiResult,
+    check_out, check_struct_size, guard, handle, invalid, qv_collection, qv_error, qv_results,
+    slice, slice_mut, write_out, FfiResult,
 };
 use crate::collection::Collection;
 use crate::point::{ScoredPoint, SearchParams};

@@ -1,0 +1,171 @@
+/*
+ * test_wordnet.c: a realistic run on the committed WordNet sample: real
+ * 384-dimensional sentence embeddings (half floats widened in C) with their
+ * JSON lines as payloads, one batch upsert, searches checked against a brute
+ * force in C, a filter on "pos", payloads read back, and a reopen.
+ */
+#define _XOPEN_SOURCE 700
+
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Exact cosine top-k over the base (ties: lower id first). */
+static void brute_force(const qvt_wordnet *w, const float *q, size_t k, uint64_t *out) {
+    double *best = malloc(k * sizeof *best);
+    if (best == NULL) abort();
+    for (size_t j = 0; j < k; j++) best[j] = -INFINITY, out[j] = QV_NO_ID;
+    double qn = 0;
+    for (size_t d = 0; d < w->dim; d++) qn += (double)q[d] * q[d];
+    for (size_t i = 0; i < w->n; i++) {
+        const float *v = &w->vectors[i * w->dim];
+        double dot = 0, vn = 0;
+        for (size_t d = 0; d < w->dim; d++) dot += (double)q[d] * v[d], vn += (double)v[d] * v[d];
+        double s = dot / sqrt(qn * vn);
+        if (s <= best[k - 1]) continue;
+        size_t j = k - 1;
+        while (j > 0 && best[j - 1] < s) best[j] = best[j - 1], out[j] = out[j - 1], j--;
+        best[j] = s;
+        out[j] = i;
+    }
+    free(best);
+}
+
+/* Whether the JSON text contains `"key":value` as written by the library. */
+static int has_member(const uint8_t *json, size_t len, const char *member) {
+    size_t ml = strlen(member);
+    for (size_t i = 0; i + ml <= len; i++)
+        if (memcmp(json + i, member, ml) == 0) return 1;
+    return 0;
+}
+
+void test_wordnet_sample(void) {
+    const size_t n = qvt_quick ? 80 : 500, nq = qvt_quick ? 3 : 20, k = 10;
+    qvt_wordnet w;
+    if (qvt_wordnet_load(&w, n) != 0) {
+        qvt_fail(__FILE__, __LINE__, "cannot load the WordNet sample from %s", qvt_data_dir);
+        return;
+    }
+    float *queries = qvt_wordnet_queries(nq, w.dim);
+    CHECK(queries != NULL);
+    if (queries == NULL) {
+        qvt_wordnet_free(&w);
+        return;
+    }
+    /* The half floats decode to unit vectors. */
+    double norm = 0;
+    for (size_t d = 0; d < w.dim; d++) norm += (double)w.vectors[d] * w.vectors[d];
+    CHECK_NEAR(norm, 1.0, 1e-2);
+
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", qvt_path("wordnet"));
+    qv_database *db = qvt_open_db(dir);
+    qv_collection *c = db ? qvt_create(db, "definitions", (uint32_t)w.dim, QV_METRIC_COSINE) : NULL;
+    uint64_t *ids = malloc(n * sizeof *ids);
+    uint64_t *hit = malloc(nq * k * sizeof *hit), *truth = malloc(k * sizeof *truth);
+    float *score = malloc(nq * k * sizeof *score);
+    uint32_t *cnt = malloc(nq * sizeof *cnt);
+    if (!ids || !hit || !truth || !score || !cnt) abort();
+    if (c == NULL) goto out;
+    for (size_t i = 0; i < n; i++) ids[i] = i;
+    OK(qv_collection_upsert(c, ids, n, w.vectors, n * w.dim, w.offsets, (const uint8_t *)w.jsonl,
+                            w.offsets[n], ERR));
+    CHECK_EQ_U64(qvt_count(c), n);
+
+    /* A base vector finds itself first, with cosine ~1. */
+    qv_search_params p;
+    qv_search_params_init(&p);
+    p.k = (uint32_t)k;
+    size_t probes[4] = {0, 7, n / 2, n - 1};
+    for (size_t i = 0; i < 4; i++) {
+        OK(qv_collection_search(c, &w.vectors[probes[i] * w.dim], 1, w.dim, &p, hit, score, k, cnt, ERR));
+        CHECK_EQ_U64(cnt[0], k);
+        CHECK_EQ_U64(hit[0], probes[i]);
+        CHECK_NEAR(score[0], 1.0, 1e-4);
+    }
+
+    /* Exact search equals a brute force in C; the graph search (one batch)
+     * finds nearly all of it. */
+    p.exact = 1;
+    OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
+    size_t found = 0, exact_mismatch = 0;
+    for (size_t q = 0; q < nq; q++) {
+        brute_force(&w, &queries[q * w.dim], k, truth);
+        for (size_t j = 0; j < k; j++)
+            if (hit[q * k + j] != truth[j]) exact_mismatch++;
+    }
+    CHECK_EQ_U64(exact_mismatch, 0);
+    p.exact = 0;
+    OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
+    for (size_t q = 0; q < nq; q++) {
+        brute_force(&w, &queries[q * w.dim], k, truth);
+        for (size_t j = 0; j < k; j++)
+            for (size_t t = 0; t < k; t++)
+                if (hit[q * k + j] == truth[t]) found++;
+    }
+    double recall = (double)found / (double)(nq * k);
+    qvt_checks++;
+    if (recall < 0.95) qvt_fail(__FILE__, __LINE__, "recall@10 %.3f < 0.95", recall);
+
+    /* Verbs only, with payloads: every hit is a verb and carries its line. */
+    const char *verbs = "{\"field\": \"pos\", \"eq\": \"verb\"}";
+    size_t n_verbs = 0;
+    for (size_t i = 0; i < n; i++)
+        if (has_member((const uint8_t *)w.jsonl + w.offsets[i], w.offsets[i + 1] - w.offsets[i],
+                       "\"pos\": \"verb\""))
+            n_verbs++;
+    p.filter_json = (const uint8_t *)verbs;
+    p.filter_len = strlen(verbs);
+    p.with_payload = 1;
+    qv_results *r = NULL;
+    OK(qv_collection_search_results(c, queries, 2, w.dim, &p, &r, ERR));
+    qv_results_view v;
+    if (OK(qv_results_get_view(r, &v, ERR)) == QV_OK) {
+        size_t want = n_verbs < k ? n_verbs : k;
+        CHECK_EQ_U64(v.num_hits, 2 * want);
+        for (size_t j = 0; j < v.num_hits; j++) {
+            const uint8_t *pl = v.payload_data + v.payload_offsets[j];
+            size_t pl_len = v.payload_offsets[j + 1] - v.payload_offsets[j];
+            char id_member[64];
+            snprintf(id_member, sizeof id_member, "\"id\":%llu,", (unsigned long long)v.ids[j]);
+            CHECK(has_member(pl, pl_len, "\"pos\":\"verb\""));
+            CHECK(has_member(pl, pl_len, id_member));
+            CHECK(has_member(pl, pl_len, "\"text\":\""));
+        }
+    }
+    qv_results_free(r);
+
+    /* Reopen: the same graph answers the same. */
+    if (!qvt_quick) {
+        p.filter_json = NULL;
+        p.filter_len = 0;
+        OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
+        qv_collection_free(c);
+        c = NULL;
+        OK(qv_database_close(db, ERR));
+        qv_database_free(db);
+        db = qvt_open_db(dir);
+        if (db == NULL) goto out;
+        OK(qv_database_open_collection(db, (const uint8_t *)"definitions", 11, &c, ERR));
+        CHECK_EQ_U64(qvt_count(c), n);
+        uint64_t *again = malloc(nq * k * sizeof *again);
+        float *again_s = malloc(nq * k * sizeof *again_s);
+        if (!again || !again_s) abort();
+        OK(qv_collection_search(c, queries, nq, w.dim, &p, again, again_s, nq * k, cnt, ERR));
+        CHECK(memcmp(hit, again, nq * k * sizeof *hit) == 0);
+        free(again);
+        free(again_s);
+    }
+out:
+    qv_collection_free(c);
+    if (db) OK(qv_database_close(db, ERR));
+    qv_database_free(db);
+    free(ids);
+    free(hit);
+    free(truth);
+    free(score);
+    free(cnt);
+    free(queries);
+    qvt_wordnet_free(&w);
+}
