@@ -1,8 +1,8 @@
 //! `qv_collection`: a handle to one collection, and its configuration.
 
 use super::{
-    check_out, check_struct_size, closed, guard, handle, invalid, qv_database, qv_error, utf8,
-    write_out, FfiResult,
+    check_out, check_struct_size, closed, free_boxed, guard, handle, invalid, qv_database,
+    qv_error, utf8, write_out, FfiResult,
 };
 use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
 use crate::collection::Collection;
@@ -247,10 +247,5 @@ pub extern "C" fn qv_collection_close(coll: *const qv_collection, err: *mut *mut
 /// this call, nor concurrently with it.
 #[no_mangle]
 pub extern "C" fn qv_collection_free(coll: *mut qv_collection) {
-    if !coll.is_null() {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // SAFETY: a pointer from this library, freed once by contract.
-            drop(unsafe { Box::from_raw(coll) });
-        }));
-    }
+    free_boxed(coll);
 }

@@ -2,8 +2,8 @@
 //! its collections by name.
 
 use super::{
-    check_out, check_struct_size, closed, guard, handle, invalid, qv_collection, qv_error,
-    qv_strings, slice, utf8, write_out, FfiResult,
+    check_out, check_struct_size, closed, free_boxed, guard, handle, invalid, qv_collection,
+    qv_error, qv_strings, slice, utf8, write_out, FfiResult,
 };
 use crate::collection::SyncPolicy;
 use crate::database::{Database, DatabaseOptions};
@@ -144,12 +144,7 @@ pub extern "C" fn qv_database_close(db: *const qv_database, err: *mut *mut qv_er
 /// The handle must not be used after this call, nor concurrently with it.
 #[no_mangle]
 pub extern "C" fn qv_database_free(db: *mut qv_database) {
-    if !db.is_null() {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // SAFETY: a pointer from `qv_database_open`, freed once by contract.
-            drop(unsafe { Box::from_raw(db) });
-        }));
-    }
+    free_boxed(db);
 }
 
 /// Opens the existing collection `name` (`name_len` bytes of UTF-8).

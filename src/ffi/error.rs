@@ -1,6 +1,6 @@
 //! `qv_error`: an owned error object (status code + message).
 
-use super::FfiError;
+use super::{free_boxed, FfiError};
 use std::ffi::{c_char, CString};
 
 /// An error returned through a `qv_error **err` out-parameter. Owned by the
@@ -54,8 +54,5 @@ pub extern "C" fn qv_error_message(err: *const qv_error) -> *const c_char {
 /// not be used afterwards.
 #[no_mangle]
 pub extern "C" fn qv_error_free(err: *mut qv_error) {
-    if !err.is_null() {
-        // SAFETY: a pointer from `qv_error::new_raw`, freed once by contract.
-        drop(unsafe { Box::from_raw(err) });
-    }
+    free_boxed(err);
 }

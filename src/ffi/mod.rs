@@ -159,6 +159,19 @@ pub(crate) fn guard(err: *mut *mut qv_error, body: impl FnOnce() -> FfiResult) -
     }
 }
 
+/// Frees an object this library handed out as `Box::into_raw`; NULL is a
+/// no-op. A panic in a destructor (closing a database checkpoints) is
+/// swallowed: a `_free` function has no way to report it.
+pub(crate) fn free_boxed<T>(ptr: *mut T) {
+    if !ptr.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: `ptr` came from `Box::into_raw` in this library and is
+            // freed once, by the contract of every `_free` function.
+            drop(unsafe { Box::from_raw(ptr) });
+        }));
+    }
+}
+
 /// A borrowed slice from a C pointer and length. NULL is accepted for an
 /// empty slice only; the pointer must be aligned for `T`.
 pub(crate) fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&'a [T]> {

@@ -1,8 +1,8 @@
 //! Point operations: upsert, get, delete, count, scroll.
 
 use super::{
-    check_out, guard, handle, invalid, out_of_memory, qv_collection, qv_error, slice, slice_mut,
-    utf8, write_out, FfiResult,
+    check_out, free_boxed, guard, handle, invalid, out_of_memory, qv_collection, qv_error, slice,
+    slice_mut, utf8, write_out, FfiResult,
 };
 use crate::filter::Filter;
 use crate::point::Point;
@@ -293,8 +293,5 @@ pub extern "C" fn qv_points_get_view(
 /// Frees a `qv_points`. `qv_points_free(NULL)` does nothing.
 #[no_mangle]
 pub extern "C" fn qv_points_free(points: *mut qv_points) {
-    if !points.is_null() {
-        // SAFETY: a pointer from `qv_collection_get`, freed once by contract.
-        drop(unsafe { Box::from_raw(points) });
-    }
+    free_boxed(points);
 }

@@ -1,6 +1,6 @@
 //! `qv_results`: owned search results, read through borrowed views.
 
-use super::{guard, handle, invalid, qv_error, write_out, FfiResult};
+use super::{free_boxed, guard, handle, invalid, qv_error, write_out, FfiResult};
 use crate::point::ScoredPoint;
 
 /// Search results owned by the caller: free with `qv_results_free`; read
@@ -100,8 +100,5 @@ pub extern "C" fn qv_results_get_view(
 /// `qv_results_free(NULL)` does nothing.
 #[no_mangle]
 pub extern "C" fn qv_results_free(results: *mut qv_results) {
-    if !results.is_null() {
-        // SAFETY: a pointer from this library, freed once by contract.
-        drop(unsafe { Box::from_raw(results) });
-    }
+    free_boxed(results);
 }

@@ -1,6 +1,6 @@
 //! `qv_strings`: an owned list of strings (collection names).
 
-use super::{guard, handle, invalid, qv_error, write_out};
+use super::{free_boxed, guard, handle, invalid, qv_error, write_out};
 use std::ffi::{c_char, CString};
 
 /// A list of NUL-terminated UTF-8 strings owned by the caller; free with
@@ -60,8 +60,5 @@ pub extern "C" fn qv_strings_get(
 /// Frees a `qv_strings`. `qv_strings_free(NULL)` does nothing.
 #[no_mangle]
 pub extern "C" fn qv_strings_free(list: *mut qv_strings) {
-    if !list.is_null() {
-        // SAFETY: a pointer from this library, freed once by contract.
-        drop(unsafe { Box::from_raw(list) });
-    }
+    free_boxed(list);
 }
