@@ -266,7 +266,10 @@ typedef struct qv_database_options {
  * vector is zeros and its payload empty); its vector is
  * `vectors[i * dimension .. (i + 1) * dimension]`; its payload is the JSON
  * text in `payload_data[payload_offsets[i] .. payload_offsets[i + 1]]`
- * (empty = no payload). Pointers may be NULL when their length is 0.
+ * (empty = no payload). A pointer is NULL exactly when its length is 0.
+ * Payloads are returned as compact JSON re-serialised from what was
+ * stored: the same value, but object keys may come back in another order
+ * and without the original whitespace.
  */
 typedef struct qv_points_view {
   /**
@@ -308,8 +311,10 @@ typedef struct qv_points_view {
  * The hits of query `q` are entries `[offsets[q], offsets[q + 1])` of `ids`
  * and `scores`, best first. The payload of hit `j` is the JSON text in
  * `payload_data[payload_offsets[j] .. payload_offsets[j + 1]]` (empty when
- * the point has none or payloads were not asked for). Pointers may be NULL
- * when their length is 0.
+ * the point has none or payloads were not asked for; compact JSON
+ * re-serialised from the stored value, so key order and whitespace may
+ * differ from what was written). A pointer is NULL exactly when its length
+ * is 0.
  */
 typedef struct qv_results_view {
   /**
@@ -356,12 +361,12 @@ typedef struct qv_search_params {
    */
   uint32_t struct_size;
   /**
-   * Results per query, >= 1. Default 10.
+   * Results per query, 1..=100000. Default 10.
    */
   uint32_t k;
   /**
-   * HNSW candidate list size; 0 = the collection's `hnsw_ef_search`.
-   * Raised to `k` when smaller.
+   * HNSW candidate list size, 0..=100000; 0 = the collection's
+   * `hnsw_ef_search`. Raised to `k` when smaller.
    */
   uint32_t ef;
   /**

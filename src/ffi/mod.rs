@@ -159,6 +159,17 @@ pub(crate) fn guard(err: *mut *mut qv_error, body: impl FnOnce() -> FfiResult) -
     }
 }
 
+/// The pointer of a view array: NULL when it is empty (Rust's dangling
+/// pointer for an empty buffer must not reach C: some callers, Go's
+/// runtime among them, reject such values).
+pub(crate) fn view_ptr<T>(v: &[T]) -> *const T {
+    if v.is_empty() {
+        std::ptr::null()
+    } else {
+        v.as_ptr()
+    }
+}
+
 /// Frees an object this library handed out as `Box::into_raw`; NULL is a
 /// no-op. A panic in a destructor (closing a database checkpoints) is
 /// swallowed: a `_free` function has no way to report it.

@@ -2,7 +2,7 @@
 
 use super::{
     check_out, free_boxed, guard, handle, invalid, out_of_memory, qv_collection, qv_error, slice,
-    slice_mut, utf8, write_out, FfiResult,
+    slice_mut, utf8, view_ptr, write_out, FfiResult,
 };
 use crate::filter::Filter;
 use crate::point::Point;
@@ -182,7 +182,10 @@ pub struct qv_points {
 /// vector is zeros and its payload empty); its vector is
 /// `vectors[i * dimension .. (i + 1) * dimension]`; its payload is the JSON
 /// text in `payload_data[payload_offsets[i] .. payload_offsets[i + 1]]`
-/// (empty = no payload). Pointers may be NULL when their length is 0.
+/// (empty = no payload). A pointer is NULL exactly when its length is 0.
+/// Payloads are returned as compact JSON re-serialised from what was
+/// stored: the same value, but object keys may come back in another order
+/// and without the original whitespace.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct qv_points_view {
@@ -279,11 +282,11 @@ pub extern "C" fn qv_points_get_view(
         let v = qv_points_view {
             count: p.ids.len() as u64,
             dimension: p.dimension,
-            ids: p.ids.as_ptr(),
-            found: p.found.as_ptr(),
-            vectors: p.vectors.as_ptr(),
-            payload_offsets: p.payload_offsets.as_ptr(),
-            payload_data: p.payload_data.as_ptr(),
+            ids: view_ptr(&p.ids),
+            found: view_ptr(&p.found),
+            vectors: view_ptr(&p.vectors),
+            payload_offsets: view_ptr(&p.payload_offsets),
+            payload_data: view_ptr(&p.payload_data),
             payload_data_len: p.payload_data.len() as u64,
         };
         write_out(view, v, "view")

@@ -1,6 +1,6 @@
 //! `qv_results`: owned search results, read through borrowed views.
 
-use super::{free_boxed, guard, handle, invalid, qv_error, write_out, FfiResult};
+use super::{free_boxed, guard, handle, invalid, qv_error, view_ptr, write_out, FfiResult};
 use crate::point::ScoredPoint;
 
 /// Search results owned by the caller: free with `qv_results_free`; read
@@ -45,8 +45,10 @@ impl qv_results {
 /// The hits of query `q` are entries `[offsets[q], offsets[q + 1])` of `ids`
 /// and `scores`, best first. The payload of hit `j` is the JSON text in
 /// `payload_data[payload_offsets[j] .. payload_offsets[j + 1]]` (empty when
-/// the point has none or payloads were not asked for). Pointers may be NULL
-/// when their length is 0.
+/// the point has none or payloads were not asked for; compact JSON
+/// re-serialised from the stored value, so key order and whitespace may
+/// differ from what was written). A pointer is NULL exactly when its length
+/// is 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct qv_results_view {
@@ -85,11 +87,11 @@ pub extern "C" fn qv_results_get_view(
         let v = qv_results_view {
             num_queries: (r.offsets.len() - 1) as u64,
             num_hits: r.ids.len() as u64,
-            offsets: r.offsets.as_ptr(),
-            ids: r.ids.as_ptr(),
-            scores: r.scores.as_ptr(),
-            payload_offsets: r.payload_offsets.as_ptr(),
-            payload_data: r.payload_data.as_ptr(),
+            offsets: view_ptr(&r.offsets),
+            ids: view_ptr(&r.ids),
+            scores: view_ptr(&r.scores),
+            payload_offsets: view_ptr(&r.payload_offsets),
+            payload_data: view_ptr(&r.payload_data),
             payload_data_len: r.payload_data.len() as u64,
         };
         write_out(view, v, "view")

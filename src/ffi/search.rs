@@ -19,10 +19,10 @@ pub const QV_NO_ID: u64 = u64::MAX;
 pub struct qv_search_params {
     /// `sizeof(qv_search_params)`, set by the init function.
     pub struct_size: u32,
-    /// Results per query, >= 1. Default 10.
+    /// Results per query, 1..=100000. Default 10.
     pub k: u32,
-    /// HNSW candidate list size; 0 = the collection's `hnsw_ef_search`.
-    /// Raised to `k` when smaller.
+    /// HNSW candidate list size, 0..=100000; 0 = the collection's
+    /// `hnsw_ef_search`. Raised to `k` when smaller.
     pub ef: u32,
     /// 1 = exact (brute-force) search, 0 = graph search (default).
     pub exact: u32,

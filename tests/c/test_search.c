@@ -226,6 +226,8 @@ void test_search_owned_results(void) {
     if (OK(qv_results_get_view(r, &v, ERR)) == QV_OK)
         CHECK(v.num_queries == 1 && v.num_hits == 0 && v.offsets[0] == 0 && v.offsets[1] == 0 &&
               v.payload_data_len == 0);
+    /* Empty arrays come back as NULL, never as a dangling non-NULL pointer. */
+    CHECK(v.ids == NULL && v.scores == NULL && v.payload_data == NULL && v.payload_offsets != NULL);
     qv_results_free(r);
 out:
     done(db, c);
