@@ -1,0 +1,3 @@
+module github.com/quiver-db/quiver/bindings/go
+
+go 1.22
