@@ -4,9 +4,11 @@
 #   make lib        build target/release/libquiver.{so,a} (cargo build --release)
 #   make header     regenerate include/quiver.h from src/ffi/ (cbindgen)
 #   make demo       build the library, then compile and run examples/quickstart.c
-#   make test       rustfmt + clippy, the Rust tests, then `make test-c`
+#   make test       rustfmt + clippy, the Rust tests, `make test-c`, `make test-bindings`
 #   make test-c     the C tests (tests/c/), again under valgrind, and the install check
-#   make install    PREFIX=/usr/local (DESTDIR supported): quiver.h, libquiver.{so,a}, quiver.pc
+#   make test-bindings  the Go, C++ and C# bindings' tests (bindings/*/test.sh)
+#   make install    PREFIX=/usr/local (DESTDIR supported): quiver.h, libquiver.{so,a}, quiver.pc,
+#                   quiver.hpp and the CMake package (find_package(Quiver))
 #   make bench      the ANN benchmark on the full WordNet data ($(WORDNET))
 CARGO ?= cargo
 CC ?= cc
@@ -35,7 +37,7 @@ VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full \
 VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
 DESCRIPTION := $(shell sed -n '/^\[package\]/,/^\[/s/^description *= *"\(.*\)"/\1/p' Cargo.toml)
 
-.PHONY: build lib header demo demo-rust test test-c lint bench install clean
+.PHONY: build lib header demo demo-rust test test-c test-bindings lint bench install clean
 
 build lib:
 	$(CARGO) build --release
@@ -58,6 +60,13 @@ lint:
 test: lint
 	$(CARGO) test --release
 	$(MAKE) --no-print-directory test-c
+	$(MAKE) --no-print-directory test-bindings
+
+# Each binding's own test runner (each script installs its toolchain with
+# apt-get when it is missing).
+test-bindings: lib
+	bindings/go/test.sh
+	bindings/cpp/test.sh
 
 # The C tests twice (linked against the .so, then the .a under valgrind,
 # which also checks the static link line), the quick start under valgrind,
@@ -93,6 +102,7 @@ install: lib
 		'Libs: -L$${libdir} -lquiver' \
 		'Libs.private: $(LIBS_PRIVATE)' \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/quiver.pc
+	bindings/cpp/install.sh "$(DESTDIR)$(PREFIX)"
 
 bench:
 	$(CARGO) run --release --bin quiver-bench -- ann --data $(WORDNET) --ef 16,32,64,128,256

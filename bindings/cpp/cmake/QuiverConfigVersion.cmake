@@ -1,0 +1,78 @@
+# QuiverConfigVersion.cmake: which versions of Quiver this installation
+# satisfies in find_package(Quiver <version>). The version is the one of the
+# installed header (QV_VERSION in <prefix>/include/quiver.h), so it cannot
+# go stale. Compatibility, as semantic versioning has it: before 1.0 the same
+# major.minor (0.1.3 satisfies 0.1 and 0.1.2, not 0.2); from 1.0 on the same
+# major. Version ranges (CMake 3.19+) are honoured. The library is 64-bit:
+# a 32-bit build is refused.
+
+get_filename_component(_quiver_header "${CMAKE_CURRENT_LIST_DIR}/../../../include/quiver.h" ABSOLUTE)
+set(PACKAGE_VERSION "")
+if(EXISTS "${_quiver_header}")
+  file(STRINGS "${_quiver_header}" _quiver_line REGEX "^#define QV_VERSION \"[0-9][^\"]*\"")
+  string(REGEX REPLACE "^#define QV_VERSION \"([^\"]*)\".*$" "\\1" PACKAGE_VERSION "${_quiver_line}")
+endif()
+unset(_quiver_header)
+unset(_quiver_line)
+
+if(PACKAGE_VERSION STREQUAL "")
+  set(PACKAGE_VERSION "unknown (no readable include/quiver.h)")
+  set(PACKAGE_VERSION_UNSUITABLE TRUE)
+  return()
+endif()
+
+if(CMAKE_SIZEOF_VOID_P AND NOT CMAKE_SIZEOF_VOID_P STREQUAL "8")
+  math(EXPR _quiver_bits "${CMAKE_SIZEOF_VOID_P} * 8")
+  set(PACKAGE_VERSION "${PACKAGE_VERSION} (64bit; this project is ${_quiver_bits}bit)")
+  set(PACKAGE_VERSION_UNSUITABLE TRUE)
+  unset(_quiver_bits)
+  return()
+endif()
+
+# The part of a version that must match: major.minor before 1.0, else major.
+function(_quiver_compat_key version out)
+  string(REGEX MATCH "^([0-9]+)(\\.([0-9]+))?" _ "${version}")
+  set(major "${CMAKE_MATCH_1}")
+  set(minor "${CMAKE_MATCH_3}")
+  if(minor STREQUAL "")
+    set(minor 0)
+  endif()
+  if(major EQUAL 0)
+    set(${out} "0.${minor}" PARENT_SCOPE)
+  else()
+    set(${out} "${major}" PARENT_SCOPE)
+  endif()
+endfunction()
+
+set(PACKAGE_VERSION_COMPATIBLE FALSE)
+set(PACKAGE_VERSION_EXACT FALSE)
+if(PACKAGE_FIND_VERSION_RANGE)
+  # find_package(Quiver 0.1...0.3): inside the range is compatible.
+  set(_quiver_ok TRUE)
+  if(PACKAGE_VERSION VERSION_LESS PACKAGE_FIND_VERSION_MIN)
+    set(_quiver_ok FALSE)
+  endif()
+  if(PACKAGE_FIND_VERSION_RANGE_MAX STREQUAL "INCLUDE" AND PACKAGE_VERSION VERSION_GREATER PACKAGE_FIND_VERSION_MAX)
+    set(_quiver_ok FALSE)
+  endif()
+  if(PACKAGE_FIND_VERSION_RANGE_MAX STREQUAL "EXCLUDE" AND NOT PACKAGE_VERSION VERSION_LESS PACKAGE_FIND_VERSION_MAX)
+    set(_quiver_ok FALSE)
+  endif()
+  set(PACKAGE_VERSION_COMPATIBLE ${_quiver_ok})
+  unset(_quiver_ok)
+elseif(NOT DEFINED PACKAGE_FIND_VERSION OR PACKAGE_FIND_VERSION STREQUAL "")
+  set(PACKAGE_VERSION_COMPATIBLE TRUE)
+elseif(PACKAGE_VERSION VERSION_LESS PACKAGE_FIND_VERSION)
+  set(PACKAGE_VERSION_COMPATIBLE FALSE)
+else()
+  _quiver_compat_key("${PACKAGE_VERSION}" _quiver_have)
+  _quiver_compat_key("${PACKAGE_FIND_VERSION}" _quiver_want)
+  if(_quiver_have STREQUAL _quiver_want)
+    set(PACKAGE_VERSION_COMPATIBLE TRUE)
+  endif()
+  if(PACKAGE_VERSION VERSION_EQUAL PACKAGE_FIND_VERSION)
+    set(PACKAGE_VERSION_EXACT TRUE)
+  endif()
+  unset(_quiver_have)
+  unset(_quiver_want)
+endif()

@@ -1,0 +1,1042 @@
+// quiver.hpp: C++17 interface of Quiver, an embeddable vector database.
+//
+// A header-only, thin layer over the C interface in quiver.h: move-only
+// types that own the C handles and free them in their destructors, errors as
+// `quiver::Error` exceptions carrying the C status code, inputs taken as
+// pointer + size views (`quiver::span`), and results read in place from the
+// buffers the library returned (no copies). Nothing here re-implements the
+// engine: every call is one C call (plus type conversion).
+//
+//     #include <quiver.hpp>
+//
+//     quiver::Database db = quiver::Database::open("/tmp/my-db");
+//     quiver::Collection docs = db.create_collection("docs", quiver::CollectionConfig(3));
+//     std::vector<uint64_t> ids = {1, 2};
+//     std::vector<float> vectors = {1, 0, 0, 0, 1, 0};
+//     std::vector<std::string> payloads = {R"({"lang":"en"})", R"({"lang":"fr"})"};
+//     docs.upsert(ids, vectors, payloads);
+//     std::vector<float> query = {0.9f, 0.1f, 0.0f};
+//     quiver::Results results =
+//         docs.search(query, quiver::SearchParams(5).with_payload().filter(R"({"field":"lang","eq":"fr"})"));
+//     for (quiver::Hit hit : results[0]) std::cout << hit.id << ' ' << hit.score << ' ' << hit.payload << '\n';
+//     db.close();
+//
+// Ownership and lifetime
+// - Database, Collection, Results and Points are move-only. The destructor
+//   releases the handle (qv_*_free) and never throws. A Collection keeps its
+//   database open (the C library's rule), so the objects may be destroyed in
+//   any order. ~Database does not report errors of the final checkpoint:
+//   call close() to see them.
+// - Views (QueryHits, Hit::payload, PointRef::vector, spans returned by
+//   Results/Points) borrow from the Results/Points object they came from and
+//   are valid until it is destroyed or assigned to. Calling a view-returning
+//   member on a temporary (`coll.search(q)[0]`) does not compile, so a view
+//   cannot outlive its owner by accident: keep the Results in a variable.
+//
+// Moved-from objects (and objects after release())
+// - A moved-from Database or Collection holds no handle: valid() and
+//   `operator bool` return false; close() is a no-op; every other member
+//   function throws quiver::Error with Status::InvalidArgument (what the C
+//   library answers for a NULL handle) before calling the library.
+// - A moved-from Results or Points is empty: zero queries / zero points.
+//
+// Errors
+// - Every failing call throws quiver::Error (a std::runtime_error) whose
+//   status() is the C status code as quiver::Status and whose what() is the
+//   library's message with context. Codes this header does not know (added
+//   by a newer library) keep their numeric value; status_name() says
+//   "unknown error" for them. std::bad_alloc may come from the few places
+//   that build C++ containers (list_collections, scroll, payload batches).
+// - The C library validates everything; this header adds checks only where
+//   the C signature has no length to check against (the query count of a
+//   batch search, the `counts` array of search_into, the payload offsets of
+//   upsert) and for objects without a handle; they throw
+//   Status::InvalidArgument too.
+//
+// Thread safety
+// - Database and Collection member functions may be called from any number
+//   of threads at once on the same object (as the C handles allow), except
+//   the special members (move, destructor) and release(). close() may be
+//   called while other threads use the object: their later calls throw
+//   Status::Closed. Results and Points are immutable: any thread may read.
+#ifndef QUIVER_HPP
+#define QUIVER_HPP
+
+#if defined(_MSVC_LANG) ? _MSVC_LANG < 201703L : (!defined(__cplusplus) || __cplusplus < 201703L)
+#error "quiver.hpp needs C++17 or later (e.g. -std=c++17)"
+#endif
+
+#include <quiver.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace quiver {
+
+// ---- versions -----------------------------------------------------------------
+
+/// The ABI version this header was written against (QV_ABI_VERSION).
+inline constexpr uint32_t header_abi_version = QV_ABI_VERSION;
+
+/// The version of the loaded library, e.g. "0.1.0" (qv_version()).
+inline std::string_view version() noexcept { return qv_version(); }
+
+/// The ABI version of the loaded library (qv_abi_version()); differs from
+/// header_abi_version when the program runs against a mismatched library.
+inline uint32_t abi_version() noexcept { return qv_abi_version(); }
+
+// ---- errors -------------------------------------------------------------------
+
+/// The C status codes (qv_status). A library newer than this header may
+/// return codes not listed here; they keep their numeric value.
+enum class Status : int32_t {
+    Ok = QV_OK,
+    InvalidArgument = QV_ERR_INVALID_ARGUMENT,
+    DimensionMismatch = QV_ERR_DIMENSION_MISMATCH,
+    NotFound = QV_ERR_NOT_FOUND,
+    AlreadyExists = QV_ERR_ALREADY_EXISTS,
+    Closed = QV_ERR_CLOSED,
+    Io = QV_ERR_IO,
+    Corrupt = QV_ERR_CORRUPT,
+    IncompatibleFormat = QV_ERR_INCOMPATIBLE_FORMAT,
+    Locked = QV_ERR_LOCKED,
+    Unsupported = QV_ERR_UNSUPPORTED,
+    QuerySyntax = QV_ERR_QUERY_SYNTAX,
+    OutOfMemory = QV_ERR_OUT_OF_MEMORY,
+    Internal = QV_ERR_INTERNAL,
+    Panic = QV_ERR_PANIC,
+};
+
+/// A short name for a status ("not found"); "unknown error" for codes this
+/// header does not know.
+inline const char *status_name(Status s) noexcept {
+    switch (s) {
+    case Status::Ok: return "ok";
+    case Status::InvalidArgument: return "invalid argument";
+    case Status::DimensionMismatch: return "dimension mismatch";
+    case Status::NotFound: return "not found";
+    case Status::AlreadyExists: return "already exists";
+    case Status::Closed: return "closed";
+    case Status::Io: return "i/o error";
+    case Status::Corrupt: return "corrupt";
+    case Status::IncompatibleFormat: return "incompatible format";
+    case Status::Locked: return "locked";
+    case Status::Unsupported: return "unsupported";
+    case Status::QuerySyntax: return "query syntax";
+    case Status::OutOfMemory: return "out of memory";
+    case Status::Internal: return "internal error";
+    case Status::Panic: return "panic";
+    }
+    return "unknown error";
+}
+
+/// The exception every failing call throws: the C status code and the
+/// library's message.
+class Error : public std::runtime_error {
+public:
+    Error(Status status, const std::string &message)
+        : std::runtime_error(message.empty() ? std::string(status_name(status)) : message),
+          status_(status) {}
+
+    /// The status code.
+    Status status() const noexcept { return status_; }
+    /// The status code as the raw C value.
+    int32_t code() const noexcept { return static_cast<int32_t>(status_); }
+
+private:
+    Status status_;
+};
+
+namespace detail {
+
+struct ErrorFree {
+    void operator()(qv_error *e) const noexcept { qv_error_free(e); }
+};
+using ErrorPtr = std::unique_ptr<qv_error, ErrorFree>;
+
+// Turns a status and its (owned) error object into an exception. The error
+// object is freed on every path, also when building the message throws.
+inline void check(int32_t status, qv_error *err) {
+    ErrorPtr owned(err);
+    if (status == QV_OK) return;
+    throw Error(static_cast<Status>(status), err != nullptr ? std::string(qv_error_message(err)) : std::string());
+}
+
+// Calls `f(&err)` (a C call taking the trailing `qv_error **`) and throws on
+// failure.
+template <class F>
+void call(F &&f) {
+    qv_error *err = nullptr;
+    const int32_t status = std::forward<F>(f)(&err);
+    check(status, err);
+}
+
+[[noreturn]] inline void throw_invalid(const std::string &message) {
+    throw Error(Status::InvalidArgument, "invalid argument: " + message);
+}
+
+inline const uint8_t *bytes(std::string_view s) noexcept { return reinterpret_cast<const uint8_t *>(s.data()); }
+
+inline std::string_view text(const uint8_t *data, const uint64_t *offsets, size_t i) noexcept {
+    if (data == nullptr || offsets == nullptr) return {};
+    return std::string_view(reinterpret_cast<const char *>(data) + offsets[i],
+                            static_cast<size_t>(offsets[i + 1] - offsets[i]));
+}
+
+// A random-access iterator over the entries `source(0) .. source(n - 1)` of
+// a view; `Source` is a small callable copied into the iterator, so the
+// iterator stays valid as long as the owning Results / Points lives.
+template <class Source, class Value>
+class IndexIterator {
+public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = Value;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = Value;
+
+    IndexIterator() noexcept = default;
+    IndexIterator(const Source &source, size_t i) noexcept : source_(source), i_(i) {}
+
+    Value operator*() const noexcept { return source_(i_); }
+    Value operator[](difference_type n) const noexcept { return source_(i_ + static_cast<size_t>(n)); }
+    IndexIterator &operator++() noexcept { return ++i_, *this; }
+    IndexIterator operator++(int) noexcept {
+        IndexIterator t = *this;
+        ++i_;
+        return t;
+    }
+    IndexIterator &operator--() noexcept { return --i_, *this; }
+    IndexIterator operator--(int) noexcept {
+        IndexIterator t = *this;
+        --i_;
+        return t;
+    }
+    IndexIterator &operator+=(difference_type n) noexcept { return i_ += static_cast<size_t>(n), *this; }
+    IndexIterator &operator-=(difference_type n) noexcept { return i_ -= static_cast<size_t>(n), *this; }
+    friend IndexIterator operator+(IndexIterator it, difference_type n) noexcept { return it += n; }
+    friend IndexIterator operator+(difference_type n, IndexIterator it) noexcept { return it += n; }
+    friend IndexIterator operator-(IndexIterator it, difference_type n) noexcept { return it -= n; }
+    friend difference_type operator-(const IndexIterator &a, const IndexIterator &b) noexcept {
+        return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+    friend bool operator==(const IndexIterator &a, const IndexIterator &b) noexcept { return a.i_ == b.i_; }
+    friend bool operator!=(const IndexIterator &a, const IndexIterator &b) noexcept { return a.i_ != b.i_; }
+    friend bool operator<(const IndexIterator &a, const IndexIterator &b) noexcept { return a.i_ < b.i_; }
+    friend bool operator>(const IndexIterator &a, const IndexIterator &b) noexcept { return a.i_ > b.i_; }
+    friend bool operator<=(const IndexIterator &a, const IndexIterator &b) noexcept { return a.i_ <= b.i_; }
+    friend bool operator>=(const IndexIterator &a, const IndexIterator &b) noexcept { return a.i_ >= b.i_; }
+
+private:
+    Source source_{};
+    size_t i_ = 0;
+};
+
+} // namespace detail
+
+// ---- span -----------------------------------------------------------------------
+
+/// A borrowed, contiguous run of `T`: pointer + size. Built from a pointer
+/// and a size, a std::vector, std::array, C array, initializer list (valid
+/// for the call it is passed to) or any contiguous container with data() and
+/// size() (std::span too). It never owns or copies.
+template <class T>
+class span {
+public:
+    using element_type = T;
+    using value_type = std::remove_cv_t<T>;
+    using iterator = T *;
+
+    constexpr span() noexcept = default;
+    constexpr span(T *data, size_t size) noexcept : data_(data), size_(size) {}
+
+    template <size_t N>
+    constexpr span(T (&array)[N]) noexcept : data_(array), size_(N) {}
+
+    // For a call argument: `coll.get({1, 2, 3})`. The list lives until the
+    // end of the full expression, like the call.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
+    template <class U = T, class = std::enable_if_t<std::is_const_v<U>>>
+    constexpr span(std::initializer_list<value_type> list) noexcept : data_(list.begin()), size_(list.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+    template <class C,
+              class = std::enable_if_t<!std::is_same_v<std::remove_cv_t<std::remove_reference_t<C>>, span> &&
+                                       std::is_convertible_v<decltype(std::data(std::declval<C &>())), T *> &&
+                                       std::is_convertible_v<decltype(std::size(std::declval<C &>())), size_t>>>
+    constexpr span(C &&container) noexcept : data_(std::data(container)), size_(std::size(container)) {}
+
+    constexpr T *data() const noexcept { return data_; }
+    constexpr size_t size() const noexcept { return size_; }
+    constexpr bool empty() const noexcept { return size_ == 0; }
+    constexpr T &operator[](size_t i) const noexcept { return data_[i]; }
+    constexpr T *begin() const noexcept { return data_; }
+    constexpr T *end() const noexcept { return data_ + size_; }
+    constexpr span subspan(size_t offset, size_t count) const noexcept { return span(data_ + offset, count); }
+
+private:
+    T *data_ = nullptr;
+    size_t size_ = 0;
+};
+
+// ---- options --------------------------------------------------------------------
+
+/// Distance / similarity of a vector collection (QV_METRIC_*).
+enum class Metric : uint32_t {
+    Cosine = QV_METRIC_COSINE,       ///< cosine similarity, higher is closer
+    Euclidean = QV_METRIC_EUCLIDEAN, ///< L2 distance, lower is closer
+    Dot = QV_METRIC_DOT,             ///< dot product, higher is closer
+    Hamming = QV_METRIC_HAMMING,     ///< differing positions, lower is closer
+    Jaccard = QV_METRIC_JACCARD,     ///< Jaccard similarity of non-zero positions, higher is closer
+};
+
+/// What a collection holds (QV_KIND_*).
+enum class Kind : uint32_t {
+    Vector = QV_KIND_VECTOR,              ///< points with vectors (default)
+    MetadataOnly = QV_KIND_METADATA_ONLY, ///< payloads only, no vectors
+};
+
+/// When writes are fsynced (QV_SYNC_*).
+enum class Sync : uint32_t {
+    EveryBatch = QV_SYNC_EVERY_BATCH, ///< every write batch, before it returns (default)
+    Never = QV_SYNC_NEVER,            ///< only at checkpoints (survives a crash, not a power loss)
+};
+
+/// Options of Database::open (qv_database_options). Defaults come from the
+/// library (qv_database_options_init).
+class DatabaseOptions {
+public:
+    DatabaseOptions() noexcept { qv_database_options_init(&raw_); }
+
+    DatabaseOptions &sync(Sync s) noexcept {
+        raw_.sync = static_cast<uint32_t>(s);
+        return *this;
+    }
+    Sync sync() const noexcept { return static_cast<Sync>(raw_.sync); }
+
+    const qv_database_options &raw() const noexcept { return raw_; }
+    qv_database_options &raw() noexcept { return raw_; }
+
+private:
+    qv_database_options raw_;
+};
+
+/// Configuration of a new collection (qv_collection_config). Defaults come
+/// from the library (qv_collection_config_init: vector kind, cosine, HNSW
+/// m 16, ef_construction 200, ef_search 64); set at least the dimension of a
+/// vector collection. Setters chain:
+/// `CollectionConfig(384).metric(Metric::Dot).hnsw_m(32)`.
+class CollectionConfig {
+public:
+    /// The library's defaults, dimension 0.
+    CollectionConfig() noexcept { qv_collection_config_init(&raw_); }
+    /// A vector collection of `dimension` floats per vector, cosine.
+    explicit CollectionConfig(uint32_t dimension) noexcept : CollectionConfig() { raw_.dimension = dimension; }
+    /// A vector collection of `dimension` floats per vector with `metric`.
+    CollectionConfig(uint32_t dimension, Metric metric) noexcept : CollectionConfig(dimension) {
+        raw_.metric = static_cast<uint32_t>(metric);
+    }
+    /// A metadata-only collection (payloads, no vectors).
+    static CollectionConfig metadata_only() noexcept { return CollectionConfig().kind(Kind::MetadataOnly); }
+    /// Wraps a C config as it is.
+    static CollectionConfig from_raw(const qv_collection_config &raw) noexcept {
+        CollectionConfig c;
+        c.raw_ = raw;
+        return c;
+    }
+
+    CollectionConfig &kind(Kind k) noexcept {
+        raw_.kind = static_cast<uint32_t>(k);
+        return *this;
+    }
+    CollectionConfig &dimension(uint32_t d) noexcept {
+        raw_.dimension = d;
+        return *this;
+    }
+    CollectionConfig &metric(Metric m) noexcept {
+        raw_.metric = static_cast<uint32_t>(m);
+        return *this;
+    }
+    /// HNSW links per node (2..=128).
+    CollectionConfig &hnsw_m(uint32_t m) noexcept {
+        raw_.hnsw_m = m;
+        return *this;
+    }
+    /// HNSW build candidate list (1..=10000).
+    CollectionConfig &hnsw_ef_construction(uint32_t ef) noexcept {
+        raw_.hnsw_ef_construction = ef;
+        return *this;
+    }
+    /// Default search candidate list (1..=10000).
+    CollectionConfig &hnsw_ef_search(uint32_t ef) noexcept {
+        raw_.hnsw_ef_search = ef;
+        return *this;
+    }
+
+    Kind kind() const noexcept { return static_cast<Kind>(raw_.kind); }
+    uint32_t dimension() const noexcept { return raw_.dimension; }
+    Metric metric() const noexcept { return static_cast<Metric>(raw_.metric); }
+    uint32_t hnsw_m() const noexcept { return raw_.hnsw_m; }
+    uint32_t hnsw_ef_construction() const noexcept { return raw_.hnsw_ef_construction; }
+    uint32_t hnsw_ef_search() const noexcept { return raw_.hnsw_ef_search; }
+
+    const qv_collection_config &raw() const noexcept { return raw_; }
+    qv_collection_config &raw() noexcept { return raw_; }
+
+private:
+    qv_collection_config raw_;
+};
+
+/// Per-call search parameters (qv_search_params). Defaults come from the
+/// library (qv_search_params_init: k 10, the collection's ef, graph search,
+/// no payloads, no filter). Setters chain:
+/// `SearchParams(5).ef(128).with_payload().filter(R"({"field":"lang","eq":"fr"})")`.
+class SearchParams {
+public:
+    SearchParams() noexcept { qv_search_params_init(&raw_); }
+    /// The defaults with `k` results per query.
+    explicit SearchParams(uint32_t k) noexcept : SearchParams() { raw_.k = k; }
+
+    /// Results per query (>= 1).
+    SearchParams &k(uint32_t k) noexcept {
+        raw_.k = k;
+        return *this;
+    }
+    /// HNSW candidate list size; 0 = the collection's hnsw_ef_search.
+    SearchParams &ef(uint32_t ef) noexcept {
+        raw_.ef = ef;
+        return *this;
+    }
+    /// Exact (brute-force) search instead of the graph.
+    SearchParams &exact(bool on = true) noexcept {
+        raw_.exact = on ? 1u : 0u;
+        return *this;
+    }
+    /// Return payloads with the hits (Results mode only).
+    SearchParams &with_payload(bool on = true) noexcept {
+        raw_.with_payload = on ? 1u : 0u;
+        return *this;
+    }
+    /// A payload filter as JSON text, e.g. `{"field": "category", "eq": "noun.animal"}`;
+    /// empty = no filter. The text is copied into the parameters.
+    SearchParams &filter(std::string_view json) {
+        filter_.assign(json.data(), json.size());
+        return *this;
+    }
+
+    uint32_t k() const noexcept { return raw_.k; }
+    uint32_t ef() const noexcept { return raw_.ef; }
+    bool exact() const noexcept { return raw_.exact != 0; }
+    bool with_payload() const noexcept { return raw_.with_payload != 0; }
+    const std::string &filter() const noexcept { return filter_; }
+
+    /// The C struct, pointing into this object's filter text (valid while
+    /// this object lives and is not changed).
+    qv_search_params to_c() const noexcept {
+        qv_search_params p = raw_;
+        p.filter_json = filter_.empty() ? nullptr : detail::bytes(filter_);
+        p.filter_len = filter_.size();
+        return p;
+    }
+
+private:
+    qv_search_params raw_;
+    std::string filter_;
+};
+
+// ---- results --------------------------------------------------------------------
+
+/// One search hit: borrowed from its Results.
+struct Hit {
+    uint64_t id;
+    float score;
+    /// The payload JSON text; empty when the point has none or payloads were
+    /// not asked for.
+    std::string_view payload;
+};
+
+namespace detail {
+
+// Reads hit `first + j` of a qv_results_view.
+struct HitSource {
+    const uint64_t *ids = nullptr;
+    const float *scores = nullptr;
+    const uint64_t *payload_offsets = nullptr;
+    const uint8_t *payload_data = nullptr;
+    size_t first = 0;
+
+    Hit operator()(size_t j) const noexcept {
+        return Hit{ids[first + j], scores[first + j], text(payload_data, payload_offsets, first + j)};
+    }
+};
+
+} // namespace detail
+
+/// The hits of one query, best first: a view into a Results (valid while
+/// the Results lives).
+class QueryHits {
+public:
+    using iterator = detail::IndexIterator<detail::HitSource, Hit>;
+
+    QueryHits() noexcept = default;
+
+    size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    /// Hit `j` (j < size()).
+    Hit operator[](size_t j) const noexcept { return src_(j); }
+    /// Hit `j`; throws std::out_of_range when j >= size().
+    Hit at(size_t j) const {
+        if (j >= size_) throw std::out_of_range("quiver::QueryHits::at: index out of range");
+        return src_(j);
+    }
+    iterator begin() const noexcept { return iterator(src_, 0); }
+    iterator end() const noexcept { return iterator(src_, size_); }
+    /// The ids, best first.
+    span<const uint64_t> ids() const noexcept { return {size_ == 0 ? nullptr : src_.ids + src_.first, size_}; }
+    /// The scores, best first.
+    span<const float> scores() const noexcept { return {size_ == 0 ? nullptr : src_.scores + src_.first, size_}; }
+    /// The payload JSON of hit `j` (empty: none).
+    std::string_view payload(size_t j) const noexcept {
+        return detail::text(src_.payload_data, src_.payload_offsets, src_.first + j);
+    }
+
+private:
+    friend class Results;
+    QueryHits(const qv_results_view &v, size_t q) noexcept
+        : src_{v.ids, v.scores, v.payload_offsets, v.payload_data, static_cast<size_t>(v.offsets[q])},
+          size_(static_cast<size_t>(v.offsets[q + 1] - v.offsets[q])) {}
+
+    detail::HitSource src_;
+    size_t size_ = 0;
+};
+
+/// Search results owned by the program (a qv_results): one QueryHits per
+/// query, read in place. Move-only; freed by the destructor.
+class Results {
+public:
+    Results() noexcept = default;
+    /// Takes ownership of a C `qv_results` (may be NULL: empty results).
+    explicit Results(qv_results *raw) : raw_(raw) {
+        if (raw_ == nullptr) return;
+        qv_error *err = nullptr;
+        const int32_t s = qv_results_get_view(raw_, &view_, &err);
+        if (s != QV_OK) {
+            qv_results_free(raw_);
+            raw_ = nullptr;
+            view_ = qv_results_view{};
+            detail::check(s, err);
+        }
+    }
+    ~Results() { qv_results_free(raw_); }
+    Results(Results &&o) noexcept : raw_(std::exchange(o.raw_, nullptr)), view_(std::exchange(o.view_, {})) {}
+    Results &operator=(Results &&o) noexcept {
+        if (this != &o) {
+            qv_results_free(raw_);
+            raw_ = std::exchange(o.raw_, nullptr);
+            view_ = std::exchange(o.view_, {});
+        }
+        return *this;
+    }
+    Results(const Results &) = delete;
+    Results &operator=(const Results &) = delete;
+
+    /// Number of queries.
+    size_t size() const noexcept { return static_cast<size_t>(view_.num_queries); }
+    bool empty() const noexcept { return view_.num_queries == 0; }
+    /// Total number of hits over all queries.
+    size_t num_hits() const noexcept { return static_cast<size_t>(view_.num_hits); }
+
+    /// The hits of query `q` (q < size()), borrowed from *this.
+    QueryHits operator[](size_t q) const &noexcept { return QueryHits(view_, q); }
+    QueryHits operator[](size_t q) && = delete;
+    /// The hits of query `q`; throws std::out_of_range when q >= size().
+    QueryHits at(size_t q) const & {
+        if (q >= size()) throw std::out_of_range("quiver::Results::at: query index out of range");
+        return QueryHits(view_, q);
+    }
+    QueryHits at(size_t q) && = delete;
+
+    /// The raw C view (valid while *this lives).
+    const qv_results_view &view() const &noexcept { return view_; }
+    const qv_results_view &view() && = delete;
+    /// The C handle, still owned by *this.
+    qv_results *get() const noexcept { return raw_; }
+    /// Gives up ownership of the C handle (free it with qv_results_free).
+    qv_results *release() noexcept {
+        view_ = {};
+        return std::exchange(raw_, nullptr);
+    }
+
+private:
+    qv_results *raw_ = nullptr;
+    qv_results_view view_{};
+};
+
+/// One point read by Collection::get: borrowed from its Points.
+struct PointRef {
+    uint64_t id;
+    /// False when no point has this id (vector zeros, payload empty).
+    bool found;
+    /// `dimension` floats (empty for a metadata-only collection).
+    span<const float> vector;
+    /// The payload JSON text; empty when the point has none.
+    std::string_view payload;
+};
+
+namespace detail {
+
+// Reads entry `i` of a qv_points_view.
+struct PointSource {
+    qv_points_view v{};
+
+    PointRef operator()(size_t i) const noexcept {
+        const size_t dim = static_cast<size_t>(v.dimension);
+        return PointRef{v.ids[i], v.found[i] != 0, span<const float>(dim == 0 ? nullptr : v.vectors + i * dim, dim),
+                        text(v.payload_data, v.payload_offsets, i)};
+    }
+};
+
+} // namespace detail
+
+/// Points read by Collection::get, owned by the program (a qv_points): one
+/// entry per id asked for, in the order asked, read in place. Move-only.
+class Points {
+public:
+    using iterator = detail::IndexIterator<detail::PointSource, PointRef>;
+
+    Points() noexcept = default;
+    /// Takes ownership of a C `qv_points` (may be NULL: no points).
+    explicit Points(qv_points *raw) : raw_(raw) {
+        if (raw_ == nullptr) return;
+        qv_error *err = nullptr;
+        const int32_t s = qv_points_get_view(raw_, &view_, &err);
+        if (s != QV_OK) {
+            qv_points_free(raw_);
+            raw_ = nullptr;
+            view_ = qv_points_view{};
+            detail::check(s, err);
+        }
+    }
+    ~Points() { qv_points_free(raw_); }
+    Points(Points &&o) noexcept : raw_(std::exchange(o.raw_, nullptr)), view_(std::exchange(o.view_, {})) {}
+    Points &operator=(Points &&o) noexcept {
+        if (this != &o) {
+            qv_points_free(raw_);
+            raw_ = std::exchange(o.raw_, nullptr);
+            view_ = std::exchange(o.view_, {});
+        }
+        return *this;
+    }
+    Points(const Points &) = delete;
+    Points &operator=(const Points &) = delete;
+
+    /// Number of entries (= ids asked for).
+    size_t size() const noexcept { return static_cast<size_t>(view_.count); }
+    bool empty() const noexcept { return view_.count == 0; }
+    /// Floats per vector.
+    size_t dimension() const noexcept { return static_cast<size_t>(view_.dimension); }
+
+    /// Entry `i` (i < size()), borrowed from *this.
+    PointRef operator[](size_t i) const &noexcept { return detail::PointSource{view_}(i); }
+    PointRef operator[](size_t i) && = delete;
+    /// Entry `i`; throws std::out_of_range when i >= size().
+    PointRef at(size_t i) const & {
+        if (i >= size()) throw std::out_of_range("quiver::Points::at: index out of range");
+        return (*this)[i];
+    }
+    PointRef at(size_t i) && = delete;
+    iterator begin() const &noexcept { return iterator(detail::PointSource{view_}, 0); }
+    iterator begin() && = delete;
+    iterator end() const &noexcept { return iterator(detail::PointSource{view_}, size()); }
+    iterator end() && = delete;
+
+    /// All vectors, row-major (size() * dimension() floats).
+    span<const float> vectors() const &noexcept { return {view_.vectors, size() * dimension()}; }
+    span<const float> vectors() && = delete;
+
+    /// The raw C view (valid while *this lives).
+    const qv_points_view &view() const &noexcept { return view_; }
+    const qv_points_view &view() && = delete;
+    /// The C handle, still owned by *this.
+    qv_points *get() const noexcept { return raw_; }
+    /// Gives up ownership of the C handle (free it with qv_points_free).
+    qv_points *release() noexcept {
+        view_ = {};
+        return std::exchange(raw_, nullptr);
+    }
+
+private:
+    qv_points *raw_ = nullptr;
+    qv_points_view view_{};
+};
+
+/// One page of Collection::scroll.
+struct ScrollPage {
+    /// Ids in ascending order.
+    std::vector<uint64_t> ids;
+    /// The `from` of the next page; empty at the end.
+    std::optional<uint64_t> next;
+};
+
+/// What Collection::scroll_into wrote.
+struct ScrollResult {
+    /// Ids written to the front of the output buffer.
+    size_t count;
+    /// The `from` of the next page; empty at the end.
+    std::optional<uint64_t> next;
+};
+
+// ---- collection -----------------------------------------------------------------
+
+/// A handle to a collection (a qv_collection). Move-only; the destructor
+/// releases the handle. Keeps its database open.
+class Collection {
+public:
+    Collection() noexcept = default;
+    /// Takes ownership of a C handle.
+    explicit Collection(qv_collection *raw) noexcept : raw_(raw) {}
+    ~Collection() { qv_collection_free(raw_); }
+    Collection(Collection &&o) noexcept : raw_(std::exchange(o.raw_, nullptr)) {}
+    Collection &operator=(Collection &&o) noexcept {
+        if (this != &o) {
+            qv_collection_free(raw_);
+            raw_ = std::exchange(o.raw_, nullptr);
+        }
+        return *this;
+    }
+    Collection(const Collection &) = delete;
+    Collection &operator=(const Collection &) = delete;
+
+    /// False for a default-constructed, moved-from or released object.
+    bool valid() const noexcept { return raw_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+    /// The C handle, still owned by *this.
+    qv_collection *get() const noexcept { return raw_; }
+    /// Gives up ownership of the C handle (free it with qv_collection_free).
+    qv_collection *release() noexcept { return std::exchange(raw_, nullptr); }
+
+    /// The collection's configuration.
+    CollectionConfig config() const {
+        qv_collection_config c;
+        qv_collection_config_init(&c);
+        detail::call([&](qv_error **e) { return qv_collection_get_config(handle(), &c, e); });
+        return CollectionConfig::from_raw(c);
+    }
+
+    // -- writes --
+
+    /// Inserts or replaces `ids.size()` points without payloads. `vectors`
+    /// holds ids.size() * dimension floats, row-major (empty for a
+    /// metadata-only collection). The whole batch is checked first: on any
+    /// error nothing changes. Durable when it returns (per the sync option).
+    void upsert(span<const uint64_t> ids, span<const float> vectors) {
+        detail::call([&](qv_error **e) {
+            return qv_collection_upsert(handle(), ids.data(), ids.size(), vectors.data(), vectors.size(), nullptr,
+                                        nullptr, 0, e);
+        });
+    }
+
+    /// As above, with payloads in the C layout: the payload of point i is the
+    /// JSON text payload_data[payload_offsets[i], payload_offsets[i + 1])
+    /// (ids.size() + 1 offsets; an empty range = no payload).
+    void upsert(span<const uint64_t> ids, span<const float> vectors, span<const uint64_t> payload_offsets,
+                std::string_view payload_data) {
+        if (payload_offsets.size() != ids.size() + 1)
+            detail::throw_invalid("payload_offsets holds " + std::to_string(payload_offsets.size()) +
+                                  " offsets, expected ids.size() + 1 = " + std::to_string(ids.size() + 1));
+        detail::call([&](qv_error **e) {
+            return qv_collection_upsert(handle(), ids.data(), ids.size(), vectors.data(), vectors.size(),
+                                        payload_offsets.data(), detail::bytes(payload_data), payload_data.size(),
+                                        e);
+        });
+    }
+
+    /// As above, with one payload JSON text per point (an empty string = no
+    /// payload), from any container of things convertible to
+    /// std::string_view (std::vector<std::string>, std::vector<std::string_view>, ...).
+    /// The texts are concatenated into one buffer for the call.
+    template <class Payloads,
+              class = std::enable_if_t<std::is_convertible_v<decltype(*std::begin(std::declval<const Payloads &>())),
+                                                             std::string_view>>>
+    void upsert(span<const uint64_t> ids, span<const float> vectors, const Payloads &payloads) {
+        std::vector<uint64_t> offsets;
+        offsets.reserve(ids.size() + 1);
+        offsets.push_back(0);
+        size_t total = 0;
+        for (const auto &p : payloads) total += std::string_view(p).size();
+        std::string data;
+        data.reserve(total);
+        for (const auto &p : payloads) {
+            data.append(std::string_view(p));
+            offsets.push_back(data.size());
+        }
+        if (offsets.size() != ids.size() + 1)
+            detail::throw_invalid(std::to_string(offsets.size() - 1) + " payloads for " + std::to_string(ids.size()) +
+                                  " ids");
+        upsert(ids, vectors, offsets, data);
+    }
+
+    /// Inserts or replaces one point (payload: JSON text, empty = none).
+    void upsert_one(uint64_t id, span<const float> vector, std::string_view payload = {}) {
+        const uint64_t offsets[2] = {0, payload.size()};
+        detail::call([&](qv_error **e) {
+            return qv_collection_upsert(handle(), &id, 1, vector.data(), vector.size(), offsets,
+                                        detail::bytes(payload), payload.size(), e);
+        });
+    }
+
+    /// Deletes the points with these ids (missing ids are ignored) and
+    /// returns how many existed.
+    uint64_t remove(span<const uint64_t> ids) {
+        uint64_t deleted = 0;
+        detail::call([&](qv_error **e) { return qv_collection_delete(handle(), ids.data(), ids.size(), &deleted, e); });
+        return deleted;
+    }
+
+    /// Makes everything written so far part of the on-disk checkpoint.
+    void checkpoint() {
+        detail::call([&](qv_error **e) { return qv_collection_checkpoint(handle(), e); });
+    }
+
+    /// Closes this handle: waits for calls in flight; later calls throw
+    /// Status::Closed. Other handles to the collection are not affected.
+    /// Closing twice, or a moved-from object, is a no-op.
+    void close() {
+        if (raw_ == nullptr) return;
+        detail::call([&](qv_error **e) { return qv_collection_close(raw_, e); });
+    }
+
+    // -- reads --
+
+    /// Reads the points with these ids (vectors and payloads), in place.
+    Points get(span<const uint64_t> ids) const {
+        qv_points *out = nullptr;
+        detail::call([&](qv_error **e) { return qv_collection_get(handle(), ids.data(), ids.size(), &out, e); });
+        return Points(out);
+    }
+
+    /// Number of points.
+    uint64_t count() const {
+        uint64_t n = 0;
+        detail::call([&](qv_error **e) { return qv_collection_count(handle(), &n, e); });
+        return n;
+    }
+
+    /// Writes the next ids (ascending, from `from` inclusive, matching the
+    /// optional JSON filter) into `out` (at least 1 slot) without allocating.
+    ScrollResult scroll_into(span<uint64_t> out, uint64_t from = 0, std::string_view filter = {}) const {
+        size_t count = 0;
+        uint64_t next = 0;
+        uint8_t has_next = 0;
+        detail::call([&](qv_error **e) {
+            return qv_collection_scroll(handle(), from, detail::bytes(filter), filter.size(), out.data(), out.size(),
+                                        &count, &next, &has_next, e);
+        });
+        return ScrollResult{count, has_next ? std::optional<uint64_t>(next) : std::nullopt};
+    }
+
+    /// One page of at most `limit` (>= 1) ids, ascending from `from`
+    /// (inclusive), matching the optional JSON filter. Pass `page.next` as
+    /// `from` for the next page.
+    ScrollPage scroll(uint64_t from = 0, size_t limit = 256, std::string_view filter = {}) const {
+        ScrollPage page;
+        page.ids.resize(limit);
+        const ScrollResult r = scroll_into(page.ids, from, filter);
+        page.ids.resize(r.count);
+        page.next = r.next;
+        return page;
+    }
+
+    // -- search --
+
+    /// Searches one query (`query.size()` must equal the dimension). The
+    /// hits are in results[0], with payloads when params.with_payload().
+    Results search(span<const float> query, const SearchParams &params = SearchParams()) const {
+        return search_batch(query, 1, params);
+    }
+
+    /// Searches `num_queries` queries at once (row-major in `queries`,
+    /// num_queries * dimension floats; they run in parallel). Query q's hits
+    /// are results[q].
+    Results search_batch(span<const float> queries, size_t num_queries,
+                         const SearchParams &params = SearchParams()) const {
+        const size_t dim = query_dim(queries, num_queries);
+        const qv_search_params p = params.to_c();
+        qv_results *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_search_results(handle(), queries.data(), num_queries, dim, &p, &out, e);
+        });
+        return Results(out);
+    }
+
+    /// The caller-array mode, without allocation: searches `num_queries`
+    /// queries and writes k = params.k() results per query: query q's hits
+    /// are ids/scores[q * k, q * k + counts[q]), best first; the slots after
+    /// them hold QV_NO_ID / NaN. `ids` and `scores` hold at least
+    /// num_queries * k entries, `counts` at least num_queries. No payloads.
+    void search_into(span<const float> queries, size_t num_queries, const SearchParams &params, span<uint64_t> ids,
+                     span<float> scores, span<uint32_t> counts) const {
+        const size_t dim = query_dim(queries, num_queries);
+        if (counts.size() < num_queries)
+            detail::throw_invalid("counts holds " + std::to_string(counts.size()) + " entries, " +
+                                  std::to_string(num_queries) + " queries need as many");
+        const qv_search_params p = params.to_c();
+        const size_t out_len = ids.size() < scores.size() ? ids.size() : scores.size();
+        detail::call([&](qv_error **e) {
+            return qv_collection_search(handle(), queries.data(), num_queries, dim, &p, ids.data(), scores.data(),
+                                        out_len, counts.data(), e);
+        });
+    }
+
+private:
+    // The handle, or an Error for an object that holds none.
+    qv_collection *handle() const {
+        if (raw_ == nullptr)
+            throw Error(Status::InvalidArgument,
+                        "invalid argument: this quiver::Collection holds no handle (moved from, released or "
+                        "default-constructed)");
+        return raw_;
+    }
+
+    // The C call takes `nq` and `dim` but not the length of `queries`: the
+    // length must split into num_queries rows.
+    static size_t query_dim(span<const float> queries, size_t num_queries) {
+        if (num_queries == 0) return queries.size(); // the library reports nq == 0
+        if (queries.size() % num_queries != 0)
+            detail::throw_invalid("queries holds " + std::to_string(queries.size()) + " floats, not a multiple of " +
+                                  std::to_string(num_queries) + " queries");
+        return queries.size() / num_queries;
+    }
+
+    qv_collection *raw_ = nullptr;
+};
+
+// ---- database -------------------------------------------------------------------
+
+/// An open database (a qv_database): a directory of collections. Move-only;
+/// the destructor releases the handle (the database closes once its
+/// collections are released too).
+class Database {
+public:
+    Database() noexcept = default;
+    /// Takes ownership of a C handle.
+    explicit Database(qv_database *raw) noexcept : raw_(raw) {}
+    ~Database() { qv_database_free(raw_); }
+    Database(Database &&o) noexcept : raw_(std::exchange(o.raw_, nullptr)) {}
+    Database &operator=(Database &&o) noexcept {
+        if (this != &o) {
+            qv_database_free(raw_);
+            raw_ = std::exchange(o.raw_, nullptr);
+        }
+        return *this;
+    }
+    Database(const Database &) = delete;
+    Database &operator=(const Database &) = delete;
+
+    /// Opens (creating if needed) the database in directory `path`.
+    /// Throws Status::Locked when it is open already (here or in another
+    /// process), IncompatibleFormat / Corrupt / Io.
+    static Database open(std::string_view path, const DatabaseOptions &options = DatabaseOptions()) {
+        qv_database *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_database_open(detail::bytes(path), path.size(), &options.raw(), &out, e);
+        });
+        return Database(out);
+    }
+
+    /// False for a default-constructed, moved-from or released object.
+    bool valid() const noexcept { return raw_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+    /// The C handle, still owned by *this.
+    qv_database *get() const noexcept { return raw_; }
+    /// Gives up ownership of the C handle (close and free it yourself).
+    qv_database *release() noexcept { return std::exchange(raw_, nullptr); }
+
+    /// Closes the database: waits for calls in flight, checkpoints and closes
+    /// every collection (their handles then throw Status::Closed) and
+    /// releases the directory lock. Throws Status::Io when the final
+    /// checkpoint fails (the database is closed regardless). Closing twice,
+    /// or a moved-from object, is a no-op.
+    void close() {
+        if (raw_ == nullptr) return;
+        detail::call([&](qv_error **e) { return qv_database_close(raw_, e); });
+    }
+
+    /// Creates collection `name` (1 to 64 ASCII letters, digits, '_', '-',
+    /// '.', not starting with '.'). Throws Status::AlreadyExists.
+    Collection create_collection(std::string_view name, const CollectionConfig &config) {
+        qv_collection *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_database_create_collection(handle(), detail::bytes(name), name.size(), &config.raw(), &out, e);
+        });
+        return Collection(out);
+    }
+
+    /// Opens the existing collection `name`. Throws Status::NotFound.
+    Collection open_collection(std::string_view name) const {
+        qv_collection *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_database_open_collection(handle(), detail::bytes(name), name.size(), &out, e);
+        });
+        return Collection(out);
+    }
+
+    /// The collection names, sorted.
+    std::vector<std::string> list_collections() const {
+        struct StringsFree {
+            void operator()(qv_strings *s) const noexcept { qv_strings_free(s); }
+        };
+        qv_strings *raw = nullptr;
+        detail::call([&](qv_error **e) { return qv_database_list_collections(handle(), &raw, e); });
+        std::unique_ptr<qv_strings, StringsFree> list(raw);
+        std::vector<std::string> names;
+        const size_t n = qv_strings_count(list.get());
+        names.reserve(n);
+        for (size_t i = 0; i < n; i++) {
+            const char *s = nullptr;
+            size_t len = 0;
+            detail::call([&](qv_error **e) { return qv_strings_get(list.get(), i, &s, &len, e); });
+            names.emplace_back(s, len);
+        }
+        return names;
+    }
+
+    /// Deletes collection `name` and its files; its open handles throw
+    /// Status::Closed afterwards. Throws Status::NotFound.
+    void drop_collection(std::string_view name) {
+        detail::call([&](qv_error **e) {
+            return qv_database_drop_collection(handle(), detail::bytes(name), name.size(), e);
+        });
+    }
+
+private:
+    // The handle, or an Error for an object that holds none.
+    qv_database *handle() const {
+        if (raw_ == nullptr)
+            throw Error(Status::InvalidArgument,
+                        "invalid argument: this quiver::Database holds no handle (moved from, released or "
+                        "default-constructed)");
+        return raw_;
+    }
+
+    qv_database *raw_ = nullptr;
+};
+
+} // namespace quiver
+
+#endif // QUIVER_HPP
