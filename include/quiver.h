@@ -10,6 +10,9 @@
  *   with qv_error_free. No thread-local "last error" is involved.
  * - Buffers come with explicit lengths; NULL is accepted only with length 0.
  *   Strings are UTF-8 with explicit byte lengths (no NUL terminator needed).
+ * - A function that creates an object writes it through an out-pointer
+ *   (`qv_database **out`, ...); that pointer is set to NULL first, so it is
+ *   NULL whenever the call fails.
  * - Whoever allocates frees: every object the library returns has its own
  *   qv_*_free function; freeing NULL is a no-op; never call free() on them.
  *   Borrowed pointers (views, messages) live until their owner is freed.

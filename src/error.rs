@@ -18,9 +18,11 @@ pub enum Error {
     DimensionMismatch {
         /// Which input was wrong (e.g. "point 42").
         context: String,
-        /// The collection's dimension.
+        /// The number of floats expected: the collection's dimension, or
+        /// for a flat batch that is not a whole number of rows, batch size
+        /// times dimension.
         expected: usize,
-        /// The length that was passed.
+        /// The number of floats passed.
         got: usize,
     },
     /// A named object (collection) does not exist.

@@ -120,14 +120,19 @@ pub fn prepare_upsert(
     let dim = config.dimension;
     let n = ids.len();
     if vectors.len() != n * dim {
-        return Err(Error::DimensionMismatch {
-            context: format!(
-                "a batch of {n} ids needs {} floats ({n} x {dim}), got {} floats",
-                n * dim,
-                vectors.len()
-            ),
-            expected: dim,
-            got: vectors.len().checked_div(n).unwrap_or(vectors.len()),
+        // Whole rows of the wrong length: report the row length; otherwise
+        // report the float count of the whole batch.
+        return Err(match n {
+            n if n > 0 && vectors.len().is_multiple_of(n) => Error::DimensionMismatch {
+                context: format!("each of the {n} vectors of the batch"),
+                expected: dim,
+                got: vectors.len() / n,
+            },
+            _ => Error::DimensionMismatch {
+                context: format!("a batch of {n} ids ({n} x {dim} floats)"),
+                expected: n * dim,
+                got: vectors.len(),
+            },
         });
     }
     if payloads.len() != n {

@@ -1,8 +1,8 @@
 //! `qv_collection`: a handle to one collection, and its configuration.
 
 use super::{
-    check_out, check_struct_size, closed, free_boxed, guard, handle, invalid, qv_database,
-    qv_error, utf8, write_out, FfiResult,
+    check_out, check_struct_size, clear_out, closed, free_boxed, guard, handle, invalid,
+    qv_database, qv_error, utf8, write_out, FfiResult,
 };
 use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
 use crate::collection::Collection;
@@ -138,7 +138,7 @@ pub extern "C" fn qv_database_create_collection(
     err: *mut *mut qv_error,
 ) -> i32 {
     guard(err, || {
-        check_out(out, "out")?;
+        clear_out(out, "out")?;
         let name = utf8(name, name_len, "name")?;
         let cfg = handle(config, "config")?;
         check_struct_size(

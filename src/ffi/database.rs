@@ -2,7 +2,7 @@
 //! its collections by name.
 
 use super::{
-    check_out, check_struct_size, closed, free_boxed, guard, handle, invalid, qv_collection,
+    check_struct_size, clear_out, closed, free_boxed, guard, handle, invalid, qv_collection,
     qv_error, qv_strings, slice, utf8, write_out, FfiResult,
 };
 use crate::collection::SyncPolicy;
@@ -81,7 +81,7 @@ pub extern "C" fn qv_database_open(
     err: *mut *mut qv_error,
 ) -> i32 {
     guard(err, || {
-        check_out(out, "out")?;
+        clear_out(out, "out")?;
         let bytes = slice(path, path_len, "path")?;
         if bytes.is_empty() || bytes.contains(&0) {
             return Err(invalid("`path` must be a non-empty path without NUL bytes"));
@@ -165,7 +165,7 @@ pub extern "C" fn qv_database_open_collection(
     err: *mut *mut qv_error,
 ) -> i32 {
     guard(err, || {
-        check_out(out, "out")?;
+        clear_out(out, "out")?;
         let name = utf8(name, name_len, "name")?;
         handle(db, "db")?.with(|d| {
             let c = d.collection(name)?;
@@ -188,7 +188,7 @@ pub extern "C" fn qv_database_list_collections(
     err: *mut *mut qv_error,
 ) -> i32 {
     guard(err, || {
-        check_out(out, "out")?;
+        clear_out(out, "out")?;
         handle(db, "db")?.with(|d| {
             let names = d.list_collections()?;
             write_out(out, qv_strings::new_raw(names), "out")

@@ -256,6 +256,15 @@ pub(crate) fn check_out<T>(ptr: *mut T, name: &str) -> FfiResult {
     }
 }
 
+/// Checks an out-pointer for a new object and sets it to NULL, so that the
+/// caller finds NULL there whenever the call fails.
+pub(crate) fn clear_out<T>(ptr: *mut *mut T, name: &str) -> FfiResult {
+    check_out(ptr, name)?;
+    // SAFETY: non-NULL (checked); writable by contract.
+    unsafe { ptr.write(std::ptr::null_mut()) };
+    Ok(())
+}
+
 /// Checks the `struct_size` of an extensible option struct.
 pub(crate) fn check_struct_size(got: u32, min: usize, name: &str) -> FfiResult {
     if (got as usize) < min {

@@ -1,8 +1,8 @@
 //! Point operations: upsert, get, delete, count, scroll.
 
 use super::{
-    check_out, free_boxed, guard, handle, invalid, out_of_memory, qv_collection, qv_error, slice,
-    slice_mut, utf8, view_ptr, write_out, FfiResult,
+    check_out, clear_out, free_boxed, guard, handle, invalid, out_of_memory, qv_collection,
+    qv_error, slice, slice_mut, utf8, view_ptr, write_out, FfiResult,
 };
 use crate::filter::Filter;
 use crate::point::Point;
@@ -225,7 +225,7 @@ pub extern "C" fn qv_collection_get(
     err: *mut *mut qv_error,
 ) -> i32 {
     guard(err, || {
-        check_out(out, "out")?;
+        clear_out(out, "out")?;
         let h = handle(coll, "coll")?;
         let ids = slice(ids, n, "ids")?;
         let (points, dim) = h.with(|c| Ok((c.get(ids)?, c.config().dimension)))?;

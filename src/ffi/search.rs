@@ -3,7 +3,7 @@
 
 use super::points::filter_arg;
 use super::{
-    check_out, check_struct_size, guard, handle, invalid, qv_collection, qv_error, qv_results,
+    check_struct_size, clear_out, guard, handle, invalid, qv_collection, qv_error, qv_results,
     slice, slice_mut, write_out, FfiResult,
 };
 use crate::collection::Collection;
@@ -200,7 +200,7 @@ pub extern "C" fn qv_collection_search_results(
     err: *mut *mut qv_error,
 ) -> i32 {
     guard(err, || {
-        check_out(out, "out")?;
+        clear_out(out, "out")?;
         let h = handle(coll, "coll")?;
         let p = params_arg(params)?;
         let qs = query_matrix(queries, nq, dim)?;

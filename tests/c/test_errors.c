@@ -154,7 +154,10 @@ void test_errors_vectors(void) {
 
     /* Wrong float count for the batch: 2 ids, 7 floats. */
     FAILS(QV_ERR_DIMENSION_MISMATCH, qv_collection_upsert(c, ids, 2, v, 7, NULL, NULL, 0, ERR));
-    CHECK_MESSAGE_HAS("collection expects 4");
+    CHECK_MESSAGE_HAS("got 7 floats, collection expects 8");
+    /* Two rows of three floats: the row length is reported. */
+    FAILS(QV_ERR_DIMENSION_MISMATCH, qv_collection_upsert(c, ids, 2, v, 6, NULL, NULL, 0, ERR));
+    CHECK_MESSAGE_HAS("got 3 floats, collection expects 4");
     /* One id, three floats. */
     FAILS(QV_ERR_DIMENSION_MISMATCH, qv_collection_upsert(c, ids, 1, v, 3, NULL, NULL, 0, ERR));
     CHECK_MESSAGE_HAS("got 3 floats");
@@ -333,9 +336,12 @@ void test_errors_names(void) {
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_database_create_collection(db, (const uint8_t *)"ab\0c", 4, &cfg, &c, ERR));
     CHECK(c == NULL);
 
-    /* Unknown collection, create twice. */
+    /* Unknown collection, create twice. The out-pointer is NULL after a
+       failure even when it held garbage before. */
+    c = (qv_collection *)(uintptr_t)0x5a5a5a5a;
     FAILS(QV_ERR_NOT_FOUND, qv_database_open_collection(db, (const uint8_t *)"nope", 4, &c, ERR));
     CHECK_MESSAGE_HAS("nope");
+    CHECK(c == NULL);
     FAILS(QV_ERR_NOT_FOUND, qv_database_drop_collection(db, (const uint8_t *)"nope", 4, ERR));
     const char *ok_name = "Docs_2.v-1";
     OK(qv_database_create_collection(db, (const uint8_t *)ok_name, strlen(ok_name), &cfg, &c, ERR));
