@@ -67,6 +67,7 @@ test: lint
 test-bindings: lib
 	bindings/go/test.sh
 	bindings/cpp/test.sh
+	bindings/csharp/test.sh
 
 # The C tests twice (linked against the .so, then the .a under valgrind,
 # which also checks the static link line), the quick start under valgrind,

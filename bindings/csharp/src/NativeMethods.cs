@@ -1,0 +1,205 @@
+// The C ABI of include/quiver.h, declared for P/Invoke. Every signature is
+// blittable: handles are SafeHandles (the marshaller holds a reference on
+// them for the duration of the call, so a concurrent Dispose cannot free a
+// handle under a call in flight), buffers are raw pointers into arrays the
+// caller pins with `fixed`, size_t is UIntPtr, and the optional
+// `qv_error **err` is an IntPtr that Errors.Check wraps in an ErrorHandle
+// straight away (no SafeHandle is allocated on the success path).
+using System;
+using System.Runtime.InteropServices;
+
+namespace Quiver
+{
+    internal static unsafe class NativeMethods
+    {
+        internal const string Lib = "quiver";
+
+        /// <summary>QV_ABI_VERSION of the header this binding was written against.</summary>
+        internal const uint AbiVersion = 1;
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_collection_config
+        {
+            public uint struct_size;
+            public uint kind;
+            public uint dimension;
+            public uint metric;
+            public uint hnsw_m;
+            public uint hnsw_ef_construction;
+            public uint hnsw_ef_search;
+            public uint reserved;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_database_options
+        {
+            public uint struct_size;
+            public uint sync;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_points_view
+        {
+            public ulong count;
+            public ulong dimension;
+            public ulong* ids;
+            public byte* found;
+            public float* vectors;
+            public ulong* payload_offsets;
+            public byte* payload_data;
+            public ulong payload_data_len;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_results_view
+        {
+            public ulong num_queries;
+            public ulong num_hits;
+            public ulong* offsets;
+            public ulong* ids;
+            public float* scores;
+            public ulong* payload_offsets;
+            public byte* payload_data;
+            public ulong payload_data_len;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_search_params
+        {
+            public uint struct_size;
+            public uint k;
+            public uint ef;
+            public uint exact;
+            public uint with_payload;
+            public uint reserved;
+            public byte* filter_json;
+            public ulong filter_len;
+        }
+
+        // ---- version ---------------------------------------------------------------
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qv_version();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint qv_abi_version();
+
+        // ---- errors ----------------------------------------------------------------
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_error_code(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qv_error_message(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_error_free(IntPtr err);
+
+        // ---- database --------------------------------------------------------------
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_database_options_init(qv_database_options* opts);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_database_open(byte* path, UIntPtr path_len,
+            qv_database_options* opts, out DatabaseHandle db, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_database_close(DatabaseHandle db, out IntPtr err);
+
+        // For DatabaseHandle.ReleaseHandle, which must not touch the SafeHandle itself.
+        [DllImport(Lib, EntryPoint = "qv_database_close", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_database_close_raw(IntPtr db, IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_database_free(IntPtr db);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_database_create_collection(DatabaseHandle db, byte* name,
+            UIntPtr name_len, qv_collection_config* config, out CollectionHandle coll, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_database_open_collection(DatabaseHandle db, byte* name,
+            UIntPtr name_len, out CollectionHandle coll, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_database_list_collections(DatabaseHandle db,
+            out StringsHandle list, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_database_drop_collection(DatabaseHandle db, byte* name,
+            UIntPtr name_len, out IntPtr err);
+
+        // ---- collection ------------------------------------------------------------
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_collection_config_init(qv_collection_config* config);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_get_config(CollectionHandle coll,
+            qv_collection_config* config, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_checkpoint(CollectionHandle coll, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_collection_free(IntPtr coll);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_upsert(CollectionHandle coll, ulong* ids, UIntPtr n,
+            float* vectors, UIntPtr vectors_len, ulong* payload_offsets, byte* payload_data,
+            UIntPtr payload_data_len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_delete(CollectionHandle coll, ulong* ids, UIntPtr n,
+            out ulong deleted, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_count(CollectionHandle coll, out ulong count, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_scroll(CollectionHandle coll, ulong from,
+            byte* filter_json, UIntPtr filter_len, ulong* ids, UIntPtr ids_cap,
+            out UIntPtr count, out ulong next, out byte has_next, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_get(CollectionHandle coll, ulong* ids, UIntPtr n,
+            out PointsHandle points, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_search_params_init(qv_search_params* p);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_search(CollectionHandle coll, float* queries,
+            UIntPtr nq, UIntPtr dim, qv_search_params* p, ulong* ids, float* scores,
+            UIntPtr out_len, uint* counts, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_search_results(CollectionHandle coll, float* queries,
+            UIntPtr nq, UIntPtr dim, qv_search_params* p, out ResultsHandle results, out IntPtr err);
+
+        // ---- owned results -----------------------------------------------------------
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_points_get_view(PointsHandle points, qv_points_view* view, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_points_free(IntPtr points);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_results_get_view(ResultsHandle results, qv_results_view* view, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_results_free(IntPtr results);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr qv_strings_count(StringsHandle list);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_strings_get(StringsHandle list, UIntPtr index, out IntPtr str,
+            out UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_strings_free(IntPtr list);
+    }
+}

@@ -1,0 +1,236 @@
+using System;
+
+namespace Quiver
+{
+    /// <summary>How vectors are compared (<c>QV_METRIC_*</c>). Scores are always ordered best first.</summary>
+    public enum Metric : uint
+    {
+        /// <summary>Cosine similarity; higher is closer. Zero vectors are rejected.</summary>
+        Cosine = 0,
+        /// <summary>L2 distance (not squared); lower is closer.</summary>
+        Euclidean = 1,
+        /// <summary>Dot product; higher is closer.</summary>
+        Dot = 2,
+        /// <summary>Number of differing positions; lower is closer.</summary>
+        Hamming = 3,
+        /// <summary>Jaccard similarity of the non-zero positions; higher is closer.</summary>
+        Jaccard = 4,
+    }
+
+    /// <summary>What a collection stores (<c>QV_KIND_*</c>).</summary>
+    public enum CollectionKind : uint
+    {
+        /// <summary>Points with vectors (default).</summary>
+        Vector = 0,
+        /// <summary>Payloads only, no vectors (dimension 0): get, scroll, filter; no vector search.</summary>
+        MetadataOnly = 1,
+    }
+
+    /// <summary>When writes are fsynced (<c>QV_SYNC_*</c>).</summary>
+    public enum SyncMode : uint
+    {
+        /// <summary>Every write batch is fsynced before it returns (default).</summary>
+        EveryBatch = 0,
+        /// <summary>fsync only at checkpoints: survives a process crash, not a power loss.</summary>
+        Never = 1,
+    }
+
+    /// <summary>Options of <see cref="QuiverDatabase.Open(string, DatabaseOptions)"/>.</summary>
+    public sealed class DatabaseOptions
+    {
+        /// <summary>The library's defaults (<c>qv_database_options_init</c>).</summary>
+        public unsafe DatabaseOptions()
+        {
+            NativeMethods.qv_database_options o;
+            NativeMethods.qv_database_options_init(&o);
+            Sync = (SyncMode)o.sync;
+        }
+
+        /// <summary>When writes are fsynced. Default <see cref="SyncMode.EveryBatch"/>.</summary>
+        public SyncMode Sync { get; set; }
+
+        internal unsafe NativeMethods.qv_database_options ToNative()
+        {
+            NativeMethods.qv_database_options o;
+            NativeMethods.qv_database_options_init(&o);
+            o.sync = (uint)Sync;
+            return o;
+        }
+    }
+
+    /// <summary>
+    /// Configuration of a new collection. Defaults come from the library
+    /// (<c>qv_collection_config_init</c>: vector kind, cosine, m 16,
+    /// ef_construction 200, ef_search 64); the library checks the ranges
+    /// when the collection is created.
+    /// </summary>
+    public sealed class CollectionConfig
+    {
+        /// <summary>A vector collection of <paramref name="dimension"/> floats per vector.</summary>
+        public CollectionConfig(int dimension, Metric metric = Metric.Cosine)
+            : this(Defaults())
+        {
+            Dimension = dimension;
+            Metric = metric;
+        }
+
+        internal CollectionConfig(NativeMethods.qv_collection_config c)
+        {
+            Kind = (CollectionKind)c.kind;
+            Dimension = unchecked((int)c.dimension);
+            Metric = (Metric)c.metric;
+            HnswM = unchecked((int)c.hnsw_m);
+            HnswEfConstruction = unchecked((int)c.hnsw_ef_construction);
+            HnswEfSearch = unchecked((int)c.hnsw_ef_search);
+        }
+
+        /// <summary>A collection of payloads without vectors.</summary>
+        public static CollectionConfig MetadataOnly() =>
+            new CollectionConfig(0) { Kind = CollectionKind.MetadataOnly };
+
+        /// <summary>Vector (default) or metadata-only.</summary>
+        public CollectionKind Kind { get; set; }
+
+        /// <summary>Floats per vector, 1..65536 (0 for metadata-only collections).</summary>
+        public int Dimension { get; set; }
+
+        /// <summary>The metric; default cosine.</summary>
+        public Metric Metric { get; set; }
+
+        /// <summary>HNSW links per node (2..128). Default 16.</summary>
+        public int HnswM { get; set; }
+
+        /// <summary>HNSW build candidate list (1..10000). Default 200.</summary>
+        public int HnswEfConstruction { get; set; }
+
+        /// <summary>Default search candidate list (1..10000). Default 64.</summary>
+        public int HnswEfSearch { get; set; }
+
+        private static unsafe NativeMethods.qv_collection_config Defaults()
+        {
+            NativeMethods.qv_collection_config c;
+            NativeMethods.qv_collection_config_init(&c);
+            return c;
+        }
+
+        // Values are passed as they are (a negative int becomes a huge
+        // uint): the library validates every field and reports
+        // InvalidArgument with the field's name.
+        internal NativeMethods.qv_collection_config ToNative()
+        {
+            var c = Defaults();
+            c.kind = (uint)Kind;
+            c.dimension = unchecked((uint)Dimension);
+            c.metric = (uint)Metric;
+            c.hnsw_m = unchecked((uint)HnswM);
+            c.hnsw_ef_construction = unchecked((uint)HnswEfConstruction);
+            c.hnsw_ef_search = unchecked((uint)HnswEfSearch);
+            return c;
+        }
+
+        /// <summary>For diagnostics.</summary>
+        public override string ToString() =>
+            Kind + " dim=" + Dimension + " metric=" + Metric + " m=" + HnswM +
+            " ef_construction=" + HnswEfConstruction + " ef_search=" + HnswEfSearch;
+    }
+
+    /// <summary>
+    /// Per-call search parameters (<c>qv_search_params</c>). Not shared
+    /// state: one instance may be used by many threads at once as long as
+    /// nobody changes it meanwhile.
+    /// </summary>
+    public sealed class SearchOptions
+    {
+        private int k = 10;
+        private int ef;
+        private string filter;
+        private byte[] filterUtf8;
+
+        /// <summary>Defaults: k 10, the collection's ef, graph search, no filter, no payloads.</summary>
+        public SearchOptions() { }
+
+        /// <summary>Defaults with <paramref name="k"/> results per query.</summary>
+        public SearchOptions(int k) => K = k;
+
+        /// <summary>Results per query (at least 1; 0 is passed on and rejected by the library). Default 10.</summary>
+        public int K
+        {
+            get => k;
+            set => k = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(K), value, "k must not be negative");
+        }
+
+        /// <summary>HNSW candidate list; 0 = the collection's ef_search. Raised to k when smaller.</summary>
+        public int Ef
+        {
+            get => ef;
+            set => ef = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(Ef), value, "ef must not be negative");
+        }
+
+        /// <summary>Exact (brute-force) search instead of the graph.</summary>
+        public bool Exact { get; set; }
+
+        /// <summary>Return each hit's payload (JSON text).</summary>
+        public bool WithPayload { get; set; }
+
+        /// <summary>
+        /// A payload filter as JSON text, e.g. <c>{"field": "category", "eq": "noun.animal"}</c>;
+        /// null = none. The library parses it on each call.
+        /// </summary>
+        public string Filter
+        {
+            get => filter;
+            set
+            {
+                filterUtf8 = Utf8.EncodeOptional(value, nameof(Filter));
+                filter = value;
+            }
+        }
+
+        internal byte[] FilterUtf8 => filterUtf8;
+
+        internal unsafe NativeMethods.qv_search_params ToNative(byte* filterJson, int filterLen)
+        {
+            NativeMethods.qv_search_params p;
+            NativeMethods.qv_search_params_init(&p);
+            p.k = (uint)k;
+            p.ef = (uint)ef;
+            p.exact = Exact ? 1u : 0u;
+            p.with_payload = WithPayload ? 1u : 0u;
+            p.filter_json = filterJson;
+            p.filter_len = (ulong)filterLen;
+            return p;
+        }
+    }
+
+    /// <summary>The native library's version.</summary>
+    public static class QuiverLibrary
+    {
+        /// <summary>The ABI version this binding was written for (<c>QV_ABI_VERSION</c>).</summary>
+        public const uint ExpectedAbiVersion = NativeMethods.AbiVersion;
+
+        /// <summary>The library version, e.g. "0.1.0" (<c>qv_version()</c>).</summary>
+        public static string Version => Utf8.FromNulTerminated(NativeMethods.qv_version());
+
+        /// <summary>The ABI version the loaded library was built with (<c>qv_abi_version()</c>).</summary>
+        public static uint AbiVersion => NativeMethods.qv_abi_version();
+
+        private static volatile bool checkedAbi;
+
+        /// <summary>Throws when the loaded libquiver has another ABI version than this binding.</summary>
+        internal static void EnsureCompatible()
+        {
+            if (checkedAbi)
+            {
+                return;
+            }
+            uint abi = NativeMethods.qv_abi_version();
+            if (abi != ExpectedAbiVersion)
+            {
+                throw new QuiverException(QuiverStatus.IncompatibleFormat,
+                    "incompatible format: the loaded libquiver has ABI version " + abi +
+                    ", this binding needs " + ExpectedAbiVersion);
+            }
+            checkedAbi = true;
+        }
+    }
+}

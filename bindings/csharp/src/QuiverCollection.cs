@@ -1,0 +1,563 @@
+using System;
+using System.Collections.Generic;
+
+namespace Quiver
+{
+    /// <summary>
+    /// A handle to one collection of a <see cref="QuiverDatabase"/>
+    /// (<c>qv_collection</c>): points with a <c>ulong</c> id, a float vector
+    /// and an optional JSON payload. Every batch crosses into the library in
+    /// one call.
+    /// </summary>
+    /// <remarks>
+    /// Thread safety: every method may be called from any thread at once
+    /// (searches, reads and writes alike; writes to one collection are
+    /// serialised by the library, and searches never see half a batch).
+    /// <see cref="Dispose"/> is safe while other threads are inside calls:
+    /// those calls finish first, and every later call throws
+    /// <see cref="QuiverException"/> with <see cref="QuiverStatus.Closed"/> -
+    /// as do calls after the database was closed or the collection dropped.
+    /// A handle keeps its database object alive.
+    /// </remarks>
+    public sealed class QuiverCollection : IDisposable
+    {
+        private readonly CollectionHandle handle;
+        private readonly CollectionConfig config;
+
+        private QuiverCollection(QuiverDatabase database, string name, CollectionHandle handle, CollectionConfig config)
+        {
+            Database = database;
+            Name = name;
+            this.handle = handle;
+            this.config = config;
+        }
+
+        internal static unsafe QuiverCollection FromNative(QuiverDatabase db, string name, int rc, CollectionHandle h, IntPtr err)
+        {
+            if (rc != 0)
+            {
+                h.Dispose();
+                Errors.Check(rc, err);
+            }
+            try
+            {
+                NativeMethods.qv_collection_config c;
+                rc = NativeMethods.qv_collection_get_config(h, &c, out err);
+                Errors.Check(rc, err);
+                return new QuiverCollection(db, name, h, new CollectionConfig(c));
+            }
+            catch
+            {
+                h.Dispose();
+                throw;
+            }
+        }
+
+        // The handle for a native call; throws QuiverException(Closed) after Dispose.
+        private CollectionHandle Live
+        {
+            get
+            {
+                handle.ThrowIfDisposed("collection");
+                return handle;
+            }
+        }
+
+        /// <summary>The database this collection belongs to (kept alive by this handle).</summary>
+        public QuiverDatabase Database { get; }
+
+        /// <summary>The collection's name.</summary>
+        public string Name { get; }
+
+        /// <summary>Floats per vector (0 for a metadata-only collection).</summary>
+        public int Dimension => config.Dimension;
+
+        /// <summary>A copy of the collection's configuration, as the library reports it.</summary>
+        public CollectionConfig Config => new CollectionConfig(config.ToNative());
+
+        /// <summary>The native <c>qv_collection *</c>, for interop with other P/Invoke code.</summary>
+        public System.Runtime.InteropServices.SafeHandle Handle => handle;
+
+        // ---- writes ----------------------------------------------------------------------
+
+        /// <summary>
+        /// Inserts or replaces points: <paramref name="ids"/>[i] gets the vector
+        /// <paramref name="vectors"/>[i*Dimension .. (i+1)*Dimension] (row-major,
+        /// null or empty for a metadata-only collection) and the JSON payload
+        /// <paramref name="payloads"/>[i] (null = no payload; the whole array may
+        /// be null). The batch is checked whole before anything is written and is
+        /// durable when this returns; a repeated id: the last one wins.
+        /// </summary>
+        /// <exception cref="QuiverException">DimensionMismatch, InvalidArgument (non-finite
+        /// value, zero vector under cosine, invalid JSON, payload count differs from id count),
+        /// Closed, Io.</exception>
+        public void Upsert(ulong[] ids, float[] vectors, string[] payloads = null)
+        {
+            if (ids == null)
+            {
+                throw new ArgumentNullException(nameof(ids));
+            }
+            ulong[] offsets = null;
+            byte[] data = null;
+            if (payloads != null)
+            {
+                if (payloads.Length != ids.Length)
+                {
+                    throw Errors.Invalid(payloads.Length + " payloads for " + ids.Length + " ids");
+                }
+                data = Utf8.EncodeBatch(payloads, out offsets, nameof(payloads));
+            }
+            UpsertCore(ids, vectors, vectors == null ? 0 : vectors.Length, offsets, data);
+        }
+
+        /// <summary>
+        /// Inserts or replaces points with one vector per row of
+        /// <paramref name="vectors"/> (copied into one contiguous buffer, then
+        /// passed in one call). Otherwise as <see cref="Upsert(ulong[], float[], string[])"/>.
+        /// </summary>
+        public void Upsert(ulong[] ids, float[][] vectors, string[] payloads = null)
+        {
+            if (ids == null)
+            {
+                throw new ArgumentNullException(nameof(ids));
+            }
+            Upsert(ids, Flatten(vectors, ids.Length, "vectors", "vector"), payloads);
+        }
+
+        /// <summary>Inserts or replaces one point.</summary>
+        public void Upsert(ulong id, float[] vector, string payload = null) =>
+            Upsert(new[] { id }, vector, payload == null ? null : new[] { payload });
+
+        /// <summary>
+        /// Inserts or replaces points whose payloads are UTF-8 JSON already:
+        /// payload i is <paramref name="payloadData"/>[<paramref name="payloadOffsets"/>[i]
+        /// .. <paramref name="payloadOffsets"/>[i+1]] (an empty range = no payload);
+        /// <paramref name="payloadOffsets"/> holds ids.Length + 1 entries, or is null
+        /// for no payloads. The C ABI's form, without any copy.
+        /// </summary>
+        public void Upsert(ulong[] ids, float[] vectors, ulong[] payloadOffsets, byte[] payloadData)
+        {
+            if (ids == null)
+            {
+                throw new ArgumentNullException(nameof(ids));
+            }
+            if (payloadOffsets != null && payloadOffsets.Length != ids.Length + 1)
+            {
+                // The library reads n + 1 offsets: a shorter array would be read past its end.
+                throw Errors.Invalid("payloadOffsets has " + payloadOffsets.Length + " entries, " + ids.Length + " ids need " + (ids.Length + 1));
+            }
+            UpsertCore(ids, vectors, vectors == null ? 0 : vectors.Length, payloadOffsets, payloadData);
+        }
+
+        private unsafe void UpsertCore(ulong[] ids, float[] vectors, int vectorsLen, ulong[] offsets, byte[] data)
+        {
+            int rc;
+            IntPtr err;
+            int dataLen = data == null ? 0 : data.Length;
+            fixed (ulong* pi = ids)
+            fixed (float* pv = vectors)
+            fixed (ulong* po = offsets)
+            fixed (byte* pd = data)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_upsert(Live, pi, (UIntPtr)(uint)ids.Length,
+                        pv, (UIntPtr)(uint)vectorsLen, po, pd, (UIntPtr)(uint)dataLen, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+        }
+
+        /// <summary>Deletes the points with these ids; ids that do not exist are ignored.</summary>
+        /// <returns>How many of the ids existed.</returns>
+        /// <exception cref="QuiverException">Closed, Io.</exception>
+        public unsafe long Delete(params ulong[] ids)
+        {
+            if (ids == null)
+            {
+                throw new ArgumentNullException(nameof(ids));
+            }
+            int rc;
+            IntPtr err;
+            ulong deleted;
+            fixed (ulong* pi = ids)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_delete(Live, pi, (UIntPtr)(uint)ids.Length, out deleted, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+            return (long)deleted;
+        }
+
+        /// <summary>
+        /// Makes everything written so far part of the on-disk checkpoint and
+        /// empties the write-ahead log (also happens by itself, and on close).
+        /// </summary>
+        /// <exception cref="QuiverException">Closed, Io.</exception>
+        public void Checkpoint()
+        {
+            int rc;
+            IntPtr err;
+            try
+            {
+                rc = NativeMethods.qv_collection_checkpoint(Live, out err);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Errors.Disposed("collection");
+            }
+            Errors.Check(rc, err);
+        }
+
+        // ---- reads -----------------------------------------------------------------------
+
+        /// <summary>The number of points.</summary>
+        /// <exception cref="QuiverException">Closed.</exception>
+        public long Count()
+        {
+            int rc;
+            IntPtr err;
+            ulong n;
+            try
+            {
+                rc = NativeMethods.qv_collection_count(Live, out n, out err);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Errors.Disposed("collection");
+            }
+            Errors.Check(rc, err);
+            return (long)n;
+        }
+
+        /// <summary>
+        /// Reads the points with these ids in one call. The result refers to
+        /// library memory without copying; dispose it when done.
+        /// </summary>
+        /// <exception cref="QuiverException">Closed, OutOfMemory.</exception>
+        public unsafe PointBatch Get(params ulong[] ids)
+        {
+            if (ids == null)
+            {
+                throw new ArgumentNullException(nameof(ids));
+            }
+            int rc;
+            IntPtr err;
+            PointsHandle h;
+            fixed (ulong* pi = ids)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_get(Live, pi, (UIntPtr)(uint)ids.Length, out h, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            return PointBatch.FromNative(rc, h, err);
+        }
+
+        /// <summary>The point with id <paramref name="id"/>, or null when there is none.</summary>
+        public QuiverPoint Get(ulong id)
+        {
+            using (var batch = Get(new[] { id }))
+            {
+                return batch.IsFound(0) ? batch.GetPoint(0) : null;
+            }
+        }
+
+        /// <summary>
+        /// One page of ids in ascending order, starting at id <paramref name="from"/>
+        /// (inclusive), at most <paramref name="limit"/> of them, of the points
+        /// matching <paramref name="filter"/> (JSON text; null = all). Pass
+        /// <see cref="ScrollPage.Next"/> as <paramref name="from"/> while
+        /// <see cref="ScrollPage.HasNext"/>.
+        /// </summary>
+        /// <exception cref="QuiverException">InvalidArgument (limit 0, bad filter), Closed.</exception>
+        public ScrollPage Scroll(ulong from = 0, int limit = 1000, string filter = null)
+        {
+            if (limit < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(limit), limit, "limit must not be negative");
+            }
+            var buffer = new ulong[limit];
+            int n = Scroll(from, filter, buffer, out ulong next, out bool hasNext);
+            if (n != buffer.Length)
+            {
+                Array.Resize(ref buffer, n);
+            }
+            return new ScrollPage(buffer, hasNext, next);
+        }
+
+        /// <summary>
+        /// One page of ids written into <paramref name="ids"/> (its length is the
+        /// page size); returns how many were written. Allocation-free form of
+        /// <see cref="Scroll(ulong, int, string)"/>.
+        /// </summary>
+        public unsafe int Scroll(ulong from, string filter, ulong[] ids, out ulong next, out bool hasNext)
+        {
+            if (ids == null)
+            {
+                throw new ArgumentNullException(nameof(ids));
+            }
+            byte[] f = Utf8.EncodeOptional(filter, nameof(filter));
+            int rc;
+            IntPtr err;
+            UIntPtr count;
+            byte more;
+            fixed (byte* pf = f)
+            fixed (ulong* pi = ids)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_scroll(Live, from, pf, (UIntPtr)(uint)(f == null ? 0 : f.Length),
+                        pi, (UIntPtr)(uint)ids.Length, out count, out next, out more, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+            hasNext = more != 0;
+            return (int)(ulong)count;
+        }
+
+        /// <summary>
+        /// All ids (matching <paramref name="filter"/>, JSON text; null = all) in
+        /// ascending order, fetched lazily <paramref name="pageSize"/> at a time.
+        /// </summary>
+        public IEnumerable<ulong> ScrollIds(string filter = null, int pageSize = 1000)
+        {
+            if (pageSize < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(pageSize), pageSize, "pageSize must be at least 1");
+            }
+            return ScrollIdsIterator(filter, pageSize);
+        }
+
+        private IEnumerable<ulong> ScrollIdsIterator(string filter, int pageSize)
+        {
+            var buffer = new ulong[pageSize];
+            ulong from = 0;
+            while (true)
+            {
+                int n = Scroll(from, filter, buffer, out ulong next, out bool hasNext);
+                for (int i = 0; i < n; i++)
+                {
+                    yield return buffer[i];
+                }
+                if (!hasNext)
+                {
+                    yield break;
+                }
+                from = next;
+            }
+        }
+
+        // ---- search ----------------------------------------------------------------------
+
+        /// <summary>
+        /// The <c>options.K</c> nearest points to <paramref name="query"/>, best first
+        /// (with payloads when <c>options.WithPayload</c>).
+        /// </summary>
+        /// <exception cref="QuiverException">DimensionMismatch, InvalidArgument (k = 0,
+        /// non-finite value, bad filter), Unsupported (metadata-only collection), Closed.</exception>
+        public SearchHit[] Search(float[] query, SearchOptions options = null)
+        {
+            if (query == null)
+            {
+                throw new ArgumentNullException(nameof(query));
+            }
+            // The owned-results form: the library allocates exactly the hits
+            // found, whatever k asks for.
+            using (var results = SearchResultsCore(query, 1, query.Length, options ?? new SearchOptions()))
+            {
+                return results.GetHits(0);
+            }
+        }
+
+        /// <summary>
+        /// Searches many queries in one call (they run in parallel in the
+        /// library): <paramref name="queries"/> holds them row-major,
+        /// Dimension floats each. The results refer to library memory without
+        /// copying; dispose them when done.
+        /// </summary>
+        /// <exception cref="QuiverException">As <see cref="Search"/>; DimensionMismatch also
+        /// when the length of <paramref name="queries"/> is not a multiple of Dimension.</exception>
+        public SearchResults SearchBatch(float[] queries, SearchOptions options = null)
+        {
+            int nq = QueryCount(queries, out int dim);
+            return SearchResultsCore(queries, nq, dim, options ?? new SearchOptions());
+        }
+
+        /// <summary>Searches one query per row of <paramref name="queries"/> in one call (rows copied into one buffer).</summary>
+        public SearchResults SearchBatch(float[][] queries, SearchOptions options = null)
+        {
+            if (queries == null)
+            {
+                throw new ArgumentNullException(nameof(queries));
+            }
+            int dim = queries.Length > 0 && queries[0] != null ? queries[0].Length : 0;
+            float[] flat = Flatten(queries, queries.Length, "queries", "query", dim);
+            return SearchResultsCore(flat, queries.Length, dim, options ?? new SearchOptions());
+        }
+
+        /// <summary>
+        /// Searches many queries in one call and writes the hits into caller
+        /// arrays, allocating nothing: the hits of query i are at
+        /// [i*K, i*K + counts[i]) of <paramref name="ids"/> and
+        /// <paramref name="scores"/> (each at least nq*K long), best first;
+        /// unused slots hold ulong.MaxValue / NaN. No payloads in this form.
+        /// </summary>
+        /// <returns>The number of queries, nq.</returns>
+        public int SearchBatchInto(float[] queries, SearchOptions options, ulong[] ids, float[] scores, int[] counts)
+        {
+            int nq = QueryCount(queries, out int dim);
+            SearchIntoCore(queries, nq, dim, options ?? new SearchOptions(), ids, scores, counts);
+            return nq;
+        }
+
+        private int QueryCount(float[] queries, out int dim)
+        {
+            if (queries == null)
+            {
+                throw new ArgumentNullException(nameof(queries));
+            }
+            dim = config.Dimension;
+            if (dim == 0)
+            {
+                // Metadata-only: let the library report what it does with a search.
+                dim = queries.Length;
+                return 1;
+            }
+            if (queries.Length % dim != 0)
+            {
+                throw new QuiverException(QuiverStatus.DimensionMismatch,
+                    "dimension mismatch: queries hold " + queries.Length + " floats, not a multiple of the collection's dimension " + dim);
+            }
+            return queries.Length / dim;
+        }
+
+        private unsafe SearchResults SearchResultsCore(float[] queries, int nq, int dim, SearchOptions options)
+        {
+            byte[] filter = options.FilterUtf8;
+            int rc;
+            IntPtr err;
+            ResultsHandle h;
+            fixed (float* pq = queries)
+            fixed (byte* pf = filter)
+            {
+                var p = options.ToNative(pf, filter == null ? 0 : filter.Length);
+                try
+                {
+                    rc = NativeMethods.qv_collection_search_results(Live, pq, (UIntPtr)(uint)nq, (UIntPtr)(uint)dim, &p, out h, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            return SearchResults.FromNative(rc, h, err);
+        }
+
+        private unsafe void SearchIntoCore(float[] queries, int nq, int dim, SearchOptions options, ulong[] ids, float[] scores, int[] counts)
+        {
+            if (ids == null)
+            {
+                throw new ArgumentNullException(nameof(ids));
+            }
+            if (scores == null)
+            {
+                throw new ArgumentNullException(nameof(scores));
+            }
+            if (counts == null)
+            {
+                throw new ArgumentNullException(nameof(counts));
+            }
+            if (counts.Length < nq)
+            {
+                // The library writes nq counts: a shorter array would be written past its end.
+                throw Errors.Invalid("counts has " + counts.Length + " entries, " + nq + " queries need " + nq);
+            }
+            byte[] filter = options.FilterUtf8;
+            int outLen = Math.Min(ids.Length, scores.Length);
+            int rc;
+            IntPtr err;
+            fixed (float* pq = queries)
+            fixed (byte* pf = filter)
+            fixed (ulong* pi = ids)
+            fixed (float* ps = scores)
+            fixed (int* pc = counts)
+            {
+                var p = options.ToNative(pf, filter == null ? 0 : filter.Length);
+                try
+                {
+                    rc = NativeMethods.qv_collection_search(Live, pq, (UIntPtr)(uint)nq, (UIntPtr)(uint)dim, &p,
+                        pi, ps, (UIntPtr)(uint)outLen, (uint*)pc, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+        }
+
+        // Rows of a jagged array into one row-major buffer; every row must have
+        // `dim` floats (default: the collection's dimension) so that the rows
+        // cannot shift into each other.
+        private float[] Flatten(float[][] rows, int expectedRows, string paramName, string what, int dim = -1)
+        {
+            if (rows == null)
+            {
+                return null;
+            }
+            if (rows.Length != expectedRows)
+            {
+                throw Errors.Invalid(rows.Length + " " + what + "s for " + expectedRows + " ids");
+            }
+            if (dim < 0)
+            {
+                dim = config.Dimension;
+            }
+            var flat = new float[(long)rows.Length * dim];
+            for (int i = 0; i < rows.Length; i++)
+            {
+                float[] row = rows[i];
+                if (row == null)
+                {
+                    throw new ArgumentNullException(paramName, paramName + "[" + i + "] is null");
+                }
+                if (row.Length != dim)
+                {
+                    throw new QuiverException(QuiverStatus.DimensionMismatch,
+                        "dimension mismatch: " + what + " " + i + " has " + row.Length + " floats, expected " + dim);
+                }
+                Array.Copy(row, 0, flat, (long)i * dim, dim);
+            }
+            return flat;
+        }
+
+        /// <summary>
+        /// Releases the handle (other handles to the collection are not affected).
+        /// Safe while other threads are inside calls: it takes effect when the last
+        /// of them returns; later calls throw QuiverException(Closed).
+        /// </summary>
+        public void Dispose() => handle.Dispose();
+
+        /// <summary>For diagnostics.</summary>
+        public override string ToString() => "QuiverCollection(" + Name + ", " + config + ")";
+    }
+}
