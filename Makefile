@@ -30,8 +30,10 @@ C_TEST_SRC := $(wildcard tests/c/*.c)
 C_TEST_DATA := $(CURDIR)/tests/data/wordnet-sample
 # Rayon's global thread pool lives until exit: its threads' blocks are
 # "still reachable" or (their glibc TLS vectors) "possibly lost"; only
-# definite and indirect leaks are leaks of ours.
-VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full \
+# definite and indirect leaks are leaks of ours. --fair-sched=yes keeps a
+# thread that loops on calls from starving the others (valgrind runs one
+# thread at a time).
+VALGRIND_FLAGS := --error-exitcode=1 --fair-sched=yes --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
 VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)

@@ -68,10 +68,12 @@ if [ "$VALGRIND" != none ]; then
     say "running the tests under valgrind memcheck"
     # Rayon's global thread pool lives until exit: its threads' blocks are
     # "still reachable" or "possibly lost"; only definite and indirect leaks
-    # are leaks of ours.
+    # are leaks of ours. --fair-sched=yes: valgrind runs one thread at a
+    # time, and with its default (unfair) lock a thread looping on searches
+    # can starve the thread that would close the database for minutes.
     log=$out/valgrind.log
     if ! QUIVER_TEST_DATA="$data" QUIVER_TEST_UNDER_VALGRIND=1 "$VALGRIND" --log-file="$log" \
-        --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        --error-exitcode=1 --fair-sched=yes --leak-check=full --errors-for-leak-kinds=definite,indirect \
         --show-leak-kinds=definite,indirect "$out/tests/quiver_cpp_tests" --gtest_brief=1; then
         cat "$log" >&2
         say "error: valgrind memcheck failed (log: $log)"
