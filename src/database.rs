@@ -6,7 +6,8 @@
 //! and `<dir>/collections/<name>/` per collection.
 
 use crate::collection::config::CollectionConfig;
-use crate::collection::{Collection, SyncPolicy};
+use crate::collection::Pool;
+use crate::collection::{Collection, OptimizerHandle, SegmentLimits, SyncPolicy};
 use crate::error::{Error, Result};
 use crate::storage::{read_optional, sync_dir, write_atomic};
 use parking_lot::Mutex;
@@ -24,10 +25,25 @@ const MARKER_VERSION: u64 = 1;
 pub const MAX_NAME_LEN: usize = 64;
 
 /// Options for opening a database.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct DatabaseOptions {
     /// When writes are fsynced. Default: every batch.
     pub sync: SyncPolicy,
+    /// How segments are sized, merged and vacuumed.
+    pub limits: SegmentLimits,
+    /// Background optimizer threads (graph building also uses the shared
+    /// rayon pool). Default 1.
+    pub optimizer_threads: usize,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        DatabaseOptions {
+            sync: SyncPolicy::default(),
+            limits: SegmentLimits::default(),
+            optimizer_threads: 1,
+        }
+    }
 }
 
 /// An open database directory. Dropping it closes it (checkpointing every
@@ -39,6 +55,8 @@ pub struct Database {
     /// The locked `LOCK` file; dropped (unlocked) on close.
     lock: Mutex<Option<File>>,
     closed: AtomicBool,
+    pool: Arc<Pool>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 /// Checks a collection name: 1 to 64 bytes of ASCII letters, digits, `_`,
@@ -82,13 +100,28 @@ impl Database {
         match read_optional(&marker)? {
             Some(bytes) => check_marker(&bytes, &marker)?,
             None => {
-                let mut entries =
-                    std::fs::read_dir(&dir).map_err(|e| Error::io("read directory", &dir, e))?;
-                if entries.next().is_some() {
-                    return Err(Error::IncompatibleFormat(format!(
-                        "{}: directory is not empty and holds no {MARKER}; not a quiver database",
-                        dir.display()
-                    )));
+                // A directory holding nothing but what an interrupted
+                // creation leaves (the lock file, a temporary marker, an
+                // empty collections directory) is created again.
+                for entry in
+                    std::fs::read_dir(&dir).map_err(|e| Error::io("read directory", &dir, e))?
+                {
+                    let entry = entry.map_err(|e| Error::io("read directory", &dir, e))?;
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let leftover = match name.as_str() {
+                        "LOCK" => true,
+                        "quiver.tmp" => true,
+                        "collections" => std::fs::read_dir(entry.path())
+                            .map(|mut d| d.next().is_none())
+                            .unwrap_or(false),
+                        _ => false,
+                    };
+                    if !leftover {
+                        return Err(Error::IncompatibleFormat(format!(
+                            "{}: directory is not empty and holds no {MARKER}; not a quiver database",
+                            dir.display()
+                        )));
+                    }
                 }
             }
         }
@@ -127,12 +160,15 @@ impl Database {
             }
         }
         sync_dir(&dir)?;
+        let (pool, threads) = Pool::start(options.optimizer_threads);
         Ok(Database {
             dir,
             options,
             collections: Mutex::new(HashMap::new()),
             lock: Mutex::new(Some(lock)),
             closed: AtomicBool::new(false),
+            pool,
+            threads: Mutex::new(threads),
         })
     }
 
@@ -181,7 +217,7 @@ impl Database {
         }
         std::fs::rename(&tmp, &dir).map_err(|e| Error::io("rename to", &dir, e))?;
         sync_dir(&self.dir.join("collections"))?;
-        let c = Arc::new(Collection::open(&dir, name, self.options.sync)?);
+        let c = self.open_collection_dir(&dir, name)?;
         open.insert(name.to_owned(), Arc::clone(&c));
         Ok(c)
     }
@@ -199,8 +235,20 @@ impl Database {
         if !dir.is_dir() {
             return Err(Error::NotFound(format!("collection \"{name}\"")));
         }
-        let c = Arc::new(Collection::open(&dir, name, self.options.sync)?);
+        let c = self.open_collection_dir(&dir, name)?;
         open.insert(name.to_owned(), Arc::clone(&c));
+        Ok(c)
+    }
+
+    fn open_collection_dir(&self, dir: &Path, name: &str) -> Result<Arc<Collection>> {
+        let c = Arc::new(Collection::open(
+            dir,
+            name,
+            self.options.sync,
+            self.options.limits,
+            OptimizerHandle::new(&self.pool),
+        )?);
+        self.pool.register(&c);
         Ok(c)
     }
 
@@ -241,7 +289,7 @@ impl Database {
         Ok(())
     }
 
-    /// Checkpoints and closes every collection, then releases the directory
+    /// Stops the optimizer, closes every collection, then releases the directory
     /// lock. Later calls on the database, and on collections obtained from
     /// it, fail with [`Error::Closed`]. Closing twice is a no-op. Returns the
     /// first error met (every collection is closed regardless).
@@ -249,6 +297,10 @@ impl Database {
         let mut open = self.collections.lock();
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
+        }
+        self.pool.stop();
+        for t in self.threads.lock().drain(..) {
+            let _ = t.join();
         }
         let mut first = Ok(());
         for (_, c) in open.drain() {

@@ -55,6 +55,14 @@ pub enum Error {
     /// The operation does not apply to this collection (e.g. vector search on a metadata-only collection).
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The collection refuses writes until it is reopened: an I/O error
+    /// after a log append (failed fsync, disk full) or a caught panic left
+    /// its state uncertain. The message carries the original cause.
+    #[error("read-only: {0}")]
+    ReadOnly(String),
+    /// Memory for a result of the requested size could not be reserved.
+    #[error("out of memory: {0}")]
+    OutOfMemory(String),
 }
 
 impl Error {
@@ -89,6 +97,8 @@ impl Error {
             Error::IncompatibleFormat(_) => 8,
             Error::Locked(_) => 9,
             Error::Unsupported(_) => 10,
+            Error::OutOfMemory(_) => 12,
+            Error::ReadOnly(_) => 15,
         }
     }
 }

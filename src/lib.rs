@@ -27,12 +27,16 @@ pub mod ffi;
 pub mod filter;
 pub mod index;
 pub mod point;
+pub mod segment;
 pub mod storage;
 
 pub use collection::config::{CollectionConfig, CollectionKind, HnswConfig};
-pub use collection::{Collection, SyncPolicy};
+pub use collection::{Collection, SegmentLimits, SyncPolicy};
 pub use database::{Database, DatabaseOptions};
 pub use distance::Metric;
 pub use error::{Error, Result};
 pub use filter::Filter;
-pub use point::{Point, ScoredPoint, ScrollPage, SearchParams};
+pub use collection::stats::{
+    CollectionStats, ComponentStats, OptimizerState, OptimizerStats, SegmentKind, SegmentStats,
+};
+pub use point::{Point, RawHit, RawPoint, ScoredPoint, ScrollPage, SearchParams};

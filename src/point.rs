@@ -103,3 +103,26 @@ pub struct ScrollPage {
     /// Cursor for the next page (pass it as `from`), `None` at the end.
     pub next: Option<u64>,
 }
+
+/// A stored point with its payload as the exact bytes it was written with
+/// (what the C ABI returns).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawPoint {
+    /// The caller's id.
+    pub id: u64,
+    /// The vector (normalised for cosine collections).
+    pub vector: Vec<f32>,
+    /// The payload's JSON text, byte for byte as written; `None` = no payload.
+    pub payload: Option<Vec<u8>>,
+}
+
+/// One search hit with its payload as the exact bytes it was written with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawHit {
+    /// The point's id.
+    pub id: u64,
+    /// The score (see [`crate::Metric`]).
+    pub score: f32,
+    /// The payload's JSON text, when asked for and present.
+    pub payload: Option<Vec<u8>>,
+}

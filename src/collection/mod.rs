@@ -1,53 +1,97 @@
-//! A collection: named set of points with one configuration, stored in its
-//! own directory.
+//! A collection: a record log plus a list of segments, named by a manifest
+//! generation (see DESIGN.md, "Collection anatomy").
 //!
-//! Thread safety: a `Collection` is `Send + Sync`. Writers are serialised by
-//! the writer mutex (which also owns the log files); the state sits behind a
-//! `RwLock`. A write does its slow part (log append and fsync, slot writes,
-//! graph insertion) while searches keep running, and publishes the batch
-//! under a short exclusive lock, so a search sees all of a batch or none.
+//! - Writes are validated whole, appended to the record log, made durable
+//!   (concurrent writers share fsyncs), then applied in log order to the
+//!   appendable segment (new points) and to the deleted bitsets of older
+//!   segments (overwritten and deleted points), under a short exclusive
+//!   lock: a search sees all of a batch or none.
+//! - When the appendable segment is full it is frozen and a new one takes
+//!   writes; the optimizer seals frozen segments, merges small ones and
+//!   drops deleted points, writing new segment files beside the old and
+//!   committing by a new manifest generation.
+//! - Searches hold a shared lock on the segment list for their duration.
+//!
+//! Thread safety: a `Collection` is `Send + Sync`; every method may be
+//! called from any thread at any time.
 
 pub mod config;
+mod manifest;
 mod open;
+mod optimize;
 pub mod ops;
 mod read;
 mod search;
 pub mod state;
+pub mod stats;
 mod write;
 
+pub use optimize::OptimizerHandle;
+pub(crate) use optimize::Pool;
+
 use crate::error::{Error, Result};
-use crate::storage::payload_log::PayloadLog;
-use crate::storage::wal::Wal;
+use crate::storage::record_log::RecordLog;
 use config::CollectionConfig;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Condvar, Mutex, RwLock};
 use state::State;
+use stats::OptimizerState;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// When fsync happens.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SyncPolicy {
-    /// Every write batch is fsynced before the call returns (one fsync of the
-    /// write-ahead log per batch): an acknowledged write survives power loss.
+    /// Every write batch is durable before the call returns (concurrent
+    /// writers share one fsync of the log): an acknowledged write survives
+    /// power loss.
     #[default]
     EveryBatch,
-    /// Writes reach the OS before the call returns but are fsynced only at
-    /// checkpoints: an acknowledged write survives a process crash, not a
-    /// power loss.
+    /// Writes reach the OS before the call returns but are fsynced only when
+    /// a log file is rotated or a segment sealed: an acknowledged write
+    /// survives a process crash, not a power loss.
     Never,
 }
 
-/// What only one writer at a time may touch.
-struct Writer {
-    wal: Wal,
-    payload_log: PayloadLog,
-    /// Sequence number of the next log record.
-    next_seq: u64,
-    /// Last sequence number contained in the checkpoint on disk.
-    checkpointed_seq: u64,
-    /// The graph on disk lags the one in memory although no log record is
-    /// pending (it was rebuilt or repaired on open): checkpoint anyway.
-    graph_stale: bool,
+/// Limits that shape segments; the defaults suit most uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentLimits {
+    /// The appendable segment is frozen (and sealed by the optimizer) once
+    /// it holds this many points. Default 16,384.
+    pub appendable_points: usize,
+    /// ... or this many bytes of vectors and payloads. Default 32 MiB.
+    pub appendable_bytes: u64,
+    /// ... or once the log has grown by this many bytes since the last
+    /// freeze (which bounds the replay after a crash). Default 64 MiB.
+    pub log_bytes: u64,
+    /// ... or once its first write is this old (which bounds the time its
+    /// points go unindexed and the replay after a crash). Default 60 s.
+    pub max_age: Duration,
+    /// Segments with fewer live points are merged together. Default 2^20.
+    pub max_segment_points: usize,
+    /// A sealed segment is rewritten without its deleted points once this
+    /// fraction of it is deleted. Default 0.2.
+    pub vacuum_ratio_percent: u32,
+}
+
+impl Default for SegmentLimits {
+    fn default() -> Self {
+        SegmentLimits {
+            appendable_points: 16_384,
+            appendable_bytes: 32 << 20,
+            log_bytes: 64 << 20,
+            max_age: Duration::from_secs(60),
+            max_segment_points: 1 << 20,
+            vacuum_ratio_percent: 20,
+        }
+    }
+}
+
+/// What the optimizer reports for one collection.
+pub(crate) struct OptStatus {
+    pub state: OptimizerState,
+    pub runs: u64,
+    pub last_error: Option<String>,
 }
 
 /// A collection of points. Obtain one from [`crate::Database`].
@@ -55,10 +99,22 @@ pub struct Collection {
     name: String,
     dir: PathBuf,
     config: CollectionConfig,
-    sync: SyncPolicy,
-    writer: Mutex<Writer>,
+    uid: u64,
+    limits: SegmentLimits,
+    log: RecordLog,
+    /// Whose turn it is to apply (writes apply in log order).
+    turn: Mutex<write::TurnState>,
+    turn_cv: Condvar,
     state: RwLock<State>,
     closed: AtomicBool,
+    read_only: Mutex<Option<String>>,
+    is_read_only: AtomicBool,
+    /// One optimization (or commit of one) at a time.
+    optimizing: Mutex<()>,
+    opt: Mutex<OptStatus>,
+    opt_cv: Condvar,
+    optimizer: OptimizerHandle,
+    rebuilt: Vec<String>,
 }
 
 impl Collection {
@@ -88,23 +144,65 @@ impl Collection {
         }
     }
 
-    /// Checkpoints and closes the collection; later calls on it fail with
-    /// [`Error::Closed`]. Closing twice is a no-op.
-    pub fn close(&self) -> Result<()> {
-        let mut w = self.writer.lock();
-        if self.closed.load(Ordering::Acquire) {
-            return Ok(());
+    /// Fails when the collection refuses writes.
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        self.check_open()?;
+        if self.is_read_only.load(Ordering::Acquire) {
+            if let Some(cause) = &*self.read_only.lock() {
+                return Err(Error::ReadOnly(format!(
+                    "collection \"{}\" refuses writes until it is reopened: {cause}",
+                    self.name
+                )));
+            }
         }
-        let r = self.checkpoint_locked(&mut w);
-        self.closed.store(true, Ordering::Release);
-        r
+        Ok(())
     }
 
-    /// Marks the collection closed without a checkpoint (its files are about
-    /// to be deleted).
-    pub(crate) fn close_for_drop(&self) {
-        let _w = self.writer.lock();
+    /// Makes the collection read-only with `cause` (the first cause stays).
+    pub(crate) fn set_read_only(&self, cause: String) {
+        let mut ro = self.read_only.lock();
+        if ro.is_none() {
+            *ro = Some(cause);
+        }
+        self.is_read_only.store(true, Ordering::Release);
+    }
+
+    /// Makes what was written durable; kept for compatibility with the
+    /// checkpointing engine: writes are durable when they return (per the
+    /// sync policy), and the optimizer persists segments by itself.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.check_open()
+    }
+
+    /// Stops using the collection: waits for a running optimization, then
+    /// refuses later calls with [`Error::Closed`]. Nothing needs flushing:
+    /// every acknowledged write is in the log. Closing twice is a no-op.
+    pub fn close(&self) -> Result<()> {
+        let _o = self.optimizing.lock();
         let _s = self.state.write();
         self.closed.store(true, Ordering::Release);
+        self.opt_cv.notify_all();
+        Ok(())
+    }
+
+    /// Marks the collection closed (its files are about to be deleted).
+    pub(crate) fn close_for_drop(&self) {
+        let _ = self.close();
+    }
+}
+
+/// Sets the collection read-only if dropped while its thread panics: a
+/// panic in the middle of a write or a commit leaves the state uncertain.
+pub(crate) struct PoisonOnPanic<'a> {
+    pub coll: &'a Collection,
+    pub what: &'static str,
+}
+
+impl Drop for PoisonOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.coll
+                .set_read_only(format!("a panic interrupted {}", self.what));
+        }
     }
 }

@@ -1,55 +1,58 @@
-//! Creating a collection's files, and opening them again: load the last
-//! checkpoint, map the saved graph, re-index what it lacks, replay the log.
+//! Creating a collection's files, and opening them again: the latest
+//! manifest generation names the sealed segments (mapped, not read) and the
+//! log files whose records replay into the appendable segment.
+//!
+//! Directory of a collection:
+//!
+//! ```text
+//! collection.json        configuration and identity (written once)
+//! manifest-<gen>.qv      the current manifest generation
+//! log-<n>.qv             record log files from the manifest's log_start on
+//! seg-<id>/              sealed segments (ids, vectors, payloads, graph,
+//!                        deleted-<gen>.qv)
+//! ```
+//!
+//! Anything else that a crash can leave behind (segments no manifest
+//! names, older generations, `*.tmp` files) is removed on open.
 
-use super::ops::{self, StoredPayload, WriteOp};
-use super::state::{State, VectorView};
-use super::{Collection, SyncPolicy, Writer};
-use crate::collection::config::{CollectionConfig, CollectionKind};
+use super::manifest::{self, Manifest};
+use super::ops::{self, WriteOp};
+use super::optimize::{deleted_file_name, deleted_identity, OptimizerHandle};
+use super::state::{SealedSlot, State};
+use super::stats::OptimizerState;
+use super::write::{Applied, TurnState};
+use super::{Collection, OptStatus, SegmentLimits, SyncPolicy};
+use crate::collection::config::CollectionConfig;
 use crate::error::{Error, Result};
-use crate::index::hnsw::{Hnsw, Params};
-use crate::storage::checkpoint::Checkpoint;
-use crate::storage::format::{HEADER_LEN, IDS_MAGIC, VECTORS_MAGIC};
-use crate::storage::mmap_array::MmapSlots;
-use crate::storage::payload_log::PayloadLog;
-use crate::storage::wal::Wal;
-use crate::storage::{manifest, read_optional, sync_dir, write_atomic};
-use parking_lot::{Mutex, RwLock};
-use std::collections::BTreeMap;
+use crate::segment::appendable::Appendable;
+use crate::segment::bitset::Bitset;
+use crate::segment::sealed::{parse_segment_dir_name, segment_dir_name, Sealed};
+use crate::storage::config_file;
+use crate::storage::record_log::{parse_log_file_name, RecordLog};
+use crate::storage::sealed_file::SealedFile;
+use crate::storage::{read_optional, sync_dir};
+use parking_lot::{Condvar, Mutex, RwLock};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
-pub(super) const MANIFEST: &str = "manifest.json";
-pub(super) const WAL: &str = "wal.log";
-pub(super) const VECTORS: &str = "vectors.bin";
-pub(super) const IDS: &str = "ids.bin";
-pub(super) const PAYLOADS: &str = "payloads.log";
-/// The graph saved by the checkpoint with log sequence number `seq`: each
-/// checkpoint writes a new generation beside the old one, so the graph on
-/// disk always matches the checkpoint that names it.
-pub(super) fn graph_file(seq: u64) -> String {
-    format!("graph-{seq}.bin")
-}
+pub(super) const CONFIG: &str = "collection.json";
 
-/// Removes graph generations other than `keep`'s.
-pub(super) fn remove_old_graphs(dir: &Path, keep: u64) -> Result<()> {
-    let current = graph_file(keep);
-    for entry in std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))? {
-        let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("graph-") && name.ends_with(".bin") && name != current {
-            let p = entry.path();
-            std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
-        }
+/// A new random collection identity.
+fn new_uid() -> u64 {
+    let mut b = [0u8; 8];
+    // SAFETY: getrandom writes at most `b.len()` bytes into `b`.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    let r = u64::from_le_bytes(b);
+    if n == 8 && r != 0 {
+        return r;
     }
-    Ok(())
-}
-pub(super) const CHECKPOINT: &str = "checkpoint.bin";
-
-fn graph_params(config: &CollectionConfig) -> Params {
-    Params {
-        m: config.hnsw.m,
-        ef_construction: config.hnsw.ef_construction,
-    }
+    // No entropy source: time and process id are unique enough per machine.
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    t ^ ((std::process::id() as u64) << 32) | 1
 }
 
 impl Collection {
@@ -58,137 +61,191 @@ impl Collection {
     pub(crate) fn create_files(dir: &Path, config: &CollectionConfig) -> Result<()> {
         config.validate()?;
         std::fs::create_dir(dir).map_err(|e| Error::io("create directory", dir, e))?;
-        write_atomic(&dir.join(MANIFEST), &manifest::encode(config))?;
-        Wal::create(&dir.join(WAL))?;
-        PayloadLog::create(&dir.join(PAYLOADS))?;
-        MmapSlots::create(&dir.join(IDS), IDS_MAGIC, 8)?;
-        if config.kind == CollectionKind::Vector {
-            MmapSlots::create(&dir.join(VECTORS), VECTORS_MAGIC, config.dimension * 4)?;
-            let g = Hnsw::new(graph_params(config), config.metric.distance_fn(), 0);
-            write_atomic(&dir.join(graph_file(0)), &g.encode(0))?;
+        let uid = new_uid();
+        crate::storage::write_atomic(&dir.join(CONFIG), &config_file::encode(config, uid))?;
+        Manifest {
+            generation: 1,
+            applied_seq: 0,
+            log_start: 1,
+            next_segment_id: 1,
+            segments: Vec::new(),
         }
-        let empty = Checkpoint {
-            wal_seq: 0,
-            slot_count: 0,
-            payload_len: HEADER_LEN as u64,
-            dead: Vec::new(),
-        };
-        write_atomic(&dir.join(CHECKPOINT), &empty.encode())?;
+        .write(dir, uid)?;
+        RecordLog::create(dir, uid, 1, true)?;
         sync_dir(dir)
     }
 
     /// Opens the collection stored in `dir`, recovering from a crash if
     /// needed.
-    pub(crate) fn open(dir: &Path, name: &str, sync: SyncPolicy) -> Result<Collection> {
-        let manifest_path = dir.join(MANIFEST);
-        let manifest_bytes = read_optional(&manifest_path)?
-            .ok_or_else(|| Error::corrupt(format!("{}: missing", manifest_path.display())))?;
-        let config = manifest::decode(&manifest_bytes, &manifest_path)?;
-        let ckpt_path = dir.join(CHECKPOINT);
-        let ckpt_bytes = read_optional(&ckpt_path)?
-            .ok_or_else(|| Error::corrupt(format!("{}: missing", ckpt_path.display())))?;
-        let ckpt = Checkpoint::decode(&ckpt_bytes, &ckpt_path)?;
-        let slot_count = ckpt.slot_count as usize;
+    pub(crate) fn open(
+        dir: &Path,
+        name: &str,
+        sync: SyncPolicy,
+        limits: SegmentLimits,
+        optimizer: OptimizerHandle,
+    ) -> Result<Collection> {
+        let config_path = dir.join(CONFIG);
+        let bytes = read_optional(&config_path)?
+            .ok_or_else(|| Error::corrupt(format!("{}: missing", config_path.display())))?;
+        let (config, uid) = config_file::decode(&bytes, &config_path)?;
 
-        let ids = MmapSlots::open(&dir.join(IDS), IDS_MAGIC, 8, slot_count)?;
-        let vectors = match config.kind {
-            CollectionKind::Vector => Some(MmapSlots::open(
-                &dir.join(VECTORS),
-                VECTORS_MAGIC,
-                config.dimension * 4,
-                slot_count,
-            )?),
-            CollectionKind::MetadataOnly => None,
-        };
-        let (payload_log, records) = PayloadLog::open(&dir.join(PAYLOADS), ckpt.payload_len)?;
-        let mut state = State {
-            vectors,
-            ids,
-            graph: None,
-            slot_count,
-            alive: Vec::new(),
-            id_map: BTreeMap::new(),
-            payloads: Vec::new(),
-        };
-        state.grow(slot_count.max(1))?;
-
-        let is_dead = |s: usize| ckpt.dead[s / 8] & (1 << (s % 8)) != 0;
-        for slot in 0..slot_count {
-            if is_dead(slot) {
-                continue;
+        let mut generations = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))? {
+            let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
+            let fname = entry.file_name().to_string_lossy().into_owned();
+            if let Some(g) = manifest::parse_file_name(&fname) {
+                generations.push(g);
+            } else if fname.ends_with(".tmp") {
+                let p = entry.path();
+                std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
             }
-            let id = state.id_of(slot as u32);
-            if let Some(old) = state.id_map.insert(id, slot as u32) {
-                return Err(Error::corrupt(format!(
-                    "{}: id {id} is live in slots {old} and {slot}",
-                    dir.display()
-                )));
-            }
-            state.alive[slot] = true;
         }
-        for (slot, bytes) in records {
-            let s = slot as usize;
-            if s >= slot_count {
-                return Err(Error::corrupt(format!(
-                    "{}: payload record for slot {slot}, but only {slot_count} slots are checkpointed",
-                    dir.join(PAYLOADS).display()
-                )));
-            }
-            if state.alive[s] {
-                state.payloads[s] = Some(StoredPayload::from_bytes(bytes)?);
+        let generation = *generations.iter().max().ok_or_else(|| {
+            Error::corrupt(format!("{}: no manifest-*.qv file", dir.display()))
+        })?;
+        let m = Manifest::read(dir, uid, generation)?;
+
+        // Leftovers of interrupted optimizations and older generations.
+        let named: BTreeSet<u64> = m.segments.iter().map(|s| s.id).collect();
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))? {
+            let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
+            let fname = entry.file_name().to_string_lossy().into_owned();
+            let p = entry.path();
+            if parse_segment_dir_name(&fname).is_some_and(|id| !named.contains(&id)) {
+                std::fs::remove_dir_all(&p).map_err(|e| Error::io("remove", &p, e))?;
+            } else if manifest::parse_file_name(&fname).is_some_and(|g| g < generation)
+                || parse_log_file_name(&fname).is_some_and(|n| n < m.log_start)
+            {
+                std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
             }
         }
 
-        let mut graph_stale = false;
-        if let Some(v) = &state.vectors {
-            let params = graph_params(&config);
-            let dist = config.metric.distance_fn();
-            let graph_path = dir.join(graph_file(ckpt.wal_seq));
-            let capacity = state.capacity();
-            let (g, indexed) = match read_optional(&graph_path)? {
-                Some(bytes) => {
-                    Hnsw::decode(&bytes, &graph_path, params, dist, capacity, slot_count)?
+        let mut rebuilt = Vec::new();
+        let mut sealed = Vec::new();
+        for e in &m.segments {
+            let sdir = dir.join(segment_dir_name(e.id));
+            for entry in std::fs::read_dir(&sdir).map_err(|x| Error::io("read directory", &sdir, x))? {
+                let entry = entry.map_err(|x| Error::io("read directory", &sdir, x))?;
+                let fname = entry.file_name().to_string_lossy().into_owned();
+                let stale_deleted = fname.starts_with("deleted-")
+                    && Some(fname.as_str()) != e.deleted_generation.map(deleted_file_name).as_deref();
+                if fname.ends_with(".tmp") || stale_deleted {
+                    let p = entry.path();
+                    std::fs::remove_file(&p).map_err(|x| Error::io("remove", &p, x))?;
                 }
-                None => (Hnsw::new(params, dist, capacity), 0),
-            };
-            if indexed < slot_count {
-                // Stored but missing from the graph: index them now.
-                let missing: Vec<u32> = (indexed as u32..slot_count as u32).collect();
-                g.insert_many(&VectorView(v), &missing);
-                graph_stale = true;
             }
-            state.graph = Some(g);
-            remove_old_graphs(dir, ckpt.wal_seq)?;
+            let (seg, why) = Sealed::open(&sdir, uid, e.id, &config)?;
+            if seg.len() as u64 != e.points {
+                return Err(Error::corrupt(format!(
+                    "{}: segment holds {} points, the manifest says {}",
+                    sdir.display(),
+                    seg.len(),
+                    e.points
+                )));
+            }
+            rebuilt.extend(why);
+            let deleted = match e.deleted_generation {
+                Some(g) => {
+                    let p = sdir.join(deleted_file_name(g));
+                    let f = SealedFile::open(&p, deleted_identity(uid, e.id, g))?;
+                    f.verify()?;
+                    let b = Bitset::from_bytes(f.data()).ok_or_else(|| {
+                        Error::corrupt(format!("{}: not a whole number of words", p.display()))
+                    })?;
+                    if b.any_at_or_past(seg.len()) {
+                        return Err(Error::corrupt(format!(
+                            "{}: marks points past the segment's {}",
+                            p.display(),
+                            seg.len()
+                        )));
+                    }
+                    b
+                }
+                None => Bitset::default(),
+            };
+            sealed.push(SealedSlot {
+                seg: Arc::new(seg),
+                deleted,
+                saved_gen: e.deleted_generation,
+                dirty: false,
+            });
+        }
+        if !rebuilt.is_empty() {
+            sync_dir(dir)?;
         }
 
-        let (wal, wal_records) = Wal::open(&dir.join(WAL))?;
-        let last_seq = wal_records.last().map_or(0, |r| r.seq);
+        let (log, records) = RecordLog::open(
+            dir,
+            uid,
+            m.log_start,
+            m.applied_seq + 1,
+            sync == SyncPolicy::EveryBatch,
+        )?;
+        let state = State {
+            active: Appendable::new(m.next_segment_id, config.dimension, m.log_start, Vec::new()),
+            active_deleted: Bitset::default(),
+            frozen: Vec::new(),
+            sealed,
+            generation,
+            applied_seq: m.applied_seq,
+            log_start: m.log_start,
+            next_segment_id: m.next_segment_id + 1,
+        };
         let coll = Collection {
             name: name.to_owned(),
             dir: dir.to_owned(),
-            config,
-            sync,
-            writer: Mutex::new(Writer {
-                wal,
-                payload_log,
-                next_seq: ckpt.wal_seq.max(last_seq) + 1,
-                checkpointed_seq: ckpt.wal_seq,
-                graph_stale,
+            uid,
+
+            limits,
+            log,
+            turn: Mutex::new(TurnState {
+                next: 0,
+                voids: BTreeSet::new(),
             }),
+            turn_cv: Condvar::new(),
             state: RwLock::new(state),
             closed: AtomicBool::new(false),
+            read_only: Mutex::new(None),
+            is_read_only: AtomicBool::new(false),
+            optimizing: Mutex::new(()),
+            opt: Mutex::new(OptStatus {
+                state: OptimizerState::Idle,
+                runs: 0,
+                last_error: None,
+            }),
+            opt_cv: Condvar::new(),
+            optimizer,
+            rebuilt,
+            config,
         };
-        {
-            let mut w = coll.writer.lock();
-            for rec in wal_records.iter().filter(|r| r.seq > ckpt.wal_seq) {
-                match ops::decode(&rec.body, coll.config.dimension)? {
-                    WriteOp::Upsert(batch) => coll.apply_upsert(&mut w, batch)?,
-                    WriteOp::Delete(ids) => {
-                        coll.apply_delete(&ids);
-                    }
-                }
+        // Replay what the segments do not hold yet.
+        let voids: BTreeSet<u64> = records
+            .iter()
+            .filter_map(|r| match ops::decode(&r.body, coll.config.dimension) {
+                Ok(WriteOp::Void(s)) => Some(s),
+                _ => None,
+            })
+            .collect();
+        for r in records.iter().filter(|r| r.pos.seq > m.applied_seq) {
+            if voids.contains(&r.pos.seq) {
+                continue;
             }
+            let op = ops::decode(&r.body, coll.config.dimension).map_err(|e| {
+                Error::corrupt(format!(
+                    "{}: record {} at offset {}: {e}",
+                    dir.join(crate::storage::record_log::log_file_name(r.pos.file))
+                        .display(),
+                    r.pos.seq,
+                    r.pos.body_offset
+                ))
+            })?;
+            match &op {
+                WriteOp::Upsert(u) => coll.apply(r.pos, Applied::Upsert(u), true)?,
+                WriteOp::Delete(ids) => coll.apply(r.pos, Applied::Delete(ids), true)?,
+                WriteOp::Void(_) => 0,
+            };
         }
+        coll.turn.lock().next = coll.log.next_seq();
         Ok(coll)
     }
 }

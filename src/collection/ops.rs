@@ -1,11 +1,13 @@
 //! Write operations: validation of a whole batch before anything is written,
-//! and their encoding as write-ahead-log records.
+//! and their encoding as record-log bodies.
 //!
 //! Record bodies (little-endian):
 //! - upsert: `1u8`, `n: u32`, then per point `id: u64`,
 //!   `payload_len: u32` (`u32::MAX` = no payload), the payload bytes, and
 //!   `dim` `f32`s;
-//! - delete: `2u8`, `n: u32`, then `n` ids as `u64`.
+//! - delete: `2u8`, `n: u32`, then `n` ids as `u64`;
+//! - void: `3u8`, `seq: u64`: the record `seq` is to be ignored (its write
+//!   failed after it was logged, by a panic).
 
 use crate::collection::config::CollectionConfig;
 use crate::distance::normalize;
@@ -13,47 +15,65 @@ use crate::error::{Error, Result};
 use crate::storage::format::Reader;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::sync::Arc;
 
 const TAG_UPSERT: u8 = 1;
 const TAG_DELETE: u8 = 2;
+const TAG_VOID: u8 = 3;
 const NO_PAYLOAD: u32 = u32::MAX;
 
-/// A payload as the engine keeps it: parsed for filters and results, and
-/// serialised for the logs.
-#[derive(Clone, Debug)]
+/// A payload as the engine stores it: the JSON text exactly as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredPayload {
-    /// The parsed JSON.
-    pub value: Arc<Value>,
-    /// Its compact JSON text.
+    /// The JSON text of an object.
     pub bytes: Vec<u8>,
 }
 
 impl StoredPayload {
-    /// From a JSON value.
-    pub fn from_value(value: Value) -> StoredPayload {
-        let bytes = serde_json::to_vec(&value).expect("a JSON value always serialises");
-        StoredPayload {
-            value: Arc::new(value),
-            bytes,
+    /// From a JSON value: `None` for `null`; an error for anything but an
+    /// object.
+    pub fn from_value(value: &Value, what: &dyn Fn() -> String) -> Result<Option<StoredPayload>> {
+        match value {
+            Value::Null => Ok(None),
+            Value::Object(_) => Ok(Some(StoredPayload {
+                bytes: serde_json::to_vec(value).expect("a JSON value always serialises"),
+            })),
+            other => Err(not_an_object(other, what)),
         }
     }
 
-    /// From JSON text read back from a log; bad JSON there is corruption.
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<StoredPayload> {
-        Self::parse(bytes)
-            .map_err(|e| Error::corrupt(format!("stored payload is not valid JSON: {e}")))
+    /// From JSON text given by a caller: kept byte for byte. `null` means no
+    /// payload; anything but an object is an error naming the point.
+    pub fn parse(bytes: &[u8], what: &dyn Fn() -> String) -> Result<Option<StoredPayload>> {
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::invalid(format!("payload of {}: {e}", what())))?;
+        match value {
+            Value::Null => Ok(None),
+            Value::Object(_) => Ok(Some(StoredPayload {
+                bytes: bytes.to_vec(),
+            })),
+            other => Err(not_an_object(&other, what)),
+        }
     }
+}
 
-    /// From JSON text given by a caller; the error is serde_json's, which
-    /// says what is wrong and where (UTF-8 included).
-    pub fn parse(bytes: Vec<u8>) -> std::result::Result<StoredPayload, serde_json::Error> {
-        let value: Value = serde_json::from_slice(&bytes)?;
-        Ok(StoredPayload {
-            value: Arc::new(value),
-            bytes,
-        })
-    }
+fn not_an_object(v: &Value, what: &dyn Fn() -> String) -> Error {
+    let kind = match v {
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        _ => "not an object",
+    };
+    Error::invalid(format!(
+        "payload of {} is {kind}; a payload must be a JSON object (or null for none)",
+        what()
+    ))
+}
+
+/// Parses stored payload bytes (for filters and the Rust API).
+pub fn parse_stored(bytes: &[u8]) -> Result<Value> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::corrupt(format!("stored payload is not valid JSON: {e}")))
 }
 
 /// A validated upsert batch: unique ids (the last occurrence of a repeated id
@@ -165,14 +185,16 @@ pub fn prepare_upsert(
     Ok(batch)
 }
 
-/// Encodes an upsert as a log record body.
-pub fn encode_upsert(batch: &UpsertBatch, dim: usize) -> Vec<u8> {
+/// Encodes an upsert as a log record body; also returns, per point, where
+/// its payload bytes are within the body.
+pub fn encode_upsert(batch: &UpsertBatch, dim: usize) -> (Vec<u8>, Vec<Option<(u64, u32)>>) {
     let payload_bytes: usize = batch
         .payloads
         .iter()
         .map(|p| p.as_ref().map_or(0, |p| p.bytes.len()))
         .sum();
     let mut b = Vec::with_capacity(5 + batch.len() * (12 + dim * 4) + payload_bytes);
+    let mut at = Vec::with_capacity(batch.len());
     b.push(TAG_UPSERT);
     b.extend_from_slice(&(batch.len() as u32).to_le_bytes());
     for (i, id) in batch.ids.iter().enumerate() {
@@ -180,15 +202,19 @@ pub fn encode_upsert(batch: &UpsertBatch, dim: usize) -> Vec<u8> {
         match &batch.payloads[i] {
             Some(p) => {
                 b.extend_from_slice(&(p.bytes.len() as u32).to_le_bytes());
+                at.push(Some((b.len() as u64, p.bytes.len() as u32)));
                 b.extend_from_slice(&p.bytes);
             }
-            None => b.extend_from_slice(&NO_PAYLOAD.to_le_bytes()),
+            None => {
+                b.extend_from_slice(&NO_PAYLOAD.to_le_bytes());
+                at.push(None);
+            }
         }
         for x in &batch.vectors[i * dim..(i + 1) * dim] {
             b.extend_from_slice(&x.to_le_bytes());
         }
     }
-    b
+    (b, at)
 }
 
 /// Encodes a delete as a log record body.
@@ -202,45 +228,67 @@ pub fn encode_delete(ids: &[u64]) -> Vec<u8> {
     b
 }
 
+/// Encodes a void record for `seq`.
+pub fn encode_void(seq: u64) -> Vec<u8> {
+    let mut b = vec![TAG_VOID];
+    b.extend_from_slice(&seq.to_le_bytes());
+    b
+}
+
+/// A decoded upsert: ids, vectors, and where each payload is in the body.
+#[derive(Debug, Default)]
+pub struct DecodedUpsert {
+    /// Point ids.
+    pub ids: Vec<u64>,
+    /// `ids.len() * dim` floats.
+    pub vectors: Vec<f32>,
+    /// Per point: offset within the body and length of its payload.
+    pub payloads: Vec<Option<(u64, u32)>>,
+}
+
 /// A decoded log record.
 #[derive(Debug)]
 pub enum WriteOp {
     /// Insert or replace points.
-    Upsert(UpsertBatch),
+    Upsert(DecodedUpsert),
     /// Delete points by id.
     Delete(Vec<u64>),
+    /// Ignore the record with this sequence number.
+    Void(u64),
 }
 
 /// Decodes a log record body written by this module.
 pub fn decode(body: &[u8], dim: usize) -> Result<WriteOp> {
-    let mut r = Reader::new(body, "write-ahead log record");
+    let mut r = Reader::new(body, "log record");
     let tag = r.u8()?;
-    let n = r.u32()? as usize;
     match tag {
         TAG_UPSERT => {
-            let mut batch = UpsertBatch::default();
+            let n = r.u32()? as usize;
+            let mut u = DecodedUpsert::default();
             for _ in 0..n {
-                batch.ids.push(r.u64()?);
+                u.ids.push(r.u64()?);
                 let len = r.u32()?;
-                batch.payloads.push(if len == NO_PAYLOAD {
-                    None
+                if len == NO_PAYLOAD {
+                    u.payloads.push(None);
                 } else {
-                    Some(StoredPayload::from_bytes(r.take(len as usize)?.to_vec())?)
-                });
+                    let at = (body.len() - r.remaining()) as u64;
+                    r.take(len as usize)?;
+                    u.payloads.push(Some((at, len)));
+                }
                 let raw = r.take(dim * 4)?;
-                batch.vectors.extend(
+                u.vectors.extend(
                     raw.chunks_exact(4)
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
                 );
             }
-            Ok(WriteOp::Upsert(batch))
+            Ok(WriteOp::Upsert(u))
         }
         TAG_DELETE => {
+            let n = r.u32()? as usize;
             let ids = (0..n).map(|_| r.u64()).collect::<Result<Vec<_>>>()?;
             Ok(WriteOp::Delete(ids))
         }
-        t => Err(Error::corrupt(format!(
-            "write-ahead log record has unknown tag {t}"
-        ))),
+        TAG_VOID => Ok(WriteOp::Void(r.u64()?)),
+        t => Err(Error::corrupt(format!("log record has unknown tag {t}"))),
     }
 }

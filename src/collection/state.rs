@@ -1,110 +1,155 @@
-//! The in-memory state of a collection: slot files, the id map, liveness,
-//! payloads and the graph. Guarded by the collection's `RwLock`.
-//!
-//! Every upsert takes fresh slots (slots are written once), so a point's
-//! older version stays where it was until the graph no longer needs it as a
-//! waypoint; `alive` says which slots hold current points.
+//! The segment list of a collection and the deleted bitset of each
+//! segment: what searches read under the shared lock and writes change
+//! under the exclusive one.
 
-use crate::collection::ops::StoredPayload;
-use crate::error::{Error, Result};
-use crate::index::hnsw::{Hnsw, Vectors};
-use crate::storage::mmap_array::MmapSlots;
-use serde_json::Value;
-use std::collections::BTreeMap;
+use crate::segment::appendable::Appendable;
+use crate::segment::bitset::Bitset;
+use crate::segment::sealed::Sealed;
+use std::sync::Arc;
 
-/// The state behind a collection's lock.
-pub struct State {
-    /// Vectors by slot (`None` for metadata-only collections).
-    pub vectors: Option<MmapSlots>,
-    /// User ids by slot.
-    pub ids: MmapSlots,
-    /// The graph over the vector slots (`None` for metadata-only collections).
-    pub graph: Option<Hnsw>,
-    /// Slots `0..slot_count` are written, indexed and published.
-    pub slot_count: usize,
-    /// Per slot: holds the current version of a point.
-    pub alive: Vec<bool>,
-    /// User id -> slot of its current version.
-    pub id_map: BTreeMap<u64, u32>,
-    /// Per slot: the payload, if any.
-    pub payloads: Vec<Option<StoredPayload>>,
+/// A sealed segment and its mutable deleted set.
+pub struct SealedSlot {
+    /// The segment.
+    pub seg: Arc<Sealed>,
+    /// Offsets deleted or overwritten since it was written.
+    pub deleted: Bitset,
+    /// The generation whose `deleted-<gen>.qv` holds `deleted` on disk
+    /// (`None`: nothing deleted yet, no file).
+    pub saved_gen: Option<u64>,
+    /// `deleted` changed since it was saved.
+    pub dirty: bool,
 }
 
-/// The vectors of a collection as the graph sees them.
-pub struct VectorView<'a>(pub &'a MmapSlots);
+/// A frozen appendable segment (waiting to be sealed) and its deleted set.
+pub struct FrozenSlot {
+    /// The segment.
+    pub seg: Arc<Appendable>,
+    /// Offsets deleted or overwritten since they were written.
+    pub deleted: Bitset,
+}
 
-impl Vectors for VectorView<'_> {
-    #[inline]
-    fn vector(&self, id: u32) -> &[f32] {
-        self.0.slot_f32(id as usize)
-    }
+/// Where a point's live copy is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loc {
+    /// In the appendable segment.
+    Active(u32),
+    /// In frozen segment `i` (index into `frozen`).
+    Frozen(usize, u32),
+    /// In sealed segment `i` (index into `sealed`).
+    Sealed(usize, u32),
+}
 
-    #[inline]
-    fn prefetch(&self, id: u32) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let p = self.0.slot_ptr(id as usize) as *const i8;
-            // SAFETY: prefetch is a hint and never faults, whatever the address.
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch(p, _MM_HINT_T0);
-                _mm_prefetch(p.wrapping_add(64), _MM_HINT_T0);
-            }
-        }
-    }
+/// Everything behind the collection's lock.
+pub struct State {
+    /// The appendable segment taking writes.
+    pub active: Appendable,
+    /// Its deleted set.
+    pub active_deleted: Bitset,
+    /// Frozen appendable segments, oldest first.
+    pub frozen: Vec<FrozenSlot>,
+    /// Sealed segments.
+    pub sealed: Vec<SealedSlot>,
+    /// The manifest generation on disk.
+    pub generation: u64,
+    /// Every record with a sequence number up to this is in sealed
+    /// segments and saved deleted sets.
+    pub applied_seq: u64,
+    /// The first log file the manifest needs.
+    pub log_start: u64,
+    /// Id the next new segment gets.
+    pub next_segment_id: u64,
 }
 
 impl State {
-    /// Slots the state has room for without growing.
-    pub fn capacity(&self) -> usize {
-        self.alive.len()
+    /// The live copy of `id`, if any.
+    pub fn find(&self, id: u64) -> Option<Loc> {
+        if let Some(o) = self.active.lookup(id) {
+            if !self.active_deleted.get(o) {
+                return Some(Loc::Active(o));
+            }
+        }
+        for (i, f) in self.frozen.iter().enumerate().rev() {
+            if let Some(o) = f.seg.lookup(id) {
+                if !f.deleted.get(o) {
+                    return Some(Loc::Frozen(i, o));
+                }
+            }
+        }
+        for (i, s) in self.sealed.iter().enumerate() {
+            if let Some(o) = s.seg.lookup(id) {
+                if !s.deleted.get(o) {
+                    return Some(Loc::Sealed(i, o));
+                }
+            }
+        }
+        None
     }
 
-    /// Grows every per-slot structure to hold at least `slots` slots.
-    pub fn grow(&mut self, slots: usize) -> Result<()> {
-        if slots > u32::MAX as usize {
-            return Err(Error::invalid(format!(
-                "a collection holds at most {} slots; this write needs {slots}",
-                u32::MAX
-            )));
-        }
-        self.ids.ensure_capacity(slots)?;
-        let cap = self.ids.capacity();
-        if let Some(v) = &mut self.vectors {
-            v.ensure_capacity(cap)?;
-        }
-        if let Some(g) = &mut self.graph {
-            g.grow(cap);
-        }
-        self.alive.resize(cap, false);
-        self.payloads.resize(cap, None);
-        Ok(())
-    }
-
-    /// The user id stored in `slot`.
-    #[inline]
-    pub fn id_of(&self, slot: u32) -> u64 {
-        let b = self.ids.slot(slot as usize);
-        u64::from_le_bytes(b.try_into().expect("id slots are 8 bytes"))
-    }
-
-    /// The vector in `slot` (empty for metadata-only collections).
-    #[inline]
-    pub fn vector_of(&self, slot: u32) -> &[f32] {
-        match &self.vectors {
-            Some(v) => v.slot_f32(slot as usize),
-            None => &[],
+    /// Marks a live copy deleted.
+    pub fn delete_at(&mut self, loc: Loc) {
+        match loc {
+            Loc::Active(o) => {
+                self.active_deleted.set(o);
+                self.active.on_delete(o);
+            }
+            Loc::Frozen(i, o) => {
+                self.frozen[i].deleted.set(o);
+            }
+            Loc::Sealed(i, o) => {
+                let s = &mut self.sealed[i];
+                if s.deleted.set(o) {
+                    s.dirty = true;
+                }
+            }
         }
     }
 
-    /// The payload of `slot`, if any.
-    #[inline]
-    pub fn payload_of(&self, slot: u32) -> Option<&Value> {
-        self.payloads[slot as usize].as_ref().map(|p| &*p.value)
+    /// The version of the copy at `loc`.
+    pub fn version_at(&self, loc: Loc) -> u64 {
+        match loc {
+            Loc::Active(o) => self.active.version(o),
+            Loc::Frozen(i, o) => self.frozen[i].seg.version(o),
+            Loc::Sealed(i, o) => self.sealed[i].seg.version(o),
+        }
+    }
+
+    /// The vector at `loc`.
+    pub fn vector_at(&self, loc: Loc) -> &[f32] {
+        match loc {
+            Loc::Active(o) => self.active.vector(o),
+            Loc::Frozen(i, o) => self.frozen[i].seg.vector(o),
+            Loc::Sealed(i, o) => self.sealed[i].seg.vector(o),
+        }
+    }
+
+    /// The payload bytes at `loc`.
+    pub fn payload_at(&self, loc: Loc) -> crate::error::Result<Option<Vec<u8>>> {
+        match loc {
+            Loc::Active(o) => self.active.payload(o),
+            Loc::Frozen(i, o) => self.frozen[i].seg.payload(o),
+            Loc::Sealed(i, o) => Ok(self.sealed[i].seg.payload(o).map(<[u8]>::to_vec)),
+        }
     }
 
     /// Number of live points.
     pub fn live(&self) -> usize {
-        self.id_map.len()
+        self.active.len() - self.active_deleted.count()
+            + self
+                .frozen
+                .iter()
+                .map(|f| f.seg.len() - f.deleted.count())
+                .sum::<usize>()
+            + self
+                .sealed
+                .iter()
+                .map(|s| s.seg.len() - s.deleted.count())
+                .sum::<usize>()
+    }
+
+    /// Number of stored points that are deleted or overwritten.
+    pub fn dead(&self) -> usize {
+        self.active_deleted.count()
+            + self.frozen.iter().map(|f| f.deleted.count()).sum::<usize>()
+            + self.sealed.iter().map(|s| s.deleted.count()).sum::<usize>()
     }
 }

@@ -1,30 +1,33 @@
-//! Writes: upsert, delete and checkpoint.
+//! The write path: validate, log, make durable (group commit), apply in log
+//! order.
 
-use super::open::{graph_file, remove_old_graphs, CHECKPOINT};
-use super::ops::{self, StoredPayload, UpsertBatch};
-use super::state::VectorView;
-use super::{Collection, SyncPolicy, Writer};
+use super::ops::{self, DecodedUpsert, StoredPayload, UpsertBatch};
+use super::state::State;
+use super::{Collection, PoisonOnPanic};
 use crate::error::{Error, Result};
 use crate::point::Point;
-use crate::storage::checkpoint::Checkpoint;
-use crate::storage::write_atomic;
-use parking_lot::{RwLockUpgradableReadGuard, RwLockWriteGuard};
+use crate::segment::appendable::Appendable;
+use crate::storage::record_log::{LogFile, RecordPos};
 use serde_json::Value;
+use std::sync::Arc;
+use std::time::Instant;
 
-/// The log is checkpointed once it exceeds this many bytes (or four times
-/// the size of the graph, whichever is larger, so that the amortised cost of
-/// rewriting the graph stays a fraction of the bytes written).
-const CHECKPOINT_MIN_BYTES: u64 = 64 << 20;
+/// A write that is logged and must now be applied.
+pub(super) enum Applied<'a> {
+    Upsert(&'a DecodedUpsert),
+    Delete(&'a [u64]),
+}
 
 impl Collection {
     /// Inserts or replaces `points`. The whole batch is validated first: on
     /// any error nothing is written. Within a batch, the last point with a
     /// given id wins. Durable when it returns (per the database's
-    /// [`SyncPolicy`]).
+    /// [`super::SyncPolicy`]). A payload must be a JSON object; `null` means
+    /// none.
     pub fn upsert(&self, points: &[Point]) -> Result<()> {
         let dim = self.config.dimension;
         let mut ids = Vec::with_capacity(points.len());
-        let mut vectors = Vec::with_capacity(points.len() * dim);
+        let mut vectors = Vec::with_capacity(points.len().saturating_mul(dim));
         let mut payloads = Vec::with_capacity(points.len());
         for (i, p) in points.iter().enumerate() {
             if p.vector.len() != dim {
@@ -36,7 +39,12 @@ impl Collection {
             }
             ids.push(p.id);
             vectors.extend_from_slice(&p.vector);
-            payloads.push(p.payload.clone().map(StoredPayload::from_value));
+            payloads.push(match &p.payload {
+                Some(v) => StoredPayload::from_value(v, &|| {
+                    format!("point {} (batch index {i})", p.id)
+                })?,
+                None => None,
+            });
         }
         let batch = ops::prepare_upsert(&self.config, &ids, &vectors, payloads)?;
         self.write_upsert(batch)
@@ -54,8 +62,14 @@ impl Collection {
         let payloads = match payloads {
             Some(p) => p
                 .iter()
-                .map(|v| v.clone().map(StoredPayload::from_value))
-                .collect(),
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Some(v) => StoredPayload::from_value(v, &|| {
+                        format!("point {} (batch index {i})", ids.get(i).copied().unwrap_or(0))
+                    }),
+                    None => Ok(None),
+                })
+                .collect::<Result<Vec<_>>>()?,
             None => vec![None; ids.len()],
         };
         let batch = ops::prepare_upsert(&self.config, ids, vectors, payloads)?;
@@ -63,8 +77,9 @@ impl Collection {
     }
 
     /// Like [`Collection::upsert_flat`], with payloads given as JSON text
-    /// (`None` = no payload). Each payload must be valid UTF-8 JSON; the
-    /// error names the first point whose payload is not.
+    /// (`None` = no payload), stored and returned byte for byte. Each must
+    /// be valid UTF-8 JSON, an object or `null`; the error names the first
+    /// point whose payload is not.
     pub fn upsert_json(
         &self,
         ids: &[u64],
@@ -81,16 +96,11 @@ impl Collection {
         let parsed = payloads
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                p.map(|bytes| {
-                    StoredPayload::parse(bytes.to_vec()).map_err(|e| {
-                        Error::invalid(format!(
-                            "payload of point {} (batch index {i}): {e}",
-                            ids[i]
-                        ))
-                    })
-                })
-                .transpose()
+            .map(|(i, p)| match p {
+                Some(bytes) => StoredPayload::parse(bytes, &|| {
+                    format!("point {} (batch index {i})", ids[i])
+                }),
+                None => Ok(None),
             })
             .collect::<Result<Vec<_>>>()?;
         let batch = ops::prepare_upsert(&self.config, ids, vectors, parsed)?;
@@ -98,182 +108,232 @@ impl Collection {
     }
 
     fn write_upsert(&self, batch: UpsertBatch) -> Result<()> {
-        let mut w = self.writer.lock();
-        self.check_open()?;
+        self.check_writable()?;
         if batch.is_empty() {
             return Ok(());
         }
-        let body = ops::encode_upsert(&batch, self.config.dimension);
-        self.log(&mut w, &body)?;
-        self.apply_upsert(&mut w, batch)?;
-        self.maybe_checkpoint(&mut w)
-    }
-
-    /// Appends one record to the log and syncs it per the policy.
-    fn log(&self, w: &mut Writer, body: &[u8]) -> Result<()> {
-        let seq = w.next_seq;
-        w.wal.append(seq, body)?;
-        if self.sync == SyncPolicy::EveryBatch {
-            w.wal.sync()?;
-        }
-        w.next_seq += 1;
-        Ok(())
-    }
-
-    /// Applies a logged upsert: fresh slots, payload log, graph, then the
-    /// batch becomes visible at once.
-    pub(super) fn apply_upsert(&self, w: &mut Writer, batch: UpsertBatch) -> Result<()> {
-        let n = batch.len();
-        let dim = self.config.dimension;
-        let st = self.state.upgradable_read();
-        let start = st.slot_count;
-        let st = if start + n > st.capacity() {
-            let mut ws = RwLockUpgradableReadGuard::upgrade(st);
-            ws.grow(start + n)?;
-            RwLockWriteGuard::downgrade_to_upgradable(ws)
-        } else {
-            st
+        let (body, at) = ops::encode_upsert(&batch, self.config.dimension);
+        let decoded = DecodedUpsert {
+            ids: batch.ids,
+            vectors: batch.vectors,
+            payloads: at,
         };
-        let mut payload_records = Vec::new();
-        for i in 0..n {
-            let slot = start + i;
-            // SAFETY: slots at or past `slot_count` are unreachable by readers
-            // (not in the id map, not linked in the graph) and only this
-            // writer, holding the writer mutex, writes them.
-            unsafe {
-                st.ids.write(slot, &batch.ids[i].to_le_bytes());
-                if let Some(v) = &st.vectors {
-                    v.write(slot, f32_bytes(&batch.vectors[i * dim..(i + 1) * dim]));
-                }
-            }
-            if let Some(p) = &batch.payloads[i] {
-                payload_records.push((slot as u32, p.bytes.as_slice()));
-            }
-        }
-        w.payload_log.append(&payload_records)?;
-        if let (Some(g), Some(v)) = (&st.graph, &st.vectors) {
-            let slots: Vec<u32> = (start as u32..(start + n) as u32).collect();
-            g.insert_many(&VectorView(v), &slots);
-        }
-        let mut st = RwLockUpgradableReadGuard::upgrade(st);
-        for (i, (id, payload)) in batch.ids.into_iter().zip(batch.payloads).enumerate() {
-            let slot = start + i;
-            if let Some(old) = st.id_map.insert(id, slot as u32) {
-                st.alive[old as usize] = false;
-                st.payloads[old as usize] = None;
-            }
-            st.alive[slot] = true;
-            st.payloads[slot] = payload;
-        }
-        st.slot_count = start + n;
-        Ok(())
+        self.logged_write(&body, Applied::Upsert(&decoded))
+            .map(|_| ())
     }
 
     /// Deletes the points with these ids; returns how many existed. Ids that
     /// do not exist are ignored.
     pub fn delete(&self, ids: &[u64]) -> Result<usize> {
-        let mut w = self.writer.lock();
-        self.check_open()?;
-        let present: Vec<u64> = {
+        self.check_writable()?;
+        let mut present: Vec<u64> = {
             let st = self.state.read();
-            let mut p: Vec<u64> = ids
-                .iter()
-                .copied()
-                .filter(|id| st.id_map.contains_key(id))
-                .collect();
-            p.sort_unstable();
-            p.dedup();
-            p
+            ids.iter().copied().filter(|&id| st.find(id).is_some()).collect()
         };
+        present.sort_unstable();
+        present.dedup();
         if present.is_empty() {
             return Ok(0);
         }
-        self.log(&mut w, &ops::encode_delete(&present))?;
-        let n = self.apply_delete(&present);
-        self.maybe_checkpoint(&mut w)?;
+        self.logged_write(&ops::encode_delete(&present), Applied::Delete(&present))
+    }
+
+    /// Appends `body`, waits until it is durable, then applies `op` in log
+    /// order. Returns the number of points the op changed.
+    fn logged_write(&self, body: &[u8], op: Applied<'_>) -> Result<usize> {
+        let pos = match self.log.append(body) {
+            Ok(p) => p,
+            Err(e) => {
+                self.note_log_failure(&e);
+                return Err(e);
+            }
+        };
+        let synced = self.log.sync_to(pos);
+        // Every logged record takes its turn, so later writers never wait
+        // for a record that will not be applied.
+        let result = {
+            let _turn = Turn::wait(self, pos.seq);
+            match synced {
+                Ok(()) => self.apply(pos, op, false),
+                Err(e) => {
+                    self.note_log_failure(&e);
+                    Err(e)
+                }
+            }
+        };
+        if result.is_ok() {
+            self.after_write();
+        }
+        result
+    }
+
+    fn note_log_failure(&self, e: &Error) {
+        if !matches!(e, Error::InvalidArgument(_)) {
+            self.set_read_only(e.to_string());
+        }
+    }
+
+    /// Applies a durable record (`replay`: during open, before anyone else
+    /// can see the collection).
+    pub(super) fn apply(&self, pos: RecordPos, op: Applied<'_>, replay: bool) -> Result<usize> {
+        let _poison = PoisonOnPanic {
+            coll: self,
+            what: "a write being applied",
+        };
+        if crate::storage::fault::fires("apply panic", &self.dir) {
+            panic!("injected fault: panic while applying record {}", pos.seq);
+        }
+        let log_file = self.log.file(pos.file).ok_or_else(|| {
+            Error::corrupt(format!("log file {} vanished while applying", pos.file))
+        })?;
+        let mut st = self.state.write();
+        let n = match op {
+            Applied::Upsert(u) => apply_upsert(&mut st, u, pos, &log_file, self.config.dimension, replay)?,
+            Applied::Delete(ids) => {
+                let mut n = 0;
+                for &id in ids {
+                    if let Some(loc) = st.find(id) {
+                        if st.version_at(loc) < pos.seq {
+                            st.delete_at(loc);
+                            n += 1;
+                        }
+                    }
+                }
+                n
+            }
+        };
+        if st.active.started.is_none() {
+            st.active.started = Some(Instant::now());
+        }
+        st.active.last_seq = pos.seq;
         Ok(n)
     }
 
-    /// Applies a logged delete; returns how many points existed.
-    pub(super) fn apply_delete(&self, ids: &[u64]) -> usize {
-        let mut st = self.state.write();
-        let mut n = 0;
-        for id in ids {
-            if let Some(slot) = st.id_map.remove(id) {
-                st.alive[slot as usize] = false;
-                st.payloads[slot as usize] = None;
-                n += 1;
+    /// Freezes the appendable segment when it is full and wakes the
+    /// optimizer when there is work.
+    fn after_write(&self) {
+        let full = {
+            let st = self.state.read();
+            self.is_full(&st.active)
+        };
+        if full {
+            if let Err(e) = self.freeze() {
+                self.set_read_only(e.to_string());
             }
         }
-        n
-    }
-
-    /// Makes everything written so far part of the on-disk checkpoint and
-    /// empties the write-ahead log. Runs by itself when the log grows large
-    /// and on close; searches go on meanwhile, writes wait.
-    pub fn checkpoint(&self) -> Result<()> {
-        let mut w = self.writer.lock();
-        self.check_open()?;
-        self.checkpoint_locked(&mut w)
-    }
-
-    fn maybe_checkpoint(&self, w: &mut Writer) -> Result<()> {
-        let graph_bytes = {
-            let st = self.state.read();
-            (st.slot_count * (2 * self.config.hnsw.m + 1) * 4) as u64
-        };
-        if w.wal.len() > CHECKPOINT_MIN_BYTES.max(4 * graph_bytes) {
-            self.checkpoint_locked(w)?;
+        if self.needs_optimizing() {
+            self.optimizer.notify();
         }
-        Ok(())
     }
 
-    pub(super) fn checkpoint_locked(&self, w: &mut Writer) -> Result<()> {
-        let last_seq = w.next_seq - 1;
-        if last_seq == w.checkpointed_seq && w.wal.is_empty() && !w.graph_stale {
+    pub(super) fn is_full(&self, a: &Appendable) -> bool {
+        let l = &self.limits;
+        a.len() >= l.appendable_points
+            || a.data_bytes() >= l.appendable_bytes
+            || self.log.bytes_since_rotation() >= l.log_bytes
+            || a.started.is_some_and(|t| t.elapsed() >= l.max_age)
+    }
+
+    /// Freezes the appendable segment (if it holds anything) and starts a
+    /// new log file for the next one. Holds the apply turn, so no write is
+    /// applied meanwhile.
+    pub(super) fn freeze(&self) -> Result<()> {
+        let turn = self.turn.lock();
+        let mut st = self.state.write();
+        if st.active.started.is_none() {
             return Ok(());
         }
-        {
-            let st = self.state.read();
-            if let Some(v) = &st.vectors {
-                v.flush()?;
-            }
-            st.ids.flush()?;
-            w.payload_log.sync()?;
-            if let Some(g) = &st.graph {
-                write_atomic(
-                    &self.dir.join(graph_file(last_seq)),
-                    &g.encode(st.slot_count),
-                )?;
-            }
-            let mut dead = vec![0u8; st.slot_count.div_ceil(8)];
-            for (s, &alive) in st.alive[..st.slot_count].iter().enumerate() {
-                if !alive {
-                    dead[s / 8] |= 1 << (s % 8);
-                }
-            }
-            let ckpt = Checkpoint {
-                wal_seq: last_seq,
-                slot_count: st.slot_count as u64,
-                payload_len: w.payload_log.len(),
-                dead,
-            };
-            write_atomic(&self.dir.join(CHECKPOINT), &ckpt.encode())?;
-        }
-        w.wal.reset()?;
-        w.checkpointed_seq = last_seq;
-        w.graph_stale = false;
-        if self.config.kind == crate::CollectionKind::Vector {
-            remove_old_graphs(&self.dir, last_seq)?;
-        }
+        // The new segment's records may still be in the current file
+        // (appended, not yet applied): it starts there.
+        let first = self.log.current_file();
+        self.log.rotate()?;
+        let id = st.next_segment_id;
+        st.next_segment_id += 1;
+        let fresh = Appendable::new(id, self.config.dimension, first, Vec::new());
+        let old = std::mem::replace(&mut st.active, fresh);
+        let deleted = std::mem::take(&mut st.active_deleted);
+        st.frozen.push(super::state::FrozenSlot {
+            seg: Arc::new(old),
+            deleted,
+        });
+        drop(st);
+        drop(turn);
+        self.optimizer.notify();
         Ok(())
     }
 }
 
-/// The bytes of `v` in memory order, which is the little-endian file order
-/// (the crate refuses to build on big-endian targets).
-fn f32_bytes(v: &[f32]) -> &[u8] {
-    // SAFETY: f32 has no padding and every byte pattern is a valid u8; the
-    // length covers exactly the floats.
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+/// Sequence numbers of records to apply next, in order.
+pub(super) struct TurnState {
+    /// The record whose turn it is.
+    pub next: u64,
+    /// Void records (logged after a panic) that nobody applies: skipped.
+    pub voids: std::collections::BTreeSet<u64>,
+}
+
+/// Holds the apply turn of one record; passes it on when dropped, also when
+/// applying panics (then a void record makes sure the record is ignored
+/// when the log is replayed).
+pub(super) struct Turn<'a> {
+    coll: &'a Collection,
+    guard: parking_lot::MutexGuard<'a, TurnState>,
+    seq: u64,
+}
+
+impl<'a> Turn<'a> {
+    /// Waits until it is record `seq`'s turn.
+    pub(super) fn wait(coll: &'a Collection, seq: u64) -> Turn<'a> {
+        let mut guard = coll.turn.lock();
+        while guard.next != seq {
+            coll.turn_cv.wait(&mut guard);
+        }
+        Turn { coll, guard, seq }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = &self.coll.log;
+            if let Ok(p) = log.append(&ops::encode_void(self.seq)) {
+                let _ = log.sync_to(p);
+                self.guard.voids.insert(p.seq);
+            }
+        }
+        let mut next = self.seq + 1;
+        while self.guard.voids.remove(&next) {
+            next += 1;
+        }
+        self.guard.next = next;
+        self.coll.turn_cv.notify_all();
+    }
+}
+
+fn apply_upsert(
+    st: &mut State,
+    u: &DecodedUpsert,
+    pos: RecordPos,
+    log_file: &Arc<LogFile>,
+    dim: usize,
+    replay: bool,
+) -> Result<usize> {
+    for (i, &id) in u.ids.iter().enumerate() {
+        if let Some(loc) = st.find(id) {
+            if replay && st.version_at(loc) >= pos.seq {
+                continue;
+            }
+            st.delete_at(loc);
+        }
+        let payload = u.payloads[i].map(|(at, len)| (pos.body_offset + at, len));
+        st.active.push(
+            id,
+            pos.seq,
+            &u.vectors[i * dim..(i + 1) * dim],
+            payload,
+            log_file,
+            pos.file,
+            None,
+        )?;
+    }
+    Ok(u.ids.len())
 }

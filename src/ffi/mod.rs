@@ -72,6 +72,10 @@ pub enum qv_status {
     QV_ERR_INTERNAL = 13,
     /// The library panicked; the call had no effect it acknowledges.
     QV_ERR_PANIC = 14,
+    /// The collection refuses writes until it is reopened (an I/O error after
+    /// a log append, such as a failed fsync or a full disk, or a caught
+    /// panic); the message carries the cause.
+    QV_ERR_READ_ONLY = 15,
 }
 
 /// An error of the C layer: an engine error or one of the codes only the C
@@ -94,6 +98,8 @@ impl From<Error> for FfiError {
             Error::IncompatibleFormat(_) => qv_status::QV_ERR_INCOMPATIBLE_FORMAT,
             Error::Locked(_) => qv_status::QV_ERR_LOCKED,
             Error::Unsupported(_) => qv_status::QV_ERR_UNSUPPORTED,
+            Error::OutOfMemory(_) => qv_status::QV_ERR_OUT_OF_MEMORY,
+            Error::ReadOnly(_) => qv_status::QV_ERR_READ_ONLY,
         };
         FfiError {
             code,

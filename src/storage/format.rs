@@ -7,18 +7,8 @@ use std::path::Path;
 /// Length of the common header.
 pub const HEADER_LEN: usize = 16;
 
-/// Magic of the write-ahead log.
-pub const WAL_MAGIC: &[u8; 8] = b"QVWAL\0\0\x01";
-/// Magic of the vector slot file.
-pub const VECTORS_MAGIC: &[u8; 8] = b"QVVEC\0\0\x01";
-/// Magic of the id slot file.
-pub const IDS_MAGIC: &[u8; 8] = b"QVIDS\0\0\x01";
-/// Magic of the payload log.
-pub const PAYLOADS_MAGIC: &[u8; 8] = b"QVPAY\0\0\x01";
-/// Magic of the HNSW graph file.
+/// Magic of the HNSW graph encoding (inside a sealed graph file).
 pub const GRAPH_MAGIC: &[u8; 8] = b"QVHNSW\0\x01";
-/// Magic of the checkpoint record.
-pub const CHECKPOINT_MAGIC: &[u8; 8] = b"QVCKPT\0\x01";
 
 /// Current format version of every binary file.
 pub const FORMAT_VERSION: u32 = 1;

@@ -1,14 +1,14 @@
-//! On-disk storage: file headers and checksums, the write-ahead log, the
-//! mmap-backed slot arrays (vectors, ids), the payload log and the checkpoint
-//! record. Every file starts with an 8-byte magic and a format version.
+//! On-disk storage: checksums, the record log (with group commit), sealed
+//! files (immutable, mapped, with identity and block checksums), the
+//! configuration file, and fault injection for tests. Every file starts
+//! with a magic and a format version.
 
-pub mod checkpoint;
 pub mod checksum;
+pub mod config_file;
+pub mod fault;
 pub mod format;
-pub mod manifest;
-pub mod mmap_array;
-pub mod payload_log;
-pub mod wal;
+pub mod record_log;
+pub mod sealed_file;
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -44,5 +44,26 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// Reserves `len` bytes of disk for `file` (so that a full disk fails here,
+/// not later). File systems without `fallocate` are left to allocate on
+/// write.
+pub fn fallocate(file: &File, len: u64, path: &Path) -> Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let len = i64::try_from(len).map_err(|_| Error::invalid("file too large"))?;
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: fallocate on a descriptor we own; no memory is involved.
+    let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len) };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => Ok(()),
+        _ => Err(Error::io("reserve space for", path, e)),
     }
 }

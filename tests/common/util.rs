@@ -113,13 +113,15 @@ pub fn collection_dir(db: &Path, name: &str) -> PathBuf {
     db.join("collections").join(name)
 }
 
-/// The file name of a collection's saved graph: `graph-<seq>.bin`, one
-/// generation per checkpoint (exactly one must be there).
+/// The path (relative to the collection directory) of a collection's saved
+/// graph: `seg-<id>/graph.qv` of its one sealed segment (exactly one must
+/// be there: call `optimize()` first).
 pub fn graph_file_name(collection_dir: &Path) -> String {
     let names: Vec<String> = std::fs::read_dir(collection_dir)
         .unwrap_or_else(|e| panic!("{}: {e}", collection_dir.display()))
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("graph") && n.ends_with(".bin"))
+        .filter(|n| n.starts_with("seg-") && collection_dir.join(n).join("graph.qv").is_file())
+        .map(|n| format!("{n}/graph.qv"))
         .collect();
     assert_eq!(
         names.len(),
@@ -204,6 +206,8 @@ pub fn kind(e: &Error) -> &'static str {
         Error::Corrupt(_) => "Corrupt",
         Error::IncompatibleFormat(_) => "IncompatibleFormat",
         Error::Unsupported(_) => "Unsupported",
+        Error::ReadOnly(_) => "ReadOnly",
+        Error::OutOfMemory(_) => "OutOfMemory",
     }
 }
 
@@ -533,6 +537,9 @@ fn build_wordnet_db() -> WordnetDb {
             c.upsert(&points).expect("upsert wordnet batch");
         }
         assert_eq!(c.count().unwrap(), n);
+        // Seal the points into one segment with a graph (what the recall and
+        // reopen tests are about).
+        c.optimize().expect("optimize");
         let r: Vec<Vec<Vec<ScoredPoint>>> = graph_probe_params()
             .iter()
             .map(|p| {

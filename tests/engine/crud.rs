@@ -894,9 +894,6 @@ fn payload_values_round_trip_exactly() {
         json!({"u": u64::MAX, "n": i64::MIN, "z": 0, "big": 9_007_199_254_740_993u64}),
         json!({"s": "héllo \u{1F600} \"quoted\" \\ \n tab\t", "empty": "", "null": null, "t": true}),
         json!({"a": [1, [2, [3, {"deep": [null, false]}]]], "o": {"x": {"y": {"z": "w"}}}}),
-        json!([1, 2, 3]),
-        json!("just a string"),
-        json!(42),
         json!({}),
     ];
     // Random floats, the kind most likely to expose a lossy parser.

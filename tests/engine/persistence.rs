@@ -398,16 +398,26 @@ fn wordnet_reopen_uses_saved_graph() {
 fn check_files(db: &Path, name: &str) {
     let dir = collection_dir(db, name);
     let graph = graph_file_name(&dir);
+    let seg = graph.trim_end_matches("/graph.qv");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    for prefix in ["manifest-", "log-"] {
+        assert!(
+            names.iter().any(|n| n.starts_with(prefix) && n.ends_with(".qv")),
+            "{}: no {prefix}*.qv in {names:?}",
+            dir.display()
+        );
+    }
     for f in [
-        "manifest.json",
-        "wal.log",
-        "vectors.bin",
-        "ids.bin",
-        "payloads.log",
-        graph.as_str(),
-        "checkpoint.bin",
+        "collection.json".to_owned(),
+        format!("{seg}/ids.qv"),
+        format!("{seg}/vectors.qv"),
+        format!("{seg}/payloads.qv"),
+        graph.clone(),
     ] {
-        assert!(dir.join(f).is_file(), "{} missing", dir.join(f).display());
+        assert!(dir.join(&f).is_file(), "{} missing", dir.join(&f).display());
     }
     assert!(db.join("LOCK").exists(), "LOCK file");
 }
@@ -460,6 +470,7 @@ fn sync_never_persists_on_close_and_drop() {
     let tmp = TempDir::new("persist-sync-never");
     let opts = DatabaseOptions {
         sync: SyncPolicy::Never,
+        ..DatabaseOptions::default()
     };
     let db = Database::open_with(tmp.path(), opts).unwrap();
     fill(&db);
@@ -490,6 +501,7 @@ fn missing_graph_is_rebuilt_from_stored_vectors() {
             .unwrap();
         c.upsert_flat(&ids, &data.base[..n * data.dim], None)
             .unwrap();
+        c.optimize().unwrap();
         db.close().unwrap();
     }
     let cdir = collection_dir(tmp.path(), "g");
@@ -498,6 +510,12 @@ fn missing_graph_is_rebuilt_from_stored_vectors() {
     let db = Database::open(tmp.path()).unwrap();
     let c = db.collection("g").unwrap();
     assert_eq!(c.count().unwrap(), n);
+    let rebuilt = c.stats().unwrap().rebuilt_on_open;
+    assert!(
+        rebuilt.len() == 1 && rebuilt[0].contains("graph rebuilt"),
+        "the rebuild is reported in stats: {rebuilt:?}"
+    );
+    assert!(cdir.join(&graph).is_file(), "the rebuilt graph is saved");
     let (mut hits, mut total) = (0, 0);
     for q in 0..data.nq {
         let query = data.query(q);

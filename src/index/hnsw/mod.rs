@@ -92,6 +92,21 @@ impl Hnsw {
         self.params
     }
 
+    /// Heap bytes the graph holds.
+    pub fn ram_bytes(&self) -> u64 {
+        let upper: usize = self
+            .upper
+            .iter()
+            .filter_map(|u| u.get())
+            .map(|b| b.len() * 4)
+            .sum();
+        (self.level0.capacity() * 4
+            + self.levels.capacity()
+            + self.upper.capacity() * std::mem::size_of::<OnceLock<Box<[AtomicU32]>>>()
+            + self.locks.capacity() * std::mem::size_of::<Mutex<()>>()
+            + upper) as u64
+    }
+
     /// Number of node ids the graph has room for.
     pub fn capacity(&self) -> usize {
         self.capacity

@@ -1,8 +1,10 @@
-//! The collection manifest: `manifest.json`, the collection's configuration
-//! in a versioned JSON document, written once at creation.
+//! The collection's configuration file: `collection.json`, the
+//! configuration and the collection's identity (a random 64-bit id that
+//! every other file of the collection carries) in a versioned JSON
+//! document, written once at creation.
 //!
 //! ```json
-//! {"magic": "quiver-collection", "format_version": 1, "kind": "vector",
+//! {"magic": "quiver-collection", "format_version": 2, "id": "9f2c...", "kind": "vector",
 //!  "dimension": 384, "metric": "cosine",
 //!  "hnsw": {"m": 16, "ef_construction": 200, "ef_search": 64}}
 //! ```
@@ -14,10 +16,10 @@ use serde_json::{json, Value};
 use std::path::Path;
 
 const MAGIC: &str = "quiver-collection";
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
 
-/// The manifest document of `config`.
-pub fn encode(config: &CollectionConfig) -> Vec<u8> {
+/// The document of `config` for the collection with id `uid`.
+pub fn encode(config: &CollectionConfig, uid: u64) -> Vec<u8> {
     let kind = match config.kind {
         CollectionKind::Vector => "vector",
         CollectionKind::MetadataOnly => "metadata_only",
@@ -25,6 +27,7 @@ pub fn encode(config: &CollectionConfig) -> Vec<u8> {
     let doc = json!({
         "magic": MAGIC,
         "format_version": VERSION,
+        "id": format!("{uid:016x}"),
         "kind": kind,
         "dimension": config.dimension,
         "metric": config.metric.as_str(),
@@ -39,8 +42,9 @@ pub fn encode(config: &CollectionConfig) -> Vec<u8> {
     bytes
 }
 
-/// Parses and checks a manifest read from `path`.
-pub fn decode(bytes: &[u8], path: &Path) -> Result<CollectionConfig> {
+/// Parses and checks a configuration read from `path`; returns it with the
+/// collection's id.
+pub fn decode(bytes: &[u8], path: &Path) -> Result<(CollectionConfig, u64)> {
     let name = path.display();
     let doc: Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::corrupt(format!("{name}: not valid JSON: {e}")))?;
@@ -101,5 +105,9 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<CollectionConfig> {
     config
         .validate()
         .map_err(|e| Error::corrupt(format!("{name}: {e}")))?;
-    Ok(config)
+    let uid = field("id")?
+        .as_str()
+        .and_then(|s| u64::from_str_radix(s, 16).ok())
+        .ok_or_else(|| Error::corrupt(format!("{name}: \"id\" is not a hexadecimal collection id")))?;
+    Ok((config, uid))
 }

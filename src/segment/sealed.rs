@@ -1,0 +1,534 @@
+//! Sealed segments: immutable mapped files written once by the optimizer.
+//!
+//! A sealed segment is a directory `seg-<id>/` with one file per component:
+//!
+//! - `ids.qv` (id tracker): `n: u64`, `pad: u64`, then `n` entries
+//!   `(id: u64, version: u64)` by offset, then `n` offsets (`u32`) sorted by
+//!   id (binary search from id to offset). Checked whole on open (16 to 20
+//!   bytes per point).
+//! - `vectors.qv` (vector storage): `n * dim` `f32`, by offset; checked
+//!   block by block by `verify`.
+//! - `payloads.qv` (payload storage): `n + 1` `u64` offsets into the bytes
+//!   that follow; the payload of offset `i` is bytes `[off[i], off[i+1])`,
+//!   exactly as the caller wrote them (an empty range: no payload).
+//! - `graph.qv` (vector index, derived): the HNSW graph; rebuilt from the
+//!   vectors when it is missing or damaged, and reported in stats.
+//!
+//! Deleted points are not part of the segment (it is immutable): the
+//! collection keeps a bitset per segment and saves it beside the segment
+//! at each manifest generation (`deleted-<gen>.qv`).
+
+use super::component::{Component, PointSource};
+use crate::collection::config::CollectionConfig;
+use crate::error::{Error, Result};
+use crate::index::hnsw::{Hnsw, Params, Vectors};
+use crate::storage::sealed_file::{FileKind, Identity, SealedFile, SealedWriter};
+use std::path::{Path, PathBuf};
+
+/// Name of the directory of segment `id`.
+pub fn segment_dir_name(id: u64) -> String {
+    format!("seg-{id:08}")
+}
+
+/// Parses [`segment_dir_name`] back.
+pub fn parse_segment_dir_name(name: &str) -> Option<u64> {
+    name.strip_prefix("seg-")?.parse().ok()
+}
+
+const IDS: &str = "ids.qv";
+const VECTORS: &str = "vectors.qv";
+const PAYLOADS: &str = "payloads.qv";
+const GRAPH: &str = "graph.qv";
+
+/// Vectors laid out flat, `dim` floats per offset: what the graph and the
+/// exact scan read.
+pub struct Flat<'a> {
+    /// All vectors.
+    pub data: &'a [f32],
+    /// Floats per vector.
+    pub dim: usize,
+}
+
+impl Vectors for Flat<'_> {
+    #[inline]
+    fn vector(&self, id: u32) -> &[f32] {
+        let o = id as usize * self.dim;
+        &self.data[o..o + self.dim]
+    }
+
+    #[inline]
+    fn prefetch(&self, id: u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self.data.as_ptr().wrapping_add(id as usize * self.dim) as *const i8;
+            // SAFETY: prefetch is a hint and never faults, whatever the address.
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch(p, _MM_HINT_T0);
+                _mm_prefetch(p.wrapping_add(64), _MM_HINT_T0);
+            }
+        }
+    }
+}
+
+/// An open sealed segment.
+pub struct Sealed {
+    /// Segment id.
+    pub id: u64,
+    /// Its directory.
+    pub dir: PathBuf,
+    n: usize,
+    dim: usize,
+    ids: SealedFile,
+    vectors: Option<SealedFile>,
+    payloads: SealedFile,
+    graph_file: Option<SealedFile>,
+    /// The graph, in memory (`None` for metadata-only collections).
+    pub graph: Option<Hnsw>,
+}
+
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
+}
+
+fn identity(kind: FileKind, owner: u64, segment: u64) -> Identity {
+    Identity {
+        kind,
+        owner,
+        segment,
+        generation: 0,
+    }
+}
+
+/// Graph parameters of a collection.
+pub fn graph_params(config: &CollectionConfig) -> Params {
+    Params {
+        m: config.hnsw.m,
+        ef_construction: config.hnsw.ef_construction,
+    }
+}
+
+impl Sealed {
+    /// Opens segment `id` of collection `owner` in `dir`. A missing or
+    /// damaged graph is rebuilt (and saved); the second value says why.
+    pub fn open(
+        dir: &Path,
+        owner: u64,
+        id: u64,
+        config: &CollectionConfig,
+    ) -> Result<(Sealed, Option<String>)> {
+        let ids = SealedFile::open(&dir.join(IDS), identity(FileKind::Ids, owner, id))?;
+        ids.verify()?;
+        let d = ids.data();
+        let name = dir.join(IDS).display().to_string();
+        if d.len() < 16 {
+            return Err(Error::corrupt(format!("{name}: too short")));
+        }
+        let n = u64_at(d, 0) as usize;
+        if n > u32::MAX as usize || d.len() != 16 + n * 20 {
+            return Err(Error::corrupt(format!(
+                "{name}: {} data bytes do not hold {n} points",
+                d.len()
+            )));
+        }
+        let dim = config.dimension;
+        let vectors = if dim > 0 {
+            let v = SealedFile::open(&dir.join(VECTORS), identity(FileKind::Vectors, owner, id))?;
+            if v.data().len() != n * dim * 4 {
+                return Err(Error::corrupt(format!(
+                    "{}: {} bytes of vectors, expected {n} x {dim} floats",
+                    v.path().display(),
+                    v.data().len()
+                )));
+            }
+            Some(v)
+        } else {
+            None
+        };
+        let payloads =
+            SealedFile::open(&dir.join(PAYLOADS), identity(FileKind::Payloads, owner, id))?;
+        let pd = payloads.data();
+        let pname = payloads.path().display().to_string();
+        if pd.len() < (n + 1) * 8 {
+            return Err(Error::corrupt(format!("{pname}: too short for {n} points")));
+        }
+        let body = (pd.len() - (n + 1) * 8) as u64;
+        let mut prev = 0;
+        for i in 0..=n {
+            let o = u64_at(pd, i * 8);
+            if o < prev || o > body {
+                return Err(Error::corrupt(format!(
+                    "{pname}: payload offset {i} ({o}) is out of order or past the {body} payload bytes"
+                )));
+            }
+            prev = o;
+        }
+        let mut seg = Sealed {
+            id,
+            dir: dir.to_owned(),
+            n,
+            dim,
+            ids,
+            vectors,
+            payloads,
+            graph_file: None,
+            graph: None,
+        };
+        let mut rebuilt = None;
+        if seg.vectors.is_some() {
+            match seg.load_graph(owner, config) {
+                Ok(()) => {}
+                Err(why) => {
+                    rebuilt = Some(format!(
+                        "segment {id}: graph rebuilt from the vectors ({why})"
+                    ));
+                    seg.build_graph(config, None)?;
+                    seg.save_graph(owner)?;
+                }
+            }
+        }
+        Ok((seg, rebuilt))
+    }
+
+    fn load_graph(&mut self, owner: u64, config: &CollectionConfig) -> Result<()> {
+        let path = self.dir.join(GRAPH);
+        if !path.exists() {
+            return Err(Error::corrupt(format!("{} is missing", path.display())));
+        }
+        let f = SealedFile::open(&path, identity(FileKind::Graph, owner, self.id))?;
+        let (g, nodes) = Hnsw::decode(
+            f.data(),
+            &path,
+            graph_params(config),
+            config.metric.distance_fn(),
+            self.n,
+            self.n,
+        )?;
+        if nodes != self.n {
+            return Err(Error::corrupt(format!(
+                "{}: graph holds {nodes} nodes, segment has {}",
+                path.display(),
+                self.n
+            )));
+        }
+        self.graph = Some(g);
+        self.graph_file = Some(f);
+        Ok(())
+    }
+
+    /// Builds the graph over every offset; with `base`, the first nodes come
+    /// from that graph (the offsets of a base segment copied first) and only
+    /// the rest are inserted.
+    fn build_graph(&mut self, config: &CollectionConfig, base: Option<&Hnsw>) -> Result<()> {
+        let params = graph_params(config);
+        let dist = config.metric.distance_fn();
+        let (g, start) = match base {
+            Some(b) => {
+                let bytes = b.encode(b.capacity().min(self.n));
+                let (g, kept) = Hnsw::decode(&bytes, &self.dir, params, dist, self.n, self.n)?;
+                (g, kept)
+            }
+            None => (Hnsw::new(params, dist, self.n), 0),
+        };
+        let missing: Vec<u32> = (start as u32..self.n as u32).collect();
+        g.insert_many(&self.flat(), &missing);
+        self.graph = Some(g);
+        Ok(())
+    }
+
+    fn save_graph(&mut self, owner: u64) -> Result<()> {
+        let Some(g) = &self.graph else { return Ok(()) };
+        let path = self.dir.join(GRAPH);
+        let id = identity(FileKind::Graph, owner, self.id);
+        crate::storage::sealed_file::write_sealed(&path, id, &g.encode(self.n))?;
+        crate::storage::sync_dir(&self.dir)?;
+        self.graph_file = Some(SealedFile::open(&path, id)?);
+        Ok(())
+    }
+
+    /// Number of offsets.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True when it holds no point.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    #[inline]
+    fn entry(&self, offset: u32) -> (u64, u64) {
+        let d = self.ids.data();
+        let o = 16 + offset as usize * 16;
+        (u64_at(d, o), u64_at(d, o + 8))
+    }
+
+    /// The id at `offset`.
+    #[inline]
+    pub fn id(&self, offset: u32) -> u64 {
+        self.entry(offset).0
+    }
+
+    /// The version at `offset`.
+    #[inline]
+    pub fn version(&self, offset: u32) -> u64 {
+        self.entry(offset).1
+    }
+
+    #[inline]
+    fn sorted(&self, i: usize) -> u32 {
+        let d = self.ids.data();
+        let o = 16 + self.n * 16 + i * 4;
+        u32::from_le_bytes(d[o..o + 4].try_into().expect("4 bytes"))
+    }
+
+    /// The offset holding `id`, if any (deleted or not).
+    pub fn lookup(&self, id: u64) -> Option<u32> {
+        let i = self.lower_bound(id);
+        (i < self.n && self.id(self.sorted(i)) == id).then(|| self.sorted(i))
+    }
+
+    /// Index in id order of the first id >= `id`.
+    fn lower_bound(&self, id: u64) -> usize {
+        let (mut lo, mut hi) = (0, self.n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.id(self.sorted(mid)) < id {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Offsets in ascending id order, from the first id >= `from`.
+    pub fn offsets_from(&self, from: u64) -> impl Iterator<Item = u32> + '_ {
+        (self.lower_bound(from)..self.n).map(move |i| self.sorted(i))
+    }
+
+    /// Every vector, flat.
+    #[inline]
+    pub fn flat(&self) -> Flat<'_> {
+        let data = match &self.vectors {
+            Some(v) => {
+                let b = v.data();
+                // SAFETY: the data starts 64-byte aligned in a page-aligned
+                // mapping and holds `n * dim` little-endian f32 (checked on
+                // open); every bit pattern is a valid f32.
+                unsafe { std::slice::from_raw_parts(b.as_ptr() as *const f32, b.len() / 4) }
+            }
+            None => &[],
+        };
+        Flat {
+            data,
+            dim: self.dim,
+        }
+    }
+
+    /// The vector at `offset`.
+    #[inline]
+    pub fn vector(&self, offset: u32) -> &[f32] {
+        let o = offset as usize * self.dim;
+        &self.flat().data[o..o + self.dim]
+    }
+
+    /// The payload bytes at `offset`, borrowed from the mapping.
+    pub fn payload(&self, offset: u32) -> Option<&[u8]> {
+        let d = self.payloads.data();
+        let i = offset as usize;
+        let base = (self.n + 1) * 8;
+        let (a, b) = (u64_at(d, i * 8) as usize, u64_at(d, i * 8 + 8) as usize);
+        (a < b).then(|| &d[base + a..base + b])
+    }
+
+    /// The components, for stats and verify.
+    pub fn components(&self) -> Vec<(&'static str, &SealedFile)> {
+        let mut c = vec![("ids", &self.ids), ("payloads", &self.payloads)];
+        if let Some(v) = &self.vectors {
+            c.push(("vectors", v));
+        }
+        if let Some(g) = &self.graph_file {
+            c.push(("graph", g));
+        }
+        c
+    }
+
+    /// Heap bytes of the in-memory graph.
+    pub fn graph_ram_bytes(&self) -> u64 {
+        self.graph.as_ref().map_or(0, |g| g.ram_bytes())
+    }
+
+    /// Checks every block of every file.
+    pub fn verify(&self) -> Result<()> {
+        for c in self.components() {
+            c.verify()?;
+        }
+        Ok(())
+    }
+
+    /// Bytes of its files.
+    pub fn disk_bytes(&self) -> u64 {
+        self.components().iter().map(|c| c.disk_bytes()).sum()
+    }
+}
+
+impl PointSource for Sealed {
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn payload_bytes(&self, offset: u32) -> Result<Option<Vec<u8>>> {
+        Ok(self.payload(offset).map(<[u8]>::to_vec))
+    }
+}
+
+/// One point to write into a new segment.
+pub trait BuildSource {
+    /// Number of points.
+    fn count(&self) -> usize;
+    /// Id and version of point `i`.
+    fn entry(&self, i: usize) -> (u64, u64);
+    /// Vector of point `i`.
+    fn vector(&self, i: usize) -> &[f32];
+    /// Payload length of point `i` (`None` = no payload).
+    fn payload_len(&self, i: usize) -> Option<u32>;
+    /// Payload bytes of point `i`.
+    fn payload(&self, i: usize) -> Result<Option<Vec<u8>>>;
+}
+
+/// Writes a new sealed segment `id` into `dir` (created here) from `src`,
+/// builds its graph (the first `base_len` points reuse `base`'s graph),
+/// and opens it.
+pub fn write_segment(
+    dir: &Path,
+    owner: u64,
+    id: u64,
+    config: &CollectionConfig,
+    src: &dyn BuildSource,
+    base: Option<&Hnsw>,
+) -> Result<Sealed> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    let n = src.count();
+    let dim = config.dimension;
+
+    let ids_id = identity(FileKind::Ids, owner, id);
+    let mut w = SealedWriter::create(&dir.join(IDS), ids_id, 16 + n as u64 * 20)?;
+    w.write(&(n as u64).to_le_bytes())?;
+    w.write(&0u64.to_le_bytes())?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut by_id: Vec<(u64, u32)> = Vec::with_capacity(n);
+    for i in 0..n {
+        let (pid, version) = src.entry(i);
+        by_id.push((pid, i as u32));
+        buf.extend_from_slice(&pid.to_le_bytes());
+        buf.extend_from_slice(&version.to_le_bytes());
+        if buf.len() >= 1 << 16 {
+            w.write(&buf)?;
+            buf.clear();
+        }
+    }
+    by_id.sort_unstable();
+    for (_, o) in &by_id {
+        buf.extend_from_slice(&o.to_le_bytes());
+        if buf.len() >= 1 << 16 {
+            w.write(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write(&buf)?;
+    buf.clear();
+    w.finish(ids_id)?;
+    drop(by_id);
+
+    if dim > 0 {
+        let vid = identity(FileKind::Vectors, owner, id);
+        let mut w = SealedWriter::create(&dir.join(VECTORS), vid, (n * dim * 4) as u64)?;
+        for i in 0..n {
+            for x in src.vector(i) {
+                buf.extend_from_slice(&x.to_le_bytes());
+            }
+            if buf.len() >= 1 << 16 {
+                w.write(&buf)?;
+                buf.clear();
+            }
+        }
+        w.write(&buf)?;
+        buf.clear();
+        w.finish(vid)?;
+    }
+
+    let pid = identity(FileKind::Payloads, owner, id);
+    let lens: Vec<u64> = (0..n)
+        .map(|i| src.payload_len(i).map_or(0, u64::from))
+        .collect();
+    let total: u64 = lens.iter().sum();
+    let mut w = SealedWriter::create(&dir.join(PAYLOADS), pid, (n as u64 + 1) * 8 + total)?;
+    let mut at = 0u64;
+    w.write(&at.to_le_bytes())?;
+    for l in &lens {
+        at += l;
+        buf.extend_from_slice(&at.to_le_bytes());
+        if buf.len() >= 1 << 16 {
+            w.write(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write(&buf)?;
+    buf.clear();
+    for (i, &l) in lens.iter().enumerate() {
+        if l > 0 {
+            let bytes = src.payload(i)?.ok_or_else(|| {
+                Error::corrupt(format!("payload of point {} vanished while sealing", src.entry(i).0))
+            })?;
+            if bytes.len() as u64 != l {
+                return Err(Error::corrupt(format!(
+                    "payload of point {} changed length while sealing",
+                    src.entry(i).0
+                )));
+            }
+            w.write(&bytes)?;
+        }
+    }
+    w.finish(pid)?;
+    crate::storage::sync_dir(dir)?;
+
+    let (mut seg, _) = open_without_graph(dir, owner, id, config)?;
+    if seg.vectors.is_some() {
+        seg.build_graph(config, base)?;
+        seg.save_graph(owner)?;
+    }
+    Ok(seg)
+}
+
+/// Opens a freshly written segment whose graph does not exist yet.
+fn open_without_graph(
+    dir: &Path,
+    owner: u64,
+    id: u64,
+    config: &CollectionConfig,
+) -> Result<(Sealed, Option<String>)> {
+    let graph = dir.join(GRAPH);
+    let _ = std::fs::remove_file(&graph);
+    let mut probe = config.clone();
+    // Open the primary files only: a metadata-only config skips the graph
+    // step; the vector file is opened separately below.
+    let dim = probe.dimension;
+    probe.dimension = 0;
+    probe.kind = crate::collection::config::CollectionKind::MetadataOnly;
+    let (mut seg, _) = Sealed::open(dir, owner, id, &probe)?;
+    if dim > 0 {
+        let v = SealedFile::open(&dir.join(VECTORS), identity(FileKind::Vectors, owner, id))?;
+        if v.data().len() != seg.n * dim * 4 {
+            return Err(Error::corrupt(format!(
+                "{}: wrote {} bytes of vectors, expected {}",
+                v.path().display(),
+                v.data().len(),
+                seg.n * dim * 4
+            )));
+        }
+        seg.vectors = Some(v);
+        seg.dim = dim;
+    }
+    Ok((seg, None))
+}

@@ -1,0 +1,687 @@
+//! The record log: the one write-ahead log type of the engine, with group
+//! commit.
+//!
+//! A log is a sequence of files `log-<number>.qv` in one directory. Each
+//! file starts with a 64-byte header (magic, format version, the owner's
+//! identity, the file number, a CRC of the header) and holds records:
+//!
+//! ```text
+//! [body_len: u32][crc: u32][seq: u64][synced: u64][body: body_len bytes]
+//! ```
+//!
+//! `crc` covers `seq`, `synced` and the body. `seq` grows by one per record
+//! across files. `synced` is the length of the file that was known durable
+//! when the record was appended: it tells a torn tail from corruption on
+//! open. A record that fails its checks is
+//!
+//! - a **torn tail** when no later intact record proves it durable: it was
+//!   written after the last completed fsync, so no caller was told it
+//!   succeeded; it and everything after it is cut off;
+//! - **corruption** when a later intact record has `synced` past its start:
+//!   an fsync covered it, a caller may have been acknowledged, and the open
+//!   fails with [`Error::Corrupt`] naming the file and the offset.
+//!
+//! Group commit: [`RecordLog::append`] writes a record under a short lock
+//! and returns its position; [`RecordLog::sync_to`] makes it durable. While
+//! one caller's fsync runs, others append; the next fsync covers all of
+//! them at once, so concurrent writers share fsyncs.
+//!
+//! A failed write or fsync truncates the file back to the last durable
+//! length and poisons the log: every later append fails with the cause, so
+//! that a record whose caller saw an error can never be followed by
+//! acknowledged ones (which would make it come back on open).
+
+use crate::error::{Error, Result};
+use crate::storage::checksum::{crc32, crc32_update};
+use parking_lot::{Condvar, Mutex};
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Magic of a log file.
+pub const LOG_MAGIC: &[u8; 8] = b"QVLOG\0\0\x02";
+/// Format version of log files.
+pub const LOG_VERSION: u32 = 2;
+/// Bytes of the file header.
+pub const LOG_HEADER: u64 = 64;
+/// Bytes of a record header.
+pub const RECORD_HEADER: usize = 24;
+/// Largest record body.
+pub const MAX_BODY: usize = 1 << 30;
+
+/// The name of log file `number`.
+pub fn log_file_name(number: u64) -> String {
+    format!("log-{number:08}.qv")
+}
+
+/// Parses a log file name back to its number.
+pub fn parse_log_file_name(name: &str) -> Option<u64> {
+    name.strip_prefix("log-")?.strip_suffix(".qv")?.parse().ok()
+}
+
+/// Where an appended record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordPos {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The log file holding it.
+    pub file: u64,
+    /// Offset of its body in that file.
+    pub body_offset: u64,
+    /// Offset just past it.
+    pub end: u64,
+}
+
+/// One record read back on open.
+#[derive(Debug)]
+pub struct LogRecord {
+    /// Where it is.
+    pub pos: RecordPos,
+    /// Its body.
+    pub body: Vec<u8>,
+}
+
+/// A log file that readers may read bodies from (payload bytes of points
+/// not yet sealed live in the log).
+pub struct LogFile {
+    file: File,
+    path: PathBuf,
+}
+
+impl LogFile {
+    /// Reads `len` bytes at `offset`.
+    pub fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        self.file
+            .read_exact_at(&mut buf, offset)
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        Ok(buf)
+    }
+}
+
+struct Inner {
+    /// Number of the file appends go to.
+    current: u64,
+    /// Its handle.
+    file: Arc<LogFile>,
+    /// Bytes written to it.
+    len: u64,
+    /// Bytes of it known durable.
+    synced: u64,
+    /// An fsync is running (its leader will update `synced`).
+    syncing: bool,
+    /// Sequence number of the next record.
+    next_seq: u64,
+    /// Set after a failed write or fsync; every later call fails with it.
+    failed: Option<String>,
+    /// Every open file by number (readers need old files until the
+    /// segments referring to them are sealed).
+    files: BTreeMap<u64, Arc<LogFile>>,
+    /// Bytes appended since the last rotation.
+    since_rotation: u64,
+}
+
+/// An open record log (see the module documentation).
+pub struct RecordLog {
+    dir: PathBuf,
+    owner: u64,
+    sync: bool,
+    inner: Mutex<Inner>,
+    synced_cv: Condvar,
+}
+
+fn header_bytes(owner: u64, number: u64) -> [u8; LOG_HEADER as usize] {
+    let mut h = [0u8; LOG_HEADER as usize];
+    h[..8].copy_from_slice(LOG_MAGIC);
+    h[8..12].copy_from_slice(&LOG_VERSION.to_le_bytes());
+    h[16..24].copy_from_slice(&owner.to_le_bytes());
+    h[24..32].copy_from_slice(&number.to_le_bytes());
+    let crc = crc32(&h[..60]);
+    h[60..64].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+fn check_log_header(bytes: &[u8], owner: u64, number: u64, path: &Path) -> Result<()> {
+    let name = path.display();
+    if bytes.len() < LOG_HEADER as usize {
+        return Err(Error::corrupt(format!(
+            "{name}: {} bytes, shorter than the {LOG_HEADER}-byte log header",
+            bytes.len()
+        )));
+    }
+    if &bytes[..8] != LOG_MAGIC {
+        return Err(Error::IncompatibleFormat(format!(
+            "{name}: not a quiver log file (bad magic)"
+        )));
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version != LOG_VERSION {
+        return Err(Error::IncompatibleFormat(format!(
+            "{name}: log format version {version}, this build reads {LOG_VERSION}"
+        )));
+    }
+    let crc = u32::from_le_bytes(bytes[60..64].try_into().expect("4 bytes"));
+    if crc32(&bytes[..60]) != crc {
+        return Err(Error::corrupt(format!(
+            "{name}: log header fails its checksum"
+        )));
+    }
+    let got_owner = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
+    let got_number = u64::from_le_bytes(bytes[24..32].try_into().expect("8 bytes"));
+    if got_owner != owner || got_number != number {
+        return Err(Error::corrupt(format!(
+            "{name}: log file belongs to collection {got_owner:016x} as file {got_number}, expected collection {owner:016x} file {number}"
+        )));
+    }
+    Ok(())
+}
+
+fn create_file(dir: &Path, owner: u64, number: u64) -> Result<LogFile> {
+    let path = dir.join(log_file_name(number));
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| Error::io("create", &path, e))?;
+    file.write_all(&header_bytes(owner, number))
+        .map_err(|e| Error::io("write", &path, e))?;
+    file.sync_all().map_err(|e| Error::io("fsync", &path, e))?;
+    crate::storage::sync_dir(dir)?;
+    Ok(LogFile { file, path })
+}
+
+/// The result of scanning one file's records.
+struct Scan {
+    records: Vec<LogRecord>,
+    /// End of the last intact record.
+    valid_len: u64,
+}
+
+/// Parses one record header + body at `pos`; `None` if it is not intact.
+fn record_at(bytes: &[u8], pos: usize) -> Option<(u64, u64, usize)> {
+    if bytes.len() - pos < RECORD_HEADER {
+        return None;
+    }
+    let h = &bytes[pos..pos + RECORD_HEADER];
+    let len = u32::from_le_bytes(h[0..4].try_into().expect("4 bytes")) as usize;
+    let crc = u32::from_le_bytes(h[4..8].try_into().expect("4 bytes"));
+    if len > MAX_BODY || bytes.len() - pos - RECORD_HEADER < len {
+        return None;
+    }
+    let end = pos + RECORD_HEADER + len;
+    if crc32(&bytes[pos + 8..end]) != crc {
+        return None;
+    }
+    let seq = u64::from_le_bytes(h[8..16].try_into().expect("8 bytes"));
+    let synced = u64::from_le_bytes(h[16..24].try_into().expect("8 bytes"));
+    Some((seq, synced, end))
+}
+
+fn scan(bytes: &[u8], number: u64, path: &Path, expect_seq: &mut Option<u64>) -> Result<Scan> {
+    let mut records = Vec::new();
+    let mut pos = LOG_HEADER as usize;
+    while pos < bytes.len() {
+        match record_at(bytes, pos) {
+            Some((seq, _, end)) if expect_seq.is_none_or(|e| seq == e) => {
+                records.push(LogRecord {
+                    pos: RecordPos {
+                        seq,
+                        file: number,
+                        body_offset: (pos + RECORD_HEADER) as u64,
+                        end: end as u64,
+                    },
+                    body: bytes[pos + RECORD_HEADER..end].to_vec(),
+                });
+                *expect_seq = Some(seq + 1);
+                pos = end;
+            }
+            _ => {
+                // Not intact (or out of sequence). Corruption if a later
+                // intact record says the file was durable past this point.
+                let bad = pos as u64;
+                for p in pos + 1..bytes.len().saturating_sub(RECORD_HEADER - 1) {
+                    if let Some((seq, synced, _)) = record_at(bytes, p) {
+                        if synced > bad && expect_seq.is_none_or(|e| seq > e) {
+                            return Err(Error::corrupt(format!(
+                                "{}: record at offset {bad} is damaged, but the record at offset {p} (sequence {seq}) was written after it was made durable",
+                                path.display()
+                            )));
+                        }
+                    }
+                }
+                return Ok(Scan {
+                    records,
+                    valid_len: bad,
+                });
+            }
+        }
+    }
+    Ok(Scan {
+        records,
+        valid_len: pos as u64,
+    })
+}
+
+impl RecordLog {
+    /// Creates a new log (file `first`) in `dir` for the owner `owner`.
+    pub fn create(dir: &Path, owner: u64, first: u64, sync: bool) -> Result<RecordLog> {
+        let file = Arc::new(create_file(dir, owner, first)?);
+        Ok(Self::with_file(dir, owner, first, file, LOG_HEADER, 1, sync))
+    }
+
+    fn with_file(
+        dir: &Path,
+        owner: u64,
+        current: u64,
+        file: Arc<LogFile>,
+        len: u64,
+        next_seq: u64,
+        sync: bool,
+    ) -> RecordLog {
+        let mut files = BTreeMap::new();
+        files.insert(current, Arc::clone(&file));
+        RecordLog {
+            dir: dir.to_owned(),
+            owner,
+            sync,
+            inner: Mutex::new(Inner {
+                current,
+                file,
+                len,
+                synced: len,
+                syncing: false,
+                next_seq,
+                failed: None,
+                files,
+                since_rotation: 0,
+            }),
+            synced_cv: Condvar::new(),
+        }
+    }
+
+    /// Opens the log files numbered `first` and up in `dir`, returns every
+    /// intact record in order, and cuts off a torn tail of the last file.
+    /// `min_next_seq` is the sequence number the next record gets at least
+    /// (one past the last one already applied to durable files).
+    pub fn open(
+        dir: &Path,
+        owner: u64,
+        first: u64,
+        min_next_seq: u64,
+        sync: bool,
+    ) -> Result<(RecordLog, Vec<LogRecord>)> {
+        let mut numbers = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))? {
+            let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
+            if let Some(n) = parse_log_file_name(&entry.file_name().to_string_lossy()) {
+                if n >= first {
+                    numbers.push(n);
+                }
+            }
+        }
+        numbers.sort_unstable();
+        if numbers.is_empty() {
+            let log = Self::create(dir, owner, first, sync)?;
+            log.inner.lock().next_seq = min_next_seq.max(1);
+            return Ok((log, Vec::new()));
+        }
+        if numbers[0] != first || numbers.windows(2).any(|w| w[1] != w[0] + 1) {
+            return Err(Error::corrupt(format!(
+                "{}: log files {numbers:?} are not the consecutive run starting at {first} that the manifest names",
+                dir.display()
+            )));
+        }
+        let mut records = Vec::new();
+        let mut files = BTreeMap::new();
+        let mut expect = None;
+        let last = *numbers.last().expect("not empty");
+        let mut last_len = LOG_HEADER;
+        for &n in &numbers {
+            let path = dir.join(log_file_name(n));
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io("open", &path, e))?;
+            let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+            check_log_header(&bytes, owner, n, &path)?;
+            let s = scan(&bytes, n, &path, &mut expect)?;
+            if s.valid_len < bytes.len() as u64 {
+                if n != last {
+                    return Err(Error::corrupt(format!(
+                        "{}: damaged record at offset {} in a log file that later files follow",
+                        path.display(),
+                        s.valid_len
+                    )));
+                }
+                file.set_len(s.valid_len)
+                    .map_err(|e| Error::io("truncate torn tail of", &path, e))?;
+                file.sync_all().map_err(|e| Error::io("fsync", &path, e))?;
+            }
+            if n == last {
+                last_len = s.valid_len;
+            }
+            records.extend(s.records);
+            files.insert(n, Arc::new(LogFile { file, path }));
+        }
+        let next_seq = expect.unwrap_or(1).max(min_next_seq).max(1);
+        let current = Arc::clone(&files[&last]);
+        let log = Self::with_file(dir, owner, last, current, last_len, next_seq, sync);
+        log.inner.lock().files = files;
+        Ok((log, records))
+    }
+
+    /// Appends a record (not yet durable: see [`RecordLog::sync_to`]).
+    pub fn append(&self, body: &[u8]) -> Result<RecordPos> {
+        if body.len() > MAX_BODY {
+            return Err(Error::invalid(format!(
+                "a write batch encodes to {} bytes, more than the {MAX_BODY} bytes of one log record; split it",
+                body.len()
+            )));
+        }
+        let mut g = self.inner.lock();
+        if let Some(cause) = &g.failed {
+            return Err(Error::ReadOnly(cause.clone()));
+        }
+        let seq = g.next_seq;
+        let mut rec = Vec::with_capacity(RECORD_HEADER + body.len());
+        rec.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        rec.extend_from_slice(&[0u8; 4]);
+        rec.extend_from_slice(&seq.to_le_bytes());
+        rec.extend_from_slice(&g.synced.to_le_bytes());
+        rec.extend_from_slice(body);
+        let crc = crc32_update(crc32(&rec[8..RECORD_HEADER]), body);
+        rec[4..8].copy_from_slice(&crc.to_le_bytes());
+        let start = g.len;
+        if let Err(e) = crate::storage::fault::check("log write", &g.file.path)
+            .and_then(|()| g.file.file.write_all_at(&rec, start))
+        {
+            let e = Error::io("append to", &g.file.path, e);
+            self.fail_locked(&mut g, &e);
+            return Err(e);
+        }
+        g.len += rec.len() as u64;
+        g.since_rotation += rec.len() as u64;
+        g.next_seq += 1;
+        Ok(RecordPos {
+            seq,
+            file: g.current,
+            body_offset: start + RECORD_HEADER as u64,
+            end: g.len,
+        })
+    }
+
+    /// Poisons the log after a failed write or fsync: cuts the current
+    /// file back to its durable length and fails every later call.
+    fn fail_locked(&self, g: &mut Inner, e: &Error) {
+        let _ = g.file.file.set_len(g.synced);
+        let _ = g.file.file.sync_all();
+        g.len = g.synced;
+        g.failed = Some(e.to_string());
+        self.synced_cv.notify_all();
+    }
+
+    /// Returns once the record at `pos` is durable (with the sync option;
+    /// without it, at once). Concurrent callers share one fsync.
+    pub fn sync_to(&self, pos: RecordPos) -> Result<()> {
+        if !self.sync {
+            return Ok(());
+        }
+        let mut g = self.inner.lock();
+        loop {
+            if let Some(cause) = &g.failed {
+                return Err(Error::ReadOnly(cause.clone()));
+            }
+            if pos.file < g.current || g.synced >= pos.end {
+                return Ok(());
+            }
+            if g.syncing {
+                self.synced_cv.wait(&mut g);
+                continue;
+            }
+            // Lead an fsync covering everything appended so far.
+            g.syncing = true;
+            let target = g.len;
+            let file = Arc::clone(&g.file);
+            drop(g);
+            let r = crate::storage::fault::check("log fsync", &file.path).and_then(|()| file.file.sync_data());
+            g = self.inner.lock();
+            g.syncing = false;
+            match r {
+                Ok(()) => {
+                    if g.current == pos.file {
+                        g.synced = g.synced.max(target);
+                    }
+                    self.synced_cv.notify_all();
+                }
+                Err(e) => {
+                    let e = Error::io("fsync", &file.path, e);
+                    self.fail_locked(&mut g, &e);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Starts a new log file; later appends go there. The current file is
+    /// made durable first. Returns the new file's number.
+    pub fn rotate(&self) -> Result<u64> {
+        let mut g = self.inner.lock();
+        if let Some(cause) = &g.failed {
+            return Err(Error::ReadOnly(cause.clone()));
+        }
+        while g.syncing {
+            self.synced_cv.wait(&mut g);
+        }
+        if let Err(e) = g.file.file.sync_data() {
+            let e = Error::io("fsync", &g.file.path, e);
+            self.fail_locked(&mut g, &e);
+            return Err(e);
+        }
+        let number = g.current + 1;
+        let file = match create_file(&self.dir, self.owner, number) {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                g.failed = Some(e.to_string());
+                return Err(e);
+            }
+        };
+        g.files.insert(number, Arc::clone(&file));
+        g.current = number;
+        g.file = file;
+        g.len = LOG_HEADER;
+        g.synced = LOG_HEADER;
+        g.since_rotation = 0;
+        self.synced_cv.notify_all();
+        Ok(number)
+    }
+
+    /// Deletes the log files numbered below `first` (their records are in
+    /// durable files now).
+    pub fn remove_before(&self, first: u64) -> Result<()> {
+        let doomed: Vec<u64> = {
+            let mut g = self.inner.lock();
+            let cur = g.current;
+            let keep = g.files.split_off(&first.min(cur));
+            std::mem::replace(&mut g.files, keep).into_keys().collect()
+        };
+        for n in doomed {
+            let p = self.dir.join(log_file_name(n));
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", &p, e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The open file `number`, for reading bodies.
+    pub fn file(&self, number: u64) -> Option<Arc<LogFile>> {
+        self.inner.lock().files.get(&number).cloned()
+    }
+
+    /// Number of the file appends go to.
+    pub fn current_file(&self) -> u64 {
+        self.inner.lock().current
+    }
+
+    /// Sequence number the next record gets.
+    pub fn next_seq(&self) -> u64 {
+        self.inner.lock().next_seq
+    }
+
+    /// Bytes appended since the last rotation.
+    pub fn bytes_since_rotation(&self) -> u64 {
+        self.inner.lock().since_rotation
+    }
+
+    /// Bytes of every open log file.
+    pub fn disk_bytes(&self) -> u64 {
+        let g = self.inner.lock();
+        g.files
+            .values()
+            .map(|f| f.file.metadata().map_or(0, |m| m.len()))
+            .sum()
+    }
+
+    /// The cause, if a write or fsync failed.
+    pub fn failure(&self) -> Option<String> {
+        self.inner.lock().failed.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("qv-log-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn write_three(d: &Path) -> Vec<RecordPos> {
+        let log = RecordLog::create(d, 7, 1, true).unwrap();
+        let mut out = Vec::new();
+        for body in [&b"first"[..], &[9u8; 300][..], b"third"] {
+            let p = log.append(body).unwrap();
+            log.sync_to(p).unwrap();
+            out.push(p);
+        }
+        out
+    }
+
+    #[test]
+    fn records_round_trip_and_a_torn_tail_is_cut() {
+        let d = tmpdir("torn");
+        let pos = write_three(&d);
+        let path = d.join(log_file_name(1));
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[200, 0, 0, 0, 1, 2, 3]).unwrap();
+        drop(f);
+        let (log, recs) = RecordLog::open(&d, 7, 1, 1, true).unwrap();
+        assert_eq!(recs.len(), 3);
+        assert_eq!(recs[0].body, b"first");
+        assert_eq!(recs[1].pos, pos[1]);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), pos[2].end);
+        assert_eq!(log.next_seq(), 4);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_durable_record_is_corruption_not_a_tail() {
+        let d = tmpdir("mid");
+        let pos = write_three(&d);
+        let path = d.join(log_file_name(1));
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[pos[1].body_offset as usize + 10] ^= 0x40;
+        std::fs::write(&path, &bytes).unwrap();
+        match RecordLog::open(&d, 7, 1, 1, true) {
+            Err(Error::Corrupt(m)) => {
+                assert!(m.contains(&format!("offset {}", pos[0].end)), "{m}");
+                assert!(m.contains("log-00000001.qv"), "{m}");
+            }
+            other => panic!("expected corruption, got {:?}", other.map(|(_, r)| r.len())),
+        }
+        // The file is left as it was: nothing was cut.
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_last_record_is_a_torn_tail() {
+        let d = tmpdir("last");
+        let pos = write_three(&d);
+        let path = d.join(log_file_name(1));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let n = bytes.len();
+        bytes[n - 1] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, recs) = RecordLog::open(&d, 7, 1, 1, true).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), pos[1].end);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_file_of_another_owner_is_refused() {
+        let d = tmpdir("owner");
+        write_three(&d);
+        assert!(matches!(
+            RecordLog::open(&d, 8, 1, 1, true),
+            Err(Error::Corrupt(_))
+        ));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn rotation_keeps_sequence_and_old_files_are_removed() {
+        let d = tmpdir("rotate");
+        let log = RecordLog::create(&d, 7, 1, true).unwrap();
+        let a = log.append(b"a").unwrap();
+        log.sync_to(a).unwrap();
+        assert_eq!(log.rotate().unwrap(), 2);
+        let b = log.append(b"b").unwrap();
+        log.sync_to(b).unwrap();
+        assert_eq!((a.seq, b.seq, b.file), (1, 2, 2));
+        drop(log);
+        let (log, recs) = RecordLog::open(&d, 7, 1, 1, true).unwrap();
+        assert_eq!(recs.len(), 2);
+        log.remove_before(2).unwrap();
+        assert!(!d.join(log_file_name(1)).exists());
+        drop(log);
+        let (_, recs) = RecordLog::open(&d, 7, 2, 2, true).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].body, b"b");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn concurrent_writers_share_fsyncs_and_all_records_survive() {
+        let d = tmpdir("group");
+        let log = Arc::new(RecordLog::create(&d, 7, 1, true).unwrap());
+        std::thread::scope(|s| {
+            for t in 0..4u8 {
+                let log = Arc::clone(&log);
+                s.spawn(move || {
+                    for i in 0..50u8 {
+                        let p = log.append(&[t, i]).unwrap();
+                        log.sync_to(p).unwrap();
+                    }
+                });
+            }
+        });
+        drop(log);
+        let (_, recs) = RecordLog::open(&d, 7, 1, 1, true).unwrap();
+        assert_eq!(recs.len(), 200);
+        assert!(recs.windows(2).all(|w| w[1].pos.seq == w[0].pos.seq + 1));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
