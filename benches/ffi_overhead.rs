@@ -20,21 +20,22 @@
 //! engine=quiver c_over_rust_batch=1.007 c_over_rust_batch_min=1.002 c_over_rust_single=1.004 identical=true
 //! ```
 
+use crate::common::{self, BoxError, DataOpts, COLLECTION};
 use crate::wordnet;
 use quiver::ffi::{
     qv_collection, qv_collection_free, qv_collection_search, qv_database, qv_database_close,
     qv_database_free, qv_database_open, qv_database_open_collection, qv_error, qv_error_free,
     qv_error_message, qv_search_params, qv_search_params_init, qv_status,
 };
-use quiver::{CollectionConfig, Database, Metric, SearchParams};
-use std::path::{Path, PathBuf};
+use quiver::{Database, HnswConfig, SearchParams};
+use std::path::Path;
 use std::time::Instant;
 
 pub const USAGE: &str = "\
 usage: quiver-bench ffi [options]
 
 Times search through the Rust API and through the C ABI on one collection
-(see benches/ffi.rs) and prints the ratio C / Rust of the median times.
+(see benches/ffi_overhead.rs) and prints the ratio C / Rust of the median times.
 
 options:
   --data DIR     data directory (base.f16, queries.f16, gt100.u32)
@@ -42,22 +43,16 @@ options:
   --ef EF        search ef [default: 64]
   --k K          neighbours per query [default: 10]
   --n N          use only the first N base vectors [default: all]
+  --dir DIR      database directory, kept afterwards [default: a temporary
+                 directory, removed at the end]
   --nq NQ        use only the first NQ queries [default: all]
   --rounds R     alternating rounds per side [default: 5]
   --reps N       timed batch calls per side and round [default: 3]
   -h, --help     this message";
 
-type BoxError = Box<dyn std::error::Error>;
-
-/// Points per `upsert_flat` call while building.
-const BATCH: usize = 10_000;
-const COLLECTION: &str = "bench";
-
 pub struct FfiArgs {
-    data: PathBuf,
+    data: DataOpts,
     ef: usize,
-    k: usize,
-    n: Option<usize>,
     nq: Option<usize>,
     rounds: usize,
     reps: usize,
@@ -66,45 +61,23 @@ pub struct FfiArgs {
 /// Parses the options of `ffi`; `Ok(None)` when help was asked for.
 pub fn parse(args: &[String]) -> Result<Option<FfiArgs>, String> {
     let mut a = FfiArgs {
-        data: Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/wordnet"),
+        data: DataOpts::default(),
         ef: 64,
-        k: 10,
-        n: None,
         nq: None,
         rounds: 5,
         reps: 3,
     };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        if arg == "-h" || arg == "--help" {
-            return Ok(None);
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = || -> Result<String, String> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("{name} needs a value")),
-            }
-        };
-        let positive = |s: String| match s.parse::<usize>() {
-            Ok(v) if v > 0 => Ok(v),
-            _ => Err(format!("{name}: '{s}' is not a positive integer")),
-        };
-        match name {
-            "--data" => a.data = PathBuf::from(value()?),
-            "--ef" => a.ef = positive(value()?)?,
-            "--k" => a.k = positive(value()?)?,
-            "--n" => a.n = Some(positive(value()?)?),
-            "--nq" => a.nq = Some(positive(value()?)?),
-            "--rounds" => a.rounds = positive(value()?)?,
-            "--reps" => a.reps = positive(value()?)?,
-            _ => return Err(format!("unknown option '{arg}'")),
+    let Some(opts) = common::options(args)? else {
+        return Ok(None);
+    };
+    for (name, v) in opts {
+        match name.as_str() {
+            "--ef" => a.ef = common::positive(&name, &v)?,
+            "--nq" => a.nq = Some(common::positive(&name, &v)?),
+            "--rounds" => a.rounds = common::positive(&name, &v)?,
+            "--reps" => a.reps = common::positive(&name, &v)?,
+            _ if a.data.set(&name, &v)? => {}
+            _ => return Err(common::unknown(&name)),
         }
     }
     Ok(Some(a))
@@ -206,30 +179,12 @@ impl Drop for CHandles {
 }
 
 pub fn run(a: &FfiArgs) -> Result<(), BoxError> {
-    let mut w = wordnet::load(&a.data, false)?;
-    if let Some(n) = a.n {
-        w.n = n.min(w.n);
-        w.base.truncate(w.n * w.dim);
-    }
+    let w = common::load(&a.data, false, false)?.w;
     let nq = a.nq.unwrap_or(w.nq).min(w.nq);
     let queries = &w.queries[..nq * w.dim];
-    eprintln!(
-        "data: {} base, {nq} queries, dim {} from {}",
-        w.n,
-        w.dim,
-        a.data.display()
-    );
-
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("quiver-bench-ffi-{}-{nanos}", std::process::id()));
-    let result = measure(a, &w, queries, nq, &dir);
-    if let Err(e) = std::fs::remove_dir_all(&dir) {
-        eprintln!("quiver-bench: could not remove {}: {e}", dir.display());
-    }
-    result
+    eprintln!("using {nq} queries");
+    let dir = a.data.db_dir("ffi");
+    measure(a, &w, queries, nq, &dir.path)
 }
 
 fn measure(
@@ -239,18 +194,13 @@ fn measure(
     nq: usize,
     dir: &Path,
 ) -> Result<(), BoxError> {
-    let (dim, k, ef) = (w.dim, a.k, a.ef);
+    let (dim, k, ef) = (w.dim, a.data.k, a.ef);
 
     // Build once, with the Rust API, and close (a checkpoint saves the graph).
     let t = Instant::now();
     {
-        let db = Database::open(dir)?;
-        let coll = db.create_collection(COLLECTION, CollectionConfig::new(dim, Metric::Cosine))?;
-        let ids: Vec<u64> = (0..w.n as u64).collect();
-        for start in (0..w.n).step_by(BATCH) {
-            let end = (start + BATCH).min(w.n);
-            coll.upsert_flat(&ids[start..end], &w.base[start * dim..end * dim], None)?;
-        }
+        let (db, coll) = common::create(dir, dim, HnswConfig::default())?;
+        common::upsert_all(&coll, w, &[])?;
         drop(coll);
         db.close()?;
     }

@@ -196,26 +196,12 @@ pub fn load(dir: &Path, with_payloads: bool) -> io::Result<Wordnet> {
     let mut payloads = Vec::new();
     if with_payloads {
         let path = dir.join("base.jsonl");
-        let f = File::open(&path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        payloads.reserve(n);
-        for (i, line) in BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| {
-                io::Error::new(e.kind(), format!("{}: line {}: {e}", path.display(), i + 1))
-            })?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: serde_json::Value = serde_json::from_str(&line)
-                .map_err(|e| err(&path, format!("line {}: {e}", i + 1)))?;
-            payloads.push(v);
-        }
-        if payloads.len() != n {
-            return Err(err(
-                &path,
-                format!("{} payload lines for {n} base vectors", payloads.len()),
-            ));
-        }
+        payloads = payload_lines(dir, n)?
+            .into_iter()
+            .map(|(line_no, line)| {
+                serde_json::from_str(&line).map_err(|e| err(&path, format!("line {line_no}: {e}")))
+            })
+            .collect::<io::Result<_>>()?;
     }
 
     Ok(Wordnet {
@@ -228,6 +214,39 @@ pub fn load(dir: &Path, with_payloads: bool) -> io::Result<Wordnet> {
         gt_k,
         payloads,
     })
+}
+
+/// The payloads of `dir/base.jsonl` as JSON text, exactly as in the file
+/// (line i = point i; blank lines skipped, not parsed); there must be `n`.
+pub fn load_payload_text(dir: &Path, n: usize) -> io::Result<Vec<String>> {
+    Ok(payload_lines(dir, n)?
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect())
+}
+
+/// The non-blank lines of `dir/base.jsonl` with their 1-based line numbers;
+/// an error unless there are exactly `n`.
+fn payload_lines(dir: &Path, n: usize) -> io::Result<Vec<(usize, String)>> {
+    let path = dir.join("base.jsonl");
+    let f = File::open(&path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let mut lines = Vec::with_capacity(n);
+    for (i, line) in BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| {
+            io::Error::new(e.kind(), format!("{}: line {}: {e}", path.display(), i + 1))
+        })?;
+        if !line.trim().is_empty() {
+            lines.push((i + 1, line));
+        }
+    }
+    if lines.len() != n {
+        return Err(err(
+            &path,
+            format!("{} payload lines for {n} base vectors", lines.len()),
+        ));
+    }
+    Ok(lines)
 }
 
 /// Widens an IEEE 754 half float (binary16) to f32, exactly: zeros,
@@ -344,6 +363,22 @@ mod wordnet_tests {
                 1.0
             );
         }
+    }
+
+    #[test]
+    fn payload_text_is_the_file_lines() {
+        let dir = sample_dir();
+        let text = load_payload_text(&dir, 5000).unwrap();
+        let parsed = load(&dir, true).unwrap().payloads;
+        assert_eq!(text.len(), 5000);
+        for i in [0, 17, 4999] {
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&text[i]).unwrap(),
+                parsed[i]
+            );
+        }
+        let e = load_payload_text(&dir, 4999).err().unwrap().to_string();
+        assert!(e.contains("5000 payload lines for 4999"), "{e}");
     }
 
     #[test]
