@@ -247,6 +247,7 @@ impl Database {
             self.options.sync,
             self.options.limits,
             OptimizerHandle::new(&self.pool),
+            Vec::new(),
         )?);
         self.pool.register(&c);
         Ok(c)

@@ -31,12 +31,12 @@ pub mod segment;
 pub mod storage;
 
 pub use collection::config::{CollectionConfig, CollectionKind, HnswConfig};
+pub use collection::stats::{
+    CollectionStats, ComponentStats, OptimizerState, OptimizerStats, SegmentKind, SegmentStats,
+};
 pub use collection::{Collection, SegmentLimits, SyncPolicy};
 pub use database::{Database, DatabaseOptions};
 pub use distance::Metric;
 pub use error::{Error, Result};
 pub use filter::Filter;
-pub use collection::stats::{
-    CollectionStats, ComponentStats, OptimizerState, OptimizerStats, SegmentKind, SegmentStats,
-};
 pub use point::{Point, RawHit, RawPoint, ScoredPoint, ScrollPage, SearchParams};

@@ -48,7 +48,10 @@ pub fn file_name(g: u64) -> String {
 
 /// Parses [`file_name`] back.
 pub fn parse_file_name(name: &str) -> Option<u64> {
-    name.strip_prefix("manifest-")?.strip_suffix(".qv")?.parse().ok()
+    name.strip_prefix("manifest-")?
+        .strip_suffix(".qv")?
+        .parse()
+        .ok()
 }
 
 fn identity(owner: u64, generation: u64) -> Identity {

@@ -18,18 +18,21 @@
 pub mod config;
 mod manifest;
 mod open;
-mod optimize;
 pub mod ops;
+mod optimize;
 mod read;
 mod search;
 pub mod state;
 pub mod stats;
+#[cfg(test)]
+mod tests;
 mod write;
 
 pub use optimize::OptimizerHandle;
 pub(crate) use optimize::Pool;
 
 use crate::error::{Error, Result};
+use crate::segment::component::IndexKind;
 use crate::storage::record_log::RecordLog;
 use config::CollectionConfig;
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -37,6 +40,7 @@ use state::State;
 use stats::OptimizerState;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// When fsync happens.
@@ -115,6 +119,9 @@ pub struct Collection {
     opt_cv: Condvar,
     optimizer: OptimizerHandle,
     rebuilt: Vec<String>,
+    /// The point index kinds every segment carries (field, text and sparse
+    /// indexes register here).
+    index_kinds: Vec<Arc<dyn IndexKind>>,
 }
 
 impl Collection {
@@ -167,20 +174,30 @@ impl Collection {
         self.is_read_only.store(true, Ordering::Release);
     }
 
-    /// Makes what was written durable; kept for compatibility with the
-    /// checkpointing engine: writes are durable when they return (per the
-    /// sync policy), and the optimizer persists segments by itself.
+    /// Seals what the appendable segment holds into a sealed segment (with
+    /// its graph) and returns when that is committed, so that a later open
+    /// replays nothing. Writes are durable without it (per the sync
+    /// policy); the optimizer seals by itself when the appendable segment
+    /// is full or old.
     pub fn checkpoint(&self) -> Result<()> {
-        self.check_open()
+        self.check_writable()?;
+        self.freeze()?;
+        while !self.state.read().frozen.is_empty() {
+            if !self.run_once(false)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
-    /// Stops using the collection: waits for a running optimization, then
-    /// refuses later calls with [`Error::Closed`]. Nothing needs flushing:
-    /// every acknowledged write is in the log. Closing twice is a no-op.
+    /// Stops using the collection: stops a running optimization (its
+    /// partial files are removed), then refuses later calls with
+    /// [`Error::Closed`]. Nothing needs flushing: every acknowledged write
+    /// is in the log. Closing twice is a no-op.
     pub fn close(&self) -> Result<()> {
+        self.closed.store(true, Ordering::Release);
         let _o = self.optimizing.lock();
         let _s = self.state.write();
-        self.closed.store(true, Ordering::Release);
         self.opt_cv.notify_all();
         Ok(())
     }

@@ -26,6 +26,7 @@ use crate::collection::config::CollectionConfig;
 use crate::error::{Error, Result};
 use crate::segment::appendable::Appendable;
 use crate::segment::bitset::Bitset;
+use crate::segment::component::IndexKind;
 use crate::segment::sealed::{parse_segment_dir_name, segment_dir_name, Sealed};
 use crate::storage::config_file;
 use crate::storage::record_log::{parse_log_file_name, RecordLog};
@@ -83,6 +84,7 @@ impl Collection {
         sync: SyncPolicy,
         limits: SegmentLimits,
         optimizer: OptimizerHandle,
+        index_kinds: Vec<Arc<dyn IndexKind>>,
     ) -> Result<Collection> {
         let config_path = dir.join(CONFIG);
         let bytes = read_optional(&config_path)?
@@ -100,9 +102,10 @@ impl Collection {
                 std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
             }
         }
-        let generation = *generations.iter().max().ok_or_else(|| {
-            Error::corrupt(format!("{}: no manifest-*.qv file", dir.display()))
-        })?;
+        let generation = *generations
+            .iter()
+            .max()
+            .ok_or_else(|| Error::corrupt(format!("{}: no manifest-*.qv file", dir.display())))?;
         let m = Manifest::read(dir, uid, generation)?;
 
         // Leftovers of interrupted optimizations and older generations.
@@ -124,17 +127,20 @@ impl Collection {
         let mut sealed = Vec::new();
         for e in &m.segments {
             let sdir = dir.join(segment_dir_name(e.id));
-            for entry in std::fs::read_dir(&sdir).map_err(|x| Error::io("read directory", &sdir, x))? {
+            for entry in
+                std::fs::read_dir(&sdir).map_err(|x| Error::io("read directory", &sdir, x))?
+            {
                 let entry = entry.map_err(|x| Error::io("read directory", &sdir, x))?;
                 let fname = entry.file_name().to_string_lossy().into_owned();
                 let stale_deleted = fname.starts_with("deleted-")
-                    && Some(fname.as_str()) != e.deleted_generation.map(deleted_file_name).as_deref();
+                    && Some(fname.as_str())
+                        != e.deleted_generation.map(deleted_file_name).as_deref();
                 if fname.ends_with(".tmp") || stale_deleted {
                     let p = entry.path();
                     std::fs::remove_file(&p).map_err(|x| Error::io("remove", &p, x))?;
                 }
             }
-            let (seg, why) = Sealed::open(&sdir, uid, e.id, &config)?;
+            let (seg, why) = Sealed::open(&sdir, uid, e.id, &config, &index_kinds)?;
             if seg.len() as u64 != e.points {
                 return Err(Error::corrupt(format!(
                     "{}: segment holds {} points, the manifest says {}",
@@ -182,7 +188,12 @@ impl Collection {
             sync == SyncPolicy::EveryBatch,
         )?;
         let state = State {
-            active: Appendable::new(m.next_segment_id, config.dimension, m.log_start, Vec::new()),
+            active: Appendable::new(
+                m.next_segment_id,
+                config.dimension,
+                m.log_start,
+                index_kinds.iter().map(|k| k.empty()).collect(),
+            ),
             active_deleted: Bitset::default(),
             frozen: Vec::new(),
             sealed,
@@ -217,6 +228,7 @@ impl Collection {
             optimizer,
             rebuilt,
             config,
+            index_kinds,
         };
         // Replay what the segments do not hold yet.
         let voids: BTreeSet<u64> = records
@@ -240,7 +252,7 @@ impl Collection {
                 ))
             })?;
             match &op {
-                WriteOp::Upsert(u) => coll.apply(r.pos, Applied::Upsert(u), true)?,
+                WriteOp::Upsert(u) => coll.apply(r.pos, Applied::Upsert(u, &r.body), true)?,
                 WriteOp::Delete(ids) => coll.apply(r.pos, Applied::Delete(ids), true)?,
                 WriteOp::Void(_) => 0,
             };

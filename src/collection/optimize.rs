@@ -130,8 +130,7 @@ impl Collection {
                     sealed.push(i);
                 }
             }
-            if frozen.is_empty() && sealed.len() == 1 && !vacuum(&st.sealed[sealed[0]]) && !force
-            {
+            if frozen.is_empty() && sealed.len() == 1 && !vacuum(&st.sealed[sealed[0]]) && !force {
                 sealed.clear();
             }
         }
@@ -176,8 +175,10 @@ impl Collection {
             if let Some(cause) = self.read_only.lock().clone() {
                 return Err(Error::ReadOnly(cause));
             }
+            // Lock order: state before opt (as in run_once and stats).
+            let needs = self.needs_optimizing();
             let mut o = self.opt.lock();
-            if o.state != OptimizerState::Running && !self.needs_optimizing() {
+            if o.state != OptimizerState::Running && !needs {
                 o.state = OptimizerState::Idle;
                 return Ok(());
             }
@@ -213,7 +214,7 @@ impl Collection {
     }
 
     /// Runs one optimization if there is work; returns whether it did.
-    fn run_once(&self, force: bool) -> Result<bool> {
+    pub(super) fn run_once(&self, force: bool) -> Result<bool> {
         let _one = self.optimizing.lock();
         self.check_open()?;
         let (plan, inputs, id, base) = {
@@ -250,7 +251,11 @@ impl Collection {
                     Source::Frozen(a) => a.len(),
                     Source::Sealed(x) => x.len(),
                 };
-                points.extend((0..len as u32).filter(|&o| !del.get(o)).map(|o| (k as u32, o)));
+                points.extend(
+                    (0..len as u32)
+                        .filter(|&o| !del.get(o))
+                        .map(|o| (k as u32, o)),
+                );
             }
             let base = base.map(|i| Arc::clone(&st.sealed[i].seg));
             let mut plan = plan;
@@ -285,6 +290,8 @@ impl Collection {
                 &self.config,
                 inputs,
                 base.and_then(|b| b.graph.as_ref()),
+                &self.index_kinds,
+                &|| self.closed.load(std::sync::atomic::Ordering::Acquire),
             );
             match built {
                 Ok(s) => Some(Arc::new(s)),
@@ -454,7 +461,9 @@ impl Collection {
     pub(super) fn remove_stale_files(&self) -> Result<()> {
         let st = self.state.read();
         let generation = st.generation;
-        for entry in std::fs::read_dir(&self.dir).map_err(|e| Error::io("read directory", &self.dir, e))? {
+        for entry in
+            std::fs::read_dir(&self.dir).map_err(|e| Error::io("read directory", &self.dir, e))?
+        {
             let entry = entry.map_err(|e| Error::io("read directory", &self.dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if super::manifest::parse_file_name(&name).is_some_and(|g| g < generation) {
@@ -529,9 +538,8 @@ impl Pool {
                 if self.state.lock().stop {
                     return;
                 }
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    c.background_step()
-                }));
+                let r =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.background_step()));
                 if r.is_err() {
                     c.opt.lock().last_error = Some("the optimizer panicked".to_owned());
                 }

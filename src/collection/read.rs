@@ -112,15 +112,12 @@ impl Collection {
             ));
         }
         let mut heads: Vec<Option<(u64, Loc)>> = iters.iter_mut().map(|it| it.next()).collect();
-        loop {
-            let Some((k, _)) = heads
-                .iter()
-                .enumerate()
-                .filter_map(|(k, h)| h.map(|h| (k, h.0)))
-                .min_by_key(|&(_, id)| id)
-            else {
-                break;
-            };
+        while let Some((k, _)) = heads
+            .iter()
+            .enumerate()
+            .filter_map(|(k, h)| h.map(|h| (k, h.0)))
+            .min_by_key(|&(_, id)| id)
+        {
             let (id, loc) = heads[k].expect("chosen head exists");
             heads[k] = iters[k].next();
             if !self.matches(&st, loc, filter)? {

@@ -220,8 +220,23 @@ impl Collection {
                 &mut all,
             );
         }
-        let mut out: Vec<Hit> = best.into_iter().map(|(_, i)| std::mem::replace(&mut all[i], Hit { dist: 0.0, loc: Loc::Active(0) })).collect();
-        out.sort_by(|a, b| a.dist.total_cmp(&b.dist).then_with(|| id_at(st, a.loc).cmp(&id_at(st, b.loc))));
+        let mut out: Vec<Hit> = best
+            .into_iter()
+            .map(|(_, i)| {
+                std::mem::replace(
+                    &mut all[i],
+                    Hit {
+                        dist: 0.0,
+                        loc: Loc::Active(0),
+                    },
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.dist
+                .total_cmp(&b.dist)
+                .then_with(|| id_at(st, a.loc).cmp(&id_at(st, b.loc)))
+        });
         Ok(out)
     }
 

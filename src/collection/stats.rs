@@ -167,21 +167,25 @@ impl Collection {
             e.1 += ram;
         };
         let mut segments = Vec::new();
-        let mut appendable = |id: u64, a: &crate::segment::appendable::Appendable, deleted: &crate::segment::bitset::Bitset, add: &mut dyn FnMut(&'static str, u64, u64)| {
-            let (ids, vectors, indexes) = a.ram_bytes();
-            add("ids", 0, ids);
-            add("vectors", 0, vectors);
-            add("indexes", 0, indexes);
-            add("deleted", 0, deleted.ram_bytes());
-            segments.push(SegmentStats {
-                id,
-                kind: SegmentKind::Appendable,
-                points: (a.len() - deleted.count()) as u64,
-                deleted: deleted.count() as u64,
-                disk_bytes: 0,
-                ram_bytes: ids + vectors + indexes + deleted.ram_bytes(),
-            });
-        };
+        let mut appendable =
+            |id: u64,
+             a: &crate::segment::appendable::Appendable,
+             deleted: &crate::segment::bitset::Bitset,
+             add: &mut dyn FnMut(&'static str, u64, u64)| {
+                let (ids, vectors, indexes) = a.ram_bytes();
+                add("ids", 0, ids);
+                add("vectors", 0, vectors);
+                add("indexes", 0, indexes);
+                add("deleted", 0, deleted.ram_bytes());
+                segments.push(SegmentStats {
+                    id,
+                    kind: SegmentKind::Appendable,
+                    points: (a.len() - deleted.count()) as u64,
+                    deleted: deleted.count() as u64,
+                    disk_bytes: 0,
+                    ram_bytes: ids + vectors + indexes + deleted.ram_bytes(),
+                });
+            };
         appendable(st.active.id, &st.active, &st.active_deleted, &mut add);
         for f in &st.frozen {
             appendable(f.seg.id, &f.seg, &f.deleted, &mut add);
@@ -200,19 +204,26 @@ impl Collection {
             add("deleted", deleted_disk, s.deleted.ram_bytes());
             let graph_ram = s.seg.graph_ram_bytes();
             add("graph", 0, graph_ram);
+            let mut index_ram = 0;
+            for ix in &s.seg.indexes {
+                add(ix.name(), ix.disk_bytes(), ix.ram_bytes());
+                disk += ix.disk_bytes();
+                index_ram += ix.ram_bytes();
+            }
             segments.push(SegmentStats {
                 id: s.seg.id,
                 kind: SegmentKind::Sealed,
                 points: (s.seg.len() - s.deleted.count()) as u64,
                 deleted: s.deleted.count() as u64,
                 disk_bytes: disk + deleted_disk,
-                ram_bytes: graph_ram + s.deleted.ram_bytes(),
+                ram_bytes: graph_ram + index_ram + s.deleted.ram_bytes(),
             });
         }
         add("log", self.log.disk_bytes(), 0);
-        let manifest_bytes = std::fs::metadata(self.dir.join(super::manifest::file_name(st.generation)))
-            .map_or(0, |m| m.len())
-            + std::fs::metadata(self.dir.join(super::open::CONFIG)).map_or(0, |m| m.len());
+        let manifest_bytes =
+            std::fs::metadata(self.dir.join(super::manifest::file_name(st.generation)))
+                .map_or(0, |m| m.len())
+                + std::fs::metadata(self.dir.join(super::open::CONFIG)).map_or(0, |m| m.len());
         add("manifest", manifest_bytes, 0);
         let components: Vec<ComponentStats> = components
             .into_iter()
@@ -247,7 +258,10 @@ impl Collection {
         let segments: Vec<_> = {
             let st = self.state.read();
             self.check_open()?;
-            st.sealed.iter().map(|s| std::sync::Arc::clone(&s.seg)).collect()
+            st.sealed
+                .iter()
+                .map(|s| std::sync::Arc::clone(&s.seg))
+                .collect()
         };
         for s in segments {
             s.verify()?;

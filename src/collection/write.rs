@@ -14,7 +14,7 @@ use std::time::Instant;
 
 /// A write that is logged and must now be applied.
 pub(super) enum Applied<'a> {
-    Upsert(&'a DecodedUpsert),
+    Upsert(&'a DecodedUpsert, &'a [u8]),
     Delete(&'a [u64]),
 }
 
@@ -40,9 +40,9 @@ impl Collection {
             ids.push(p.id);
             vectors.extend_from_slice(&p.vector);
             payloads.push(match &p.payload {
-                Some(v) => StoredPayload::from_value(v, &|| {
-                    format!("point {} (batch index {i})", p.id)
-                })?,
+                Some(v) => {
+                    StoredPayload::from_value(v, &|| format!("point {} (batch index {i})", p.id))?
+                }
                 None => None,
             });
         }
@@ -65,7 +65,10 @@ impl Collection {
                 .enumerate()
                 .map(|(i, v)| match v {
                     Some(v) => StoredPayload::from_value(v, &|| {
-                        format!("point {} (batch index {i})", ids.get(i).copied().unwrap_or(0))
+                        format!(
+                            "point {} (batch index {i})",
+                            ids.get(i).copied().unwrap_or(0)
+                        )
                     }),
                     None => Ok(None),
                 })
@@ -97,9 +100,9 @@ impl Collection {
             .iter()
             .enumerate()
             .map(|(i, p)| match p {
-                Some(bytes) => StoredPayload::parse(bytes, &|| {
-                    format!("point {} (batch index {i})", ids[i])
-                }),
+                Some(bytes) => {
+                    StoredPayload::parse(bytes, &|| format!("point {} (batch index {i})", ids[i]))
+                }
                 None => Ok(None),
             })
             .collect::<Result<Vec<_>>>()?;
@@ -118,7 +121,7 @@ impl Collection {
             vectors: batch.vectors,
             payloads: at,
         };
-        self.logged_write(&body, Applied::Upsert(&decoded))
+        self.logged_write(&body, Applied::Upsert(&decoded, &body))
             .map(|_| ())
     }
 
@@ -128,7 +131,10 @@ impl Collection {
         self.check_writable()?;
         let mut present: Vec<u64> = {
             let st = self.state.read();
-            ids.iter().copied().filter(|&id| st.find(id).is_some()).collect()
+            ids.iter()
+                .copied()
+                .filter(|&id| st.find(id).is_some())
+                .collect()
         };
         present.sort_unstable();
         present.dedup();
@@ -188,7 +194,15 @@ impl Collection {
         })?;
         let mut st = self.state.write();
         let n = match op {
-            Applied::Upsert(u) => apply_upsert(&mut st, u, pos, &log_file, self.config.dimension, replay)?,
+            Applied::Upsert(u, body) => apply_upsert(
+                &mut st,
+                u,
+                body,
+                pos,
+                &log_file,
+                self.config.dimension,
+                replay,
+            )?,
             Applied::Delete(ids) => {
                 let mut n = 0;
                 for &id in ids {
@@ -249,7 +263,12 @@ impl Collection {
         self.log.rotate()?;
         let id = st.next_segment_id;
         st.next_segment_id += 1;
-        let fresh = Appendable::new(id, self.config.dimension, first, Vec::new());
+        let fresh = Appendable::new(
+            id,
+            self.config.dimension,
+            first,
+            self.index_kinds.iter().map(|k| k.empty()).collect(),
+        );
         let old = std::mem::replace(&mut st.active, fresh);
         let deleted = std::mem::take(&mut st.active_deleted);
         st.frozen.push(super::state::FrozenSlot {
@@ -312,6 +331,7 @@ impl Drop for Turn<'_> {
 fn apply_upsert(
     st: &mut State,
     u: &DecodedUpsert,
+    body: &[u8],
     pos: RecordPos,
     log_file: &Arc<LogFile>,
     dim: usize,
@@ -332,7 +352,7 @@ fn apply_upsert(
             payload,
             log_file,
             pos.file,
-            None,
+            u.payloads[i].map(|(at, len)| &body[at as usize..at as usize + len as usize]),
         )?;
     }
     Ok(u.ids.len())

@@ -45,7 +45,12 @@ pub struct Appendable {
 
 impl Appendable {
     /// An empty segment for vectors of `dim` floats.
-    pub fn new(id: u64, dim: usize, first_log_file: u64, indexes: Vec<Box<dyn PointIndex>>) -> Self {
+    pub fn new(
+        id: u64,
+        dim: usize,
+        first_log_file: u64,
+        indexes: Vec<Box<dyn PointIndex>>,
+    ) -> Self {
         Appendable {
             id,
             first_log_file,

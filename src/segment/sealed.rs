@@ -18,12 +18,13 @@
 //! collection keeps a bitset per segment and saves it beside the segment
 //! at each manifest generation (`deleted-<gen>.qv`).
 
-use super::component::{Component, PointSource};
+use super::component::{Component, IndexKind, PointIndex, PointSource};
 use crate::collection::config::CollectionConfig;
 use crate::error::{Error, Result};
 use crate::index::hnsw::{Hnsw, Params, Vectors};
 use crate::storage::sealed_file::{FileKind, Identity, SealedFile, SealedWriter};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Name of the directory of segment `id`.
 pub fn segment_dir_name(id: u64) -> String {
@@ -85,6 +86,8 @@ pub struct Sealed {
     graph_file: Option<SealedFile>,
     /// The graph, in memory (`None` for metadata-only collections).
     pub graph: Option<Hnsw>,
+    /// The point indexes of the collection's index kinds.
+    pub indexes: Vec<Box<dyn PointIndex>>,
 }
 
 fn u64_at(b: &[u8], i: usize) -> u64 {
@@ -110,13 +113,15 @@ pub fn graph_params(config: &CollectionConfig) -> Params {
 
 impl Sealed {
     /// Opens segment `id` of collection `owner` in `dir`. A missing or
-    /// damaged graph is rebuilt (and saved); the second value says why.
+    /// damaged graph or point index is rebuilt (and saved); the second value
+    /// says what was rebuilt and why.
     pub fn open(
         dir: &Path,
         owner: u64,
         id: u64,
         config: &CollectionConfig,
-    ) -> Result<(Sealed, Option<String>)> {
+        kinds: &[Arc<dyn IndexKind>],
+    ) -> Result<(Sealed, Vec<String>)> {
         let ids = SealedFile::open(&dir.join(IDS), identity(FileKind::Ids, owner, id))?;
         ids.verify()?;
         let d = ids.data();
@@ -173,21 +178,42 @@ impl Sealed {
             payloads,
             graph_file: None,
             graph: None,
+            indexes: Vec::new(),
         };
-        let mut rebuilt = None;
+        let mut rebuilt = Vec::new();
         if seg.vectors.is_some() {
             match seg.load_graph(owner, config) {
                 Ok(()) => {}
                 Err(why) => {
-                    rebuilt = Some(format!(
+                    rebuilt.push(format!(
                         "segment {id}: graph rebuilt from the vectors ({why})"
                     ));
-                    seg.build_graph(config, None)?;
+                    seg.build_graph(config, None, &|| false)?;
                     seg.save_graph(owner)?;
                 }
             }
         }
+        rebuilt.extend(seg.open_indexes(kinds)?);
         Ok((seg, rebuilt))
+    }
+
+    /// Opens (or builds) the point index of every kind.
+    fn open_indexes(&mut self, kinds: &[Arc<dyn IndexKind>]) -> Result<Vec<String>> {
+        let mut rebuilt = Vec::new();
+        let mut indexes = Vec::with_capacity(kinds.len());
+        for k in kinds {
+            let (ix, why) = k.open_or_build(&self.dir, &*self)?;
+            if let Some(why) = why {
+                rebuilt.push(format!(
+                    "segment {}: {} index rebuilt ({why})",
+                    self.id,
+                    k.name()
+                ));
+            }
+            indexes.push(ix);
+        }
+        self.indexes = indexes;
+        Ok(rebuilt)
     }
 
     fn load_graph(&mut self, owner: u64, config: &CollectionConfig) -> Result<()> {
@@ -219,7 +245,12 @@ impl Sealed {
     /// Builds the graph over every offset; with `base`, the first nodes come
     /// from that graph (the offsets of a base segment copied first) and only
     /// the rest are inserted.
-    fn build_graph(&mut self, config: &CollectionConfig, base: Option<&Hnsw>) -> Result<()> {
+    fn build_graph(
+        &mut self,
+        config: &CollectionConfig,
+        base: Option<&Hnsw>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<()> {
         let params = graph_params(config);
         let dist = config.metric.distance_fn();
         let (g, start) = match base {
@@ -231,7 +262,14 @@ impl Sealed {
             None => (Hnsw::new(params, dist, self.n), 0),
         };
         let missing: Vec<u32> = (start as u32..self.n as u32).collect();
-        g.insert_many(&self.flat(), &missing);
+        // In chunks, so that closing the database need not wait for a whole
+        // graph to be built.
+        for chunk in missing.chunks(4096) {
+            if cancelled() {
+                return Err(Error::Closed("the optimizer was stopped".to_owned()));
+            }
+            g.insert_many(&self.flat(), chunk);
+        }
         self.graph = Some(g);
         Ok(())
     }
@@ -365,12 +403,10 @@ impl Sealed {
         for c in self.components() {
             c.verify()?;
         }
+        for ix in &self.indexes {
+            ix.verify()?;
+        }
         Ok(())
-    }
-
-    /// Bytes of its files.
-    pub fn disk_bytes(&self) -> u64 {
-        self.components().iter().map(|c| c.disk_bytes()).sum()
     }
 }
 
@@ -400,6 +436,7 @@ pub trait BuildSource {
 /// Writes a new sealed segment `id` into `dir` (created here) from `src`,
 /// builds its graph (the first `base_len` points reuse `base`'s graph),
 /// and opens it.
+#[allow(clippy::too_many_arguments)]
 pub fn write_segment(
     dir: &Path,
     owner: u64,
@@ -407,6 +444,8 @@ pub fn write_segment(
     config: &CollectionConfig,
     src: &dyn BuildSource,
     base: Option<&Hnsw>,
+    kinds: &[Arc<dyn IndexKind>],
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<Sealed> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
     let n = src.count();
@@ -479,7 +518,10 @@ pub fn write_segment(
     for (i, &l) in lens.iter().enumerate() {
         if l > 0 {
             let bytes = src.payload(i)?.ok_or_else(|| {
-                Error::corrupt(format!("payload of point {} vanished while sealing", src.entry(i).0))
+                Error::corrupt(format!(
+                    "payload of point {} vanished while sealing",
+                    src.entry(i).0
+                ))
             })?;
             if bytes.len() as u64 != l {
                 return Err(Error::corrupt(format!(
@@ -495,9 +537,11 @@ pub fn write_segment(
 
     let (mut seg, _) = open_without_graph(dir, owner, id, config)?;
     if seg.vectors.is_some() {
-        seg.build_graph(config, base)?;
+        seg.build_graph(config, base, cancelled)?;
         seg.save_graph(owner)?;
     }
+    // A new segment has no index files: each kind builds and saves its own.
+    seg.open_indexes(kinds)?;
     Ok(seg)
 }
 
@@ -507,7 +551,7 @@ fn open_without_graph(
     owner: u64,
     id: u64,
     config: &CollectionConfig,
-) -> Result<(Sealed, Option<String>)> {
+) -> Result<(Sealed, ())> {
     let graph = dir.join(GRAPH);
     let _ = std::fs::remove_file(&graph);
     let mut probe = config.clone();
@@ -516,7 +560,7 @@ fn open_without_graph(
     let dim = probe.dimension;
     probe.dimension = 0;
     probe.kind = crate::collection::config::CollectionKind::MetadataOnly;
-    let (mut seg, _) = Sealed::open(dir, owner, id, &probe)?;
+    let (mut seg, _) = Sealed::open(dir, owner, id, &probe, &[])?;
     if dim > 0 {
         let v = SealedFile::open(&dir.join(VECTORS), identity(FileKind::Vectors, owner, id))?;
         if v.data().len() != seg.n * dim * 4 {
@@ -530,5 +574,5 @@ fn open_without_graph(
         seg.vectors = Some(v);
         seg.dim = dim;
     }
-    Ok((seg, None))
+    Ok((seg, ()))
 }

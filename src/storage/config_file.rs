@@ -108,6 +108,8 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(CollectionConfig, u64)> {
     let uid = field("id")?
         .as_str()
         .and_then(|s| u64::from_str_radix(s, 16).ok())
-        .ok_or_else(|| Error::corrupt(format!("{name}: \"id\" is not a hexadecimal collection id")))?;
+        .ok_or_else(|| {
+            Error::corrupt(format!("{name}: \"id\" is not a hexadecimal collection id"))
+        })?;
     Ok((config, uid))
 }

@@ -271,7 +271,9 @@ impl RecordLog {
     /// Creates a new log (file `first`) in `dir` for the owner `owner`.
     pub fn create(dir: &Path, owner: u64, first: u64, sync: bool) -> Result<RecordLog> {
         let file = Arc::new(create_file(dir, owner, first)?);
-        Ok(Self::with_file(dir, owner, first, file, LOG_HEADER, 1, sync))
+        Ok(Self::with_file(
+            dir, owner, first, file, LOG_HEADER, 1, sync,
+        ))
     }
 
     fn with_file(
@@ -449,7 +451,8 @@ impl RecordLog {
             let target = g.len;
             let file = Arc::clone(&g.file);
             drop(g);
-            let r = crate::storage::fault::check("log fsync", &file.path).and_then(|()| file.file.sync_data());
+            let r = crate::storage::fault::check("log fsync", &file.path)
+                .and_then(|()| file.file.sync_data());
             g = self.inner.lock();
             g.syncing = false;
             match r {

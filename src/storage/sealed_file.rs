@@ -196,7 +196,8 @@ impl SealedWriter {
             .and_then(|()| file.sync_all())
             .map_err(|e| Error::io("fsync", &self.tmp, e))?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io("rename to", &self.path, e))?;
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|e| Error::io("rename to", &self.path, e))?;
         self.finished = true;
         Ok(())
     }
@@ -282,9 +283,7 @@ impl SealedFile {
             )));
         }
         if crc32(&b[..60]) != u32_at(b, 60) {
-            return Err(Error::corrupt(format!(
-                "{name}: header fails its checksum"
-            )));
+            return Err(Error::corrupt(format!("{name}: header fails its checksum")));
         }
         let got = (u32_at(b, 12), u64_at(b, 16), u64_at(b, 24), u64_at(b, 32));
         let want = (id.kind as u32, id.owner, id.segment, id.generation);
@@ -308,9 +307,7 @@ impl SealedFile {
         }
         let table_at = DATA_OFFSET + len as usize;
         let table = &b[table_at..table_at + blocks as usize * 4];
-        if crc32(table) != u32_at(b, table_at + table.len())
-            || &b[b.len() - 8..] != END_MAGIC
-        {
+        if crc32(table) != u32_at(b, table_at + table.len()) || &b[b.len() - 8..] != END_MAGIC {
             return Err(Error::corrupt(format!(
                 "{name}: block checksum table is damaged"
             )));
@@ -411,7 +408,10 @@ mod tests {
         std::fs::write(&p, &bytes).unwrap();
         let f = SealedFile::open(&p, id(FileKind::Vectors, 3)).unwrap();
         let e = f.verify().unwrap_err().to_string();
-        assert!(e.contains(&format!("offset {}", DATA_OFFSET + BLOCK)), "{e}");
+        assert!(
+            e.contains(&format!("offset {}", DATA_OFFSET + BLOCK)),
+            "{e}"
+        );
         // A truncated file is refused on open.
         std::fs::write(&p, &bytes[..bytes.len() - 1]).unwrap();
         assert!(SealedFile::open(&p, id(FileKind::Vectors, 3)).is_err());

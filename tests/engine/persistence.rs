@@ -405,7 +405,9 @@ fn check_files(db: &Path, name: &str) {
         .collect();
     for prefix in ["manifest-", "log-"] {
         assert!(
-            names.iter().any(|n| n.starts_with(prefix) && n.ends_with(".qv")),
+            names
+                .iter()
+                .any(|n| n.starts_with(prefix) && n.ends_with(".qv")),
             "{}: no {prefix}*.qv in {names:?}",
             dir.display()
         );
