@@ -257,10 +257,16 @@ impl Collection {
         if st.active.started.is_none() {
             return Ok(());
         }
-        // The new segment's records may still be in the current file
-        // (appended, not yet applied): it starts there.
-        let first = self.log.current_file();
-        self.log.rotate()?;
+        // The new segment gets the records from `turn.next` on: if some of
+        // them were appended before the rotation (not applied yet), they
+        // are in the old file, and the segment starts there.
+        let old_file = self.log.current_file();
+        let (new_file, first_seq) = self.log.rotate()?;
+        let first = if turn.next >= first_seq {
+            new_file
+        } else {
+            old_file
+        };
         let id = st.next_segment_id;
         st.next_segment_id += 1;
         let fresh = Appendable::new(

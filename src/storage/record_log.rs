@@ -472,8 +472,9 @@ impl RecordLog {
     }
 
     /// Starts a new log file; later appends go there. The current file is
-    /// made durable first. Returns the new file's number.
-    pub fn rotate(&self) -> Result<u64> {
+    /// made durable first. Returns the new file's number and the sequence
+    /// number of its first record (every lower one is in older files).
+    pub fn rotate(&self) -> Result<(u64, u64)> {
         let mut g = self.inner.lock();
         if let Some(cause) = &g.failed {
             return Err(Error::ReadOnly(cause.clone()));
@@ -501,7 +502,7 @@ impl RecordLog {
         g.synced = LOG_HEADER;
         g.since_rotation = 0;
         self.synced_cv.notify_all();
-        Ok(number)
+        Ok((number, g.next_seq))
     }
 
     /// Deletes the log files numbered below `first` (their records are in
@@ -650,7 +651,7 @@ mod tests {
         let log = RecordLog::create(&d, 7, 1, true).unwrap();
         let a = log.append(b"a").unwrap();
         log.sync_to(a).unwrap();
-        assert_eq!(log.rotate().unwrap(), 2);
+        assert_eq!(log.rotate().unwrap(), (2, 2));
         let b = log.append(b"b").unwrap();
         log.sync_to(b).unwrap();
         assert_eq!((a.seq, b.seq, b.file), (1, 2, 2));
