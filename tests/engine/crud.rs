@@ -1,7 +1,8 @@
 //! Collections, points, scroll and the score convention of every metric.
 
 use crate::common::util::{
-    assert_err, assert_exact_topk, collection_dir, higher_is_better, ids, score, Rng, TempDir,
+    assert_err, assert_exact_topk, collection_dir, expect_err, higher_is_better, ids, kind, score,
+    Rng, TempDir,
 };
 use quiver::{
     CollectionConfig, CollectionKind, Database, Filter, HnswConfig, Metric, Point, SearchParams,
@@ -933,6 +934,85 @@ fn payload_values_round_trip_exactly() {
         .unwrap();
     c.upsert(&pts).unwrap();
     check(&c, "before reopen");
+    drop(c);
+    db.close().unwrap();
+    let db = Database::open(tmp.path()).unwrap();
+    check(&db.collection("p").unwrap(), "after reopen");
+}
+
+/// Payload bytes come back exactly as written (whitespace, key order,
+/// number spelling, escapes), from the appendable segment, from a sealed
+/// segment and after a reopen; a payload must be an object or null.
+#[test]
+fn payload_bytes_are_kept_exactly_and_must_be_objects() {
+    let tmp = TempDir::new("crud-payload-bytes");
+    let texts: Vec<&[u8]> = vec![
+        b"{ \"b\" : 1,\n  \"a\" : [1.50, 2e3, -0.0] }",
+        b"{\"z\":\"\\u00e9t\\u00e9\",\"y\":null}",
+        "{\"emoji\": \"\u{1F600}\", \"k\": {}}".as_bytes(),
+        b"{}",
+        b"  {\"padded\": true}  ",
+    ];
+    let ids: Vec<u64> = (0..texts.len() as u64).collect();
+    let vectors: Vec<f32> = ids.iter().flat_map(|&i| [i as f32, 1.0]).collect();
+    let payloads: Vec<Option<&[u8]>> = texts.iter().map(|t| Some(*t)).collect();
+    let check = |c: &quiver::Collection, what: &str| {
+        let got = c.get_raw(&ids).unwrap();
+        for (i, g) in got.iter().enumerate() {
+            let g = g
+                .as_ref()
+                .unwrap_or_else(|| panic!("{what}: point {i} missing"));
+            assert_eq!(
+                g.payload.as_deref(),
+                Some(texts[i]),
+                "{what}: payload of point {i}"
+            );
+        }
+        let hits = c
+            .search_batch_raw(&[1.0, 1.0], &SearchParams::new(1).with_payload(true))
+            .unwrap();
+        assert_eq!(
+            hits[0][0].payload.as_deref(),
+            Some(texts[1]),
+            "{what}: search hit"
+        );
+    };
+    let db = Database::open(tmp.path()).unwrap();
+    let c = db
+        .create_collection("p", CollectionConfig::new(2, Metric::Euclidean))
+        .unwrap();
+    c.upsert_json(&ids, &vectors, &payloads).unwrap();
+    check(&c, "appendable segment");
+    // `null` means no payload; other non-objects are refused, naming the point.
+    c.upsert_json(&[100], &[9.0, 9.0], &[Some(b"null")])
+        .unwrap();
+    assert_eq!(
+        c.get_raw(&[100]).unwrap()[0].as_ref().unwrap().payload,
+        None
+    );
+    for bad in [&b"[1, 2]"[..], b"\"text\"", b"42", b"true", b"{\"a\": 1"] {
+        let e = expect_err(
+            c.upsert_json(&[7, 200], &[0.0, 0.0, 1.0, 1.0], &[None, Some(bad)]),
+            "non-object payload",
+        );
+        assert_eq!(kind(&e), "InvalidArgument", "{e}");
+        let m = e.to_string();
+        assert!(
+            m.contains("point 200") && m.contains("batch index 1"),
+            "{m}"
+        );
+        assert!(
+            c.get_raw(&[7, 200]).unwrap().iter().all(Option::is_none),
+            "nothing written"
+        );
+    }
+    let e = expect_err(
+        c.upsert(&[Point::new(300, vec![0.0, 0.0]).with_payload(json!([1]))]),
+        "array payload",
+    );
+    assert!(e.to_string().contains("must be a JSON object"), "{e}");
+    c.optimize().unwrap();
+    check(&c, "sealed segment");
     drop(c);
     db.close().unwrap();
     let db = Database::open(tmp.path()).unwrap();
