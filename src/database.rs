@@ -299,6 +299,10 @@ impl Database {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        // Closing first makes a running optimization stop at its next step.
+        for c in open.values() {
+            c.mark_closing();
+        }
         self.pool.stop();
         for t in self.threads.lock().drain(..) {
             let _ = t.join();

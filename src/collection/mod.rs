@@ -202,6 +202,12 @@ impl Collection {
         Ok(())
     }
 
+    /// Refuses new calls and makes a running optimization stop at its next
+    /// step; [`Collection::close`] then waits for it.
+    pub(crate) fn mark_closing(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
     /// Marks the collection closed (its files are about to be deleted).
     pub(crate) fn close_for_drop(&self) {
         let _ = self.close();
