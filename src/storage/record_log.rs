@@ -351,6 +351,20 @@ impl RecordLog {
                 .open(&path)
                 .map_err(|e| Error::io("open", &path, e))?;
             let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+            if n == last && n > first && bytes.len() < LOG_HEADER as usize {
+                // A rotation cut short before its header was durable: the
+                // file holds no record; write its header again.
+                drop(file);
+                create_file(dir, owner, n)?;
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| Error::io("open", &path, e))?;
+                files.insert(n, Arc::new(LogFile { file, path }));
+                last_len = LOG_HEADER;
+                continue;
+            }
             check_log_header(&bytes, owner, n, &path)?;
             let s = scan(&bytes, n, &path, &mut expect)?;
             if s.valid_len < bytes.len() as u64 {
@@ -664,6 +678,32 @@ mod tests {
         let (_, recs) = RecordLog::open(&d, 7, 2, 2, true).unwrap();
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].body, b"b");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_rotation_cut_short_before_its_header_is_resumed() {
+        let d = tmpdir("short");
+        let log = RecordLog::create(&d, 7, 1, true).unwrap();
+        let a = log.append(b"a").unwrap();
+        log.sync_to(a).unwrap();
+        drop(log);
+        std::fs::write(d.join(log_file_name(2)), [1u8, 2, 3]).unwrap();
+        let (log, recs) = RecordLog::open(&d, 7, 1, 1, true).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(log.current_file(), 2);
+        let b = log.append(b"b").unwrap();
+        log.sync_to(b).unwrap();
+        drop(log);
+        let (_, recs) = RecordLog::open(&d, 7, 1, 1, true).unwrap();
+        assert_eq!(recs.len(), 2);
+        // Anywhere but at the end, a short file is corruption.
+        std::fs::write(d.join(log_file_name(3)), b"").unwrap();
+        std::fs::write(d.join(log_file_name(2)), [1u8]).unwrap();
+        assert!(matches!(
+            RecordLog::open(&d, 7, 1, 1, true),
+            Err(Error::Corrupt(_))
+        ));
         std::fs::remove_dir_all(&d).unwrap();
     }
 
