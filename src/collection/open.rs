@@ -127,9 +127,15 @@ impl Collection {
         let mut sealed = Vec::new();
         for e in &m.segments {
             let sdir = dir.join(segment_dir_name(e.id));
-            for entry in
-                std::fs::read_dir(&sdir).map_err(|x| Error::io("read directory", &sdir, x))?
-            {
+            let listing = std::fs::read_dir(&sdir).map_err(|x| match x.kind() {
+                std::io::ErrorKind::NotFound => Error::corrupt(format!(
+                    "{}: missing (the manifest names segment {})",
+                    sdir.display(),
+                    e.id
+                )),
+                _ => Error::io("read directory", &sdir, x),
+            })?;
+            for entry in listing {
                 let entry = entry.map_err(|x| Error::io("read directory", &sdir, x))?;
                 let fname = entry.file_name().to_string_lossy().into_owned();
                 let stale_deleted = fname.starts_with("deleted-")

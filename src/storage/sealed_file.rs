@@ -253,7 +253,15 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 impl SealedFile {
     /// Maps `path` and checks its header, identity, size and block table.
     pub fn open(path: &Path, id: Identity) -> Result<SealedFile> {
-        let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+        let file = File::open(path).map_err(|e| match e.kind() {
+            // Its owner names it: a missing file is damage, not an I/O error.
+            std::io::ErrorKind::NotFound => Error::corrupt(format!(
+                "{}: missing (the sealed {} file is named but not there)",
+                path.display(),
+                id.kind.name()
+            )),
+            _ => Error::io("open", path, e),
+        })?;
         let size = file
             .metadata()
             .map_err(|e| Error::io("stat", path, e))?
