@@ -450,11 +450,14 @@ impl RecordLog {
         }
         let mut g = self.inner.lock();
         loop {
-            if let Some(cause) = &g.failed {
-                return Err(Error::ReadOnly(cause.clone()));
-            }
+            // Durable first: a record an earlier fsync covered stays in the
+            // file when a later fsync fails (the failure cuts the file back
+            // to the durable length), so its caller must not see an error.
             if pos.file < g.current || g.synced >= pos.end {
                 return Ok(());
+            }
+            if let Some(cause) = &g.failed {
+                return Err(Error::ReadOnly(cause.clone()));
             }
             if g.syncing {
                 self.synced_cv.wait(&mut g);
@@ -471,7 +474,9 @@ impl RecordLog {
             g.syncing = false;
             match r {
                 Ok(()) => {
-                    if g.current == pos.file {
+                    // Unless a failed append cut the file back meanwhile:
+                    // then `target` is no longer in the file.
+                    if g.failed.is_none() && g.current == pos.file {
                         g.synced = g.synced.max(target);
                     }
                     self.synced_cv.notify_all();
