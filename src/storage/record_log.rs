@@ -181,16 +181,27 @@ fn check_log_header(bytes: &[u8], owner: u64, number: u64, path: &Path) -> Resul
 
 fn create_file(dir: &Path, owner: u64, number: u64) -> Result<LogFile> {
     let path = dir.join(log_file_name(number));
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .map_err(|e| Error::io("create", &path, e))?;
-    file.write_all(&header_bytes(owner, number))
-        .map_err(|e| Error::io("write", &path, e))?;
-    file.sync_all().map_err(|e| Error::io("fsync", &path, e))?;
+    // Written under a temporary name and renamed into place: a crash or a
+    // full disk never leaves a log file without its whole header (which
+    // open refuses as damaged). The collection removes `*.tmp` on open.
+    let tmp = path.with_extension("tmp");
+    let created = (|| -> Result<File> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| Error::io("create", &tmp, e))?;
+        file.write_all(&header_bytes(owner, number))
+            .map_err(|e| Error::io("write", &tmp, e))?;
+        file.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io("rename to", &path, e))?;
+        Ok(file)
+    })();
+    let file = created.inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
     crate::storage::sync_dir(dir)?;
     Ok(LogFile { file, path })
 }
