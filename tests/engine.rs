@@ -10,6 +10,8 @@ mod engine {
     mod concurrency;
     mod crash_recovery;
     mod crud;
+    mod defects;
+    mod failure;
     mod filtered;
     mod persistence;
     mod recall;

@@ -4,3 +4,6 @@ pub mod wordnet;
 
 // Engine test helpers (temp dirs, RNG, brute force, shared WordNet collection).
 pub mod util;
+
+// A collection with every kind of segments-engine file, and file editing helpers.
+pub mod segmented;

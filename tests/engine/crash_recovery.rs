@@ -9,8 +9,7 @@
 //! in flight, whole.
 
 use crate::common::util::{
-    assert_same_points, collection_dir, copy_dir, dump, graph_file_name, kind, same_point, Rng,
-    TempDir,
+    assert_same_points, collection_dir, copy_dir, dump, kind, same_point, Rng, TempDir,
 };
 use quiver::{CollectionConfig, Database, Error, Filter, HnswConfig, Metric, Point, SearchParams};
 use serde_json::json;
@@ -508,248 +507,678 @@ fn torn_wal_tail_after_close_is_cut_off() {
     }
 }
 
-/// What a case expects of a damaged database.
-#[derive(Clone, Copy, PartialEq, Debug)]
+/// What a case expects of a damaged collection (see DESIGN.md, "Failure
+/// semantics").
+#[derive(Clone, Debug)]
 enum Expect {
-    /// Opening it must fail with Corrupt or IncompatibleFormat.
-    Error,
-    /// Damage the engine may not detect (no checksum over bulk data): any
-    /// outcome but a panic or an error of another kind.
-    NoPanic,
-    /// A missing file: an error (Corrupt, IncompatibleFormat or Io), or all the data.
-    ErrorOrIntact,
+    /// A primary file damaged in a checked place: opening fails with
+    /// Corrupt or IncompatibleFormat, and the message contains the string
+    /// (the damaged file's name) when one is given.
+    Error(Option<String>),
+    /// Bulk data the open does not check: the open succeeds (or fails with
+    /// Corrupt naming the file), and `verify()` fails with Corrupt naming
+    /// the file and `offset <n>`.
+    Verify(String, usize),
+    /// A derived file (graph): the open succeeds with all the data, the
+    /// rebuild is in `stats().rebuilt_on_open`, and the next open finds
+    /// the rebuilt graph saved.
+    Rebuilt,
+    /// A torn log tail: the open succeeds with the state after the first
+    /// `k` step-3 operations.
+    State(usize),
+    /// A log cut at a record boundary (indistinguishable from a crash
+    /// before the fsync): Corrupt, or the state after some prefix of the
+    /// step-3 operations.
+    PrefixOrError,
+    /// Not damage at all: the open succeeds with all the data.
+    Intact,
 }
 
+type Mutate = Box<dyn Fn(&mut Vec<u8>)>;
+/// Adds a case: (file, what, mutation or `None` to remove it, expectation).
+type AddCase<'a> = dyn FnMut(&str, &str, Option<Mutate>, Expect) + 'a;
+
+/// Every regular file under `dir`, by relative path.
+fn snapshot_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Opens a damaged copy and judges the outcome against `expect`; `None` when
+/// it meets it.
+fn judge(dir: &Path, expect: &Expect, built: &crate::common::segmented::Built) -> Option<String> {
+    use crate::common::segmented::{cdir, open};
+    let cd = cdir(dir, NAME);
+    let before = snapshot_files(&cd);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Option<String> {
+        let db = open(dir).expect("the database opens");
+        let c = match db.collection(NAME) {
+            Err(e) => {
+                let damage = matches!(e, Error::Corrupt(_) | Error::IncompatibleFormat(_));
+                let msg = e.to_string();
+                let ok = match expect {
+                    Expect::Error(names) => {
+                        damage && names.as_ref().is_none_or(|n| msg.contains(n.as_str()))
+                    }
+                    // The open may check some of the data (payload offsets).
+                    Expect::Verify(names, _) => damage && msg.contains(names.as_str()),
+                    Expect::PrefixOrError => damage,
+                    _ => false,
+                };
+                if !ok {
+                    return Some(format!("open failed with {}: {e}", kind(&e)));
+                }
+                let after = snapshot_files(&cd);
+                if after != before {
+                    return Some(format!(
+                        "the failed open changed the files: {:?} -> {:?}",
+                        before.keys().collect::<Vec<_>>(),
+                        after.keys().collect::<Vec<_>>()
+                    ));
+                }
+                return None;
+            }
+            Ok(c) => c,
+        };
+        let state = match crate::common::segmented::try_dump(&c) {
+            Ok(s) => s,
+            // Damaged payload bytes found by a read: fine where the
+            // damage is bulk data that verify() must find too.
+            Err(Error::Corrupt(m)) if matches!(expect, Expect::Verify(..)) => {
+                return match c.verify() {
+                    Err(Error::Corrupt(v)) if matches!(expect, Expect::Verify(n, _) if v.contains(n.as_str())) => {
+                        None
+                    }
+                    other => Some(format!("a read failed ({m}), and verify says {other:?}")),
+                };
+            }
+            Err(e) => return Some(format!("reading every point failed: {e}")),
+        };
+        for p in state.values().step_by(state.len() / 20 + 1) {
+            for exact in [false, true] {
+                if let Err(e) = c.search(&p.vector, &SearchParams::new(5).exact(exact)) {
+                    return Some(format!("search (exact {exact}) failed: {e}"));
+                }
+            }
+        }
+        let stats = c.stats().expect("stats");
+        let verified = c.verify();
+        match expect {
+            Expect::Error(_) => Some(format!(
+                "opened without an error (data intact: {}, verify: {verified:?})",
+                same_state(&state, &built.want)
+            )),
+            Expect::Verify(names, offset) => match verified {
+                Err(Error::Corrupt(m))
+                    if m.contains(names.as_str()) && m.contains(&format!("offset {offset}")) =>
+                {
+                    None
+                }
+                other => Some(format!(
+                    "verify: want Corrupt naming {names} and offset {offset}, got {other:?}"
+                )),
+            },
+            Expect::Rebuilt => {
+                if !same_state(&state, &built.want) {
+                    return Some("opened, but the data differs".into());
+                }
+                if !stats.rebuilt_on_open.iter().any(|r| r.contains("graph")) {
+                    return Some(format!(
+                        "opened intact but the rebuild is not reported: {:?}",
+                        stats.rebuilt_on_open
+                    ));
+                }
+                if let Err(e) = verified {
+                    return Some(format!("verify after the rebuild: {e}"));
+                }
+                drop(c);
+                drop(db);
+                let db = open(dir).expect("reopen");
+                let c = db.collection(NAME).expect("reopen after the rebuild");
+                let again = c.stats().unwrap().rebuilt_on_open;
+                if !again.is_empty() {
+                    return Some(format!("the rebuilt graph was not saved: {again:?}"));
+                }
+                (!same_state(&dump(&c), &built.want)).then(|| "reopen: data differs".into())
+            }
+            Expect::State(k) => {
+                let got = built.prefixes.iter().position(|p| same_state(&state, p));
+                (got != Some(*k))
+                    .then(|| format!("opened with the state of step-3 prefix {got:?}, want {k}"))
+            }
+            Expect::PrefixOrError => (!built.prefixes.iter().any(|p| same_state(&state, p)))
+                .then(|| "opened with a state that no prefix of the operations gives".into()),
+            Expect::Intact => (!same_state(&state, &built.want))
+                .then(|| format!("opened, but the data differs (verify: {verified:?})")),
+        }
+    }));
+    match outcome {
+        Err(p) => Some(format!(
+            "panicked: {}",
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        )),
+        Ok(v) => v,
+    }
+}
+
+/// Every kind of file of a segmented collection (config, manifest, logs,
+/// ids, vectors, payloads, graph, deleted set) damaged in many ways: a
+/// primary file's damage fails the open with Corrupt or IncompatibleFormat
+/// naming it (and leaves the files as they were), bulk data damage is
+/// found by `verify()`, a damaged graph is rebuilt, a torn log tail is cut.
+/// Never a panic.
 #[test]
 fn damaged_files_are_reported_not_followed() {
+    use crate::common::segmented::{
+        self as sg, edit_header, log_records, set_u64, u64_at, SEALED_DATA,
+    };
     let tmp = TempDir::new("crash-corrupt");
-    let base = tmp.join("base");
-    let want = {
-        let db = Database::open(&base).unwrap();
-        let c = db.create_collection(NAME, config()).unwrap();
-        let mut rng = Rng::new(4);
-        let pts: Vec<Point> = (0..300).map(|i| point(0, i, &mut rng)).collect();
-        c.upsert(&pts).unwrap();
-        c.delete(&(0..300).step_by(13).collect::<Vec<_>>()).unwrap();
-        c.upsert(&[point(1, 5, &mut rng)]).unwrap();
-        let d = dump(&c);
-        drop(c);
-        db.close().unwrap();
-        d
-    };
-    let cdir = collection_dir(&base, NAME);
-    let graph = graph_file_name(&cdir);
-    let graph = graph.as_str();
-    let size = |f: &str| {
-        std::fs::metadata(cdir.join(f))
-            .unwrap_or_else(|e| panic!("{f}: {e}"))
-            .len() as usize
-    };
+    let shared = sg::shared();
+    assert_eq!(sg::SHARED_NAME, NAME);
+    let (base, built) = (&shared.dir, &shared.built);
+    let cd = sg::cdir(base, NAME);
+    let f = sg::files(&cd);
+    let read = |rel: &str| std::fs::read(cd.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let size = |rel: &str| read(rel).len();
+    let err = |rel: &str| Expect::Error(Some(rel.to_string()));
 
-    type Mutate = Box<dyn Fn(&mut Vec<u8>)>;
     let flip = |at: usize| -> Mutate { Box::new(move |b: &mut Vec<u8>| b[at] ^= 0x5a) };
     let truncate = |to: usize| -> Mutate { Box::new(move |b: &mut Vec<u8>| b.truncate(to)) };
-    let version =
-        || -> Mutate { Box::new(|b: &mut Vec<u8>| b[8..12].copy_from_slice(&99u32.to_le_bytes())) };
-    let foreign = || -> Mutate {
+    let replace = |with: Vec<u8>| -> Mutate { Box::new(move |b: &mut Vec<u8>| *b = with.clone()) };
+    let random = |seed: u64| -> Mutate {
+        Box::new(move |b: &mut Vec<u8>| {
+            let mut r = Rng::new(seed);
+            b.iter_mut().for_each(|x| *x = r.next_u64() as u8);
+        })
+    };
+    let png = || -> Mutate {
         Box::new(|b: &mut Vec<u8>| {
             let n = b.len().max(64);
             *b = b"\x89PNG\r\n\x1a\n".to_vec();
             b.resize(n, 0);
         })
     };
-    let json_edit = |f: fn(&mut serde_json::Value)| -> Mutate {
+
+    // (file, what, mutation, expectation); `None` for the mutation: remove it.
+    let mut cases: Vec<(String, String, Option<Mutate>, Expect)> = Vec::new();
+    let mut add = |file: &str, what: &str, m: Option<Mutate>, e: Expect| {
+        cases.push((file.to_string(), what.to_string(), m, e))
+    };
+
+    // Header, identity, size and framing damage common to every sealed file.
+    let sealed_header = |file: &str, e: &dyn Fn() -> Expect, add: &mut AddCase| {
+        let n = size(file);
+        let len = u64_at(&read(file), 40);
+        add(file, "magic", Some(flip(0)), e());
+        add(file, "magic last byte", Some(flip(7)), e());
+        add(
+            file,
+            "version",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                b[8..12].copy_from_slice(&2u32.to_le_bytes())
+            })),
+            e(),
+        );
+        add(
+            file,
+            "version, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                edit_header(b, |h| h[8..12].copy_from_slice(&9u32.to_le_bytes()))
+            })),
+            e(),
+        );
+        for at in [12, 17, 25, 33, 41, 49, 56, 61] {
+            add(file, &format!("header byte {at}"), Some(flip(at)), e());
+        }
+        add(
+            file,
+            "kind, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                let k = u32::from_le_bytes(b[12..16].try_into().unwrap());
+                edit_header(b, |h| h[12..16].copy_from_slice(&(k % 6 + 1).to_le_bytes()))
+            })),
+            e(),
+        );
+        add(
+            file,
+            "owner, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                let v = u64_at(b, 16);
+                set_u64(b, 16, v ^ 1)
+            })),
+            e(),
+        );
+        add(
+            file,
+            "segment, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                let v = u64_at(b, 24);
+                set_u64(b, 24, v + 1)
+            })),
+            e(),
+        );
+        add(
+            file,
+            "generation, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                let v = u64_at(b, 32);
+                set_u64(b, 32, v + 1)
+            })),
+            e(),
+        );
+        add(
+            file,
+            "data length - 1, checksum fixed",
+            Some(Box::new(move |b: &mut Vec<u8>| set_u64(b, 40, len - 1))),
+            e(),
+        );
+        add(
+            file,
+            "data length + 4096, checksum fixed",
+            Some(Box::new(move |b: &mut Vec<u8>| set_u64(b, 40, len + 4096))),
+            e(),
+        );
+        add(
+            file,
+            "block size, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                edit_header(b, |h| h[48..52].copy_from_slice(&4096u32.to_le_bytes()))
+            })),
+            e(),
+        );
+        add(file, "foreign file", Some(png()), e());
+        add(file, "random bytes", Some(random(n as u64)), e());
+        add(file, "empty", Some(truncate(0)), e());
+        add(file, "header cut", Some(truncate(10)), e());
+        add(file, "header only", Some(truncate(SEALED_DATA)), e());
+        add(file, "cut in half", Some(truncate(n / 2)), e());
+        add(file, "cut last byte", Some(truncate(n - 1)), e());
+        add(
+            file,
+            "extra byte",
+            Some(Box::new(|b: &mut Vec<u8>| b.push(0))),
+            e(),
+        );
+        add(file, "end marker", Some(flip(n - 3)), e());
+        add(file, "block table", Some(flip(n - 13)), e());
+    };
+    let ids_a = format!("{}/ids.qv", f.seg_a);
+    let ids_b = format!("{}/ids.qv", f.seg_b);
+    let vec_a = format!("{}/vectors.qv", f.seg_a);
+    let pay_a = format!("{}/payloads.qv", f.seg_a);
+    let vec_b = format!("{}/vectors.qv", f.seg_b);
+    let graph_a = format!("{}/graph.qv", f.seg_a);
+    let graph_b = format!("{}/graph.qv", f.seg_b);
+    // Primary sealed files checked whole on open: every damage fails it.
+    for file in [&f.manifest, &ids_a, &ids_b, &f.deleted] {
+        sealed_header(file, &|| err(file), &mut add);
+        let n = size(file);
+        for at in [SEALED_DATA, SEALED_DATA + 5, (SEALED_DATA + n) / 2, n - 17] {
+            add(
+                file,
+                &format!("data byte {at}/{n}"),
+                Some(flip(at)),
+                err(file),
+            );
+        }
+    }
+    // Bulk data, checked block by block by verify().
+    for file in [&vec_a, &pay_a, &vec_b] {
+        sealed_header(file, &|| err(file), &mut add);
+        let data_end = SEALED_DATA + u64_at(&read(file), 40) as usize;
+        for at in [SEALED_DATA + 3, SEALED_DATA + 70_001, data_end - 1] {
+            if at < data_end {
+                let block = SEALED_DATA + (at - SEALED_DATA) / 65536 * 65536;
+                add(
+                    file,
+                    &format!("data byte {at}"),
+                    Some(flip(at)),
+                    Expect::Verify(file.clone(), block),
+                );
+            }
+        }
+    }
+    // Missing primary files and directories.
+    add(
+        &f.manifest,
+        "missing",
+        None,
+        Expect::Error(Some("manifest-".into())),
+    );
+    for file in [&ids_a, &ids_b, &f.deleted, &vec_a, &pay_a, &vec_b] {
+        add(file, "missing", None, err(file));
+    }
+    add(&graph_a, "missing", None, Expect::Rebuilt);
+    add(&f.seg_b, "segment directory missing", None, err(&f.seg_b));
+    add(&graph_b, "missing", None, Expect::Rebuilt);
+
+    // Files of another kind or segment in the place of a primary file.
+    add(
+        &ids_a,
+        "the payloads file",
+        Some(replace(read(&pay_a))),
+        err(&ids_a),
+    );
+    add(
+        &ids_a,
+        "segment B's ids",
+        Some(replace(read(&ids_b))),
+        err(&ids_a),
+    );
+    add(
+        &vec_a,
+        "segment B's vectors",
+        Some(replace(read(&vec_b))),
+        err(&vec_a),
+    );
+    add(
+        &pay_a,
+        "the vectors file",
+        Some(replace(read(&vec_a))),
+        err(&pay_a),
+    );
+    add(
+        &f.deleted,
+        "the manifest",
+        Some(replace(read(&f.manifest))),
+        err(&f.deleted),
+    );
+    add(
+        &f.manifest,
+        "a deleted set",
+        Some(replace(read(&f.deleted))),
+        err(&f.manifest),
+    );
+
+    // The derived graph: whatever happens to it, it is rebuilt.
+    for file in [&graph_a, &graph_b] {
+        sealed_header(file, &|| Expect::Rebuilt, &mut add);
+        let n = size(file);
+        for at in [SEALED_DATA, SEALED_DATA + 20, n / 2, n - 17] {
+            add(
+                file,
+                &format!("data byte {at}/{n}"),
+                Some(flip(at)),
+                Expect::Rebuilt,
+            );
+        }
+    }
+    add(
+        &graph_a,
+        "segment B's graph",
+        Some(replace(read(&graph_b))),
+        Expect::Rebuilt,
+    );
+
+    // Log files: the current one (step 3's records) and the older one.
+    let last = f.logs.last().unwrap().clone();
+    let older = f.logs[f.logs.len() - 2].clone();
+    for file in [&last, &older] {
+        let e = || err(file);
+        add(file, "magic", Some(flip(0)), e());
+        add(
+            file,
+            "version",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                b[8..12].copy_from_slice(&9u32.to_le_bytes())
+            })),
+            e(),
+        );
+        add(
+            file,
+            "version, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                edit_header(b, |h| h[8..12].copy_from_slice(&1u32.to_le_bytes()))
+            })),
+            e(),
+        );
+        for at in [17, 25, 40, 61] {
+            add(file, &format!("header byte {at}"), Some(flip(at)), e());
+        }
+        add(
+            file,
+            "owner, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                let v = u64_at(b, 16);
+                set_u64(b, 16, v ^ 0x100)
+            })),
+            e(),
+        );
+        add(
+            file,
+            "file number, checksum fixed",
+            Some(Box::new(|b: &mut Vec<u8>| {
+                let v = u64_at(b, 24);
+                set_u64(b, 24, v + 1)
+            })),
+            e(),
+        );
+        add(file, "foreign file", Some(png()), e());
+        add(file, "empty", Some(truncate(0)), e());
+        add(file, "header cut", Some(truncate(10)), e());
+    }
+    let recs = log_records(&read(&last));
+    assert_eq!(recs.len(), 8, "one record per step-3 operation");
+    for (i, &(start, end)) in recs.iter().enumerate().take(7) {
+        // A durable record followed by durable records: corruption, with
+        // the file and the record's offset in the message.
+        for (what, at) in [
+            ("length", start),
+            ("checksum", start + 5),
+            ("sequence", start + 9),
+            ("body", (start + end) / 2),
+            ("last byte", end - 1),
+        ] {
+            add(
+                &last,
+                &format!("record {i} {what}"),
+                Some(flip(at)),
+                Expect::Error(Some(format!("{last}: record at offset {start} "))),
+            );
+        }
+    }
+    let (start, end) = recs[7];
+    for (what, at) in [
+        ("length", start + 1),
+        ("checksum", start + 6),
+        ("body", (start + end) / 2),
+        ("last byte", end - 1),
+    ] {
+        add(
+            &last,
+            &format!("last record {what}"),
+            Some(flip(at)),
+            Expect::State(7),
+        );
+    }
+    add(
+        &last,
+        "last record cut",
+        Some(truncate(end - 3)),
+        Expect::State(7),
+    );
+    add(
+        &last,
+        "garbage after the last record",
+        Some(Box::new(|b: &mut Vec<u8>| {
+            b.extend([9u8, 0, 0, 0, 1, 2, 3])
+        })),
+        Expect::Intact,
+    );
+    add(
+        &last,
+        "cut after record 3",
+        Some(truncate(recs[3].1)),
+        Expect::PrefixOrError,
+    );
+    let orecs = log_records(&read(&older));
+    assert!(!orecs.is_empty(), "the older log holds step 2's records");
+    for &(start, end) in &orecs {
+        add(
+            &older,
+            &format!("record at {start}"),
+            Some(flip((start + end) / 2)),
+            err(&older),
+        );
+    }
+    add(
+        &older,
+        "last record cut",
+        Some(truncate(orecs.last().unwrap().1 - 1)),
+        err(&older),
+    );
+    add(&older, "missing", None, Expect::Error(None));
+
+    // The configuration.
+    let json_edit = |edit: fn(&mut serde_json::Value)| -> Mutate {
         Box::new(move |b: &mut Vec<u8>| {
-            let mut v: serde_json::Value = serde_json::from_slice(b).expect("manifest is JSON");
-            f(&mut v);
+            let mut v: serde_json::Value = serde_json::from_slice(b).expect("config is JSON");
+            edit(&mut v);
             *b = serde_json::to_vec(&v).unwrap();
         })
     };
+    let cfg = "collection.json";
+    let e = || err(cfg);
+    add(
+        cfg,
+        "not JSON",
+        Some(replace(b"{\"magic\": ".to_vec())),
+        e(),
+    );
+    add(cfg, "empty", Some(truncate(0)), e());
+    add(
+        cfg,
+        "cut in half",
+        Some(Box::new(|b: &mut Vec<u8>| b.truncate(b.len() / 2))),
+        e(),
+    );
+    add(cfg, "array", Some(replace(b"[]".to_vec())), e());
+    add(cfg, "foreign file", Some(png()), e());
+    add(
+        cfg,
+        "magic",
+        Some(json_edit(|v| v["magic"] = json!("quiver-database"))),
+        e(),
+    );
+    add(
+        cfg,
+        "version",
+        Some(json_edit(|v| v["format_version"] = json!(1))),
+        e(),
+    );
+    add(
+        cfg,
+        "dimension 0",
+        Some(json_edit(|v| v["dimension"] = json!(0))),
+        e(),
+    );
+    add(
+        cfg,
+        "metric",
+        Some(json_edit(|v| v["metric"] = json!("manhattan"))),
+        e(),
+    );
+    add(cfg, "kind", Some(json_edit(|v| v["kind"] = json!(7))), e());
+    add(
+        cfg,
+        "id not hexadecimal",
+        Some(json_edit(|v| v["id"] = json!("xyz"))),
+        e(),
+    );
+    add(
+        cfg,
+        "id missing",
+        Some(json_edit(|v| {
+            v.as_object_mut().unwrap().remove("id");
+        })),
+        e(),
+    );
+    add(cfg, "missing", None, e());
+    // Damage that only the other files can tell: refused, naming them.
+    add(
+        cfg,
+        "dimension",
+        Some(json_edit(|v| v["dimension"] = json!(9))),
+        Expect::Error(None),
+    );
+    add(
+        cfg,
+        "another collection's id",
+        Some(json_edit(|v| v["id"] = json!("0123456789abcdef"))),
+        Expect::Error(Some(f.manifest.clone())),
+    );
 
-    let mut cases: Vec<(&str, String, Mutate, Expect)> = Vec::new();
-    for f in [
-        "vectors.bin",
-        "ids.bin",
-        "payloads.log",
-        graph,
-        "checkpoint.bin",
-        "wal.log",
-    ] {
-        cases.push((f, "magic".into(), flip(0), Expect::Error));
-        cases.push((f, "magic last byte".into(), flip(7), Expect::Error));
-        cases.push((f, "version".into(), version(), Expect::Error));
-        cases.push((f, "foreign file".into(), foreign(), Expect::Error));
-        cases.push((f, "empty".into(), truncate(0), Expect::Error));
-        cases.push((f, "header cut".into(), truncate(10), Expect::Error));
-    }
-    for f in ["vectors.bin", "ids.bin"] {
-        cases.push((f, "slot size".into(), flip(16), Expect::Error));
-        cases.push((f, "cut after header".into(), truncate(40), Expect::Error));
-        cases.push((f, "data byte".into(), flip(64 + 5), Expect::NoPanic));
-        cases.push((f, "data byte 2".into(), flip(size(f) / 2), Expect::NoPanic));
-    }
-    for f in [graph, "checkpoint.bin"] {
-        let n = size(f);
-        for at in [16, 20, 24, 28, 40, n / 3, n / 2, n - 5, n - 1] {
-            cases.push((f, format!("byte {at}/{n}"), flip(at), Expect::Error));
-        }
-        cases.push((f, "cut in half".into(), truncate(n / 2), Expect::Error));
-        cases.push((f, "cut last byte".into(), truncate(n - 1), Expect::Error));
-        cases.push((
-            f,
-            "extra byte".into(),
-            Box::new(|b: &mut Vec<u8>| b.push(0)),
-            Expect::Error,
-        ));
-    }
-    {
-        let n = size("payloads.log");
-        for at in [16, 18, 21, 24, 30, n / 2, n - 1] {
-            cases.push((
-                "payloads.log",
-                format!("byte {at}/{n}"),
-                flip(at),
-                Expect::Error,
-            ));
-        }
-        cases.push((
-            "payloads.log",
-            "cut in half".into(),
-            truncate(n / 2),
-            Expect::Error,
-        ));
-    }
-    cases.push((
-        "manifest.json",
-        "not JSON".into(),
-        Box::new(|b: &mut Vec<u8>| *b = b"{\"magic\": ".to_vec()),
-        Expect::Error,
-    ));
-    cases.push(("manifest.json", "empty".into(), truncate(0), Expect::Error));
-    cases.push((
-        "manifest.json",
-        "cut in half".into(),
-        Box::new(|b: &mut Vec<u8>| b.truncate(b.len() / 2)),
-        Expect::Error,
-    ));
-    cases.push((
-        "manifest.json",
-        "array".into(),
-        Box::new(|b: &mut Vec<u8>| *b = b"[]".to_vec()),
-        Expect::Error,
-    ));
-    cases.push(("manifest.json", "foreign".into(), foreign(), Expect::Error));
-    cases.push((
-        "manifest.json",
-        "magic".into(),
-        json_edit(|v| v["magic"] = json!("something-else")),
-        Expect::Error,
-    ));
-    cases.push((
-        "manifest.json",
-        "version".into(),
-        json_edit(|v| v["format_version"] = json!(99)),
-        Expect::Error,
-    ));
-    cases.push((
-        "manifest.json",
-        "dimension".into(),
-        json_edit(|v| v["dimension"] = json!(9)),
-        Expect::Error,
-    ));
-    cases.push((
-        "manifest.json",
-        "dimension 0".into(),
-        json_edit(|v| v["dimension"] = json!(0)),
-        Expect::Error,
-    ));
-    cases.push((
-        "manifest.json",
-        "metric".into(),
-        json_edit(|v| v["metric"] = json!("manhattan")),
-        Expect::Error,
-    ));
-    cases.push((
-        "manifest.json",
-        "hnsw.m".into(),
-        json_edit(|v| v["hnsw"]["m"] = json!(9)),
-        Expect::Error,
-    ));
-    cases.push((
-        "manifest.json",
-        "kind".into(),
-        json_edit(|v| v["kind"] = json!(7)),
-        Expect::Error,
-    ));
-
+    // Foreign files beside the collection's own.
+    let extra: Vec<(String, Vec<u8>, Expect)> = vec![
+        ("notes.txt".into(), b"hello".to_vec(), Expect::Intact),
+        (
+            "manifest-99999999.qv".into(),
+            read(&f.manifest),
+            Expect::Error(Some("manifest-99999999.qv".into())),
+        ),
+        (
+            "manifest-99999998.qv".into(),
+            b"\x89PNG\r\n\x1a\n".to_vec(),
+            Expect::Error(Some("manifest-99999998.qv".into())),
+        ),
+        ("log-99999999.qv".into(), read(&last), Expect::Error(None)),
+    ];
     let mut failures = Vec::new();
-    let mut run = |name: String, dir: &Path, expect: Expect| {
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> quiver::Result<bool> {
-                let db = Database::open(dir)?;
-                let c = db.collection(NAME)?;
-                let state = dump(&c);
-                for p in state.values().take(20) {
-                    c.search(&p.vector, &SearchParams::new(5))?;
-                    c.search(&p.vector, &SearchParams::new(5).exact(true))?;
-                }
-                let intact = same_state(&state, &want);
-                drop(c);
-                drop(db);
-                Ok(intact)
-            }));
-        let verdict = match (&outcome, expect) {
-            (Err(_), _) => Some("panicked".to_string()),
-            (Ok(Err(Error::Corrupt(_) | Error::IncompatibleFormat(_))), _) => None,
-            (Ok(Err(Error::Io { .. })), Expect::ErrorOrIntact) => None,
-            (Ok(Err(e)), _) => Some(format!(
-                "failed with {} (want Corrupt or IncompatibleFormat): {e}",
-                kind(e)
-            )),
-            (Ok(Ok(_)), Expect::NoPanic) => None,
-            (Ok(Ok(true)), Expect::ErrorOrIntact) => None,
-            (Ok(Ok(intact)), _) => Some(format!("opened without an error (data intact: {intact})")),
-        };
-        if let Some(v) = verdict {
-            failures.push(format!("{name}: {v}"));
-        }
-    };
+    let total = cases.len() + extra.len();
     for (n, (file, what, mutate, expect)) in cases.iter().enumerate() {
         let t = tmp.join(format!("case{n}"));
-        copy_dir(&base, &t);
-        let path = collection_dir(&t, NAME).join(file);
-        let mut bytes = std::fs::read(&path).unwrap();
-        mutate(&mut bytes);
-        std::fs::write(&path, &bytes).unwrap();
-        run(format!("{file} ({what})"), &t, *expect);
+        copy_dir(base, &t);
+        let path = sg::cdir(&t, NAME).join(file);
+        match mutate {
+            Some(m) => {
+                let mut bytes = std::fs::read(&path).unwrap();
+                m(&mut bytes);
+                std::fs::write(&path, &bytes).unwrap();
+            }
+            None if path.is_dir() => std::fs::remove_dir_all(&path).unwrap(),
+            None => std::fs::remove_file(&path).unwrap(),
+        }
+        if let Some(v) = judge(&t, expect, built) {
+            failures.push(format!("{file} ({what}): {v}"));
+        }
         let _ = std::fs::remove_dir_all(&t);
     }
-    for file in [
-        "manifest.json",
-        "vectors.bin",
-        "ids.bin",
-        "payloads.log",
-        graph,
-        "checkpoint.bin",
-        "wal.log",
-    ] {
-        let t = tmp.join(format!("missing-{file}"));
-        copy_dir(&base, &t);
-        std::fs::remove_file(collection_dir(&t, NAME).join(file)).unwrap();
-        run(format!("{file} (missing)"), &t, Expect::ErrorOrIntact);
+    for (n, (file, bytes, expect)) in extra.iter().enumerate() {
+        let t = tmp.join(format!("extra{n}"));
+        copy_dir(base, &t);
+        std::fs::write(sg::cdir(&t, NAME).join(file), bytes).unwrap();
+        if let Some(v) = judge(&t, expect, built) {
+            failures.push(format!("extra file {file}: {v}"));
+        }
         let _ = std::fs::remove_dir_all(&t);
     }
-    // The undamaged copy opens (the cases above are not failing for another reason).
-    let db = Database::open(&base).expect("the undamaged database opens");
-    assert_same_points(
-        &dump(&db.collection(NAME).unwrap()),
-        &want,
-        "undamaged database",
+    // The undamaged copy opens (the cases above fail for their damage only).
+    let t = tmp.join("undamaged");
+    copy_dir(base, &t);
+    assert_eq!(
+        judge(&t, &Expect::Intact, built),
+        None,
+        "undamaged collection"
     );
-    drop(db);
+    eprintln!("{total} damaged collections checked");
     assert!(
         failures.is_empty(),
-        "{} of the damaged databases were not reported:\n{}",
+        "{} of {total} damaged collections were not handled as DESIGN.md says:\n{}",
         failures.len(),
         failures.join("\n")
     );
