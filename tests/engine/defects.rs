@@ -404,6 +404,16 @@ fn log_file_replaced_or_missing_is_detected() {
             Box::new(|p: &Path, _: &[u8]| std::fs::remove_file(p).unwrap()),
         ),
         (
+            "every log file missing",
+            Box::new(|p: &Path, _: &[u8]| {
+                for e in std::fs::read_dir(p.parent().unwrap()).unwrap().flatten() {
+                    if e.file_name().to_string_lossy().starts_with("log-") {
+                        std::fs::remove_file(e.path()).unwrap();
+                    }
+                }
+            }),
+        ),
+        (
             "the current log file replaced by an older copy of itself (its header only)",
             Box::new(|p: &Path, b: &[u8]| std::fs::write(p, &b[..sg::LOG_HEADER]).unwrap()),
         ),
