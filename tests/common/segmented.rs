@@ -135,7 +135,8 @@ fn names(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
 pub struct Files {
     /// `manifest-<gen>.qv`.
     pub manifest: String,
-    /// `log-<n>.qv`, oldest first (the last one takes appends).
+    /// `log-<n>.qv`, oldest first (the last one takes appends; older ones
+    /// exist only while their records are not sealed yet).
     pub logs: Vec<String>,
     /// `seg-<id>` of segment A (the one with a deleted set).
     pub seg_a: String,
@@ -150,7 +151,7 @@ pub fn files(cdir: &Path) -> Files {
     let manifests = names(cdir, |n| n.starts_with("manifest-") && n.ends_with(".qv"));
     assert_eq!(manifests.len(), 1, "one manifest generation: {manifests:?}");
     let logs = names(cdir, |n| n.starts_with("log-") && n.ends_with(".qv"));
-    assert!(logs.len() >= 2, "several log files: {logs:?}");
+    assert!(!logs.is_empty(), "a log file: {logs:?}");
     let segs = names(cdir, |n| n.starts_with("seg-"));
     assert_eq!(segs.len(), 2, "two sealed segments: {segs:?}");
     let with_deleted: Vec<(String, Vec<String>)> = segs

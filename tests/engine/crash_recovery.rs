@@ -925,10 +925,11 @@ fn damaged_files_are_reported_not_followed() {
         Expect::Rebuilt,
     );
 
-    // Log files: the current one (step 3's records) and the older one.
+    // Log files: the current one (step 3's records) and an older one if the
+    // optimizer has not dropped it.
     let last = f.logs.last().unwrap().clone();
-    let older = f.logs[f.logs.len() - 2].clone();
-    for file in [&last, &older] {
+    let logs: Vec<String> = f.logs.iter().rev().take(2).cloned().collect();
+    for file in &logs {
         let e = || err(file);
         add(file, "magic", Some(flip(0)), e());
         add(
@@ -1026,23 +1027,25 @@ fn damaged_files_are_reported_not_followed() {
         Some(truncate(recs[3].1)),
         Expect::PrefixOrError,
     );
-    let orecs = log_records(&read(&older));
-    assert!(!orecs.is_empty(), "the older log holds step 2's records");
-    for &(start, end) in &orecs {
+    // An older log file exists while records in it are not sealed yet.
+    if let Some(older) = f.logs.iter().rev().nth(1).cloned() {
+        let orecs = log_records(&read(&older));
+        for &(start, end) in &orecs {
+            add(
+                &older,
+                &format!("record at {start}"),
+                Some(flip((start + end) / 2)),
+                err(&older),
+            );
+        }
         add(
             &older,
-            &format!("record at {start}"),
-            Some(flip((start + end) / 2)),
+            "last record cut",
+            Some(truncate(orecs.last().unwrap().1 - 1)),
             err(&older),
         );
+        add(&older, "missing", None, Expect::Error(None));
     }
-    add(
-        &older,
-        "last record cut",
-        Some(truncate(orecs.last().unwrap().1 - 1)),
-        err(&older),
-    );
-    add(&older, "missing", None, Expect::Error(None));
 
     // The configuration.
     let json_edit = |edit: fn(&mut serde_json::Value)| -> Mutate {
