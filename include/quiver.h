@@ -97,6 +97,31 @@
 #define QV_ABI_VERSION 1
 
 /**
+ * Format version of log files.
+ */
+#define LOG_VERSION 2
+
+/**
+ * Bytes of the file header.
+ */
+#define LOG_HEADER 64
+
+/**
+ * Bytes of a record header.
+ */
+#define RECORD_HEADER 24
+
+/**
+ * Largest record body.
+ */
+#define MAX_BODY (1 << 30)
+
+/**
+ * Format version of sealed files.
+ */
+#define SEALED_VERSION 1
+
+/**
  * Status codes returned by every fallible function. New codes may be added
  * in later versions; treat an unknown non-zero code as a generic error.
  */
@@ -166,6 +191,12 @@ enum qv_status
    * The library panicked; the call had no effect it acknowledges.
    */
   QV_ERR_PANIC = 14,
+  /**
+   * The collection refuses writes until it is reopened (an I/O error after
+   * a log append, such as a failed fsync or a full disk, or a caught
+   * panic); the message carries the cause.
+   */
+  QV_ERR_READ_ONLY = 15,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -427,9 +427,9 @@ void test_errors_enums_and_struct_size(void) {
 }
 
 /* Writes `text` over collections/<name>/manifest.json under `dir`. */
-static void overwrite_manifest(const char *dir, const char *name, const char *text) {
+static void overwrite_config(const char *dir, const char *name, const char *text) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/collections/%s/manifest.json", dir, name);
+    snprintf(path, sizeof path, "%s/collections/%s/collection.json", dir, name);
     struct stat st;
     CHECK(stat(path, &st) == 0); /* the file this test corrupts exists */
     CHECK(qvt_write_file(path, text, strlen(text)) == 0);
@@ -458,19 +458,19 @@ void test_errors_lock_and_files(void) {
     OK(qv_database_close(db, ERR));
     qv_database_free(db);
 
-    /* Damage three manifests of the closed database. */
-    overwrite_manifest(dir, "garbage", "\x01\x02garbage\xff not json");
-    overwrite_manifest(dir, "foreign", "{\"magic\": \"someone-else\", \"format_version\": 1}");
-    overwrite_manifest(dir, "future",
+    /* Damage three configuration files of the closed database. */
+    overwrite_config(dir, "garbage", "\x01\x02garbage\xff not json");
+    overwrite_config(dir, "foreign", "{\"magic\": \"someone-else\", \"format_version\": 1}");
+    overwrite_config(dir, "future",
                        "{\"magic\": \"quiver-collection\", \"format_version\": 999, \"kind\": \"vector\","
                        " \"dimension\": 2, \"metric\": \"euclidean\"}");
     db = qvt_open_db(dir);
     if (db == NULL) return;
     qv_collection *c = NULL;
     FAILS(QV_ERR_CORRUPT, qv_database_open_collection(db, (const uint8_t *)"garbage", 7, &c, ERR));
-    CHECK_MESSAGE_HAS("manifest.json");
+    CHECK_MESSAGE_HAS("collection.json");
     FAILS(QV_ERR_INCOMPATIBLE_FORMAT, qv_database_open_collection(db, (const uint8_t *)"foreign", 7, &c, ERR));
-    CHECK_MESSAGE_HAS("manifest");
+    CHECK_MESSAGE_HAS("collection.json");
     FAILS(QV_ERR_INCOMPATIBLE_FORMAT, qv_database_open_collection(db, (const uint8_t *)"future", 6, &c, ERR));
     CHECK_MESSAGE_HAS("999");
     CHECK(c == NULL);
