@@ -97,31 +97,6 @@
 #define QV_ABI_VERSION 1
 
 /**
- * Format version of log files.
- */
-#define LOG_VERSION 2
-
-/**
- * Bytes of the file header.
- */
-#define LOG_HEADER 64
-
-/**
- * Bytes of a record header.
- */
-#define RECORD_HEADER 24
-
-/**
- * Largest record body.
- */
-#define MAX_BODY (1 << 30)
-
-/**
- * Format version of sealed files.
- */
-#define SEALED_VERSION 1
-
-/**
  * Status codes returned by every fallible function. New codes may be added
  * in later versions; treat an unknown non-zero code as a generic error.
  */

@@ -126,8 +126,8 @@ func TestErrorKinds(t *testing.T) {
 			c2.Close()
 		}
 		db2.Close()
-		writeManifest(t, d, "garbage", "\x01\x02garbage\xff not json")
-		writeManifest(t, d, "future", `{"magic": "someone-else", "format_version": 999}`)
+		writeConfig(t, d, "garbage", "\x01\x02garbage\xff not json")
+		writeConfig(t, d, "future", `{"magic": "someone-else", "format_version": 999}`)
 		db2, err = quiver.Open(d, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -203,11 +203,11 @@ func closedCalls(c *quiver.Collection, q []float32) map[string]error {
 	return errs
 }
 
-func writeManifest(t *testing.T, dir, name, text string) {
+func writeConfig(t *testing.T, dir, name, text string) {
 	t.Helper()
-	path := filepath.Join(dir, "collections", name, "manifest.json")
+	path := filepath.Join(dir, "collections", name, "collection.json")
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("the manifest this test damages: %v", err)
+		t.Fatalf("the configuration file this test damages: %v", err)
 	}
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

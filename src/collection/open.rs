@@ -108,21 +108,9 @@ impl Collection {
             .ok_or_else(|| Error::corrupt(format!("{}: no manifest-*.qv file", dir.display())))?;
         let m = Manifest::read(dir, uid, generation)?;
 
-        // Leftovers of interrupted optimizations and older generations.
-        let named: BTreeSet<u64> = m.segments.iter().map(|s| s.id).collect();
-        for entry in std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))? {
-            let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
-            let fname = entry.file_name().to_string_lossy().into_owned();
-            let p = entry.path();
-            if parse_segment_dir_name(&fname).is_some_and(|id| !named.contains(&id)) {
-                std::fs::remove_dir_all(&p).map_err(|e| Error::io("remove", &p, e))?;
-            } else if manifest::parse_file_name(&fname).is_some_and(|g| g < generation)
-                || parse_log_file_name(&fname).is_some_and(|n| n < m.log_start)
-            {
-                std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
-            }
-        }
-
+        // Leftovers are removed only once everything the manifest names
+        // opened: a failed open changes nothing.
+        let mut leftovers = Vec::new();
         let mut rebuilt = Vec::new();
         let mut sealed = Vec::new();
         for e in &m.segments {
@@ -142,8 +130,7 @@ impl Collection {
                     && Some(fname.as_str())
                         != e.deleted_generation.map(deleted_file_name).as_deref();
                 if fname.ends_with(".tmp") || stale_deleted {
-                    let p = entry.path();
-                    std::fs::remove_file(&p).map_err(|x| Error::io("remove", &p, x))?;
+                    leftovers.push(entry.path());
                 }
             }
             let (seg, why) = Sealed::open(&sdir, uid, e.id, &config, &index_kinds)?;
@@ -264,6 +251,24 @@ impl Collection {
             };
         }
         coll.turn.lock().next = coll.log.next_seq();
+        // Leftovers of interrupted optimizations and older generations.
+        let named: BTreeSet<u64> = m.segments.iter().map(|s| s.id).collect();
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))? {
+            let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
+            let fname = entry.file_name().to_string_lossy().into_owned();
+            let p = entry.path();
+            if parse_segment_dir_name(&fname).is_some_and(|id| !named.contains(&id)) {
+                std::fs::remove_dir_all(&p).map_err(|e| Error::io("remove", &p, e))?;
+            } else if manifest::parse_file_name(&fname).is_some_and(|g| g < generation)
+                || parse_log_file_name(&fname).is_some_and(|n| n < m.log_start)
+            {
+                std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
+            }
+        }
+
+        for p in leftovers {
+            std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
+        }
         Ok(coll)
     }
 }

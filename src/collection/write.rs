@@ -261,7 +261,9 @@ impl Collection {
         // them were appended before the rotation (not applied yet), they
         // are in the old file, and the segment starts there.
         let old_file = self.log.current_file();
-        let (new_file, first_seq) = self.log.rotate()?;
+        let (new_file, first_seq) = self.log.rotate().inspect_err(|e| {
+            self.set_read_only(e.to_string());
+        })?;
         let first = if turn.next >= first_seq {
             new_file
         } else {

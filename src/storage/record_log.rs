@@ -238,7 +238,16 @@ fn scan(bytes: &[u8], number: u64, path: &Path, expect_seq: &mut Option<u64>) ->
     let mut pos = LOG_HEADER as usize;
     while pos < bytes.len() {
         match record_at(bytes, pos) {
-            Some((seq, _, end)) if expect_seq.is_none_or(|e| seq == e) => {
+            Some((seq, _, _)) if expect_seq.is_some_and(|e| seq != e) => {
+                // An intact record out of sequence is not a torn write: the
+                // file was replaced or spliced.
+                return Err(Error::corrupt(format!(
+                    "{}: record at offset {pos} has sequence {seq}, expected {}",
+                    path.display(),
+                    expect_seq.expect("checked")
+                )));
+            }
+            Some((seq, _, end)) => {
                 records.push(LogRecord {
                     pos: RecordPos {
                         seq,
@@ -435,6 +444,11 @@ impl RecordLog {
         g.len += rec.len() as u64;
         g.since_rotation += rec.len() as u64;
         g.next_seq += 1;
+        if !self.sync {
+            // Without fsync a record is acknowledged once written: later
+            // records must tell a damaged one from a torn tail all the same.
+            g.synced = g.len;
+        }
         Ok(RecordPos {
             seq,
             file: g.current,

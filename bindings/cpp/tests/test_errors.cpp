@@ -4,6 +4,7 @@
 // Not reachable through input: Status::QuerySyntax (reserved for the query
 // language), Internal and Panic (library bugs). Their mapping is checked
 // with a constructed error.
+#include <filesystem>
 #include "test_util.hpp"
 
 #include <fstream>
@@ -174,9 +175,14 @@ TEST(FileErrors, CorruptAndIncompatibleFormat) {
         db.close();
     }
     const std::string coll = dir / "db/collections/c";
-    // A damaged checkpoint fails its checksum.
+    // The collection's current manifest generation (a sealed file).
+    std::string manifest;
+    for (const auto &e : std::filesystem::directory_iterator(coll))
+        if (e.path().filename().string().rfind("manifest-", 0) == 0) manifest = e.path().string();
+    ASSERT_FALSE(manifest.empty());
+    // A damaged header fails its checksum.
     {
-        std::fstream f(coll + "/checkpoint.bin", std::ios::in | std::ios::out | std::ios::binary);
+        std::fstream f(manifest, std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(20);
         f.put('X');
     }
@@ -184,9 +190,9 @@ TEST(FileErrors, CorruptAndIncompatibleFormat) {
         Database db = Database::open(dir / "db");
         qt::expect_error(Status::Corrupt, [&] { db.open_collection("c"); });
     }
-    // A file that is not a quiver checkpoint at all.
+    // A file that is not a quiver file at all.
     {
-        std::fstream f(coll + "/checkpoint.bin", std::ios::in | std::ios::out | std::ios::binary);
+        std::fstream f(manifest, std::ios::in | std::ios::out | std::ios::binary);
         f.write("NOPE", 4);
     }
     {
