@@ -1,7 +1,8 @@
 # The few commands a person types. `make demo` runs the C quick start,
 # `make test` runs every check and test of the project.
 #
-#   make lib        build target/release/libquiver.{so,a} (cargo build --release)
+#   make lib        build target/release/libquiver.{so,a} (cargo build --release; the
+#                   target directory is $CARGO_TARGET_DIR when that is set)
 #   make header     regenerate include/quiver.h from src/ffi/ (cbindgen)
 #   make demo       build the library, then compile and run examples/quickstart.c
 #   make test       rustfmt + clippy, the Rust tests, `make test-c`, `make test-bindings`
@@ -17,12 +18,14 @@ WORDNET ?= ../shared/data/wordnet
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-LIB_DIR := target/release
+# Cargo's target directory: CARGO_TARGET_DIR when set (as cargo does).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+LIB_DIR := $(TARGET_DIR)/release
 C_OUT := target/c
 # Warnings are errors in every C file of the project.
 C_FLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Iinclude
 # Link against the shared library, found at run time through an rpath ...
-C_LINK_SHARED := -L$(LIB_DIR) -lquiver -Wl,-rpath,$(CURDIR)/$(LIB_DIR)
+C_LINK_SHARED := -L$(LIB_DIR) -lquiver -Wl,-rpath,$(abspath $(LIB_DIR))
 # ... or against the static one, plus what the Rust standard library needs.
 LIBS_PRIVATE := -lpthread -ldl -lm
 C_LINK_STATIC := $(LIB_DIR)/libquiver.a $(LIBS_PRIVATE)
