@@ -83,7 +83,7 @@ impl CollectionConfig {
             CollectionKind::Vector => {
                 if self.dimension == 0 || self.dimension > MAX_DIMENSION {
                     return Err(Error::invalid(format!(
-                        "dimension {} is out of range 1..={MAX_DIMENSION}",
+                        "config.dimension is {}; it must be between 1 and {MAX_DIMENSION}",
                         self.dimension
                     )));
                 }
@@ -91,7 +91,7 @@ impl CollectionConfig {
             CollectionKind::MetadataOnly => {
                 if self.dimension != 0 {
                     return Err(Error::invalid(format!(
-                        "a metadata-only collection has dimension 0, got {}",
+                        "config.dimension is {}; a metadata-only collection has dimension 0",
                         self.dimension
                     )));
                 }
@@ -100,19 +100,19 @@ impl CollectionConfig {
         let h = &self.hnsw;
         if !(2..=128).contains(&h.m) {
             return Err(Error::invalid(format!(
-                "hnsw m {} is out of range 2..=128",
+                "config.hnsw_m is {}; it must be between 2 and 128",
                 h.m
             )));
         }
         if !(1..=10_000).contains(&h.ef_construction) {
             return Err(Error::invalid(format!(
-                "hnsw ef_construction {} is out of range 1..=10000",
+                "config.hnsw_ef_construction is {}; it must be between 1 and 10000",
                 h.ef_construction
             )));
         }
         if !(1..=10_000).contains(&h.ef_search) {
             return Err(Error::invalid(format!(
-                "hnsw ef_search {} is out of range 1..=10000",
+                "config.hnsw_ef_search is {}; it must be between 1 and 10000",
                 h.ef_search
             )));
         }

@@ -126,14 +126,14 @@ impl Collection {
         }
         if p.k == 0 || p.k > MAX_K {
             return Err(Error::invalid(format!(
-                "k = {} is out of range 1..={MAX_K}",
+                "params.k is {}; it must be between 1 and {MAX_K}",
                 p.k
             )));
         }
         if let Some(ef) = p.ef {
             if ef == 0 || ef > MAX_K {
                 return Err(Error::invalid(format!(
-                    "ef = {ef} is out of range 1..={MAX_K}"
+                    "params.ef is {ef}; it must be between 1 and {MAX_K}"
                 )));
             }
         }

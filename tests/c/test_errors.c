@@ -283,10 +283,11 @@ void test_errors_search_arguments(void) {
 
     p.k = 0;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 1, DIM, &p, hid, hs, 20, hc, ERR));
-    CHECK_MESSAGE_HAS("k = 0");
+    CHECK_MESSAGE_HAS("params.k is 0; it must be between 1 and 100000");
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, q, 1, DIM, &p, &r, ERR));
     p.k = 100001;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, q, 1, DIM, &p, &r, ERR));
+    CHECK_MESSAGE_HAS("params.k is 100001; it must be between 1 and 100000");
     p.k = 10;
     /* Output arrays too short for nq * k. */
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 2, DIM, &p, hid, hs, 19, hc, ERR));
@@ -304,7 +305,7 @@ void test_errors_search_arguments(void) {
     p.with_payload = 0;
     p.ef = 200000;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 1, DIM, &p, hid, hs, 20, hc, ERR));
-    CHECK_MESSAGE_HAS("ef");
+    CHECK_MESSAGE_HAS("params.ef is 200000; it must be between 1 and 100000");
     p.ef = 0;
     /* nq * dim overflowing. */
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, SIZE_MAX / 2, DIM, &p, hid, hs, 20, hc, ERR));
@@ -378,17 +379,18 @@ void test_errors_enums_and_struct_size(void) {
     BAD_CONFIG(kind, 2, "kind");
     BAD_CONFIG(struct_size, 0, "struct_size");
     BAD_CONFIG(struct_size, sizeof cfg - 4, "struct_size");
-    BAD_CONFIG(dimension, 0, "dimension");
-    BAD_CONFIG(dimension, 65537, "dimension");
-    BAD_CONFIG(hnsw_m, 1, "m");
-    BAD_CONFIG(hnsw_m, 129, "m");
-    BAD_CONFIG(hnsw_ef_construction, 0, "ef_construction");
-    BAD_CONFIG(hnsw_ef_search, 10001, "ef_search");
+    BAD_CONFIG(dimension, 0, "config.dimension is 0; it must be between 1 and 65536");
+    BAD_CONFIG(dimension, 65537, "config.dimension is 65537; it must be between 1 and 65536");
+    BAD_CONFIG(hnsw_m, 1, "config.hnsw_m is 1; it must be between 2 and 128");
+    BAD_CONFIG(hnsw_m, 129, "config.hnsw_m is 129");
+    BAD_CONFIG(hnsw_ef_construction, 0, "config.hnsw_ef_construction is 0; it must be between 1 and 10000");
+    BAD_CONFIG(hnsw_ef_search, 10001, "config.hnsw_ef_search is 10001; it must be between 1 and 10000");
     /* Metadata-only with a dimension. */
     qv_collection_config_init(&cfg);
     cfg.kind = QV_KIND_METADATA_ONLY;
     cfg.dimension = 3;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_database_create_collection(db, (const uint8_t *)"c", 1, &cfg, &c, ERR));
+    CHECK_MESSAGE_HAS("config.dimension is 3; a metadata-only collection has dimension 0");
     CHECK(c == NULL);
     qv_strings *names = NULL;
     OK(qv_database_list_collections(db, &names, ERR));
