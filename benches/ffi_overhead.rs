@@ -28,6 +28,7 @@ use quiver::ffi::{
     qv_error_message, qv_search_params, qv_search_params_init, qv_status,
 };
 use quiver::{Database, HnswConfig, SearchParams};
+use std::mem::MaybeUninit;
 use std::path::Path;
 use std::time::Instant;
 
@@ -94,17 +95,28 @@ fn median(xs: &mut [f64]) -> f64 {
     }
 }
 
+/// `p` as the out-pointer argument of a C function (`T *` in the header).
+fn slot<T: Copy>(p: &mut T) -> Option<&mut MaybeUninit<T>> {
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, and the library
+    // writes only initialised values through an out-pointer.
+    Some(unsafe { &mut *(p as *mut T).cast::<MaybeUninit<T>>() })
+}
+
 /// Turns a C status and error object into a Result (freeing the error).
 fn check(status: i32, err: *mut qv_error, what: &str) -> Result<(), BoxError> {
     if status == qv_status::QV_OK as i32 {
         return Ok(());
     }
-    // SAFETY: `qv_error_message` returns a NUL-terminated string that lives
-    // until `qv_error_free(err)`, which comes after the copy.
-    let msg = unsafe { std::ffi::CStr::from_ptr(qv_error_message(err)) }
-        .to_string_lossy()
-        .into_owned();
-    qv_error_free(err);
+    // SAFETY: `err` is NULL or the error object of the failed call;
+    // `qv_error_message` returns a NUL-terminated string that lives until
+    // `qv_error_free(err)`, which comes after the copy and frees it once.
+    let msg = unsafe {
+        let msg = std::ffi::CStr::from_ptr(qv_error_message(err.as_ref()))
+            .to_string_lossy()
+            .into_owned();
+        qv_error_free((!err.is_null()).then(|| Box::from_raw(err)));
+        msg
+    };
     Err(format!("{what}: status {status}: {msg}").into())
 }
 
@@ -125,21 +137,27 @@ impl CHandles {
             dim,
         };
         let mut err = std::ptr::null_mut();
-        let s = qv_database_open(
-            path.as_ptr(),
-            path.len(),
-            std::ptr::null(),
-            &mut h.db,
-            &mut err,
-        );
+        // SAFETY: valid buffers with their lengths and out-pointers; `h.db`
+        // is NULL or the handle the first call returned.
+        let s = unsafe {
+            qv_database_open(
+                path.as_ptr(),
+                path.len(),
+                std::ptr::null(),
+                slot(&mut h.db),
+                slot(&mut err),
+            )
+        };
         check(s, err, "qv_database_open")?;
-        let s = qv_database_open_collection(
-            h.db,
-            COLLECTION.as_ptr(),
-            COLLECTION.len(),
-            &mut h.coll,
-            &mut err,
-        );
+        let s = unsafe {
+            qv_database_open_collection(
+                h.db.as_ref(),
+                COLLECTION.as_ptr(),
+                COLLECTION.len(),
+                slot(&mut h.coll),
+                slot(&mut err),
+            )
+        };
         check(s, err, "qv_database_open_collection")?;
         Ok(h)
     }
@@ -154,27 +172,33 @@ impl CHandles {
         counts: &mut [u32],
     ) -> Result<(), BoxError> {
         let mut err = std::ptr::null_mut();
-        let s = qv_collection_search(
-            self.coll,
-            queries.as_ptr(),
-            queries.len() / self.dim,
-            self.dim,
-            params,
-            ids.as_mut_ptr(),
-            scores.as_mut_ptr(),
-            ids.len(),
-            counts.as_mut_ptr(),
-            &mut err,
-        );
+        // SAFETY: a live collection handle, buffers with their lengths.
+        let s = unsafe {
+            qv_collection_search(
+                self.coll.as_ref(),
+                queries.as_ptr(),
+                queries.len() / self.dim,
+                self.dim,
+                params,
+                ids.as_mut_ptr(),
+                scores.as_mut_ptr(),
+                ids.len(),
+                counts.as_mut_ptr(),
+                slot(&mut err),
+            )
+        };
         check(s, err, "qv_collection_search")
     }
 }
 
 impl Drop for CHandles {
     fn drop(&mut self) {
-        qv_collection_free(self.coll);
-        qv_database_close(self.db, std::ptr::null_mut());
-        qv_database_free(self.db);
+        // SAFETY: the handles are NULL or live, and freed once, here.
+        unsafe {
+            qv_collection_free((!self.coll.is_null()).then(|| Box::from_raw(self.coll)));
+            qv_database_close(self.db.as_ref(), None);
+            qv_database_free((!self.db.is_null()).then(|| Box::from_raw(self.db)));
+        }
     }
 }
 
@@ -211,8 +235,9 @@ fn measure(
     );
 
     let rust_params = SearchParams::new(k).ef(ef);
-    let mut c_params = std::mem::MaybeUninit::<qv_search_params>::uninit();
-    qv_search_params_init(c_params.as_mut_ptr());
+    let mut c_params = MaybeUninit::<qv_search_params>::uninit();
+    // SAFETY: an out-pointer; qv_search_params_init writes every field.
+    unsafe { qv_search_params_init(Some(&mut c_params)) };
     // SAFETY: qv_search_params_init wrote every field.
     let mut c_params = unsafe { c_params.assume_init() };
     c_params.k = k as u32;

@@ -20,10 +20,14 @@
  *   Closing a handle waits for calls in flight on it; later calls return
  *   QV_ERR_CLOSED. A collection handle keeps its database alive.
  * - Option structs carry a struct_size: initialise them with their _init
- *   function before setting fields.
+ *   function before setting fields. The library refuses a struct_size
+ *   other than its own sizeof (a program built against a newer quiver.h
+ *   gets QV_ERR_INVALID_ARGUMENT from an older library, not options it
+ *   cannot honour) and a non-zero reserved field.
  * - A bad argument returns an error and changes nothing; no call panics or
  *   aborts on bad input. Passing a pointer that did not come from this
- *   library, or using a handle after its _free, is undefined behaviour.
+ *   library or a buffer shorter than its length, or using a handle after
+ *   its _free, is undefined behaviour.
  */
 
 
@@ -111,7 +115,8 @@ enum qv_status
   QV_OK = 0,
   /**
    * An argument is malformed: NULL pointer with a non-zero length, k == 0,
-   * NaN, bad name, invalid UTF-8 or JSON, unknown enum value, ...
+   * NaN, bad name, invalid UTF-8 or JSON, unknown enum value, non-zero
+   * reserved field, wrong struct_size, ...
    */
   QV_ERR_INVALID_ARGUMENT = 1,
   /**
@@ -218,6 +223,12 @@ typedef struct qv_strings qv_strings;
 /**
  * Configuration of a new collection. Initialise with
  * `qv_collection_config_init`, then set at least `dimension`.
+ *
+ * Versioning: `struct_size` must be `sizeof(qv_collection_config)` of this
+ * library's version, and `reserved` must be 0. A caller built against a
+ * newer quiver.h, whose struct is larger, gets QV_ERR_INVALID_ARGUMENT
+ * from an older library (saying both sizes) rather than a collection
+ * without the settings it asked for.
  */
 typedef struct qv_collection_config {
   /**
@@ -229,7 +240,7 @@ typedef struct qv_collection_config {
    */
   uint32_t kind;
   /**
-   * Floats per vector, 1..=65536 (0 for metadata-only collections).
+   * Floats per vector, 1 to 65536 (0 for metadata-only collections).
    */
   uint32_t dimension;
   /**
@@ -237,19 +248,19 @@ typedef struct qv_collection_config {
    */
   uint32_t metric;
   /**
-   * HNSW links per node (2..=128). Default 16.
+   * HNSW links per node, 2 to 128. Default 16.
    */
   uint32_t hnsw_m;
   /**
-   * HNSW build candidate list (1..=10000). Default 200.
+   * HNSW build candidate list, 1 to 10000. Default 200.
    */
   uint32_t hnsw_ef_construction;
   /**
-   * Default search candidate list (1..=10000). Default 64.
+   * Default search candidate list, 1 to 10000. Default 64.
    */
   uint32_t hnsw_ef_search;
   /**
-   * Reserved, set to 0.
+   * Reserved: must be 0.
    */
   uint32_t reserved;
 } qv_collection_config;
@@ -257,6 +268,11 @@ typedef struct qv_collection_config {
 /**
  * Options for `qv_database_open`. Initialise with `qv_database_options_init`,
  * then change fields.
+ *
+ * Versioning: `struct_size` must be `sizeof(qv_database_options)` of this
+ * library's version. A caller built against a newer quiver.h, whose struct
+ * is larger, gets QV_ERR_INVALID_ARGUMENT from an older library (saying
+ * both sizes) rather than options it cannot honour.
  */
 typedef struct qv_database_options {
   /**
@@ -363,6 +379,12 @@ typedef struct qv_results_view {
 /**
  * Per-call search parameters. Initialise with `qv_search_params_init`, then
  * set at least `k`.
+ *
+ * Versioning: `struct_size` must be `sizeof(qv_search_params)` of this
+ * library's version, and `reserved` must be 0. A caller built against a
+ * newer quiver.h, whose struct is larger, gets QV_ERR_INVALID_ARGUMENT
+ * from an older library (saying both sizes) rather than a search that
+ * ignores the parameters it does not know.
  */
 typedef struct qv_search_params {
   /**
@@ -370,12 +392,12 @@ typedef struct qv_search_params {
    */
   uint32_t struct_size;
   /**
-   * Results per query, 1..=100000. Default 10.
+   * Results per query, 1 to 100000. Default 10.
    */
   uint32_t k;
   /**
-   * HNSW candidate list size, 0..=100000; 0 = the collection's
-   * `hnsw_ef_search`. Raised to `k` when smaller.
+   * HNSW candidate list size, 1 to 100000, or 0 (the default) for the
+   * collection's `hnsw_ef_search`. Raised to `k` when smaller.
    */
   uint32_t ef;
   /**
@@ -387,7 +409,7 @@ typedef struct qv_search_params {
    */
   uint32_t with_payload;
   /**
-   * Reserved, set to 0.
+   * Reserved: must be 0.
    */
   uint32_t reserved;
   /**
@@ -409,21 +431,24 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Fills `config` with the defaults (vector kind, dimension 0 — to be set —,
+ * Fills `*config` with the defaults (vector kind, dimension 0 — to be set —,
  * cosine, m 16, ef_construction 200, ef_search 64) and its `struct_size`.
  * Does nothing when `config` is NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*config`).
  */
 void qv_collection_config_init(struct qv_collection_config *config);
 
 /**
  * Creates collection `name` (`name_len` bytes of UTF-8: 1 to 64 ASCII
- * letters, digits, `_`, `-`, `.`, not starting with `.`) with `config`.
- * On success `*out` receives a new handle owned by the caller (release it
- * with `qv_collection_free`).
+ * letters, digits, `_`, `-`, `.`, not starting with `.`) with `config`
+ * (read during the call only). On success `*out` receives a new handle
+ * owned by the caller (release it with `qv_collection_free`); on failure it
+ * is NULL.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad name, field
- * out of range, unknown enum value), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED,
- * QV_ERR_IO.
+ * out of range, unknown enum value, wrong struct_size, non-zero reserved
+ * field), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED, QV_ERR_IO.
  *
  * Thread safety: safe to call concurrently with any call on `db`.
  */
@@ -435,7 +460,8 @@ int32_t qv_database_create_collection(const struct qv_database *db,
                                       struct qv_error **err);
 
 /**
- * Writes the collection's configuration into `*out` (`struct_size` set).
+ * Writes the collection's configuration into `*out` (`struct_size` set,
+ * `reserved` 0).
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED.
  *
@@ -471,29 +497,35 @@ int32_t qv_collection_close(const struct qv_collection *coll, struct qv_error **
 /**
  * Releases the handle (closing it if needed). When it was the last
  * reference to a database whose handle was freed, the database closes.
- * `qv_collection_free(NULL)` does nothing. The handle must not be used after
- * this call, nor concurrently with it.
+ * `qv_collection_free(NULL)` does nothing.
+ *
+ * Thread safety: the handle must not be used after this call, nor
+ * concurrently with it.
  */
 void qv_collection_free(struct qv_collection *coll);
 
 /**
- * Fills `opts` with the defaults (sync every batch) and its `struct_size`.
+ * Fills `*opts` with the defaults (sync every batch) and its `struct_size`.
  * Does nothing when `opts` is NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*opts`).
  */
 void qv_database_options_init(struct qv_database_options *opts);
 
 /**
  * Opens the database in directory `path` (`path_len` bytes, no NUL needed),
  * creating the directory if it does not exist. `opts` may be NULL for the
- * defaults.
+ * defaults; it is not retained.
  *
  * On success `*out` receives a new handle that the caller owns: close it
- * with `qv_database_close` and release it with `qv_database_free`.
+ * with `qv_database_close` and release it with `qv_database_free`. On
+ * failure `*out` is NULL.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `path` or `out`, empty
- * path, path containing NUL, bad options), QV_ERR_LOCKED (the directory is
- * open already, in this process or another), QV_ERR_INCOMPATIBLE_FORMAT
- * (not a quiver database), QV_ERR_CORRUPT, QV_ERR_IO.
+ * path, path containing NUL, bad options: wrong struct_size, unknown sync
+ * value), QV_ERR_LOCKED (the directory is open already, in this process or
+ * another), QV_ERR_INCOMPATIBLE_FORMAT (not a quiver database),
+ * QV_ERR_CORRUPT, QV_ERR_IO.
  *
  * Thread safety: safe to call from any thread.
  */
@@ -522,14 +554,16 @@ int32_t qv_database_close(const struct qv_database *db, struct qv_error **err);
  * every collection handle obtained from it is released too (children keep
  * their parent alive), then closes. `qv_database_free(NULL)` does nothing.
  *
- * The handle must not be used after this call, nor concurrently with it.
+ * Thread safety: the handle must not be used after this call, nor
+ * concurrently with it.
  */
 void qv_database_free(struct qv_database *db);
 
 /**
  * Opens the existing collection `name` (`name_len` bytes of UTF-8).
  * On success `*out` receives a new handle owned by the caller (release it
- * with `qv_collection_free`). Several handles to one collection may be open.
+ * with `qv_collection_free`); on failure it is NULL. Several handles to one
+ * collection may be open.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, invalid UTF-8,
  * bad name), QV_ERR_NOT_FOUND, QV_ERR_CLOSED, QV_ERR_CORRUPT,
@@ -545,7 +579,8 @@ int32_t qv_database_open_collection(const struct qv_database *db,
 
 /**
  * Lists the collection names, sorted. On success `*out` receives a
- * `qv_strings` owned by the caller (free with `qv_strings_free`).
+ * `qv_strings` owned by the caller (free with `qv_strings_free`); on
+ * failure it is NULL.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
  * QV_ERR_IO.
@@ -593,6 +628,8 @@ const char *qv_error_message(const struct qv_error *err);
 /**
  * Frees an error object. `qv_error_free(NULL)` does nothing. The error must
  * not be used afterwards.
+ *
+ * Thread safety: the error must not be in use by another thread.
  */
 void qv_error_free(struct qv_error *err);
 
@@ -612,8 +649,8 @@ void qv_error_free(struct qv_error *err);
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL buffer with a non-zero
  * length, non-finite value, zero vector under cosine, bad offsets, invalid
- * UTF-8 or JSON in a payload), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
- * QV_ERR_IO.
+ * UTF-8 or JSON in a payload; the message names the point by id and batch
+ * index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED, QV_ERR_IO.
  *
  * Thread safety: safe to call concurrently with any call; writes to one
  * collection are serialised, and searches never see half a batch.
@@ -630,7 +667,7 @@ int32_t qv_collection_upsert(const struct qv_collection *coll,
 
 /**
  * Deletes the points with the `n` ids in `ids`; ids that do not exist are
- * ignored. `*deleted` (if not NULL) receives how many existed.
+ * ignored. `*deleted` (if `deleted` is not NULL) receives how many existed.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT, QV_ERR_CLOSED, QV_ERR_IO.
  *
@@ -679,7 +716,8 @@ int32_t qv_collection_scroll(const struct qv_collection *coll,
 /**
  * Reads the points with the `n` ids in `ids` (vectors and payloads). On
  * success `*out` receives a `qv_points` owned by the caller (free it with
- * `qv_points_free`); ids that do not exist have `found` = 0.
+ * `qv_points_free`); on failure it is NULL. Ids that do not exist have
+ * `found` = 0. Nothing of `ids` is retained after the call returns.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
  * QV_ERR_OUT_OF_MEMORY.
@@ -706,7 +744,10 @@ int32_t qv_points_get_view(const struct qv_points *points,
                            struct qv_error **err);
 
 /**
- * Frees a `qv_points`. `qv_points_free(NULL)` does nothing.
+ * Frees a `qv_points`; every view into it becomes invalid.
+ * `qv_points_free(NULL)` does nothing.
+ *
+ * Thread safety: the object must not be in use by another thread.
  */
 void qv_points_free(struct qv_points *points);
 
@@ -725,12 +766,16 @@ int32_t qv_results_get_view(const struct qv_results *results,
 /**
  * Frees a `qv_results`; every view into it becomes invalid.
  * `qv_results_free(NULL)` does nothing.
+ *
+ * Thread safety: the object must not be in use by another thread.
  */
 void qv_results_free(struct qv_results *results);
 
 /**
- * Fills `params` with the defaults (k 10, collection's ef, graph search, no
- * payloads, no filter) and its `struct_size`. Does nothing when NULL.
+ * Fills `*params` with the defaults (k 10, collection's ef, graph search,
+ * no payloads, no filter) and its `struct_size`. Does nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*params`).
  */
 void qv_search_params_init(struct qv_search_params *params);
 
@@ -748,10 +793,11 @@ void qv_search_params_init(struct qv_search_params *params);
  * distance and Hamming distance (lower is closer), Jaccard similarity
  * (higher is closer).
  *
- * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k == 0,
- * `out_len` < nq * k, non-finite query value, bad filter),
- * QV_ERR_DIMENSION_MISMATCH, QV_ERR_UNSUPPORTED (metadata-only collection),
- * QV_ERR_CLOSED. On failure the output arrays are unspecified.
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k or
+ * ef out of range, `out_len` < nq * k, non-finite query value, bad filter,
+ * bad params struct), QV_ERR_DIMENSION_MISMATCH, QV_ERR_UNSUPPORTED
+ * (metadata-only collection), QV_ERR_CLOSED. On failure the output arrays
+ * are unspecified.
  *
  * Thread safety: safe to call concurrently with any other call on the same
  * collection, including writes.
@@ -770,7 +816,8 @@ int32_t qv_collection_search(const struct qv_collection *coll,
 /**
  * Searches like `qv_collection_search`, returning the results as a new
  * `qv_results` in `*out`, owned by the caller (free with
- * `qv_results_free`), with payloads when `params->with_payload` is 1.
+ * `qv_results_free`; on failure `*out` is NULL), with payloads when
+ * `params->with_payload` is 1.
  *
  * Returns as `qv_collection_search`.
  *
@@ -793,10 +840,13 @@ size_t qv_strings_count(const struct qv_strings *list);
 
 /**
  * String `index` of `list`: `*str` receives a NUL-terminated UTF-8 string
- * and `*len` (if not NULL) its length in bytes, both borrowed until
- * `qv_strings_free(list)`.
+ * and `*len` (if `len` is not NULL) its length in bytes; the string is
+ * borrowed from `list` and valid until `qv_strings_free(list)`.
  *
- * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, index out of range).
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `list` or `str`, index
+ * out of range).
+ *
+ * Thread safety: as `qv_strings_count`.
  */
 int32_t qv_strings_get(const struct qv_strings *list,
                        size_t index,
@@ -805,7 +855,10 @@ int32_t qv_strings_get(const struct qv_strings *list,
                        struct qv_error **err);
 
 /**
- * Frees a `qv_strings`. `qv_strings_free(NULL)` does nothing.
+ * Frees a `qv_strings`; the strings borrowed from it become invalid.
+ * `qv_strings_free(NULL)` does nothing.
+ *
+ * Thread safety: the list must not be in use by another thread.
  */
 void qv_strings_free(struct qv_strings *list);
 

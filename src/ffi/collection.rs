@@ -1,14 +1,15 @@
 //! `qv_collection`: a handle to one collection, and its configuration.
 
 use super::{
-    check_out, check_struct_size, clear_out, closed, free_boxed, guard, handle, invalid,
-    qv_database, qv_error, utf8, write_out, FfiResult,
+    check_reserved, closed, free_boxed, guard, handle, invalid, object_out, option_struct,
+    qv_database, qv_error, utf8, FfiResult,
 };
 use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
 use crate::collection::Collection;
 use crate::database::Database;
 use crate::distance::Metric;
 use parking_lot::RwLock;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 /// `qv_collection_config.metric`: cosine similarity (score: higher is closer).
@@ -28,6 +29,12 @@ pub const QV_KIND_METADATA_ONLY: u32 = 1;
 
 /// Configuration of a new collection. Initialise with
 /// `qv_collection_config_init`, then set at least `dimension`.
+///
+/// Versioning: `struct_size` must be `sizeof(qv_collection_config)` of this
+/// library's version, and `reserved` must be 0. A caller built against a
+/// newer quiver.h, whose struct is larger, gets QV_ERR_INVALID_ARGUMENT
+/// from an older library (saying both sizes) rather than a collection
+/// without the settings it asked for.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct qv_collection_config {
@@ -35,17 +42,17 @@ pub struct qv_collection_config {
     pub struct_size: u32,
     /// `QV_KIND_VECTOR` or `QV_KIND_METADATA_ONLY`.
     pub kind: u32,
-    /// Floats per vector, 1..=65536 (0 for metadata-only collections).
+    /// Floats per vector, 1 to 65536 (0 for metadata-only collections).
     pub dimension: u32,
     /// One of `QV_METRIC_*`. Default cosine.
     pub metric: u32,
-    /// HNSW links per node (2..=128). Default 16.
+    /// HNSW links per node, 2 to 128. Default 16.
     pub hnsw_m: u32,
-    /// HNSW build candidate list (1..=10000). Default 200.
+    /// HNSW build candidate list, 1 to 10000. Default 200.
     pub hnsw_ef_construction: u32,
-    /// Default search candidate list (1..=10000). Default 64.
+    /// Default search candidate list, 1 to 10000. Default 64.
     pub hnsw_ef_search: u32,
-    /// Reserved, set to 0.
+    /// Reserved: must be 0.
     pub reserved: u32,
 }
 
@@ -79,7 +86,7 @@ fn metric_from(v: u32) -> FfiResult<Metric> {
         QV_METRIC_JACCARD => Metric::Jaccard,
         _ => {
             return Err(invalid(format!(
-                "`config.metric` = {v} is not a QV_METRIC_* value"
+                "config.metric is {v}; it must be one of QV_METRIC_COSINE (0), QV_METRIC_EUCLIDEAN (1), QV_METRIC_DOT (2), QV_METRIC_HAMMING (3), QV_METRIC_JACCARD (4)"
             )))
         }
     })
@@ -95,63 +102,64 @@ fn metric_to(m: Metric) -> u32 {
     }
 }
 
-/// Fills `config` with the defaults (vector kind, dimension 0 — to be set —,
+/// Fills `*config` with the defaults (vector kind, dimension 0 — to be set —,
 /// cosine, m 16, ef_construction 200, ef_search 64) and its `struct_size`.
 /// Does nothing when `config` is NULL.
+///
+/// Thread safety: safe from any thread (it writes only `*config`).
 #[no_mangle]
-pub extern "C" fn qv_collection_config_init(config: *mut qv_collection_config) {
-    if !config.is_null() {
+pub unsafe extern "C" fn qv_collection_config_init(
+    config: Option<&mut MaybeUninit<qv_collection_config>>,
+) {
+    if let Some(c) = config {
         let d = HnswConfig::default();
-        // SAFETY: non-NULL, writable by contract.
-        unsafe {
-            config.write(qv_collection_config {
-                struct_size: std::mem::size_of::<qv_collection_config>() as u32,
-                kind: QV_KIND_VECTOR,
-                dimension: 0,
-                metric: QV_METRIC_COSINE,
-                hnsw_m: d.m as u32,
-                hnsw_ef_construction: d.ef_construction as u32,
-                hnsw_ef_search: d.ef_search as u32,
-                reserved: 0,
-            })
-        };
+        c.write(qv_collection_config {
+            struct_size: std::mem::size_of::<qv_collection_config>() as u32,
+            kind: QV_KIND_VECTOR,
+            dimension: 0,
+            metric: QV_METRIC_COSINE,
+            hnsw_m: d.m as u32,
+            hnsw_ef_construction: d.ef_construction as u32,
+            hnsw_ef_search: d.ef_search as u32,
+            reserved: 0,
+        });
     }
 }
 
 /// Creates collection `name` (`name_len` bytes of UTF-8: 1 to 64 ASCII
-/// letters, digits, `_`, `-`, `.`, not starting with `.`) with `config`.
-/// On success `*out` receives a new handle owned by the caller (release it
-/// with `qv_collection_free`).
+/// letters, digits, `_`, `-`, `.`, not starting with `.`) with `config`
+/// (read during the call only). On success `*out` receives a new handle
+/// owned by the caller (release it with `qv_collection_free`); on failure it
+/// is NULL.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad name, field
-/// out of range, unknown enum value), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED,
-/// QV_ERR_IO.
+/// out of range, unknown enum value, wrong struct_size, non-zero reserved
+/// field), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED, QV_ERR_IO.
 ///
 /// Thread safety: safe to call concurrently with any call on `db`.
 #[no_mangle]
-pub extern "C" fn qv_database_create_collection(
-    db: *const qv_database,
+pub unsafe extern "C" fn qv_database_create_collection(
+    db: Option<&qv_database>,
     name: *const u8,
     name_len: usize,
     config: *const qv_collection_config,
-    out: *mut *mut qv_collection,
-    err: *mut *mut qv_error,
+    out: Option<&mut MaybeUninit<*mut qv_collection>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
-        clear_out(out, "out")?;
-        let name = utf8(name, name_len, "name")?;
-        let cfg = handle(config, "config")?;
-        check_struct_size(
-            cfg.struct_size,
-            std::mem::size_of::<qv_collection_config>(),
-            "config",
-        )?;
+        let out = object_out(out, "out")?;
+        // SAFETY: `name` holds `name_len` bytes (the caller's promise).
+        let name = unsafe { utf8(name, name_len, "name", "name_len") }?;
+        // SAFETY: NULL or a config struct (the caller's promise).
+        let cfg = unsafe { option_struct(config, "config", "qv_collection_config") }?
+            .ok_or_else(|| invalid("config is NULL"))?;
+        check_reserved(cfg.reserved, "config.reserved")?;
         let kind = match cfg.kind {
             QV_KIND_VECTOR => CollectionKind::Vector,
             QV_KIND_METADATA_ONLY => CollectionKind::MetadataOnly,
             k => {
                 return Err(invalid(format!(
-                    "`config.kind` = {k} is not a QV_KIND_* value"
+                    "config.kind is {k}; it must be QV_KIND_VECTOR (0) or QV_KIND_METADATA_ONLY (1)"
                 )))
             }
         };
@@ -167,28 +175,30 @@ pub extern "C" fn qv_database_create_collection(
         };
         handle(db, "db")?.with(|d| {
             let c = d.create_collection(name, config)?;
-            write_out(out, qv_collection::new_raw(c, Arc::clone(d)), "out")
+            out.write(qv_collection::new_raw(c, Arc::clone(d)));
+            Ok(())
         })
     })
 }
 
-/// Writes the collection's configuration into `*out` (`struct_size` set).
+/// Writes the collection's configuration into `*out` (`struct_size` set,
+/// `reserved` 0).
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED.
 ///
 /// Thread safety: safe to call concurrently with any call.
 #[no_mangle]
-pub extern "C" fn qv_collection_get_config(
-    coll: *const qv_collection,
-    out: *mut qv_collection_config,
-    err: *mut *mut qv_error,
+pub unsafe extern "C" fn qv_collection_get_config(
+    coll: Option<&qv_collection>,
+    out: Option<&mut MaybeUninit<qv_collection_config>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
-        check_out(out, "out")?;
+        let out = super::out(out, "out")?;
         handle(coll, "coll")?.with(|c| {
             c.check_open()?;
             let cfg = c.config();
-            let v = qv_collection_config {
+            out.write(qv_collection_config {
                 struct_size: std::mem::size_of::<qv_collection_config>() as u32,
                 kind: match cfg.kind {
                     CollectionKind::Vector => QV_KIND_VECTOR,
@@ -200,8 +210,8 @@ pub extern "C" fn qv_collection_get_config(
                 hnsw_ef_construction: cfg.hnsw.ef_construction as u32,
                 hnsw_ef_search: cfg.hnsw.ef_search as u32,
                 reserved: 0,
-            };
-            write_out(out, v, "out")
+            });
+            Ok(())
         })
     })
 }
@@ -216,9 +226,9 @@ pub extern "C" fn qv_collection_get_config(
 /// Thread safety: safe to call concurrently with any call; searches go on,
 /// writes wait.
 #[no_mangle]
-pub extern "C" fn qv_collection_checkpoint(
-    coll: *const qv_collection,
-    err: *mut *mut qv_error,
+pub unsafe extern "C" fn qv_collection_checkpoint(
+    coll: Option<&qv_collection>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || handle(coll, "coll")?.with(|c| Ok(c.checkpoint()?)))
 }
@@ -230,22 +240,26 @@ pub extern "C" fn qv_collection_checkpoint(
 ///
 /// Thread safety: safe to call while other threads use the handle.
 #[no_mangle]
-pub extern "C" fn qv_collection_close(coll: *const qv_collection, err: *mut *mut qv_error) -> i32 {
+pub unsafe extern "C" fn qv_collection_close(
+    coll: Option<&qv_collection>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
+) -> i32 {
     guard(err, || {
-        if coll.is_null() {
-            return Ok(());
+        if let Some(h) = coll {
+            let taken = h.inner.write().take();
+            drop(taken);
         }
-        let taken = handle(coll, "coll")?.inner.write().take();
-        drop(taken);
         Ok(())
     })
 }
 
 /// Releases the handle (closing it if needed). When it was the last
 /// reference to a database whose handle was freed, the database closes.
-/// `qv_collection_free(NULL)` does nothing. The handle must not be used after
-/// this call, nor concurrently with it.
+/// `qv_collection_free(NULL)` does nothing.
+///
+/// Thread safety: the handle must not be used after this call, nor
+/// concurrently with it.
 #[no_mangle]
-pub extern "C" fn qv_collection_free(coll: *mut qv_collection) {
+pub unsafe extern "C" fn qv_collection_free(coll: Option<Box<qv_collection>>) {
     free_boxed(coll);
 }

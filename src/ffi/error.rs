@@ -1,6 +1,6 @@
 //! `qv_error`: an owned error object (status code + message).
 
-use super::{free_boxed, FfiError};
+use super::{c_string, free_boxed, FfiError};
 use std::ffi::{c_char, CString};
 
 /// An error returned through a `qv_error **err` out-parameter. Owned by the
@@ -12,11 +12,9 @@ pub struct qv_error {
 
 impl qv_error {
     pub(crate) fn new_raw(e: FfiError) -> *mut qv_error {
-        let message = CString::new(e.message.replace('\0', "\\0"))
-            .unwrap_or_else(|_| CString::from(c"error message unavailable"));
         Box::into_raw(Box::new(qv_error {
             code: e.code as i32,
-            message,
+            message: c_string(&e.message),
         }))
     }
 }
@@ -27,9 +25,8 @@ impl qv_error {
 /// Thread safety: safe to call from any thread; an error object is not
 /// modified after it is created.
 #[no_mangle]
-pub extern "C" fn qv_error_code(err: *const qv_error) -> i32 {
-    // SAFETY: NULL or a live error object from this library.
-    match unsafe { err.as_ref() } {
+pub unsafe extern "C" fn qv_error_code(err: Option<&qv_error>) -> i32 {
+    match err {
         Some(e) => e.code,
         None => super::qv_status::QV_ERR_INVALID_ARGUMENT as i32,
     }
@@ -42,9 +39,8 @@ pub extern "C" fn qv_error_code(err: *const qv_error) -> i32 {
 ///
 /// Thread safety: as `qv_error_code`.
 #[no_mangle]
-pub extern "C" fn qv_error_message(err: *const qv_error) -> *const c_char {
-    // SAFETY: NULL or a live error object from this library.
-    match unsafe { err.as_ref() } {
+pub unsafe extern "C" fn qv_error_message(err: Option<&qv_error>) -> *const c_char {
+    match err {
         Some(e) => e.message.as_ptr(),
         None => c"".as_ptr(),
     }
@@ -52,7 +48,9 @@ pub extern "C" fn qv_error_message(err: *const qv_error) -> *const c_char {
 
 /// Frees an error object. `qv_error_free(NULL)` does nothing. The error must
 /// not be used afterwards.
+///
+/// Thread safety: the error must not be in use by another thread.
 #[no_mangle]
-pub extern "C" fn qv_error_free(err: *mut qv_error) {
+pub unsafe extern "C" fn qv_error_free(err: Option<Box<qv_error>>) {
     free_boxed(err);
 }

@@ -1,19 +1,35 @@
 //! The C ABI. This is the only module with `extern "C"`, raw pointers and
 //! pointer reads; it checks every argument, calls the engine, maps errors to
-//! status codes and hands out owned buffers. It holds no engine logic.
+//! status codes and hands out owned buffers. It holds no engine logic. One
+//! file per object of the header.
 //!
 //! Conventions (see `include/quiver.h`):
+//! - every exported function is `unsafe extern "C"`: it trusts the pointers
+//!   the caller passes. NULL-ability is in the types, as in wasmtime's
+//!   c-api: a handle is `Option<&T>`, an out-pointer `Option<&mut
+//!   MaybeUninit<T>>` (the caller's memory may be uninitialised), an object
+//!   given back to be freed `Option<Box<T>>`; a buffer is a raw pointer with
+//!   a length, read through [`slice`]; an extensible option struct is a raw
+//!   pointer, read through [`option_struct`] once its `struct_size` is known;
 //! - every fallible function returns an `int32_t` status (`QV_OK` = 0) and
 //!   takes an optional trailing `qv_error **err`: when it is not NULL, it is
 //!   set to NULL on success and to a new error object on failure;
 //! - every buffer comes with an explicit length; NULL is accepted only for
 //!   an empty buffer;
-//! - no panic crosses the boundary: every body runs inside [`guard`].
+//! - no panic crosses the boundary: [`catch`] is the one place that catches
+//!   panics, used by [`guard`] (around every fallible body) and by
+//!   [`free_boxed`] (behind every `qv_*_free`).
+//!
+//! The caller's obligations (the `# Safety` of every function here) are the
+//! header's, stated once in its conventions and per argument in each doc
+//! comment: a pointer is NULL or valid for the documented length and
+//! access, a handle came from this library and was not freed, memory passed
+//! for writing is not read or written by another thread during the call.
 #![allow(non_camel_case_types)]
-// The functions below check their pointer arguments themselves and document
-// what the caller must guarantee; marking them `unsafe` would add nothing on
-// the C side.
-#![allow(clippy::not_unsafe_ptr_arg_deref)]
+// See "The caller's obligations" above: repeating them as a `# Safety`
+// section in every doc comment would copy them into every function of the
+// header.
+#![allow(clippy::missing_safety_doc)]
 
 mod collection;
 mod database;
@@ -34,6 +50,8 @@ pub use strings::*;
 pub use version::*;
 
 use crate::error::Error;
+use std::ffi::CString;
+use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Status codes returned by every fallible function. New codes may be added
@@ -44,7 +62,8 @@ pub enum qv_status {
     /// Success.
     QV_OK = 0,
     /// An argument is malformed: NULL pointer with a non-zero length, k == 0,
-    /// NaN, bad name, invalid UTF-8 or JSON, unknown enum value, ...
+    /// NaN, bad name, invalid UTF-8 or JSON, unknown enum value, non-zero
+    /// reserved field, wrong struct_size, ...
     QV_ERR_INVALID_ARGUMENT = 1,
     /// A vector's length differs from the collection's dimension.
     QV_ERR_DIMENSION_MISMATCH = 2,
@@ -131,34 +150,37 @@ pub(crate) fn out_of_memory(what: &str, bytes: usize) -> FfiError {
     }
 }
 
+/// Runs `f`, turning a panic into an error with the panic status. The one
+/// place where this layer catches panics.
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> FfiResult<R> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        FfiError {
+            code: qv_status::QV_ERR_PANIC,
+            message: format!("internal panic: {what}"),
+        }
+    })
+}
+
 /// Runs `body`, catching panics, and reports its outcome as a status code
 /// and (when `err` is not NULL) an error object.
-pub(crate) fn guard(err: *mut *mut qv_error, body: impl FnOnce() -> FfiResult) -> i32 {
-    if !err.is_null() {
-        // SAFETY: the caller passes either NULL or a writable `qv_error *`.
-        unsafe { *err = std::ptr::null_mut() };
+pub(crate) fn guard(
+    mut err: Option<&mut MaybeUninit<*mut qv_error>>,
+    body: impl FnOnce() -> FfiResult,
+) -> i32 {
+    if let Some(slot) = err.as_deref_mut() {
+        slot.write(std::ptr::null_mut());
     }
-    let outcome = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(r) => r,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(FfiError {
-                code: qv_status::QV_ERR_PANIC,
-                message: format!("internal panic: {what}"),
-            })
-        }
-    };
-    match outcome {
+    match catch(body).and_then(|r| r) {
         Ok(()) => qv_status::QV_OK as i32,
         Err(e) => {
             let code = e.code as i32;
-            if !err.is_null() {
-                // SAFETY: as above.
-                unsafe { *err = qv_error::new_raw(e) };
+            if let Some(slot) = err {
+                slot.write(qv_error::new_raw(e));
             }
             code
         }
@@ -176,31 +198,43 @@ pub(crate) fn view_ptr<T>(v: &[T]) -> *const T {
     }
 }
 
-/// Frees an object this library handed out as `Box::into_raw`; NULL is a
-/// no-op. A panic in a destructor (closing a database checkpoints) is
-/// swallowed: a `_free` function has no way to report it.
-pub(crate) fn free_boxed<T>(ptr: *mut T) {
-    if !ptr.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: `ptr` came from `Box::into_raw` in this library and is
-            // freed once, by the contract of every `_free` function.
-            drop(unsafe { Box::from_raw(ptr) });
-        }));
+/// Frees an object this library handed out (NULL is a no-op). A panic in a
+/// destructor (closing a database checkpoints) is swallowed: a `_free`
+/// function has no way to report it.
+pub(crate) fn free_boxed<T>(object: Option<Box<T>>) {
+    if let Some(b) = object {
+        let _ = catch(move || drop(b));
     }
 }
 
-/// A borrowed slice from a C pointer and length. NULL is accepted for an
-/// empty slice only; the pointer must be aligned for `T`.
-pub(crate) fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&'a [T]> {
+/// A UTF-8 string as a C string; a NUL inside (which C cannot represent)
+/// becomes the two characters `\0`.
+pub(crate) fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "\\0")).expect("NULs were replaced")
+}
+
+/// A borrowed slice from a C pointer `ptr` (the argument `name`) and a
+/// length `len` (given by the argument or expression `len_name`). NULL is
+/// accepted for an empty slice only; the pointer must be aligned for `T`.
+///
+/// # Safety
+/// When `len` > 0 and `ptr` is not NULL, `ptr` points to `len` readable
+/// values of `T` that stay valid and unmodified for `'a`.
+pub(crate) unsafe fn slice<'a, T>(
+    ptr: *const T,
+    len: usize,
+    name: &str,
+    len_name: &str,
+) -> FfiResult<&'a [T]> {
     if len == 0 {
         return Ok(&[]);
     }
     if ptr.is_null() {
-        return Err(invalid(format!("`{name}` is NULL but its length is {len}")));
+        return Err(invalid(format!("{name} is NULL but {len_name} is {len}")));
     }
     if !(ptr as usize).is_multiple_of(std::mem::align_of::<T>()) {
         return Err(invalid(format!(
-            "`{name}` is not aligned to {} bytes",
+            "{name} is not aligned to {} bytes",
             std::mem::align_of::<T>()
         )));
     }
@@ -208,75 +242,137 @@ pub(crate) fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&
         .checked_mul(std::mem::size_of::<T>())
         .is_none_or(|b| b > isize::MAX as usize)
     {
-        return Err(invalid(format!("`{name}` length {len} is too large")));
+        return Err(invalid(format!(
+            "{len_name} is {len}: more elements of {name} than memory can hold"
+        )));
     }
-    // SAFETY: non-NULL, aligned, size checked; the caller guarantees that
-    // `ptr` points to `len` readable values for the duration of the call.
+    // SAFETY: non-NULL, aligned, size checked; the rest is the caller's
+    // promise above.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
-/// A borrowed mutable slice for results written into caller memory.
-pub(crate) fn slice_mut<'a, T>(ptr: *mut T, len: usize, name: &str) -> FfiResult<&'a mut [T]> {
-    slice(ptr as *const T, len, name)?;
+/// A borrowed mutable slice for results written into caller memory; checks
+/// as [`slice`].
+///
+/// # Safety
+/// As [`slice`], and the memory is writable and not accessed by anyone
+/// else for `'a`.
+pub(crate) unsafe fn slice_mut<'a, T>(
+    ptr: *mut T,
+    len: usize,
+    name: &str,
+    len_name: &str,
+) -> FfiResult<&'a mut [T]> {
+    // SAFETY: the caller's promise covers the checks' reads (there are none).
+    unsafe { slice(ptr as *const T, len, name, len_name) }?;
     if len == 0 {
         return Ok(&mut []);
     }
-    // SAFETY: checked by `slice`; the caller guarantees the memory is
-    // writable and not aliased during the call.
+    // SAFETY: checked by `slice`; writable and unaliased by the caller's promise.
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
 }
 
 /// A borrowed UTF-8 string from a pointer and a byte length.
-pub(crate) fn utf8<'a>(ptr: *const u8, len: usize, name: &str) -> FfiResult<&'a str> {
-    let bytes = slice(ptr, len, name)?;
-    std::str::from_utf8(bytes).map_err(|e| invalid(format!("`{name}` is not valid UTF-8: {e}")))
+///
+/// # Safety
+/// As [`slice`].
+pub(crate) unsafe fn utf8<'a>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+    len_name: &str,
+) -> FfiResult<&'a str> {
+    // SAFETY: the caller's promise.
+    let bytes = unsafe { slice(ptr, len, name, len_name) }?;
+    std::str::from_utf8(bytes).map_err(|e| invalid(format!("{name} is not valid UTF-8: {e}")))
 }
 
-/// The handle behind a pointer, or an error naming the argument.
-pub(crate) fn handle<'a, T>(ptr: *const T, name: &str) -> FfiResult<&'a T> {
+/// The handle behind an argument, or an error naming the argument.
+pub(crate) fn handle<'a, T>(h: Option<&'a T>, name: &str) -> FfiResult<&'a T> {
+    h.ok_or_else(|| invalid(format!("{name} is NULL")))
+}
+
+/// An out-pointer the call must write, checked before any work is done so
+/// that a call fails before it changes anything.
+pub(crate) fn out<'a, T>(
+    slot: Option<&'a mut MaybeUninit<T>>,
+    name: &str,
+) -> FfiResult<&'a mut MaybeUninit<T>> {
+    slot.ok_or_else(|| invalid(format!("{name} (an out-pointer) is NULL")))
+}
+
+/// The out-pointer of a new object, set to NULL at once, so that the caller
+/// finds NULL there whenever the call fails.
+pub(crate) fn object_out<'a, T>(
+    slot: Option<&'a mut MaybeUninit<*mut T>>,
+    name: &str,
+) -> FfiResult<&'a mut MaybeUninit<*mut T>> {
+    let slot = out(slot, name)?;
+    slot.write(std::ptr::null_mut());
+    Ok(slot)
+}
+
+/// An extensible option struct of the header (`T`, named `type_name`, the
+/// argument `arg`): NULL, or a struct whose first field, `struct_size`,
+/// must be exactly `size_of::<T>()`. The size is read before the struct,
+/// so a caller's struct of another size is never read past its end.
+///
+/// A smaller size means the struct was not initialised with its `_init`
+/// function (this is the first version of every option struct); a larger
+/// one, that the caller was built against a newer quiver.h, whose fields
+/// this library cannot honour.
+///
+/// # Safety
+/// `ptr` is NULL or points to a readable, aligned `u32` `struct_size`
+/// followed by the rest of a struct of that many bytes.
+pub(crate) unsafe fn option_struct<'a, T>(
+    ptr: *const T,
+    arg: &str,
+    type_name: &str,
+) -> FfiResult<Option<&'a T>> {
     if ptr.is_null() {
-        return Err(invalid(format!("`{name}` is NULL")));
+        return Ok(None);
     }
-    // SAFETY: non-NULL; the caller guarantees it came from this library and
-    // was not freed.
-    Ok(unsafe { &*ptr })
-}
-
-/// Writes `value` through an out-pointer, which must not be NULL.
-pub(crate) fn write_out<T>(ptr: *mut T, value: T, name: &str) -> FfiResult {
-    if ptr.is_null() {
-        return Err(invalid(format!("`{name}` (an out-pointer) is NULL")));
-    }
-    // SAFETY: non-NULL; the caller guarantees it is writable.
-    unsafe { ptr.write(value) };
-    Ok(())
-}
-
-/// Checks an out-pointer before any work is done, so that a call fails
-/// before it changes anything.
-pub(crate) fn check_out<T>(ptr: *mut T, name: &str) -> FfiResult {
-    if ptr.is_null() {
-        Err(invalid(format!("`{name}` (an out-pointer) is NULL")))
-    } else {
-        Ok(())
-    }
-}
-
-/// Checks an out-pointer for a new object and sets it to NULL, so that the
-/// caller finds NULL there whenever the call fails.
-pub(crate) fn clear_out<T>(ptr: *mut *mut T, name: &str) -> FfiResult {
-    check_out(ptr, name)?;
-    // SAFETY: non-NULL (checked); writable by contract.
-    unsafe { ptr.write(std::ptr::null_mut()) };
-    Ok(())
-}
-
-/// Checks the `struct_size` of an extensible option struct.
-pub(crate) fn check_struct_size(got: u32, min: usize, name: &str) -> FfiResult {
-    if (got as usize) < min {
+    if !(ptr as usize).is_multiple_of(std::mem::align_of::<T>()) {
         return Err(invalid(format!(
-            "`{name}.struct_size` is {got}, expected at least {min}; initialise the struct with its _init function"
+            "{arg} is not aligned to {} bytes",
+            std::mem::align_of::<T>()
+        )));
+    }
+    // SAFETY: every option struct starts with its u32 struct_size, which
+    // the caller's struct has whatever its version.
+    let got = unsafe { ptr.cast::<u32>().read() } as usize;
+    let ours = std::mem::size_of::<T>();
+    if got < ours {
+        return Err(invalid(format!(
+            "{arg}.struct_size is {got}, but {type_name} has {ours} bytes: initialise the struct with {type_name}_init before setting its fields"
+        )));
+    }
+    if got > ours {
+        return Err(invalid(format!(
+            "{arg}.struct_size is {got}, but this library's {type_name} has {ours} bytes: the caller was built against a newer quiver.h than this library (version {}); use the header of this version or a newer library",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    // SAFETY: the caller's struct has exactly our size and is aligned.
+    Ok(Some(unsafe { &*ptr }))
+}
+
+/// Checks that the reserved field `name` of an option struct is 0.
+pub(crate) fn check_reserved(value: u32, name: &str) -> FfiResult {
+    if value != 0 {
+        return Err(invalid(format!(
+            "{name} is {value}; it must be 0 (reserved for a later version)"
         )));
     }
     Ok(())
+}
+
+/// Reads a flag field of an option struct: 0 or 1.
+pub(crate) fn flag(value: u32, name: &str) -> FfiResult<bool> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        v => Err(invalid(format!("{name} is {v}; it must be 0 or 1"))),
+    }
 }

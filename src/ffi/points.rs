@@ -1,18 +1,28 @@
-//! Point operations: upsert, get, delete, count, scroll.
+//! Point operations: upsert, get, delete, count, scroll; `qv_points`.
 
 use super::{
-    check_out, clear_out, free_boxed, guard, handle, invalid, out_of_memory, qv_collection,
-    qv_error, slice, slice_mut, utf8, view_ptr, write_out, FfiResult,
+    free_boxed, guard, handle, invalid, object_out, out, out_of_memory, qv_collection, qv_error,
+    slice, slice_mut, utf8, view_ptr, FfiResult,
 };
 use crate::filter::Filter;
 use crate::point::Point;
+use std::mem::MaybeUninit;
 
 /// Parses an optional filter given as JSON text; NULL or empty = none.
-pub(crate) fn filter_arg(ptr: *const u8, len: usize, name: &str) -> FfiResult<Option<Filter>> {
+///
+/// # Safety
+/// As [`slice`].
+pub(crate) unsafe fn filter_arg(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+    len_name: &str,
+) -> FfiResult<Option<Filter>> {
     if len == 0 {
         return Ok(None);
     }
-    let text = utf8(ptr, len, name)?;
+    // SAFETY: the caller's promise.
+    let text = unsafe { utf8(ptr, len, name, len_name) }?;
     Ok(Some(Filter::parse(text)?))
 }
 
@@ -31,14 +41,14 @@ pub(crate) fn filter_arg(ptr: *const u8, len: usize, name: &str) -> FfiResult<Op
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL buffer with a non-zero
 /// length, non-finite value, zero vector under cosine, bad offsets, invalid
-/// UTF-8 or JSON in a payload), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
-/// QV_ERR_IO.
+/// UTF-8 or JSON in a payload; the message names the point by id and batch
+/// index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED, QV_ERR_IO.
 ///
 /// Thread safety: safe to call concurrently with any call; writes to one
 /// collection are serialised, and searches never see half a batch.
 #[no_mangle]
-pub extern "C" fn qv_collection_upsert(
-    coll: *const qv_collection,
+pub unsafe extern "C" fn qv_collection_upsert(
+    coll: Option<&qv_collection>,
     ids: *const u64,
     n: usize,
     vectors: *const f32,
@@ -46,29 +56,42 @@ pub extern "C" fn qv_collection_upsert(
     payload_offsets: *const u64,
     payload_data: *const u8,
     payload_data_len: usize,
-    err: *mut *mut qv_error,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
         let h = handle(coll, "coll")?;
-        let ids = slice(ids, n, "ids")?;
-        let vectors = slice(vectors, vectors_len, "vectors")?;
-        let data = slice(payload_data, payload_data_len, "payload_data")?;
+        // SAFETY (all three): each pointer holds its documented length (the
+        // caller's promise).
+        let ids = unsafe { slice(ids, n, "ids", "n") }?;
+        let vectors = unsafe { slice(vectors, vectors_len, "vectors", "vectors_len") }?;
+        let data = unsafe {
+            slice(
+                payload_data,
+                payload_data_len,
+                "payload_data",
+                "payload_data_len",
+            )
+        }?;
         let payloads: Vec<Option<&[u8]>> = if payload_offsets.is_null() {
             if !data.is_empty() {
-                return Err(invalid(
-                    "`payload_data` is given but `payload_offsets` is NULL",
-                ));
+                return Err(invalid(format!(
+                    "payload_data is given (payload_data_len is {}) but payload_offsets is NULL",
+                    data.len()
+                )));
             }
             vec![None; n]
         } else {
-            let offs = slice(payload_offsets, n + 1, "payload_offsets")?;
+            // SAFETY: `payload_offsets` holds n + 1 offsets (the caller's
+            // promise); n + 1 does not overflow (`ids` has n elements).
+            let offs = unsafe { slice(payload_offsets, n + 1, "payload_offsets", "n + 1") }?;
             let mut out = Vec::with_capacity(n);
             for i in 0..n {
                 let (a, b) = (offs[i], offs[i + 1]);
                 if a > b || b > data.len() as u64 {
                     return Err(invalid(format!(
-                        "payload_offsets[{i}..={}] = [{a}, {b}] is not a range within the {} bytes of payload_data",
+                        "payload_offsets[{i}] is {a} and payload_offsets[{}] is {b}: the payload of point {} (batch index {i}) must be a range within the {} bytes of payload_data",
                         i + 1,
+                        ids[i],
                         data.len()
                     )));
                 }
@@ -81,25 +104,26 @@ pub extern "C" fn qv_collection_upsert(
 }
 
 /// Deletes the points with the `n` ids in `ids`; ids that do not exist are
-/// ignored. `*deleted` (if not NULL) receives how many existed.
+/// ignored. `*deleted` (if `deleted` is not NULL) receives how many existed.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT, QV_ERR_CLOSED, QV_ERR_IO.
 ///
 /// Thread safety: as `qv_collection_upsert`.
 #[no_mangle]
-pub extern "C" fn qv_collection_delete(
-    coll: *const qv_collection,
+pub unsafe extern "C" fn qv_collection_delete(
+    coll: Option<&qv_collection>,
     ids: *const u64,
     n: usize,
-    deleted: *mut u64,
-    err: *mut *mut qv_error,
+    deleted: Option<&mut MaybeUninit<u64>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
         let h = handle(coll, "coll")?;
-        let ids = slice(ids, n, "ids")?;
+        // SAFETY: `ids` holds `n` ids (the caller's promise).
+        let ids = unsafe { slice(ids, n, "ids", "n") }?;
         let count = h.with(|c| Ok(c.delete(ids)?))?;
-        if !deleted.is_null() {
-            write_out(deleted, count as u64, "deleted")?;
+        if let Some(d) = deleted {
+            d.write(count as u64);
         }
         Ok(())
     })
@@ -111,15 +135,16 @@ pub extern "C" fn qv_collection_delete(
 ///
 /// Thread safety: safe to call concurrently with any call.
 #[no_mangle]
-pub extern "C" fn qv_collection_count(
-    coll: *const qv_collection,
-    out: *mut u64,
-    err: *mut *mut qv_error,
+pub unsafe extern "C" fn qv_collection_count(
+    coll: Option<&qv_collection>,
+    out: Option<&mut MaybeUninit<u64>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
-        check_out(out, "out")?;
+        let out = super::out(out, "out")?;
         let n = handle(coll, "coll")?.with(|c| Ok(c.count()?))?;
-        write_out(out, n as u64, "out")
+        out.write(n as u64);
+        Ok(())
     })
 }
 
@@ -136,33 +161,36 @@ pub extern "C" fn qv_collection_count(
 /// Thread safety: safe to call concurrently with any call; each page is
 /// consistent, pages taken while others write may reflect those writes.
 #[no_mangle]
-pub extern "C" fn qv_collection_scroll(
-    coll: *const qv_collection,
+pub unsafe extern "C" fn qv_collection_scroll(
+    coll: Option<&qv_collection>,
     from: u64,
     filter_json: *const u8,
     filter_len: usize,
     ids: *mut u64,
     ids_cap: usize,
-    count: *mut usize,
-    next: *mut u64,
-    has_next: *mut u8,
-    err: *mut *mut qv_error,
+    count: Option<&mut MaybeUninit<usize>>,
+    next: Option<&mut MaybeUninit<u64>>,
+    has_next: Option<&mut MaybeUninit<u8>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
-        check_out(count, "count")?;
-        check_out(next, "next")?;
-        check_out(has_next, "has_next")?;
+        let count = out(count, "count")?;
+        let next = out(next, "next")?;
+        let has_next = out(has_next, "has_next")?;
         let h = handle(coll, "coll")?;
-        let filter = filter_arg(filter_json, filter_len, "filter_json")?;
+        // SAFETY: `filter_json` holds `filter_len` bytes (the caller's promise).
+        let filter = unsafe { filter_arg(filter_json, filter_len, "filter_json", "filter_len") }?;
         if ids_cap == 0 {
-            return Err(invalid("`ids_cap` must be at least 1"));
+            return Err(invalid("ids_cap is 0; it must be at least 1"));
         }
-        let out = slice_mut(ids, ids_cap, "ids")?;
+        // SAFETY: `ids` has room for `ids_cap` ids (the caller's promise).
+        let dest = unsafe { slice_mut(ids, ids_cap, "ids", "ids_cap") }?;
         let page = h.with(|c| Ok(c.scroll(Some(from), ids_cap, filter.as_ref())?))?;
-        out[..page.ids.len()].copy_from_slice(&page.ids);
-        write_out(count, page.ids.len(), "count")?;
-        write_out(next, page.next.unwrap_or(0), "next")?;
-        write_out(has_next, page.next.is_some() as u8, "has_next")
+        dest[..page.ids.len()].copy_from_slice(&page.ids);
+        count.write(page.ids.len());
+        next.write(page.next.unwrap_or(0));
+        has_next.write(page.next.is_some() as u8);
+        Ok(())
     })
 }
 
@@ -209,7 +237,8 @@ pub struct qv_points_view {
 
 /// Reads the points with the `n` ids in `ids` (vectors and payloads). On
 /// success `*out` receives a `qv_points` owned by the caller (free it with
-/// `qv_points_free`); ids that do not exist have `found` = 0.
+/// `qv_points_free`); on failure it is NULL. Ids that do not exist have
+/// `found` = 0. Nothing of `ids` is retained after the call returns.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
 /// QV_ERR_OUT_OF_MEMORY.
@@ -217,17 +246,18 @@ pub struct qv_points_view {
 /// Thread safety: safe to call concurrently with any call; sees each write
 /// batch whole or not at all.
 #[no_mangle]
-pub extern "C" fn qv_collection_get(
-    coll: *const qv_collection,
+pub unsafe extern "C" fn qv_collection_get(
+    coll: Option<&qv_collection>,
     ids: *const u64,
     n: usize,
-    out: *mut *mut qv_points,
-    err: *mut *mut qv_error,
+    out: Option<&mut MaybeUninit<*mut qv_points>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
-        clear_out(out, "out")?;
+        let out = object_out(out, "out")?;
         let h = handle(coll, "coll")?;
-        let ids = slice(ids, n, "ids")?;
+        // SAFETY: `ids` holds `n` ids (the caller's promise).
+        let ids = unsafe { slice(ids, n, "ids", "n") }?;
         let (points, dim) = h.with(|c| Ok((c.get(ids)?, c.config().dimension)))?;
         let mut vectors = Vec::new();
         vectors
@@ -261,7 +291,8 @@ pub extern "C" fn qv_collection_get(
             }
             p.payload_offsets.push(p.payload_data.len() as u64);
         }
-        write_out(out, Box::into_raw(Box::new(p)), "out")
+        out.write(Box::into_raw(Box::new(p)));
+        Ok(())
     })
 }
 
@@ -272,14 +303,14 @@ pub extern "C" fn qv_collection_get(
 ///
 /// Thread safety: a `qv_points` is immutable; any thread may read it.
 #[no_mangle]
-pub extern "C" fn qv_points_get_view(
-    points: *const qv_points,
-    view: *mut qv_points_view,
-    err: *mut *mut qv_error,
+pub unsafe extern "C" fn qv_points_get_view(
+    points: Option<&qv_points>,
+    view: Option<&mut MaybeUninit<qv_points_view>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
         let p = handle(points, "points")?;
-        let v = qv_points_view {
+        out(view, "view")?.write(qv_points_view {
             count: p.ids.len() as u64,
             dimension: p.dimension,
             ids: view_ptr(&p.ids),
@@ -288,13 +319,16 @@ pub extern "C" fn qv_points_get_view(
             payload_offsets: view_ptr(&p.payload_offsets),
             payload_data: view_ptr(&p.payload_data),
             payload_data_len: p.payload_data.len() as u64,
-        };
-        write_out(view, v, "view")
+        });
+        Ok(())
     })
 }
 
-/// Frees a `qv_points`. `qv_points_free(NULL)` does nothing.
+/// Frees a `qv_points`; every view into it becomes invalid.
+/// `qv_points_free(NULL)` does nothing.
+///
+/// Thread safety: the object must not be in use by another thread.
 #[no_mangle]
-pub extern "C" fn qv_points_free(points: *mut qv_points) {
+pub unsafe extern "C" fn qv_points_free(points: Option<Box<qv_points>>) {
     free_boxed(points);
 }

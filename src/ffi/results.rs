@@ -1,7 +1,8 @@
 //! `qv_results`: owned search results, read through borrowed views.
 
-use super::{free_boxed, guard, handle, invalid, qv_error, view_ptr, write_out, FfiResult};
+use super::{free_boxed, guard, handle, invalid, out, qv_error, view_ptr, FfiResult};
 use crate::point::ScoredPoint;
+use std::mem::MaybeUninit;
 
 /// Search results owned by the caller: free with `qv_results_free`; read
 /// through `qv_results_get_view`.
@@ -77,14 +78,14 @@ pub struct qv_results_view {
 ///
 /// Thread safety: a `qv_results` is immutable; any thread may read it.
 #[no_mangle]
-pub extern "C" fn qv_results_get_view(
-    results: *const qv_results,
-    view: *mut qv_results_view,
-    err: *mut *mut qv_error,
+pub unsafe extern "C" fn qv_results_get_view(
+    results: Option<&qv_results>,
+    view: Option<&mut MaybeUninit<qv_results_view>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
         let r = handle(results, "results")?;
-        let v = qv_results_view {
+        out(view, "view")?.write(qv_results_view {
             num_queries: (r.offsets.len() - 1) as u64,
             num_hits: r.ids.len() as u64,
             offsets: view_ptr(&r.offsets),
@@ -93,14 +94,16 @@ pub extern "C" fn qv_results_get_view(
             payload_offsets: view_ptr(&r.payload_offsets),
             payload_data: view_ptr(&r.payload_data),
             payload_data_len: r.payload_data.len() as u64,
-        };
-        write_out(view, v, "view")
+        });
+        Ok(())
     })
 }
 
 /// Frees a `qv_results`; every view into it becomes invalid.
 /// `qv_results_free(NULL)` does nothing.
+///
+/// Thread safety: the object must not be in use by another thread.
 #[no_mangle]
-pub extern "C" fn qv_results_free(results: *mut qv_results) {
+pub unsafe extern "C" fn qv_results_free(results: Option<Box<qv_results>>) {
     free_boxed(results);
 }

@@ -3,32 +3,39 @@
 
 use super::points::filter_arg;
 use super::{
-    check_struct_size, clear_out, guard, handle, invalid, qv_collection, qv_error, qv_results,
-    slice, slice_mut, write_out, FfiResult,
+    check_reserved, flag, guard, handle, invalid, object_out, option_struct, qv_collection,
+    qv_error, qv_results, slice, slice_mut, FfiResult,
 };
 use crate::collection::Collection;
 use crate::point::{ScoredPoint, SearchParams};
+use std::mem::MaybeUninit;
 
 /// The id written into the unused result slots of `qv_collection_search`.
 pub const QV_NO_ID: u64 = u64::MAX;
 
 /// Per-call search parameters. Initialise with `qv_search_params_init`, then
 /// set at least `k`.
+///
+/// Versioning: `struct_size` must be `sizeof(qv_search_params)` of this
+/// library's version, and `reserved` must be 0. A caller built against a
+/// newer quiver.h, whose struct is larger, gets QV_ERR_INVALID_ARGUMENT
+/// from an older library (saying both sizes) rather than a search that
+/// ignores the parameters it does not know.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct qv_search_params {
     /// `sizeof(qv_search_params)`, set by the init function.
     pub struct_size: u32,
-    /// Results per query, 1..=100000. Default 10.
+    /// Results per query, 1 to 100000. Default 10.
     pub k: u32,
-    /// HNSW candidate list size, 0..=100000; 0 = the collection's
-    /// `hnsw_ef_search`. Raised to `k` when smaller.
+    /// HNSW candidate list size, 1 to 100000, or 0 (the default) for the
+    /// collection's `hnsw_ef_search`. Raised to `k` when smaller.
     pub ef: u32,
     /// 1 = exact (brute-force) search, 0 = graph search (default).
     pub exact: u32,
     /// 1 = include payloads (owned-results mode only), 0 = not (default).
     pub with_payload: u32,
-    /// Reserved, set to 0.
+    /// Reserved: must be 0.
     pub reserved: u32,
     /// Optional payload filter as UTF-8 JSON text (`filter_len` bytes, no NUL
     /// needed); NULL or length 0 = no filter. Example:
@@ -38,51 +45,75 @@ pub struct qv_search_params {
     pub filter_len: u64,
 }
 
-/// Fills `params` with the defaults (k 10, collection's ef, graph search, no
-/// payloads, no filter) and its `struct_size`. Does nothing when NULL.
+/// Fills `*params` with the defaults (k 10, collection's ef, graph search,
+/// no payloads, no filter) and its `struct_size`. Does nothing when NULL.
+///
+/// Thread safety: safe from any thread (it writes only `*params`).
 #[no_mangle]
-pub extern "C" fn qv_search_params_init(params: *mut qv_search_params) {
-    if !params.is_null() {
-        // SAFETY: non-NULL, writable by contract.
-        unsafe {
-            params.write(qv_search_params {
-                struct_size: std::mem::size_of::<qv_search_params>() as u32,
-                k: 10,
-                ef: 0,
-                exact: 0,
-                with_payload: 0,
-                reserved: 0,
-                filter_json: std::ptr::null(),
-                filter_len: 0,
-            })
-        };
+pub unsafe extern "C" fn qv_search_params_init(params: Option<&mut MaybeUninit<qv_search_params>>) {
+    if let Some(p) = params {
+        p.write(qv_search_params {
+            struct_size: std::mem::size_of::<qv_search_params>() as u32,
+            k: 10,
+            ef: 0,
+            exact: 0,
+            with_payload: 0,
+            reserved: 0,
+            filter_json: std::ptr::null(),
+            filter_len: 0,
+        });
     }
 }
 
-fn params_arg(p: *const qv_search_params) -> FfiResult<SearchParams> {
-    let p = handle(p, "params")?;
-    check_struct_size(
-        p.struct_size,
-        std::mem::size_of::<qv_search_params>(),
-        "params",
-    )?;
-    if p.exact > 1 || p.with_payload > 1 {
-        return Err(invalid(
-            "`params.exact` and `params.with_payload` must be 0 or 1",
-        ));
-    }
-    let filter_len =
-        usize::try_from(p.filter_len).map_err(|_| invalid("`params.filter_len` is too large"))?;
+/// The engine's parameters from the caller's struct.
+///
+/// # Safety
+/// `p` is NULL or a `qv_search_params` (see [`option_struct`]) whose filter
+/// pointer holds `filter_len` bytes.
+unsafe fn params_arg(p: *const qv_search_params) -> FfiResult<SearchParams> {
+    // SAFETY: the caller's promise.
+    let p = unsafe { option_struct(p, "params", "qv_search_params") }?
+        .ok_or_else(|| invalid("params is NULL"))?;
+    check_reserved(p.reserved, "params.reserved")?;
+    let filter_len = usize::try_from(p.filter_len).map_err(|_| {
+        invalid(format!(
+            "params.filter_len is {}: more bytes than memory can hold",
+            p.filter_len
+        ))
+    })?;
     Ok(SearchParams {
         k: p.k as usize,
         ef: (p.ef > 0).then_some(p.ef as usize),
-        exact: p.exact == 1,
-        filter: filter_arg(p.filter_json, filter_len, "params.filter_json")?,
-        with_payload: p.with_payload == 1,
+        exact: flag(p.exact, "params.exact")?,
+        with_payload: flag(p.with_payload, "params.with_payload")?,
+        // SAFETY: the caller's promise.
+        filter: unsafe {
+            filter_arg(
+                p.filter_json,
+                filter_len,
+                "params.filter_json",
+                "params.filter_len",
+            )
+        }?,
     })
 }
 
-/// Checks the query matrix against the collection and runs the search.
+/// The query matrix of `nq` rows of `dim` floats.
+///
+/// # Safety
+/// `queries` is NULL or holds `nq * dim` floats.
+unsafe fn query_matrix<'a>(queries: *const f32, nq: usize, dim: usize) -> FfiResult<&'a [f32]> {
+    if nq == 0 {
+        return Err(invalid("nq is 0; it must be at least 1"));
+    }
+    let len = nq
+        .checked_mul(dim)
+        .ok_or_else(|| invalid(format!("nq x dim = {nq} x {dim} overflows")))?;
+    // SAFETY: the caller's promise.
+    unsafe { slice(queries, len, "queries", "nq x dim") }
+}
+
+/// Checks the query dimension against the collection and runs the search.
 fn run(
     c: &Collection,
     queries: &[f32],
@@ -93,7 +124,7 @@ fn run(
     let cdim = c.config().dimension;
     if dim != cdim && cdim != 0 {
         return Err(crate::Error::DimensionMismatch {
-            context: "query dimension `dim`".to_owned(),
+            context: "each query (dim)".to_owned(),
             expected: cdim,
             got: dim,
         }
@@ -103,16 +134,6 @@ fn run(
         return Ok(vec![c.search(queries, params)?]);
     }
     Ok(c.search_batch(queries, params)?)
-}
-
-fn query_matrix<'a>(queries: *const f32, nq: usize, dim: usize) -> FfiResult<&'a [f32]> {
-    if nq == 0 {
-        return Err(invalid("`nq` must be at least 1"));
-    }
-    let len = nq
-        .checked_mul(dim)
-        .ok_or_else(|| invalid(format!("`nq` x `dim` = {nq} x {dim} overflows")))?;
-    slice(queries, len, "queries")
 }
 
 /// Searches `nq` queries (row-major in `queries`, `nq * dim` floats; `dim`
@@ -128,16 +149,17 @@ fn query_matrix<'a>(queries: *const f32, nq: usize, dim: usize) -> FfiResult<&'a
 /// distance and Hamming distance (lower is closer), Jaccard similarity
 /// (higher is closer).
 ///
-/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k == 0,
-/// `out_len` < nq * k, non-finite query value, bad filter),
-/// QV_ERR_DIMENSION_MISMATCH, QV_ERR_UNSUPPORTED (metadata-only collection),
-/// QV_ERR_CLOSED. On failure the output arrays are unspecified.
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k or
+/// ef out of range, `out_len` < nq * k, non-finite query value, bad filter,
+/// bad params struct), QV_ERR_DIMENSION_MISMATCH, QV_ERR_UNSUPPORTED
+/// (metadata-only collection), QV_ERR_CLOSED. On failure the output arrays
+/// are unspecified.
 ///
 /// Thread safety: safe to call concurrently with any other call on the same
 /// collection, including writes.
 #[no_mangle]
-pub extern "C" fn qv_collection_search(
-    coll: *const qv_collection,
+pub unsafe extern "C" fn qv_collection_search(
+    coll: Option<&qv_collection>,
     queries: *const f32,
     nq: usize,
     dim: usize,
@@ -146,27 +168,28 @@ pub extern "C" fn qv_collection_search(
     scores: *mut f32,
     out_len: usize,
     counts: *mut u32,
-    err: *mut *mut qv_error,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
         let h = handle(coll, "coll")?;
-        let mut p = params_arg(params)?;
+        // SAFETY (all): each pointer holds its documented length (the
+        // caller's promise); the output arrays are ours during the call.
+        let mut p = unsafe { params_arg(params) }?;
         p.with_payload = false;
-        let qs = query_matrix(queries, nq, dim)?;
+        let qs = unsafe { query_matrix(queries, nq, dim) }?;
+        let k = p.k;
         let need = nq
-            .checked_mul(p.k)
-            .ok_or_else(|| invalid("`nq` x `k` overflows"))?;
+            .checked_mul(k)
+            .ok_or_else(|| invalid(format!("nq x params.k = {nq} x {k} overflows")))?;
         if out_len < need {
             return Err(invalid(format!(
-                "`out_len` is {out_len}, but {nq} queries x k = {} need {need} slots",
-                p.k
+                "out_len is {out_len}, but nq x params.k = {nq} x {k} = {need} slots are needed"
             )));
         }
-        let ids = slice_mut(ids, need, "ids")?;
-        let scores = slice_mut(scores, need, "scores")?;
-        let counts = slice_mut(counts, nq, "counts")?;
+        let ids = unsafe { slice_mut(ids, need, "ids", "nq x params.k") }?;
+        let scores = unsafe { slice_mut(scores, need, "scores", "nq x params.k") }?;
+        let counts = unsafe { slice_mut(counts, nq, "counts", "nq") }?;
         let results = h.with(|c| run(c, qs, nq, dim, &p))?;
-        let k = p.k;
         for (i, hits) in results.iter().enumerate() {
             let row_ids = &mut ids[i * k..(i + 1) * k];
             let row_scores = &mut scores[i * k..(i + 1) * k];
@@ -184,28 +207,32 @@ pub extern "C" fn qv_collection_search(
 
 /// Searches like `qv_collection_search`, returning the results as a new
 /// `qv_results` in `*out`, owned by the caller (free with
-/// `qv_results_free`), with payloads when `params->with_payload` is 1.
+/// `qv_results_free`; on failure `*out` is NULL), with payloads when
+/// `params->with_payload` is 1.
 ///
 /// Returns as `qv_collection_search`.
 ///
 /// Thread safety: as `qv_collection_search`.
 #[no_mangle]
-pub extern "C" fn qv_collection_search_results(
-    coll: *const qv_collection,
+pub unsafe extern "C" fn qv_collection_search_results(
+    coll: Option<&qv_collection>,
     queries: *const f32,
     nq: usize,
     dim: usize,
     params: *const qv_search_params,
-    out: *mut *mut qv_results,
-    err: *mut *mut qv_error,
+    out: Option<&mut MaybeUninit<*mut qv_results>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
-        clear_out(out, "out")?;
+        let out = object_out(out, "out")?;
         let h = handle(coll, "coll")?;
-        let p = params_arg(params)?;
-        let qs = query_matrix(queries, nq, dim)?;
+        // SAFETY (both): each pointer holds its documented length (the
+        // caller's promise).
+        let p = unsafe { params_arg(params) }?;
+        let qs = unsafe { query_matrix(queries, nq, dim) }?;
         let results = h.with(|c| run(c, qs, nq, dim, &p))?;
         let r = qv_results::from_hits(&results)?;
-        write_out(out, Box::into_raw(Box::new(r)), "out")
+        out.write(Box::into_raw(Box::new(r)));
+        Ok(())
     })
 }

@@ -7,6 +7,7 @@
  *              the environment variable QV_TEST_QUICK is set and not "0")
  *   DATA_DIR   the WordNet sample [default: tests/data/wordnet-sample of the
  *              source tree the binary was built from]
+
  */
 #define _XOPEN_SOURCE 700
 
@@ -92,6 +93,9 @@ int32_t qvt_check_call(const char *file, int line, const char *call, int32_t exp
                      status_name(got), status_name(qv_error_code(err)));
         else if (msg == NULL || msg[0] == '\0')
             qvt_fail(file, line, "%s: %s with an empty message", call, status_name(got));
+        else if (strstr(msg, "..=") != NULL || strstr(msg, "`") != NULL)
+            qvt_fail(file, line, "%s: a message in Rust terms (a range such as 1..=9, or a backtick): %s",
+                     call, msg);
     }
     if (err != NULL) {
         snprintf(qvt_last_message, sizeof qvt_last_message, "%s", msg ? msg : "");
@@ -285,6 +289,7 @@ static const test_case tests[] = {
     T(test_errors_lock_and_files),
     T(test_errors_use_after_close),
     T(test_failed_calls_change_nothing),
+    T(test_errors_option_struct_versions),
     T(test_concurrent_close),
     T(test_wordnet_sample),
 };

@@ -13,8 +13,9 @@
  *
  * Both also check the error out-parameter contract: NULL on success; on
  * failure an error object whose code is the returned status and whose message
- * is not empty. The message of the last failure stays in `qvt_last_message`
- * (so a test can check that it has context).
+ * is not empty and speaks C, not Rust (no `1..=9` ranges, no backticks).
+ * The message of the last failure stays in `qvt_last_message` (so a test
+ * can check that it has context).
  */
 #ifndef QUIVER_TEST_HARNESS_H
 #define QUIVER_TEST_HARNESS_H
@@ -151,6 +152,8 @@ void test_errors_enums_and_struct_size(void);
 void test_errors_lock_and_files(void);
 void test_errors_use_after_close(void);
 void test_failed_calls_change_nothing(void);
+
+void test_errors_option_struct_versions(void);
 
 void test_concurrent_close(void);
 

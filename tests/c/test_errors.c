@@ -98,20 +98,20 @@ void test_errors_null_and_lengths(void) {
 
     /* NULL buffers with a non-zero length. */
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, NULL, 1, v, DIM, NULL, NULL, 0, ERR));
-    CHECK_MESSAGE_HAS("`ids` is NULL but its length is 1");
+    CHECK_MESSAGE_HAS("ids is NULL but n is 1");
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, &id, 1, NULL, DIM, NULL, NULL, 0, ERR));
-    CHECK_MESSAGE_HAS("vectors");
+    CHECK_MESSAGE_HAS("vectors is NULL but vectors_len is 4");
     uint64_t offs[2] = {0, 7};
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, &id, 1, v, DIM, offs, NULL, 7, ERR));
     CHECK_MESSAGE_HAS("payload_data");
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_get(c, NULL, 2, &pts, ERR));
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_delete(c, NULL, 2, NULL, ERR));
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, NULL, 1, DIM, &p, ids, scores, 10, counts, ERR));
-    CHECK_MESSAGE_HAS("queries");
+    CHECK_MESSAGE_HAS("queries is NULL but nq x dim is 4");
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_scroll(c, 0, NULL, 5, ids, 10, &count, &next, &has_next, ERR));
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_scroll(c, 0, NULL, 0, NULL, 10, &count, &next, &has_next, ERR));
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_scroll(c, 0, NULL, 0, ids, 0, &count, &next, &has_next, ERR));
-    CHECK_MESSAGE_HAS("ids_cap");
+    CHECK_MESSAGE_HAS("ids_cap is 0; it must be at least 1");
     qv_database *db2 = NULL;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_database_open(NULL, 5, NULL, &db2, ERR));
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_database_open((const uint8_t *)"", 0, NULL, &db2, ERR));
@@ -121,7 +121,7 @@ void test_errors_null_and_lengths(void) {
     p.filter_json = NULL;
     p.filter_len = 12;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, v, 1, DIM, &p, ids, scores, 10, counts, ERR));
-    CHECK_MESSAGE_HAS("filter_json");
+    CHECK_MESSAGE_HAS("params.filter_json is NULL but params.filter_len is 12");
 
     /* Misaligned buffers. */
     uint64_t raw[3] = {0, 0, 0};
@@ -134,7 +134,8 @@ void test_errors_null_and_lengths(void) {
     uint64_t bad1[2] = {4, 2}, bad2[2] = {0, 8};
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, &id, 1, v, DIM, bad1, (const uint8_t *)pd, 7, ERR));
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, &id, 1, v, DIM, bad2, (const uint8_t *)pd, 7, ERR));
-    CHECK_MESSAGE_HAS("payload_offsets");
+    CHECK_MESSAGE_HAS("payload_offsets[0] is 0 and payload_offsets[1] is 8");
+    CHECK_MESSAGE_HAS("point 9 (batch index 0)");
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, &id, 1, v, DIM, NULL, (const uint8_t *)pd, 7, ERR));
 
     /* A failing call with err == NULL just returns the status. */
@@ -291,17 +292,19 @@ void test_errors_search_arguments(void) {
     p.k = 10;
     /* Output arrays too short for nq * k. */
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 2, DIM, &p, hid, hs, 19, hc, ERR));
-    CHECK_MESSAGE_HAS("out_len");
+    CHECK_MESSAGE_HAS("out_len is 19, but nq x params.k = 2 x 10 = 20 slots are needed");
     /* nq == 0. */
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 0, DIM, &p, hid, hs, 20, hc, ERR));
-    CHECK_MESSAGE_HAS("nq");
+    CHECK_MESSAGE_HAS("nq is 0; it must be at least 1");
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, q, 0, DIM, &p, &r, ERR));
     /* Flags other than 0 / 1, ef out of range. */
     p.exact = 2;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 1, DIM, &p, hid, hs, 20, hc, ERR));
+    CHECK_MESSAGE_HAS("params.exact is 2; it must be 0 or 1");
     p.exact = 0;
     p.with_payload = 7;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, q, 1, DIM, &p, &r, ERR));
+    CHECK_MESSAGE_HAS("params.with_payload is 7; it must be 0 or 1");
     p.with_payload = 0;
     p.ef = 200000;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 1, DIM, &p, hid, hs, 20, hc, ERR));
@@ -309,6 +312,7 @@ void test_errors_search_arguments(void) {
     p.ef = 0;
     /* nq * dim overflowing. */
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, SIZE_MAX / 2, DIM, &p, hid, hs, 20, hc, ERR));
+    CHECK_MESSAGE_HAS("overflows");
     CHECK(r == NULL);
     /* Still fine afterwards. */
     OK(qv_collection_search(c, q, 2, DIM, &p, hid, hs, 20, hc, ERR));
@@ -374,17 +378,18 @@ void test_errors_enums_and_struct_size(void) {
         FAILS(QV_ERR_INVALID_ARGUMENT, qv_database_create_collection(db, (const uint8_t *)"c", 1, &cfg, &c, ERR)); \
         CHECK_MESSAGE_HAS(needle);                                                              \
     } while (0)
-    BAD_CONFIG(metric, 99, "metric");
-    BAD_CONFIG(metric, UINT32_MAX, "metric");
-    BAD_CONFIG(kind, 2, "kind");
-    BAD_CONFIG(struct_size, 0, "struct_size");
-    BAD_CONFIG(struct_size, sizeof cfg - 4, "struct_size");
+    BAD_CONFIG(metric, 99, "config.metric is 99; it must be one of QV_METRIC_COSINE (0)");
+    BAD_CONFIG(metric, UINT32_MAX, "config.metric is 4294967295");
+    BAD_CONFIG(kind, 2, "config.kind is 2; it must be QV_KIND_VECTOR (0) or QV_KIND_METADATA_ONLY (1)");
+    BAD_CONFIG(struct_size, 0, "config.struct_size is 0");
+    BAD_CONFIG(struct_size, sizeof cfg - 4, "initialise the struct with qv_collection_config_init");
     BAD_CONFIG(dimension, 0, "config.dimension is 0; it must be between 1 and 65536");
     BAD_CONFIG(dimension, 65537, "config.dimension is 65537; it must be between 1 and 65536");
     BAD_CONFIG(hnsw_m, 1, "config.hnsw_m is 1; it must be between 2 and 128");
     BAD_CONFIG(hnsw_m, 129, "config.hnsw_m is 129");
     BAD_CONFIG(hnsw_ef_construction, 0, "config.hnsw_ef_construction is 0; it must be between 1 and 10000");
     BAD_CONFIG(hnsw_ef_search, 10001, "config.hnsw_ef_search is 10001; it must be between 1 and 10000");
+    BAD_CONFIG(reserved, 5, "config.reserved is 5; it must be 0");
     /* Metadata-only with a dimension. */
     qv_collection_config_init(&cfg);
     cfg.kind = QV_KIND_METADATA_ONLY;
@@ -421,7 +426,7 @@ void test_errors_enums_and_struct_size(void) {
     qv_database_options_init(&o);
     o.sync = 5;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_database_open((const uint8_t *)p2, strlen(p2), &o, &db2, ERR));
-    CHECK_MESSAGE_HAS("sync");
+    CHECK_MESSAGE_HAS("opts.sync is 5; it must be QV_SYNC_EVERY_BATCH (0) or QV_SYNC_NEVER (1)");
     CHECK(db2 == NULL);
     qv_collection_free(c);
     OK(qv_database_close(db, ERR));
@@ -605,6 +610,93 @@ void test_failed_calls_change_nothing(void) {
     OK(qv_collection_upsert(c, ids, 5, v, 5 * DIM, offs, (const uint8_t *)pd, 45, ERR));
     CHECK_EQ_U64(qvt_count(c), 7);
 
+out:
+    teardown(db, c);
+}
+
+/* Option structs of another version: a caller built against a newer
+ * quiver.h passes a larger struct (and struct_size), which this library
+ * refuses, naming both sizes; a reserved field must be 0. */
+void test_errors_option_struct_versions(void) {
+    qv_database *db = NULL;
+    qv_collection *c = setup(&db, "versions");
+    if (c == NULL) goto out;
+    char want[160];
+
+    /* qv_search_params with a field this library does not know. */
+    struct {
+        qv_search_params p;
+        uint64_t newer_field;
+    } big;
+    memset(&big, 0, sizeof big);
+    qv_search_params_init(&big.p);
+    big.p.struct_size = (uint32_t)sizeof big;
+    big.newer_field = 7;
+    float q[DIM] = {1, 0, 0, 0};
+    uint64_t hid[10];
+    float hs[10];
+    uint32_t hc;
+    qv_results *r = NULL;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 1, DIM, &big.p, hid, hs, 10, &hc, ERR));
+    snprintf(want, sizeof want, "params.struct_size is %zu, but this library's qv_search_params has %zu bytes",
+             sizeof big, sizeof big.p);
+    CHECK_MESSAGE_HAS(want);
+    CHECK_MESSAGE_HAS("newer quiver.h");
+    CHECK_MESSAGE_HAS(QV_VERSION);
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, q, 1, DIM, &big.p, &r, ERR));
+    CHECK_MESSAGE_HAS("newer quiver.h");
+    CHECK(r == NULL);
+    /* The same struct with this version's size is fine. */
+    big.p.struct_size = (uint32_t)sizeof big.p;
+    OK(qv_collection_search(c, q, 1, DIM, &big.p, hid, hs, 10, &hc, ERR));
+    /* A non-zero reserved field. */
+    big.p.reserved = 1;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, q, 1, DIM, &big.p, hid, hs, 10, &hc, ERR));
+    CHECK_MESSAGE_HAS("params.reserved is 1; it must be 0");
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, q, 1, DIM, &big.p, &r, ERR));
+    CHECK_MESSAGE_HAS("params.reserved");
+    CHECK(r == NULL);
+
+    /* qv_collection_config. */
+    struct {
+        qv_collection_config cfg;
+        uint32_t newer_fields[6];
+    } bigc;
+    memset(&bigc, 0, sizeof bigc);
+    qv_collection_config_init(&bigc.cfg);
+    bigc.cfg.dimension = 3;
+    bigc.cfg.struct_size = (uint32_t)sizeof bigc;
+    qv_collection *c2 = NULL;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_database_create_collection(db, (const uint8_t *)"newer", 5, &bigc.cfg, &c2, ERR));
+    snprintf(want, sizeof want, "config.struct_size is %zu, but this library's qv_collection_config has %zu bytes",
+             sizeof bigc, sizeof bigc.cfg);
+    CHECK_MESSAGE_HAS(want);
+    CHECK_MESSAGE_HAS("newer quiver.h");
+    CHECK(c2 == NULL);
+
+    /* qv_database_options. */
+    struct {
+        qv_database_options o;
+        uint64_t newer_field;
+    } bigo;
+    memset(&bigo, 0, sizeof bigo);
+    qv_database_options_init(&bigo.o);
+    bigo.o.struct_size = (uint32_t)sizeof bigo;
+    const char *path = qvt_path("versions-opts");
+    qv_database *db2 = NULL;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_database_open((const uint8_t *)path, strlen(path), &bigo.o, &db2, ERR));
+    snprintf(want, sizeof want, "opts.struct_size is %zu, but this library's qv_database_options has %zu bytes",
+             sizeof bigo, sizeof bigo.o);
+    CHECK_MESSAGE_HAS(want);
+    CHECK(db2 == NULL);
+
+    /* Nothing was created by the refused calls. */
+    qv_strings *names = NULL;
+    OK(qv_database_list_collections(db, &names, ERR));
+    CHECK_EQ_U64(qv_strings_count(names), 1);
+    qv_strings_free(names);
+    struct stat st;
+    CHECK(stat(path, &st) != 0);
 out:
     teardown(db, c);
 }
