@@ -642,15 +642,20 @@ void qv_error_free(struct qv_error *err);
  * text in bytes `[payload_offsets[i], payload_offsets[i+1])`, and an empty
  * range means no payload.
  *
+ * Every vector value must be finite, and so must the vector's squared
+ * norm (the sum of its squared values, in 32-bit floats; for cosine, of
+ * the normalised vector), so that no score is NaN.
+ *
  * The whole batch is checked before anything is written: on any error
  * nothing changes. A repeated id within the batch: the last one wins.
  * Durable when it returns (per the database's sync option). Nothing is
  * retained after the call returns.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL buffer with a non-zero
- * length, non-finite value, zero vector under cosine, bad offsets, invalid
- * UTF-8 or JSON in a payload; the message names the point by id and batch
- * index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED, QV_ERR_IO.
+ * length, non-finite value or squared norm, zero vector under cosine, bad
+ * offsets, invalid UTF-8 or JSON in a payload; the message names the point
+ * by id and batch index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
+ * QV_ERR_IO.
  *
  * Thread safety: safe to call concurrently with any call; writes to one
  * collection are serialised, and searches never see half a batch.
@@ -785,19 +790,20 @@ void qv_search_params_init(struct qv_search_params *params);
  * into caller-owned arrays: `ids` and `scores` hold `out_len` entries, which
  * must be at least `nq * k`; the results of query `i` are at
  * `[i * k, i * k + counts[i])`, best first; `counts` holds `nq` entries.
- * Slots past `counts[i]` are set to `QV_NO_ID` / NaN. Several queries run in
- * parallel. Payloads are not returned in this mode (`with_payload` is
- * ignored). Nothing is retained after the call returns.
+ * Slots past `counts[i]` are set to `QV_NO_ID` / NaN (a score is never
+ * NaN). Several queries run in parallel. Payloads are not returned in this
+ * mode (`with_payload` is ignored). Nothing is retained after the call
+ * returns.
  *
  * Scores: cosine similarity and dot product (higher is closer), L2
  * distance and Hamming distance (lower is closer), Jaccard similarity
  * (higher is closer).
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k or
- * ef out of range, `out_len` < nq * k, non-finite query value, bad filter,
- * bad params struct), QV_ERR_DIMENSION_MISMATCH, QV_ERR_UNSUPPORTED
- * (metadata-only collection), QV_ERR_CLOSED. On failure the output arrays
- * are unspecified.
+ * ef out of range, `out_len` < nq * k, non-finite query value or squared
+ * norm, bad filter, bad params struct), QV_ERR_DIMENSION_MISMATCH,
+ * QV_ERR_UNSUPPORTED (metadata-only collection), QV_ERR_CLOSED. On failure
+ * the output arrays are unspecified.
  *
  * Thread safety: safe to call concurrently with any other call on the same
  * collection, including writes.

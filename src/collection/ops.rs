@@ -10,7 +10,7 @@
 //!   failed after it was logged, by a panic).
 
 use crate::collection::config::CollectionConfig;
-use crate::distance::normalize;
+use crate::distance::{dot, normalize};
 use crate::error::{Error, Result};
 use crate::storage::format::Reader;
 use serde_json::Value;
@@ -100,7 +100,11 @@ impl UpsertBatch {
     }
 }
 
-/// Checks one vector: length and finiteness; normalises it for cosine.
+/// Checks one vector: length, finite values, a finite squared norm (so
+/// that no distance of two vectors is NaN: a dot product of two vectors
+/// whose squared norms are finite is bounded by their product, whereas one
+/// of huge finite values can overflow to +inf and -inf, which sum to NaN);
+/// normalises it for cosine (which makes any finite vector's norm 1).
 pub fn check_vector(
     config: &CollectionConfig,
     v: &mut [f32],
@@ -126,6 +130,14 @@ pub fn check_vector(
             what()
         )));
     }
+    // A normalised vector's squared norm is 1.
+    if !config.metric.needs_normalization() && !dot(v, v).is_finite() {
+        return Err(Error::invalid(format!(
+            "{}: the squared norm of the vector (the sum of its squared values) is not finite in 32-bit floats (its largest value is {}); scale the vector down",
+            what(),
+            v.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+        )));
+    }
     Ok(())
 }
 
@@ -139,7 +151,12 @@ pub fn prepare_upsert(
 ) -> Result<UpsertBatch> {
     let dim = config.dimension;
     let n = ids.len();
-    if vectors.len() != n * dim {
+    let Some(floats) = n.checked_mul(dim) else {
+        return Err(Error::invalid(format!(
+            "a batch of {n} ids of {dim} floats each overflows: the batch is too large"
+        )));
+    };
+    if vectors.len() != floats {
         // Whole rows of the wrong length: report the row length; otherwise
         // report the float count of the whole batch.
         return Err(match n {
@@ -150,7 +167,7 @@ pub fn prepare_upsert(
             },
             _ => Error::DimensionMismatch {
                 context: format!("a batch of {n} ids ({n} x {dim} floats)"),
-                expected: n * dim,
+                expected: floats,
                 got: vectors.len(),
             },
         });

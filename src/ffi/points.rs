@@ -34,15 +34,20 @@ pub(crate) unsafe fn filter_arg(
 /// text in bytes `[payload_offsets[i], payload_offsets[i+1])`, and an empty
 /// range means no payload.
 ///
+/// Every vector value must be finite, and so must the vector's squared
+/// norm (the sum of its squared values, in 32-bit floats; for cosine, of
+/// the normalised vector), so that no score is NaN.
+///
 /// The whole batch is checked before anything is written: on any error
 /// nothing changes. A repeated id within the batch: the last one wins.
 /// Durable when it returns (per the database's sync option). Nothing is
 /// retained after the call returns.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL buffer with a non-zero
-/// length, non-finite value, zero vector under cosine, bad offsets, invalid
-/// UTF-8 or JSON in a payload; the message names the point by id and batch
-/// index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED, QV_ERR_IO.
+/// length, non-finite value or squared norm, zero vector under cosine, bad
+/// offsets, invalid UTF-8 or JSON in a payload; the message names the point
+/// by id and batch index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
+/// QV_ERR_IO.
 ///
 /// Thread safety: safe to call concurrently with any call; writes to one
 /// collection are serialised, and searches never see half a batch.
@@ -59,47 +64,47 @@ pub unsafe extern "C" fn qv_collection_upsert(
     err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
-        let h = handle(coll, "coll")?;
-        // SAFETY (all three): each pointer holds its documented length (the
-        // caller's promise).
-        let ids = unsafe { slice(ids, n, "ids", "n") }?;
-        let vectors = unsafe { slice(vectors, vectors_len, "vectors", "vectors_len") }?;
-        let data = unsafe {
-            slice(
-                payload_data,
-                payload_data_len,
-                "payload_data",
-                "payload_data_len",
-            )
-        }?;
-        let payloads: Vec<Option<&[u8]>> = if payload_offsets.is_null() {
-            if !data.is_empty() {
+        handle(coll, "coll")?.with(|c| {
+            let dim = c.config().dimension;
+            // Before any slice of `n` elements is formed.
+            if n.checked_mul(dim).is_none() {
                 return Err(invalid(format!(
-                    "payload_data is given (payload_data_len is {}) but payload_offsets is NULL",
-                    data.len()
+                    "n is {n}: n x dimension = {n} x {dim} floats overflows"
                 )));
             }
-            vec![None; n]
-        } else {
-            // SAFETY: `payload_offsets` holds n + 1 offsets (the caller's
-            // promise); n + 1 does not overflow (`ids` has n elements).
-            let offs = unsafe { slice(payload_offsets, n + 1, "payload_offsets", "n + 1") }?;
-            let mut out = Vec::with_capacity(n);
-            for i in 0..n {
-                let (a, b) = (offs[i], offs[i + 1]);
-                if a > b || b > data.len() as u64 {
+            // SAFETY (all three): each pointer holds its documented length
+            // (the caller's promise).
+            let ids = unsafe { slice(ids, n, "ids", "n") }?;
+            let vectors = unsafe { slice(vectors, vectors_len, "vectors", "vectors_len") }?;
+            let data = unsafe { slice(payload_data, payload_data_len, "payload_data", "payload_data_len") }?;
+            let mut payloads: Vec<Option<&[u8]>> = Vec::with_capacity(n);
+            if payload_offsets.is_null() {
+                if !data.is_empty() {
                     return Err(invalid(format!(
-                        "payload_offsets[{i}] is {a} and payload_offsets[{}] is {b}: the payload of point {} (batch index {i}) must be a range within the {} bytes of payload_data",
-                        i + 1,
-                        ids[i],
+                        "payload_data is given (payload_data_len is {}) but payload_offsets is NULL",
                         data.len()
                     )));
                 }
-                out.push((a < b).then(|| &data[a as usize..b as usize]));
+                payloads.resize(n, None);
+            } else {
+                // SAFETY: `payload_offsets` holds n + 1 offsets (the caller's
+                // promise); n + 1 does not overflow (`ids` has n elements).
+                let offs = unsafe { slice(payload_offsets, n + 1, "payload_offsets", "n + 1") }?;
+                for i in 0..n {
+                    let (a, b) = (offs[i], offs[i + 1]);
+                    if a > b || b > data.len() as u64 {
+                        return Err(invalid(format!(
+                            "payload_offsets[{i}] is {a} and payload_offsets[{}] is {b}: the payload of point {} (batch index {i}) must be a range within the {} bytes of payload_data",
+                            i + 1,
+                            ids[i],
+                            data.len()
+                        )));
+                    }
+                    payloads.push((a < b).then(|| &data[a as usize..b as usize]));
+                }
             }
-            out
-        };
-        h.with(|c| Ok(c.upsert_json(ids, vectors, &payloads)?))
+            Ok(c.upsert_json(ids, vectors, &payloads)?)
+        })
     })
 }
 

@@ -141,19 +141,20 @@ fn run(
 /// into caller-owned arrays: `ids` and `scores` hold `out_len` entries, which
 /// must be at least `nq * k`; the results of query `i` are at
 /// `[i * k, i * k + counts[i])`, best first; `counts` holds `nq` entries.
-/// Slots past `counts[i]` are set to `QV_NO_ID` / NaN. Several queries run in
-/// parallel. Payloads are not returned in this mode (`with_payload` is
-/// ignored). Nothing is retained after the call returns.
+/// Slots past `counts[i]` are set to `QV_NO_ID` / NaN (a score is never
+/// NaN). Several queries run in parallel. Payloads are not returned in this
+/// mode (`with_payload` is ignored). Nothing is retained after the call
+/// returns.
 ///
 /// Scores: cosine similarity and dot product (higher is closer), L2
 /// distance and Hamming distance (lower is closer), Jaccard similarity
 /// (higher is closer).
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k or
-/// ef out of range, `out_len` < nq * k, non-finite query value, bad filter,
-/// bad params struct), QV_ERR_DIMENSION_MISMATCH, QV_ERR_UNSUPPORTED
-/// (metadata-only collection), QV_ERR_CLOSED. On failure the output arrays
-/// are unspecified.
+/// ef out of range, `out_len` < nq * k, non-finite query value or squared
+/// norm, bad filter, bad params struct), QV_ERR_DIMENSION_MISMATCH,
+/// QV_ERR_UNSUPPORTED (metadata-only collection), QV_ERR_CLOSED. On failure
+/// the output arrays are unspecified.
 ///
 /// Thread safety: safe to call concurrently with any other call on the same
 /// collection, including writes.

@@ -290,6 +290,8 @@ static const test_case tests[] = {
     T(test_errors_use_after_close),
     T(test_failed_calls_change_nothing),
     T(test_errors_option_struct_versions),
+    T(test_errors_huge_values),
+    T(test_errors_size_overflow),
     T(test_concurrent_close),
     T(test_wordnet_sample),
 };

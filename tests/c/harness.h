@@ -154,6 +154,8 @@ void test_errors_use_after_close(void);
 void test_failed_calls_change_nothing(void);
 
 void test_errors_option_struct_versions(void);
+void test_errors_huge_values(void);
+void test_errors_size_overflow(void);
 
 void test_concurrent_close(void);
 

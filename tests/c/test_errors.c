@@ -700,3 +700,96 @@ void test_errors_option_struct_versions(void) {
 out:
     teardown(db, c);
 }
+
+/* Finite values whose squares overflow: under the dot product two such
+ * vectors score +inf + -inf = NaN (the empty-slot marker of
+ * qv_collection_search), so they are refused, vectors and queries. */
+void test_errors_huge_values(void) {
+    qv_database *db = qvt_open_db(qvt_path("huge"));
+    if (db == NULL) return;
+    const uint32_t metrics[] = {QV_METRIC_DOT, QV_METRIC_EUCLIDEAN, QV_METRIC_HAMMING, QV_METRIC_JACCARD};
+    for (size_t m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%zu", m);
+        qv_collection *c = qvt_create(db, name, DIM, metrics[m]);
+        if (c == NULL) continue;
+        uint64_t ids[2] = {4, 5};
+        float v[2 * DIM] = {1, 2, 3, 4, 1e30f, -1e30f, 1, 1};
+        FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, ids, 2, v, 2 * DIM, NULL, NULL, 0, ERR));
+        CHECK_MESSAGE_HAS("point 5 (batch index 1)");
+        CHECK_MESSAGE_HAS("squared norm");
+        CHECK_EQ_U64(qvt_count(c), 0);
+        /* Large values whose squared norm is finite are fine ... */
+        float ok[2 * DIM] = {1.8e19f, 0, 0, 0, 1.3e19f, -1.3e19f, 0, 0};
+        OK(qv_collection_upsert(c, ids, 2, ok, 2 * DIM, NULL, NULL, 0, ERR));
+        /* ... and so is a query of them: no score is NaN. */
+        qv_search_params p;
+        qv_search_params_init(&p);
+        uint64_t hid[2 * 10];
+        float hs[2 * 10];
+        uint32_t hc[2];
+        float qs[2 * DIM] = {1.3e19f, 1.3e19f, 0, 0, -1.8e19f, 0, 0, 0};
+        for (uint32_t exact = 0; exact <= 1; exact++) {
+            p.exact = exact;
+            OK(qv_collection_search(c, qs, 2, DIM, &p, hid, hs, 20, hc, ERR));
+            for (size_t i = 0; i < 2; i++) {
+                CHECK_EQ_U64(hc[i], 2);
+                for (size_t j = 0; j < hc[i]; j++) CHECK(!isnan(hs[i * 10 + j]));
+            }
+        }
+        /* A query whose squared norm overflows is refused, in both modes. */
+        qs[DIM + 1] = 1e30f;
+        FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, qs, 2, DIM, &p, hid, hs, 20, hc, ERR));
+        CHECK_MESSAGE_HAS("query 1");
+        CHECK_MESSAGE_HAS("squared norm");
+        qv_results *r = NULL;
+        FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, &qs[DIM], 1, DIM, &p, &r, ERR));
+        CHECK_MESSAGE_HAS("squared norm");
+        CHECK(r == NULL);
+        qv_collection_free(c);
+    }
+    /* Cosine normalises first: the direction of huge values is kept. */
+    qv_collection *c = qvt_create(db, "cos", DIM, QV_METRIC_COSINE);
+    if (c != NULL) {
+        uint64_t id = 1;
+        float v[DIM] = {1e30f, 1e30f, 0, 0};
+        OK(qv_collection_upsert(c, &id, 1, v, DIM, NULL, NULL, 0, ERR));
+        qv_search_params p;
+        qv_search_params_init(&p);
+        uint64_t hid[10];
+        float hs[10];
+        uint32_t hc;
+        float q[DIM] = {3e38f, 3e38f, 3e38f, 0};
+        OK(qv_collection_search(c, q, 1, DIM, &p, hid, hs, 10, &hc, ERR));
+        CHECK(hc == 1 && hid[0] == 1);
+        CHECK_NEAR(hs[0], 2.0 / sqrt(6.0), 1e-5);
+        qv_collection_free(c);
+    }
+    OK(qv_database_close(db, ERR));
+    qv_database_free(db);
+}
+
+/* n * dimension overflowing size_t is refused before anything is read
+ * (the ids buffer here is shorter than n: the library must not form it). */
+void test_errors_size_overflow(void) {
+    qv_database *db = qvt_open_db(qvt_path("overflow"));
+    if (db == NULL) return;
+    const uint32_t dim = 65536;
+    qv_collection *c = qvt_create(db, "wide", dim, QV_METRIC_DOT);
+    float *v = calloc(dim, sizeof *v);
+    if (c != NULL && v != NULL) {
+        v[0] = 1;
+        uint64_t ids[1] = {1};
+        /* (2^48 + 1) * 2^16 = 2^64 + 2^16: wraps to 2^16 = vectors_len. */
+        size_t n = ((size_t)1 << 48) + 1;
+        FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, ids, n, v, dim, NULL, NULL, 0, ERR));
+        CHECK_MESSAGE_HAS("overflows");
+        CHECK_EQ_U64(qvt_count(c), 0);
+        OK(qv_collection_upsert(c, ids, 1, v, dim, NULL, NULL, 0, ERR));
+        CHECK_EQ_U64(qvt_count(c), 1);
+    }
+    free(v);
+    qv_collection_free(c);
+    OK(qv_database_close(db, ERR));
+    qv_database_free(db);
+}

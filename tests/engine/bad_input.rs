@@ -158,6 +158,78 @@ fn non_finite_values_are_rejected() {
     }
 }
 
+/// Finite values whose squares overflow f32: under the dot product two
+/// such vectors would score +inf + -inf = NaN. Refused for every metric
+/// but cosine (which normalises first), in vectors and in queries; large
+/// values whose squared norm is finite are fine and score no NaN.
+#[test]
+fn vectors_whose_squared_norm_overflows_are_rejected() {
+    for metric in [
+        Metric::Euclidean,
+        Metric::Dot,
+        Metric::Hamming,
+        Metric::Jaccard,
+    ] {
+        let (tmp, db, c) = setup("bad-huge", metric);
+        let before = dump(&c);
+        let huge = vec![1e30, -1e30, 1.0, 1.0];
+        let what = format!("{metric:?}");
+        let batch = [
+            Point::new(100, vec![0.5; DIM]),
+            Point::new(101, huge.clone()),
+        ];
+        let e = expect_err(c.upsert(&batch), &what);
+        assert_eq!(kind(&e), "InvalidArgument", "{what}: {e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("point 101 (batch index 1)") && msg.contains("squared norm"),
+            "{what}: {msg}"
+        );
+        assert_err(
+            c.upsert_flat(&[100, 101], &[vec![0.5; DIM], huge.clone()].concat(), None),
+            "InvalidArgument",
+            &what,
+        );
+        let e = expect_err(
+            c.search_batch(
+                &[vec![0.5; DIM], huge.clone()].concat(),
+                &SearchParams::new(3),
+            ),
+            &what,
+        );
+        assert!(e.to_string().contains("query 1"), "{what}: {e}");
+        assert_err(
+            c.search(&huge, &SearchParams::new(3).exact(true)),
+            "InvalidArgument",
+            &what,
+        );
+        // Large but finite squared norms: accepted, and no score is NaN.
+        let big = [
+            Point::new(200, vec![1.8e19, 0.0, 0.0, 0.0]),
+            Point::new(201, vec![1.3e19, -1.3e19, 0.0, 0.0]),
+        ];
+        c.upsert(&big).unwrap();
+        for q in [[1.3e19, 1.3e19, 0.0, 0.0], [-1.8e19, 0.0, 0.0, 0.0]] {
+            for exact in [false, true] {
+                let hits = c.search(&q, &SearchParams::new(30).exact(exact)).unwrap();
+                assert_eq!(hits.len(), 22, "{what}");
+                assert!(hits.iter().all(|h| !h.score.is_nan()), "{what}: {hits:?}");
+            }
+        }
+        c.delete(&[200, 201]).unwrap();
+        assert_unchanged(&tmp, db, c, &before);
+    }
+    // Cosine keeps the direction of huge values.
+    let (_tmp, _db, c) = setup("bad-huge-cos", Metric::Cosine);
+    c.upsert(&[Point::new(100, vec![1e30, 1e30, 0.0, 0.0])])
+        .unwrap();
+    let hits = c
+        .search(&[3e38, 3e38, 0.0, 0.0], &SearchParams::new(1).exact(true))
+        .unwrap();
+    assert_eq!(hits[0].id, 100);
+    assert!((hits[0].score - 1.0).abs() < 1e-5, "{hits:?}");
+}
+
 #[test]
 fn k_zero_is_rejected() {
     let (_tmp, db, c) = setup("bad-k", Metric::Euclidean);
