@@ -25,7 +25,8 @@
  *   gets QV_ERR_INVALID_ARGUMENT from an older library, not options it
  *   cannot honour) and a non-zero reserved field.
  * - A bad argument returns an error and changes nothing; no call panics or
- *   aborts on bad input. Passing a pointer that did not come from this
+ *   aborts on bad input, and a result too large for memory gives
+ *   QV_ERR_OUT_OF_MEMORY. Passing a pointer that did not come from this
  *   library or a buffer shorter than its length, or using a handle after
  *   its _free, is undefined behaviour.
  */
@@ -160,7 +161,8 @@ enum qv_status
    */
   QV_ERR_QUERY_SYNTAX = 11,
   /**
-   * A result buffer of the requested size could not be allocated.
+   * Memory for a result of the requested size could not be allocated;
+   * nothing changed, and a smaller request may succeed.
    */
   QV_ERR_OUT_OF_MEMORY = 12,
   /**
@@ -291,10 +293,8 @@ typedef struct qv_database_options {
  * vector is zeros and its payload empty); its vector is
  * `vectors[i * dimension .. (i + 1) * dimension]`; its payload is the JSON
  * text in `payload_data[payload_offsets[i] .. payload_offsets[i + 1]]`
- * (empty = no payload). A pointer is NULL exactly when its length is 0.
- * Payloads are returned as compact JSON re-serialised from what was
- * stored: the same value, but object keys may come back in another order
- * and without the original whitespace.
+ * (empty = no payload), byte for byte as it was written. A pointer is NULL
+ * exactly when its length is 0.
  */
 typedef struct qv_points_view {
   /**
@@ -335,11 +335,9 @@ typedef struct qv_points_view {
  * Borrowed views into a `qv_results`, valid until `qv_results_free`.
  * The hits of query `q` are entries `[offsets[q], offsets[q + 1])` of `ids`
  * and `scores`, best first. The payload of hit `j` is the JSON text in
- * `payload_data[payload_offsets[j] .. payload_offsets[j + 1]]` (empty when
- * the point has none or payloads were not asked for; compact JSON
- * re-serialised from the stored value, so key order and whitespace may
- * differ from what was written). A pointer is NULL exactly when its length
- * is 0.
+ * `payload_data[payload_offsets[j] .. payload_offsets[j + 1]]`, byte for
+ * byte as it was written (empty when the point has none or payloads were
+ * not asked for). A pointer is NULL exactly when its length is 0.
  */
 typedef struct qv_results_view {
   /**
@@ -640,7 +638,7 @@ void qv_error_free(struct qv_error *err);
  * NULL (no payloads) or holds `n + 1` offsets into `payload_data`
  * (`payload_data_len` bytes); the payload of point `i` is the UTF-8 JSON
  * text in bytes `[payload_offsets[i], payload_offsets[i+1])`, and an empty
- * range means no payload.
+ * range means no payload. A payload is kept byte for byte as given.
  *
  * Every vector value must be finite, and so must the vector's squared
  * norm (the sum of its squared values, in 32-bit floats; for cosine, of
@@ -655,7 +653,7 @@ void qv_error_free(struct qv_error *err);
  * length, non-finite value or squared norm, zero vector under cosine, bad
  * offsets, invalid UTF-8 or JSON in a payload; the message names the point
  * by id and batch index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
- * QV_ERR_IO.
+ * QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
  *
  * Thread safety: safe to call concurrently with any call; writes to one
  * collection are serialised, and searches never see half a batch.
@@ -719,10 +717,15 @@ int32_t qv_collection_scroll(const struct qv_collection *coll,
                              struct qv_error **err);
 
 /**
- * Reads the points with the `n` ids in `ids` (vectors and payloads). On
- * success `*out` receives a `qv_points` owned by the caller (free it with
- * `qv_points_free`); on failure it is NULL. Ids that do not exist have
- * `found` = 0. Nothing of `ids` is retained after the call returns.
+ * Reads the points with the `n` ids in `ids` (vectors, and payloads byte
+ * for byte as they were written). On success `*out` receives a
+ * `qv_points` owned by the caller (free it with `qv_points_free`); on
+ * failure it is NULL. Ids that do not exist have `found` = 0. Nothing of
+ * `ids` is retained after the call returns.
+ *
+ * The result needs about `n * (dimension * 4 + 17)` bytes plus the
+ * payloads; when that memory cannot be allocated the call fails with
+ * QV_ERR_OUT_OF_MEMORY (ask for fewer ids at a time).
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
  * QV_ERR_OUT_OF_MEMORY.
@@ -802,8 +805,8 @@ void qv_search_params_init(struct qv_search_params *params);
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k or
  * ef out of range, `out_len` < nq * k, non-finite query value or squared
  * norm, bad filter, bad params struct), QV_ERR_DIMENSION_MISMATCH,
- * QV_ERR_UNSUPPORTED (metadata-only collection), QV_ERR_CLOSED. On failure
- * the output arrays are unspecified.
+ * QV_ERR_UNSUPPORTED (metadata-only collection), QV_ERR_CLOSED,
+ * QV_ERR_OUT_OF_MEMORY. On failure the output arrays are unspecified.
  *
  * Thread safety: safe to call concurrently with any other call on the same
  * collection, including writes.
@@ -822,8 +825,13 @@ int32_t qv_collection_search(const struct qv_collection *coll,
 /**
  * Searches like `qv_collection_search`, returning the results as a new
  * `qv_results` in `*out`, owned by the caller (free with
- * `qv_results_free`; on failure `*out` is NULL), with payloads when
- * `params->with_payload` is 1.
+ * `qv_results_free`; on failure `*out` is NULL), with each hit's payload,
+ * byte for byte as it was written, when `params->with_payload` is 1.
+ *
+ * The results need 20 bytes per hit, at most nq * k hits (k capped by the
+ * number of points), plus the payloads; they are allocated before the
+ * search runs, and when that fails the call returns QV_ERR_OUT_OF_MEMORY
+ * (search fewer queries at a time).
  *
  * Returns as `qv_collection_search`.
  *

@@ -85,7 +85,8 @@ pub enum qv_status {
     QV_ERR_UNSUPPORTED = 10,
     /// Reserved for the query language.
     QV_ERR_QUERY_SYNTAX = 11,
-    /// A result buffer of the requested size could not be allocated.
+    /// Memory for a result of the requested size could not be allocated;
+    /// nothing changed, and a smaller request may succeed.
     QV_ERR_OUT_OF_MEMORY = 12,
     /// A bug in the library.
     QV_ERR_INTERNAL = 13,
@@ -143,11 +144,27 @@ pub(crate) fn closed(what: &str) -> FfiError {
     }
 }
 
-pub(crate) fn out_of_memory(what: &str, bytes: usize) -> FfiError {
-    FfiError {
-        code: qv_status::QV_ERR_OUT_OF_MEMORY,
-        message: format!("out of memory: cannot allocate {bytes} bytes for {what}"),
-    }
+/// Reserves room for `additional` more elements in `v`, or fails with
+/// QV_ERR_OUT_OF_MEMORY naming `what`: buffers sized by the caller's
+/// request are never allocated infallibly (that would abort the host).
+pub(crate) fn try_reserve<T>(v: &mut Vec<T>, additional: usize, what: &str) -> FfiResult {
+    v.try_reserve_exact(additional).map_err(|_| {
+        let bytes = (additional as u128) * (std::mem::size_of::<T>() as u128);
+        FfiError {
+            code: qv_status::QV_ERR_OUT_OF_MEMORY,
+            message: format!(
+                "out of memory: cannot allocate {bytes} bytes for {what} ({additional} entries)"
+            ),
+        }
+    })
+}
+
+/// A vector with room for exactly `n` elements, reserved fallibly (see
+/// [`try_reserve`]).
+pub(crate) fn try_vec<T>(n: usize, what: &str) -> FfiResult<Vec<T>> {
+    let mut v = Vec::new();
+    try_reserve(&mut v, n, what)?;
+    Ok(v)
 }
 
 /// Runs `f`, turning a panic into an error with the panic status. The one

@@ -1,11 +1,10 @@
 //! Point operations: upsert, get, delete, count, scroll; `qv_points`.
 
 use super::{
-    free_boxed, guard, handle, invalid, object_out, out, out_of_memory, qv_collection, qv_error,
-    slice, slice_mut, utf8, view_ptr, FfiResult,
+    free_boxed, guard, handle, invalid, object_out, out, qv_collection, qv_error, slice, slice_mut,
+    try_reserve, try_vec, utf8, view_ptr, FfiError, FfiResult,
 };
 use crate::filter::Filter;
-use crate::point::Point;
 use std::mem::MaybeUninit;
 
 /// Parses an optional filter given as JSON text; NULL or empty = none.
@@ -26,13 +25,24 @@ pub(crate) unsafe fn filter_arg(
     Ok(Some(Filter::parse(text)?))
 }
 
+/// `n * dim` for a request of `n` rows of `dim` floats; an overflow is a
+/// request for more memory than there is.
+pub(crate) fn rows_times_dim(n: usize, dim: usize, n_name: &str) -> FfiResult<usize> {
+    n.checked_mul(dim).ok_or_else(|| FfiError {
+        code: super::qv_status::QV_ERR_OUT_OF_MEMORY,
+        message: format!(
+            "out of memory: {n_name} is {n}: {n_name} x dimension = {n} x {dim} floats is more than memory can hold"
+        ),
+    })
+}
+
 /// Inserts or replaces `n` points. `ids` holds `n` ids; `vectors` holds
 /// `vectors_len` floats, which must be `n * dimension` (row-major; 0 for a
 /// metadata-only collection). Payloads are optional: `payload_offsets` is
 /// NULL (no payloads) or holds `n + 1` offsets into `payload_data`
 /// (`payload_data_len` bytes); the payload of point `i` is the UTF-8 JSON
 /// text in bytes `[payload_offsets[i], payload_offsets[i+1])`, and an empty
-/// range means no payload.
+/// range means no payload. A payload is kept byte for byte as given.
 ///
 /// Every vector value must be finite, and so must the vector's squared
 /// norm (the sum of its squared values, in 32-bit floats; for cosine, of
@@ -47,7 +57,7 @@ pub(crate) unsafe fn filter_arg(
 /// length, non-finite value or squared norm, zero vector under cosine, bad
 /// offsets, invalid UTF-8 or JSON in a payload; the message names the point
 /// by id and batch index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
-/// QV_ERR_IO.
+/// QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
 ///
 /// Thread safety: safe to call concurrently with any call; writes to one
 /// collection are serialised, and searches never see half a batch.
@@ -77,7 +87,7 @@ pub unsafe extern "C" fn qv_collection_upsert(
             let ids = unsafe { slice(ids, n, "ids", "n") }?;
             let vectors = unsafe { slice(vectors, vectors_len, "vectors", "vectors_len") }?;
             let data = unsafe { slice(payload_data, payload_data_len, "payload_data", "payload_data_len") }?;
-            let mut payloads: Vec<Option<&[u8]>> = Vec::with_capacity(n);
+            let mut payloads: Vec<Option<&[u8]>> = try_vec(n, "the payload list")?;
             if payload_offsets.is_null() {
                 if !data.is_empty() {
                     return Err(invalid(format!(
@@ -215,10 +225,8 @@ pub struct qv_points {
 /// vector is zeros and its payload empty); its vector is
 /// `vectors[i * dimension .. (i + 1) * dimension]`; its payload is the JSON
 /// text in `payload_data[payload_offsets[i] .. payload_offsets[i + 1]]`
-/// (empty = no payload). A pointer is NULL exactly when its length is 0.
-/// Payloads are returned as compact JSON re-serialised from what was
-/// stored: the same value, but object keys may come back in another order
-/// and without the original whitespace.
+/// (empty = no payload), byte for byte as it was written. A pointer is NULL
+/// exactly when its length is 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct qv_points_view {
@@ -240,10 +248,15 @@ pub struct qv_points_view {
     pub payload_data_len: u64,
 }
 
-/// Reads the points with the `n` ids in `ids` (vectors and payloads). On
-/// success `*out` receives a `qv_points` owned by the caller (free it with
-/// `qv_points_free`); on failure it is NULL. Ids that do not exist have
-/// `found` = 0. Nothing of `ids` is retained after the call returns.
+/// Reads the points with the `n` ids in `ids` (vectors, and payloads byte
+/// for byte as they were written). On success `*out` receives a
+/// `qv_points` owned by the caller (free it with `qv_points_free`); on
+/// failure it is NULL. Ids that do not exist have `found` = 0. Nothing of
+/// `ids` is retained after the call returns.
+///
+/// The result needs about `n * (dimension * 4 + 17)` bytes plus the
+/// payloads; when that memory cannot be allocated the call fails with
+/// QV_ERR_OUT_OF_MEMORY (ask for fewer ids at a time).
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
 /// QV_ERR_OUT_OF_MEMORY.
@@ -260,42 +273,53 @@ pub unsafe extern "C" fn qv_collection_get(
 ) -> i32 {
     guard(err, || {
         let out = object_out(out, "out")?;
-        let h = handle(coll, "coll")?;
-        // SAFETY: `ids` holds `n` ids (the caller's promise).
-        let ids = unsafe { slice(ids, n, "ids", "n") }?;
-        let (points, dim) = h.with(|c| Ok((c.get(ids)?, c.config().dimension)))?;
-        let mut vectors = Vec::new();
-        vectors
-            .try_reserve_exact(n.saturating_mul(dim))
-            .map_err(|_| out_of_memory("vectors", n.saturating_mul(dim) * 4))?;
-        let mut p = qv_points {
-            dimension: dim as u64,
-            ids: ids.to_vec(),
-            found: Vec::with_capacity(n),
-            vectors,
-            payload_offsets: Vec::with_capacity(n + 1),
-            payload_data: Vec::new(),
-        };
-        p.payload_offsets.push(0);
-        for point in &points {
-            match point {
-                Some(Point {
-                    vector, payload, ..
-                }) => {
-                    p.found.push(1);
-                    p.vectors.extend_from_slice(vector);
-                    if let Some(v) = payload {
-                        serde_json::to_writer(&mut p.payload_data, v)
-                            .map_err(|e| invalid(format!("payload does not serialise: {e}")))?;
+        let p = handle(coll, "coll")?.with(|c| {
+            let dim = c.config().dimension;
+            // The result buffers first, before the engine reads anything
+            // (and before a slice of `n` ids is formed).
+            let floats = rows_times_dim(n, dim, "n")?;
+            let mut p = qv_points {
+                dimension: dim as u64,
+                vectors: try_vec(floats, "the vectors of the result")?,
+                ids: try_vec(n, "the ids of the result")?,
+                found: try_vec(n, "the found flags of the result")?,
+                payload_offsets: try_vec(n.saturating_add(1), "the payload offsets of the result")?,
+                payload_data: Vec::new(),
+            };
+            // SAFETY: `ids` holds `n` ids (the caller's promise).
+            let ids = unsafe { slice(ids, n, "ids", "n") }?;
+            let points = c.get_raw(ids)?;
+            let payload_bytes = points
+                .iter()
+                .flatten()
+                .filter_map(|p| p.payload.as_ref())
+                .map(Vec::len)
+                .sum();
+            try_reserve(
+                &mut p.payload_data,
+                payload_bytes,
+                "the payloads of the result",
+            )?;
+            p.ids.extend_from_slice(ids);
+            p.payload_offsets.push(0);
+            for point in &points {
+                match point {
+                    Some(point) => {
+                        p.found.push(1);
+                        p.vectors.extend_from_slice(&point.vector);
+                        if let Some(bytes) = &point.payload {
+                            p.payload_data.extend_from_slice(bytes);
+                        }
+                    }
+                    None => {
+                        p.found.push(0);
+                        p.vectors.extend(std::iter::repeat_n(0.0, dim));
                     }
                 }
-                None => {
-                    p.found.push(0);
-                    p.vectors.extend(std::iter::repeat_n(0.0, dim));
-                }
+                p.payload_offsets.push(p.payload_data.len() as u64);
             }
-            p.payload_offsets.push(p.payload_data.len() as u64);
-        }
+            Ok(p)
+        })?;
         out.write(Box::into_raw(Box::new(p)));
         Ok(())
     })

@@ -1,7 +1,7 @@
 //! `qv_results`: owned search results, read through borrowed views.
 
-use super::{free_boxed, guard, handle, invalid, out, qv_error, view_ptr, FfiResult};
-use crate::point::ScoredPoint;
+use super::{free_boxed, guard, handle, out, qv_error, try_reserve, try_vec, view_ptr, FfiResult};
+use crate::point::RawHit;
 use std::mem::MaybeUninit;
 
 /// Search results owned by the caller: free with `qv_results_free`; read
@@ -15,41 +15,68 @@ pub struct qv_results {
 }
 
 impl qv_results {
-    pub(crate) fn from_hits(all: &[Vec<ScoredPoint>]) -> FfiResult<qv_results> {
-        let hits: usize = all.iter().map(Vec::len).sum();
+    /// Empty results with room, reserved fallibly, for `queries` queries of
+    /// up to `hits` hits in all (more are reserved as they come).
+    pub(crate) fn with_capacity(queries: usize, hits: usize) -> FfiResult<qv_results> {
         let mut r = qv_results {
-            offsets: Vec::with_capacity(all.len() + 1),
-            ids: Vec::with_capacity(hits),
-            scores: Vec::with_capacity(hits),
-            payload_offsets: Vec::with_capacity(hits + 1),
+            offsets: try_vec(
+                queries.saturating_add(1),
+                "the query offsets of the results",
+            )?,
+            ids: try_vec(hits, "the ids of the results")?,
+            scores: try_vec(hits, "the scores of the results")?,
+            payload_offsets: try_vec(hits.saturating_add(1), "the payload offsets of the results")?,
             payload_data: Vec::new(),
         };
         r.offsets.push(0);
         r.payload_offsets.push(0);
+        Ok(r)
+    }
+
+    /// Appends the hits of the next queries.
+    pub(crate) fn extend(&mut self, all: &[Vec<RawHit>]) -> FfiResult {
+        let hits: usize = all.iter().map(Vec::len).sum();
+        let bytes: usize = all
+            .iter()
+            .flatten()
+            .filter_map(|h| h.payload.as_ref())
+            .map(Vec::len)
+            .sum();
+        // No-ops when `with_capacity` reserved enough.
+        try_reserve(
+            &mut self.offsets,
+            all.len(),
+            "the query offsets of the results",
+        )?;
+        try_reserve(&mut self.ids, hits, "the ids of the results")?;
+        try_reserve(&mut self.scores, hits, "the scores of the results")?;
+        try_reserve(
+            &mut self.payload_offsets,
+            hits,
+            "the payload offsets of the results",
+        )?;
+        try_reserve(&mut self.payload_data, bytes, "the payloads of the results")?;
         for query in all {
             for h in query {
-                r.ids.push(h.id);
-                r.scores.push(h.score);
+                self.ids.push(h.id);
+                self.scores.push(h.score);
                 if let Some(p) = &h.payload {
-                    serde_json::to_writer(&mut r.payload_data, p)
-                        .map_err(|e| invalid(format!("payload does not serialise: {e}")))?;
+                    self.payload_data.extend_from_slice(p);
                 }
-                r.payload_offsets.push(r.payload_data.len() as u64);
+                self.payload_offsets.push(self.payload_data.len() as u64);
             }
-            r.offsets.push(r.ids.len() as u64);
+            self.offsets.push(self.ids.len() as u64);
         }
-        Ok(r)
+        Ok(())
     }
 }
 
 /// Borrowed views into a `qv_results`, valid until `qv_results_free`.
 /// The hits of query `q` are entries `[offsets[q], offsets[q + 1])` of `ids`
 /// and `scores`, best first. The payload of hit `j` is the JSON text in
-/// `payload_data[payload_offsets[j] .. payload_offsets[j + 1]]` (empty when
-/// the point has none or payloads were not asked for; compact JSON
-/// re-serialised from the stored value, so key order and whitespace may
-/// differ from what was written). A pointer is NULL exactly when its length
-/// is 0.
+/// `payload_data[payload_offsets[j] .. payload_offsets[j + 1]]`, byte for
+/// byte as it was written (empty when the point has none or payloads were
+/// not asked for). A pointer is NULL exactly when its length is 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct qv_results_view {

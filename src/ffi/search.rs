@@ -6,8 +6,9 @@ use super::{
     check_reserved, flag, guard, handle, invalid, object_out, option_struct, qv_collection,
     qv_error, qv_results, slice, slice_mut, FfiResult,
 };
+use crate::collection::ops::check_vector;
 use crate::collection::Collection;
-use crate::point::{ScoredPoint, SearchParams};
+use crate::point::{RawHit, SearchParams};
 use std::mem::MaybeUninit;
 
 /// The id written into the unused result slots of `qv_collection_search`.
@@ -113,14 +114,24 @@ unsafe fn query_matrix<'a>(queries: *const f32, nq: usize, dim: usize) -> FfiRes
     unsafe { slice(queries, len, "queries", "nq x dim") }
 }
 
-/// Checks the query dimension against the collection and runs the search.
-fn run(
+/// Hits the engine holds at once for one call: a large batch is searched
+/// in chunks of queries, so that the engine's own result lists (which it
+/// allocates infallibly) stay small whatever nq * k the caller asks for.
+const CHUNK_HITS: usize = 1 << 18;
+
+/// Checks the batch and returns the number of queries per engine call.
+///
+/// The engine checks each chunk itself; when there are several, the whole
+/// batch is checked first (as the engine would: parameters, then every
+/// query), so that an error comes before any search and names a query by
+/// its index in the batch, not in its chunk.
+fn prepare(
     c: &Collection,
     queries: &[f32],
     nq: usize,
     dim: usize,
-    params: &SearchParams,
-) -> FfiResult<Vec<Vec<ScoredPoint>>> {
+    p: &SearchParams,
+) -> FfiResult<usize> {
     let cdim = c.config().dimension;
     if dim != cdim && cdim != 0 {
         return Err(crate::Error::DimensionMismatch {
@@ -130,10 +141,37 @@ fn run(
         }
         .into());
     }
-    if nq == 1 {
-        return Ok(vec![c.search(queries, params)?]);
+    let chunk = (CHUNK_HITS / p.k.max(1)).max(rayon::current_num_threads());
+    if nq <= chunk || dim == 0 {
+        return Ok(nq);
     }
-    Ok(c.search_batch(queries, params)?)
+    c.search_batch_raw(&[], p)?;
+    let mut q = Vec::with_capacity(dim);
+    for (i, row) in queries.chunks_exact(dim).enumerate() {
+        q.clear();
+        q.extend_from_slice(row);
+        check_vector(c.config(), &mut q, &|| format!("query {i}"))?;
+    }
+    Ok(chunk)
+}
+
+/// Searches `queries` (checked by [`prepare`]) `chunk` queries at a time,
+/// handing the hits of each chunk to `sink`, in order.
+fn search_chunked(
+    c: &Collection,
+    queries: &[f32],
+    dim: usize,
+    chunk: usize,
+    p: &SearchParams,
+    mut sink: impl FnMut(Vec<Vec<RawHit>>) -> FfiResult,
+) -> FfiResult {
+    if dim == 0 {
+        return sink(c.search_batch_raw(queries, p)?);
+    }
+    for part in queries.chunks(chunk * dim) {
+        sink(c.search_batch_raw(part, p)?)?;
+    }
+    Ok(())
 }
 
 /// Searches `nq` queries (row-major in `queries`, `nq * dim` floats; `dim`
@@ -153,8 +191,8 @@ fn run(
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, k or
 /// ef out of range, `out_len` < nq * k, non-finite query value or squared
 /// norm, bad filter, bad params struct), QV_ERR_DIMENSION_MISMATCH,
-/// QV_ERR_UNSUPPORTED (metadata-only collection), QV_ERR_CLOSED. On failure
-/// the output arrays are unspecified.
+/// QV_ERR_UNSUPPORTED (metadata-only collection), QV_ERR_CLOSED,
+/// QV_ERR_OUT_OF_MEMORY. On failure the output arrays are unspecified.
 ///
 /// Thread safety: safe to call concurrently with any other call on the same
 /// collection, including writes.
@@ -190,26 +228,37 @@ pub unsafe extern "C" fn qv_collection_search(
         let ids = unsafe { slice_mut(ids, need, "ids", "nq x params.k") }?;
         let scores = unsafe { slice_mut(scores, need, "scores", "nq x params.k") }?;
         let counts = unsafe { slice_mut(counts, nq, "counts", "nq") }?;
-        let results = h.with(|c| run(c, qs, nq, dim, &p))?;
-        for (i, hits) in results.iter().enumerate() {
-            let row_ids = &mut ids[i * k..(i + 1) * k];
-            let row_scores = &mut scores[i * k..(i + 1) * k];
-            row_ids.fill(QV_NO_ID);
-            row_scores.fill(f32::NAN);
-            for (j, hit) in hits.iter().enumerate() {
-                row_ids[j] = hit.id;
-                row_scores[j] = hit.score;
-            }
-            counts[i] = hits.len() as u32;
-        }
-        Ok(())
+        h.with(|c| {
+            let chunk = prepare(c, qs, nq, dim, &p)?;
+            let mut i = 0;
+            search_chunked(c, qs, dim, chunk, &p, |results| {
+                for hits in &results {
+                    let row_ids = &mut ids[i * k..(i + 1) * k];
+                    let row_scores = &mut scores[i * k..(i + 1) * k];
+                    row_ids.fill(QV_NO_ID);
+                    row_scores.fill(f32::NAN);
+                    for (j, hit) in hits.iter().enumerate() {
+                        row_ids[j] = hit.id;
+                        row_scores[j] = hit.score;
+                    }
+                    counts[i] = hits.len() as u32;
+                    i += 1;
+                }
+                Ok(())
+            })
+        })
     })
 }
 
 /// Searches like `qv_collection_search`, returning the results as a new
 /// `qv_results` in `*out`, owned by the caller (free with
-/// `qv_results_free`; on failure `*out` is NULL), with payloads when
-/// `params->with_payload` is 1.
+/// `qv_results_free`; on failure `*out` is NULL), with each hit's payload,
+/// byte for byte as it was written, when `params->with_payload` is 1.
+///
+/// The results need 20 bytes per hit, at most nq * k hits (k capped by the
+/// number of points), plus the payloads; they are allocated before the
+/// search runs, and when that fails the call returns QV_ERR_OUT_OF_MEMORY
+/// (search fewer queries at a time).
 ///
 /// Returns as `qv_collection_search`.
 ///
@@ -231,8 +280,19 @@ pub unsafe extern "C" fn qv_collection_search_results(
         // caller's promise).
         let p = unsafe { params_arg(params) }?;
         let qs = unsafe { query_matrix(queries, nq, dim) }?;
-        let results = h.with(|c| run(c, qs, nq, dim, &p))?;
-        let r = qv_results::from_hits(&results)?;
+        let r = h.with(|c| {
+            let chunk = prepare(c, qs, nq, dim, &p)?;
+            // The parameters' own errors (k or ef out of range, a
+            // metadata-only collection) come before QV_ERR_OUT_OF_MEMORY:
+            // an empty batch checks them.
+            c.search_batch_raw(&[], &p)?;
+            // Then the result buffers, sized by the request, so that a
+            // search whose results cannot be held fails before it runs.
+            let per_query = p.k.min(c.count()?);
+            let mut r = qv_results::with_capacity(nq, nq.saturating_mul(per_query))?;
+            search_chunked(c, qs, dim, chunk, &p, |hits| r.extend(&hits))?;
+            Ok(r)
+        })?;
         out.write(Box::into_raw(Box::new(r)));
         Ok(())
     })

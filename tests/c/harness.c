@@ -7,7 +7,10 @@
  *              the environment variable QV_TEST_QUICK is set and not "0")
  *   DATA_DIR   the WordNet sample [default: tests/data/wordnet-sample of the
  *              source tree the binary was built from]
-
+ *
+ * Tests that must survive what kills a process (an abort) run in a child:
+ * the binary runs itself as `quiver-c-tests --child NAME DIR` (see
+ * qvt_child_main), and the parent checks how the child ended.
  */
 #define _XOPEN_SOURCE 700
 
@@ -102,6 +105,14 @@ int32_t qvt_check_call(const char *file, int line, const char *call, int32_t exp
         qv_error_free(err);
     }
     return got;
+}
+
+/* ---- environment ---------------------------------------------------------- */
+
+int qvt_under_valgrind(void) {
+    /* valgrind preloads its vgpreload_*.so into the program it runs. */
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "vgpreload") != NULL;
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -292,6 +303,7 @@ static const test_case tests[] = {
     T(test_errors_option_struct_versions),
     T(test_errors_huge_values),
     T(test_errors_size_overflow),
+    T(test_out_of_memory),
     T(test_concurrent_close),
     T(test_wordnet_sample),
 };
@@ -303,6 +315,10 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--child") == 0) {
+        qvt_current_test = argv[2];
+        return qvt_child_main(argv[2], argv[3]);
+    }
     const char *env = getenv("QV_TEST_QUICK");
     qvt_quick = env != NULL && env[0] != '\0' && strcmp(env, "0") != 0;
     const char *only = getenv("QV_TEST_ONLY"); /* run the tests whose name contains this */

@@ -91,6 +91,11 @@ int32_t qvt_check_call(const char *file, int line, const char *call, int32_t exp
 extern int qvt_quick;
 /* Directory of the committed WordNet sample. */
 extern const char *qvt_data_dir;
+/* Nonzero when the tests run under valgrind. */
+int qvt_under_valgrind(void);
+/* The body of `quiver-c-tests --child NAME DIR` (test_limits.c): runs the
+ * child test NAME in the fresh directory DIR; returns the exit status. */
+int qvt_child_main(const char *name, const char *dir);
 
 /* A fresh, not yet existing path under the run's temporary directory
  * (static storage, overwritten by the next call). */
@@ -156,6 +161,8 @@ void test_failed_calls_change_nothing(void);
 void test_errors_option_struct_versions(void);
 void test_errors_huge_values(void);
 void test_errors_size_overflow(void);
+
+void test_out_of_memory(void);
 
 void test_concurrent_close(void);
 

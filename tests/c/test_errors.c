@@ -785,6 +785,10 @@ void test_errors_size_overflow(void) {
         FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_upsert(c, ids, n, v, dim, NULL, NULL, 0, ERR));
         CHECK_MESSAGE_HAS("overflows");
         CHECK_EQ_U64(qvt_count(c), 0);
+        /* A get that large is more memory than there is. */
+        qv_points *pts = NULL;
+        FAILS(QV_ERR_OUT_OF_MEMORY, qv_collection_get(c, ids, n, &pts, ERR));
+        CHECK(pts == NULL);
         OK(qv_collection_upsert(c, ids, 1, v, dim, NULL, NULL, 0, ERR));
         CHECK_EQ_U64(qvt_count(c), 1);
     }

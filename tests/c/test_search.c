@@ -311,6 +311,31 @@ void test_batch_equals_single(void) {
     p.exact = 0;
     compare_batch(c, qs, nq, dim, &p); /* graph, filtered */
 
+    /* A k so large that a batch is searched in several parts (of about
+     * 2^18 hits each): the same results, and a bad query is named by its
+     * index in the whole batch. */
+    const size_t many = 40;
+    float *mq = malloc(many * dim * sizeof *mq);
+    if (mq == NULL) abort();
+    for (size_t i = 0; i < many * dim; i++) mq[i] = qvt_rand(&seed);
+    p.filter_json = NULL;
+    p.filter_len = 0;
+    p.k = 20000;
+    p.exact = 1;
+    compare_batch(c, mq, many, dim, &p);
+    p.exact = 0;
+    compare_batch(c, mq, many, dim, &p);
+    mq[37 * dim + 3] = NAN;
+    qv_results *r = NULL;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, mq, many, dim, &p, &r, ERR));
+    CHECK_MESSAGE_HAS("query 37");
+    CHECK(r == NULL);
+    mq[37 * dim + 3] = 3e38f;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search_results(c, mq, many, dim, &p, &r, ERR));
+    CHECK_MESSAGE_HAS("query 37");
+    CHECK_MESSAGE_HAS("squared norm");
+    free(mq);
+
     free(ids);
     free(offs);
     free(vecs);
