@@ -96,6 +96,32 @@
 #define QV_NO_ID UINT64_MAX
 
 /**
+ * `qv_segment_stats.kind`: the segment that takes new writes.
+ */
+#define QV_SEGMENT_APPENDABLE 0
+
+/**
+ * `qv_segment_stats.kind`: an immutable segment written by the optimizer.
+ */
+#define QV_SEGMENT_SEALED 1
+
+/**
+ * `qv_stats_view.optimizer_state`: nothing to do.
+ */
+#define QV_OPTIMIZER_IDLE 0
+
+/**
+ * `qv_stats_view.optimizer_state`: work is waiting for an optimizer thread.
+ */
+#define QV_OPTIMIZER_PENDING 1
+
+/**
+ * `qv_stats_view.optimizer_state`: an optimizer thread is rewriting
+ * segments of the collection.
+ */
+#define QV_OPTIMIZER_RUNNING 2
+
+/**
  * Version of the ABI described by this header. Changes only when existing
  * functions or structs change incompatibly.
  */
@@ -141,7 +167,7 @@ enum qv_status
    */
   QV_ERR_IO = 6,
   /**
-   * A file fails its checks.
+   * A file fails its checks; the message names the file and the offset.
    */
   QV_ERR_CORRUPT = 7,
   /**
@@ -174,9 +200,12 @@ enum qv_status
    */
   QV_ERR_PANIC = 14,
   /**
-   * The collection refuses writes until it is reopened (an I/O error after
-   * a log append, such as a failed fsync or a full disk, or a caught
-   * panic); the message carries the cause.
+   * The collection refuses writes until it is reopened: an I/O error
+   * after a log append (such as a failed fsync or a full disk), or a
+   * caught panic, left its state uncertain. The message carries the
+   * cause, which qv_collection_stats also reports (read_only_cause).
+   * Reads and searches still work. Reopening the collection (closing the
+   * database and opening it again) recovers from the log.
    */
   QV_ERR_READ_ONLY = 15,
 };
@@ -215,6 +244,12 @@ typedef struct qv_points qv_points;
  * through `qv_results_get_view`.
  */
 typedef struct qv_results qv_results;
+
+/**
+ * A snapshot of a collection's statistics, owned by the caller: free with
+ * `qv_stats_free`; read through `qv_stats_get_view`.
+ */
+typedef struct qv_stats qv_stats;
 
 /**
  * A list of NUL-terminated UTF-8 strings owned by the caller; free with
@@ -422,6 +457,141 @@ typedef struct qv_search_params {
   uint64_t filter_len;
 } qv_search_params;
 
+/**
+ * One segment of a collection (an entry of `qv_stats_view.segments`).
+ */
+typedef struct qv_segment_stats {
+  /**
+   * Segment id, unique within the collection and never reused.
+   */
+  uint64_t id;
+  /**
+   * `QV_SEGMENT_APPENDABLE` or `QV_SEGMENT_SEALED` (later versions may
+   * add kinds).
+   */
+  uint32_t kind;
+  /**
+   * Reserved: 0.
+   */
+  uint32_t reserved;
+  /**
+   * Live points in the segment.
+   */
+  uint64_t points;
+  /**
+   * Points the segment still stores that were deleted or overwritten
+   * since it was written (space the optimizer reclaims).
+   */
+  uint64_t deleted;
+  /**
+   * Bytes of the segment's files.
+   */
+  uint64_t disk_bytes;
+  /**
+   * Bytes of heap the segment holds (mapped files not included).
+   */
+  uint64_t ram_bytes;
+} qv_segment_stats;
+
+/**
+ * One component (ids, vectors, payloads, graph, log, ...) summed over the
+ * segments (an entry of `qv_stats_view.components`).
+ */
+typedef struct qv_component_stats {
+  /**
+   * The component's name, NUL-terminated UTF-8: "log", "ids", "vectors",
+   * "payloads", "graph", "deleted", "manifest"; later versions add more.
+   */
+  const char *name;
+  /**
+   * Bytes of its files.
+   */
+  uint64_t disk_bytes;
+  /**
+   * Bytes of heap it holds (mapped files not included).
+   */
+  uint64_t ram_bytes;
+} qv_component_stats;
+
+/**
+ * Borrowed views into a `qv_stats`, valid until `qv_stats_free`. Every
+ * string is NUL-terminated UTF-8. A pointer is NULL exactly when its count
+ * is 0 (the optional strings: when there is nothing to report).
+ */
+typedef struct qv_stats_view {
+  /**
+   * Points a search or `qv_collection_count` can see.
+   */
+  uint64_t live_points;
+  /**
+   * Points still stored but deleted or overwritten (not yet reclaimed).
+   */
+  uint64_t deleted_points;
+  /**
+   * Bytes of every file of the collection.
+   */
+  uint64_t disk_bytes;
+  /**
+   * Bytes of heap the collection holds (mapped files not included).
+   */
+  uint64_t ram_bytes;
+  /**
+   * One of `QV_OPTIMIZER_*` (later versions may add states).
+   */
+  uint32_t optimizer_state;
+  /**
+   * Reserved: 0.
+   */
+  uint32_t reserved;
+  /**
+   * Optimization runs completed since the collection was opened.
+   */
+  uint64_t optimizer_runs;
+  /**
+   * The error of the last optimization run when it failed, else NULL.
+   */
+  const char *optimizer_error;
+  /**
+   * Why the collection refuses writes (see QV_ERR_READ_ONLY), or NULL
+   * when it is writable.
+   */
+  const char *read_only_cause;
+  /**
+   * `segment_count` segments, appendable ones first.
+   */
+  const struct qv_segment_stats *segments;
+  /**
+   * Entries in `segments`.
+   */
+  uint64_t segment_count;
+  /**
+   * `component_count` components.
+   */
+  const struct qv_component_stats *components;
+  /**
+   * Entries in `components`.
+   */
+  uint64_t component_count;
+  /**
+   * `rebuilt_count` sentences, one per derived file (graph, ...) found
+   * missing or damaged when the collection was opened and rebuilt from
+   * the primary data.
+   */
+  const char *const *rebuilt_on_open;
+  /**
+   * Entries in `rebuilt_on_open`.
+   */
+  uint64_t rebuilt_count;
+  /**
+   * All of the above as one JSON document (NUL-terminated), with the
+   * field names of the Rust `CollectionStats`: live_points,
+   * deleted_points, disk_bytes, ram_bytes, segments, components,
+   * optimizer {state, completed_runs, last_error}, rebuilt_on_open,
+   * read_only_cause. Never NULL.
+   */
+  const char *json;
+} qv_stats_view;
+
 
 
 #ifdef __cplusplus
@@ -475,12 +645,59 @@ int32_t qv_collection_get_config(const struct qv_collection *coll,
  * and on close).
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED,
- * QV_ERR_IO.
+ * QV_ERR_READ_ONLY, QV_ERR_IO.
  *
  * Thread safety: safe to call concurrently with any call; searches go on,
  * writes wait.
  */
 int32_t qv_collection_checkpoint(const struct qv_collection *coll, struct qv_error **err);
+
+/**
+ * Optimizes the collection now and waits for it: seals the segment that
+ * takes new writes, merges small segments, drops deleted and overwritten
+ * points (vacuum), builds their index, and returns once the new segments
+ * are committed. The background optimizer does the same work by itself;
+ * call this to force it, e.g. after a bulk load.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED,
+ * QV_ERR_READ_ONLY, QV_ERR_OUT_OF_MEMORY, QV_ERR_IO (on failure the
+ * collection is unchanged: its old segments stay in use).
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection; searches and writes go on while it runs. It may run long:
+ * `qv_collection_close` on this handle waits for it to return.
+ */
+int32_t qv_collection_optimize(const struct qv_collection *coll, struct qv_error **err);
+
+/**
+ * Blocks until the background optimizer has no work left for the
+ * collection (nothing pending, nothing running), then returns. The
+ * outcome of the background runs is in `qv_collection_stats`
+ * (optimizer_state, optimizer_runs, optimizer_error).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED
+ * (also when the collection is closed or dropped while waiting).
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection; it waits as long as writes keep the optimizer busy.
+ * `qv_collection_close` on this handle waits for it to return.
+ */
+int32_t qv_collection_wait_optimized(const struct qv_collection *coll, struct qv_error **err);
+
+/**
+ * Reads every block of every file of the collection and checks it
+ * (checksums, bounds, structure). Changes nothing.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED,
+ * QV_ERR_CORRUPT (the message names the file and the offset of the first
+ * bad block), QV_ERR_IO.
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection; it checks the files of one consistent state. It reads the
+ * whole collection from disk: `qv_collection_close` on this handle waits
+ * for it to return.
+ */
+int32_t qv_collection_verify(const struct qv_collection *coll, struct qv_error **err);
 
 /**
  * Closes this handle: waits for calls in flight on it; later calls with it
@@ -653,7 +870,7 @@ void qv_error_free(struct qv_error *err);
  * length, non-finite value or squared norm, zero vector under cosine, bad
  * offsets, invalid UTF-8 or JSON in a payload; the message names the point
  * by id and batch index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
- * QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
+ * QV_ERR_READ_ONLY, QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
  *
  * Thread safety: safe to call concurrently with any call; writes to one
  * collection are serialised, and searches never see half a batch.
@@ -672,7 +889,8 @@ int32_t qv_collection_upsert(const struct qv_collection *coll,
  * Deletes the points with the `n` ids in `ids`; ids that do not exist are
  * ignored. `*deleted` (if `deleted` is not NULL) receives how many existed.
  *
- * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT, QV_ERR_CLOSED, QV_ERR_IO.
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT, QV_ERR_CLOSED,
+ * QV_ERR_READ_ONLY, QV_ERR_IO.
  *
  * Thread safety: as `qv_collection_upsert`.
  */
@@ -844,6 +1062,44 @@ int32_t qv_collection_search_results(const struct qv_collection *coll,
                                      const struct qv_search_params *params,
                                      struct qv_results **out,
                                      struct qv_error **err);
+
+/**
+ * Takes a snapshot of the collection's statistics: points, segments,
+ * bytes on disk and in RAM per component, the optimizer's state, the
+ * derived files rebuilt on open, and the cause of a read-only state. On
+ * success `*out` receives a `qv_stats` owned by the caller (read it with
+ * `qv_stats_get_view`, free it with `qv_stats_free`); on failure it is
+ * NULL. The snapshot does not change afterwards.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
+ * QV_ERR_IO. A read-only collection still reports its stats.
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection; the numbers are consistent with one state of it.
+ */
+int32_t qv_collection_stats(const struct qv_collection *coll,
+                            struct qv_stats **out,
+                            struct qv_error **err);
+
+/**
+ * Fills `*view` with the numbers and borrowed pointers of `stats` (valid
+ * until `qv_stats_free(stats)`).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer).
+ *
+ * Thread safety: a `qv_stats` is immutable; any thread may read it.
+ */
+int32_t qv_stats_get_view(const struct qv_stats *stats,
+                          struct qv_stats_view *view,
+                          struct qv_error **err);
+
+/**
+ * Frees a `qv_stats`; every view into it and every string borrowed from
+ * it become invalid. `qv_stats_free(NULL)` does nothing.
+ *
+ * Thread safety: the object must not be in use by another thread.
+ */
+void qv_stats_free(struct qv_stats *stats);
 
 /**
  * Number of strings in `list` (0 when `list` is NULL).

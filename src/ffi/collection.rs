@@ -1,4 +1,5 @@
-//! `qv_collection`: a handle to one collection, and its configuration.
+//! `qv_collection`: a handle to one collection, its configuration, and the
+//! maintenance calls (checkpoint, optimize, verify).
 
 use super::{
     check_reserved, closed, free_boxed, guard, handle, invalid, object_out, option_struct,
@@ -221,7 +222,7 @@ pub unsafe extern "C" fn qv_collection_get_config(
 /// and on close).
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED,
-/// QV_ERR_IO.
+/// QV_ERR_READ_ONLY, QV_ERR_IO.
 ///
 /// Thread safety: safe to call concurrently with any call; searches go on,
 /// writes wait.
@@ -231,6 +232,67 @@ pub unsafe extern "C" fn qv_collection_checkpoint(
     err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || handle(coll, "coll")?.with(|c| Ok(c.checkpoint()?)))
+}
+
+/// Optimizes the collection now and waits for it: seals the segment that
+/// takes new writes, merges small segments, drops deleted and overwritten
+/// points (vacuum), builds their index, and returns once the new segments
+/// are committed. The background optimizer does the same work by itself;
+/// call this to force it, e.g. after a bulk load.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED,
+/// QV_ERR_READ_ONLY, QV_ERR_OUT_OF_MEMORY, QV_ERR_IO (on failure the
+/// collection is unchanged: its old segments stay in use).
+///
+/// Thread safety: safe to call concurrently with any call on the
+/// collection; searches and writes go on while it runs. It may run long:
+/// `qv_collection_close` on this handle waits for it to return.
+#[no_mangle]
+pub unsafe extern "C" fn qv_collection_optimize(
+    coll: Option<&qv_collection>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
+) -> i32 {
+    guard(err, || handle(coll, "coll")?.with(|c| Ok(c.optimize()?)))
+}
+
+/// Blocks until the background optimizer has no work left for the
+/// collection (nothing pending, nothing running), then returns. The
+/// outcome of the background runs is in `qv_collection_stats`
+/// (optimizer_state, optimizer_runs, optimizer_error).
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED
+/// (also when the collection is closed or dropped while waiting).
+///
+/// Thread safety: safe to call concurrently with any call on the
+/// collection; it waits as long as writes keep the optimizer busy.
+/// `qv_collection_close` on this handle waits for it to return.
+#[no_mangle]
+pub unsafe extern "C" fn qv_collection_wait_optimized(
+    coll: Option<&qv_collection>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
+) -> i32 {
+    guard(err, || {
+        handle(coll, "coll")?.with(|c| Ok(c.wait_optimized()?))
+    })
+}
+
+/// Reads every block of every file of the collection and checks it
+/// (checksums, bounds, structure). Changes nothing.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle), QV_ERR_CLOSED,
+/// QV_ERR_CORRUPT (the message names the file and the offset of the first
+/// bad block), QV_ERR_IO.
+///
+/// Thread safety: safe to call concurrently with any call on the
+/// collection; it checks the files of one consistent state. It reads the
+/// whole collection from disk: `qv_collection_close` on this handle waits
+/// for it to return.
+#[no_mangle]
+pub unsafe extern "C" fn qv_collection_verify(
+    coll: Option<&qv_collection>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
+) -> i32 {
+    guard(err, || handle(coll, "coll")?.with(|c| Ok(c.verify()?)))
 }
 
 /// Closes this handle: waits for calls in flight on it; later calls with it

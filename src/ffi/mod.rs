@@ -37,6 +37,7 @@ mod error;
 mod points;
 mod results;
 mod search;
+mod stats;
 mod strings;
 mod version;
 
@@ -46,6 +47,7 @@ pub use error::*;
 pub use points::*;
 pub use results::*;
 pub use search::*;
+pub use stats::*;
 pub use strings::*;
 pub use version::*;
 
@@ -75,7 +77,7 @@ pub enum qv_status {
     QV_ERR_CLOSED = 5,
     /// An operating-system I/O error.
     QV_ERR_IO = 6,
-    /// A file fails its checks.
+    /// A file fails its checks; the message names the file and the offset.
     QV_ERR_CORRUPT = 7,
     /// A file is not a quiver file or has a format version this build cannot read.
     QV_ERR_INCOMPATIBLE_FORMAT = 8,
@@ -92,9 +94,12 @@ pub enum qv_status {
     QV_ERR_INTERNAL = 13,
     /// The library panicked; the call had no effect it acknowledges.
     QV_ERR_PANIC = 14,
-    /// The collection refuses writes until it is reopened (an I/O error after
-    /// a log append, such as a failed fsync or a full disk, or a caught
-    /// panic); the message carries the cause.
+    /// The collection refuses writes until it is reopened: an I/O error
+    /// after a log append (such as a failed fsync or a full disk), or a
+    /// caught panic, left its state uncertain. The message carries the
+    /// cause, which qv_collection_stats also reports (read_only_cause).
+    /// Reads and searches still work. Reopening the collection (closing the
+    /// database and opening it again) recovers from the log.
     QV_ERR_READ_ONLY = 15,
 }
 

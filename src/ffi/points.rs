@@ -57,7 +57,7 @@ pub(crate) fn rows_times_dim(n: usize, dim: usize, n_name: &str) -> FfiResult<us
 /// length, non-finite value or squared norm, zero vector under cosine, bad
 /// offsets, invalid UTF-8 or JSON in a payload; the message names the point
 /// by id and batch index), QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED,
-/// QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
+/// QV_ERR_READ_ONLY, QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
 ///
 /// Thread safety: safe to call concurrently with any call; writes to one
 /// collection are serialised, and searches never see half a batch.
@@ -121,7 +121,8 @@ pub unsafe extern "C" fn qv_collection_upsert(
 /// Deletes the points with the `n` ids in `ids`; ids that do not exist are
 /// ignored. `*deleted` (if `deleted` is not NULL) receives how many existed.
 ///
-/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT, QV_ERR_CLOSED, QV_ERR_IO.
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT, QV_ERR_CLOSED,
+/// QV_ERR_READ_ONLY, QV_ERR_IO.
 ///
 /// Thread safety: as `qv_collection_upsert`.
 #[no_mangle]

@@ -69,6 +69,7 @@ static const char *status_name(int32_t s) {
     case QV_ERR_OUT_OF_MEMORY: return "QV_ERR_OUT_OF_MEMORY";
     case QV_ERR_INTERNAL: return "QV_ERR_INTERNAL";
     case QV_ERR_PANIC: return "QV_ERR_PANIC";
+    case QV_ERR_READ_ONLY: return "QV_ERR_READ_ONLY";
     default: return "(unknown status)";
     }
 }
@@ -303,6 +304,9 @@ static const test_case tests[] = {
     T(test_errors_option_struct_versions),
     T(test_errors_huge_values),
     T(test_errors_size_overflow),
+    T(test_stats_view),
+    T(test_stats_lifetime_and_errors),
+    T(test_optimize_verify_wait),
     T(test_out_of_memory),
     T(test_concurrent_close),
     T(test_wordnet_sample),

@@ -162,6 +162,10 @@ void test_errors_option_struct_versions(void);
 void test_errors_huge_values(void);
 void test_errors_size_overflow(void);
 
+void test_stats_view(void);
+void test_stats_lifetime_and_errors(void);
+void test_optimize_verify_wait(void);
+
 void test_out_of_memory(void);
 
 void test_concurrent_close(void);
