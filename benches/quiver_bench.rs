@@ -38,6 +38,9 @@
 //! engine=quiver mode=ingest threads=8 batch=1 upserts_per_s=1520.3 points_per_s=1520.3
 //! ```
 //!
+//! `quiver-bench torture --kills N` is the long kill -9 torture (the test
+//! suite runs a short one; machinery in `tests/common/torture.rs`).
+//!
 //! The binary's global allocator counts live heap bytes (one relaxed atomic
 //! add per allocation and free, in every mode); `common.rs` holds what the
 //! modes share.
@@ -45,9 +48,13 @@
 #[path = "../tests/common/wordnet.rs"]
 mod wordnet;
 
+#[path = "../tests/common/torture.rs"]
+mod torture;
+
 mod ann;
 mod churn;
 mod common;
+mod torture_cmd;
 mod ffi_overhead;
 mod ingest;
 
@@ -71,7 +78,9 @@ commands:
            disk_mb, rss_mb, recall@k and QPS after each phase
   ingest   upserts/s and points/s of 1, 8, ... threads writing small batches
            of random points, an fsync per batch (the default sync)
-  ffi      search through the C ABI against the Rust API on one collection";
+  ffi      search through the C ABI against the Rust API on one collection
+  torture  the long kill -9 torture: a writer child killed at random moments,
+           every acknowledged write checked after each reopen";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -86,6 +95,13 @@ fn main() {
             ffi_overhead::parse,
             ffi_overhead::run,
         ),
+        Some("torture") => command(
+            rest,
+            torture_cmd::TORTURE_USAGE,
+            torture_cmd::parse_torture,
+            torture_cmd::run_torture,
+        ),
+        Some("torture-child") => torture_cmd::torture_child(rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             0

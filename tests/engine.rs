@@ -1,7 +1,8 @@
 //! The engine's integration tests: one test binary, one file per feature in
 //! `tests/engine/`. Shared helpers live in `tests/common/` (`util.rs`: temp
 //! dirs, RNG, brute force, the shared WordNet collection; `wordnet.rs`: the
-//! sample loader).
+//! sample loader; `torture.rs`: the kill -9 torture, shared with
+//! `quiver-bench torture`).
 
 mod common;
 
@@ -15,4 +16,5 @@ mod engine {
     mod filtered;
     mod persistence;
     mod recall;
+    mod torture;
 }

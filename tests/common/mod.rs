@@ -7,3 +7,6 @@ pub mod util;
 
 // A collection with every kind of segments-engine file, and file editing helpers.
 pub mod segmented;
+
+// The kill -9 torture (also used by `quiver-bench torture`).
+pub mod torture;

@@ -1,0 +1,1813 @@
+//! The kill -9 torture (DESIGN.md, "Tests"): a writer child process applies
+//! a deterministic random sequence of operations to one collection, the
+//! parent SIGKILLs it at random moments (also while it opens and recovers the
+//! database), reopens the database and checks every acknowledged write.
+//!
+//! Shared by the test suite (`tests/engine/torture.rs`, a few hundred kill
+//! points) and the benchmark binary (`quiver-bench torture --kills N`, which
+//! `#[path]`-includes this file), so it uses nothing but `quiver`, `std`,
+//! `serde_json` and `rayon`.
+//!
+//! # Operations
+//!
+//! Upserts of 1..=500 points (mostly small batches; ids from `0..1000`, so
+//! most overwrite, repeats within a batch included: the last one wins) with
+//! payloads of 0..=2000 bytes (JSON objects with varied whitespace, key
+//! order, escapes, non-ASCII text, numbers as written, or none), deletes,
+//! bad upserts that must fail and change nothing (NaN, short vector, bad
+//! JSON, non-object payload), `optimize`, `checkpoint`, `wait_optimized`,
+//! and close/reopen cycles.
+//!
+//! # Kill moments
+//!
+//! Each child is killed per a [`Plan`]: during its `Database::open` (which
+//! recovers what the last kill left when the parent checked a copy), a short
+//! random delay after its n-th call (mostly inside the next call), just after
+//! it began an optimize/checkpoint/reopen, or up to [`Config::max_late`]
+//! after it opened, when the background optimizer has had time to start.
+//!
+//! # Protocol
+//!
+//! Operation `i` of a run is `op(seed, i)`: its kind and content (ids,
+//! vectors, payload bytes) follow from the seed and `i` alone, so the parent
+//! recomputes what the child wrote and nothing but op numbers crosses the
+//! pipe. The child writes one line per event on its stdout, each flushed:
+//! `opening` (before `Database::open`), `db <µs>` (after it), `ready <µs>`
+//! (database and collection open), `begin <i>` before a call, `ack <i> [<n>]` after it returned Ok
+//! (`n`: what `delete` returned), `fail <i> <code> <message>` after it
+//! returned an error, and `error <message>` before it gives up. Each line
+//! starts with [`TAG`], so other output (libtest's) is ignored.
+//!
+//! # What the parent checks after each kill
+//!
+//! The parent keeps a model (id -> vector, payload bytes) of the
+//! acknowledged writes. The one call in flight when the child died may or
+//! may not have taken effect: the reopened collection must equal the model
+//! or the model with that call applied *whole*, and the parent adopts
+//! whichever it shows. A call that returned an error must never show.
+//! Then: `get_raw` over the whole id range (latest vector bit for bit,
+//! payload bytes as written, deleted and never-written ids absent), `count`,
+//! `scroll`, `stats().live_points`, a graph search (`exact = false`) with each
+//! stored vector that must find that point at distance 0 and return only
+//! live ids, `search_batch_raw` payloads, and `verify()`. The parent's open
+//! time (with the recovery) is recorded after each kill.
+//!
+//! Payload bytes are compared exactly, except on the contract branch's shim
+//! (`src/collection/contract_shim.rs` present), whose `get_raw` re-serialises
+//! the parsed JSON: there they are compared as parsed JSON values, and a
+//! non-object payload may be accepted (the new engine must refuse it).
+#![allow(dead_code)]
+
+use quiver::{
+    Collection, CollectionConfig, Database, Error, HnswConfig, Metric, Point, SearchParams,
+};
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The collection the torture writes.
+pub const COLLECTION: &str = "torture";
+/// Vector dimension (Euclidean: vectors are stored exactly as given).
+pub const DIM: usize = 8;
+/// Point ids are drawn from `0..ID_RANGE`, so most upserts overwrite.
+pub const ID_RANGE: u64 = 1000;
+/// Largest upsert batch.
+pub const MAX_BATCH: u64 = 500;
+/// Largest payload, in bytes.
+pub const MAX_PAYLOAD: u64 = 2000;
+/// Largest delete batch.
+pub const MAX_DELETE: u64 = 100;
+/// Marks the child's protocol lines.
+pub const TAG: &str = "QVTORTURE ";
+/// `ef` of the self-search check.
+pub const SEARCH_EF: usize = 64;
+/// With [`Config::serial_inserts`] off, the fraction of points a graph
+/// search with the point's own vector may miss even at `ef` = 512 (an exact
+/// search must still find them), per check and over a run. The torture
+/// found that parallel inserts into the HNSW graph leave some points
+/// unreachable, without any crash (see
+/// `parallel_insert_leaves_every_point_reachable` in tests/engine/torture.rs);
+/// with serial inserts every point must be found.
+pub const MAX_UNREACHABLE_PARALLEL: f64 = 0.05;
+/// A child gives up (and the parent reports it) when not killed by then.
+const CHILD_LIFETIME: Duration = Duration::from_secs(120);
+/// The signal the parent kills with.
+const SIGKILL: i32 = 9;
+/// The parent gives up on a child that shows no progress for this long.
+const STALL: Duration = Duration::from_secs(60);
+
+/// The collection's configuration.
+pub fn config() -> CollectionConfig {
+    CollectionConfig::new(DIM, Metric::Euclidean).with_hnsw(HnswConfig {
+        m: 8,
+        ef_construction: 48,
+        ef_search: 48,
+    })
+}
+
+/// True on the contract branch, whose shim re-serialises payloads in
+/// `get_raw` and accepts non-object payloads (see the module docs).
+pub fn legacy_engine() -> bool {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/collection/contract_shim.rs")
+        .exists()
+}
+
+// ---------------------------------------------------------------------------
+// RNG
+// ---------------------------------------------------------------------------
+
+/// SplitMix64.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for `seed`.
+    pub fn new(seed: u64) -> Rng {
+        let mut r = Rng(seed ^ 0x2545_F491_4F6C_DD1D);
+        r.next_u64();
+        r
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// True with probability `pct` percent.
+    pub fn chance(&mut self, pct: u64) -> bool {
+        self.below(100) < pct
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Log-uniform in `1..=max`: small values are common, `max` possible.
+    pub fn log_uniform(&mut self, max: u64) -> u64 {
+        let v = (max as f64 + 1.0).powf(self.unit()).floor() as u64;
+        v.clamp(1, max)
+    }
+
+    /// Uniform in `[-1, 1)`, 24 random bits.
+    pub fn f32(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------
+
+/// How a deliberately bad upsert is bad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bad {
+    /// One vector holds a NaN or an infinity.
+    NonFinite,
+    /// One point's vector is one float short (`upsert` of `Point`s).
+    Dimension,
+    /// The flat vector array is one float short (`upsert_json`).
+    FlatLength,
+    /// One payload is not JSON (cut, invalid UTF-8, trailing garbage, ...).
+    NotJson,
+    /// One payload is JSON but not an object.
+    NotObject,
+}
+
+/// One operation of the sequence.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// `upsert_json` (or `upsert` for [`Bad::Dimension`]); the last
+    /// occurrence of a repeated id wins.
+    Upsert {
+        /// Point ids, repeats allowed.
+        ids: Vec<u64>,
+        /// `ids.len() * DIM` floats.
+        vectors: Vec<f32>,
+        /// The payload bytes of each point (`None`: no payload).
+        payloads: Vec<Option<Vec<u8>>>,
+        /// Set when the call must fail.
+        bad: Option<Bad>,
+    },
+    /// `delete`.
+    Delete(Vec<u64>),
+    /// `optimize()`.
+    Optimize,
+    /// `checkpoint()`.
+    Checkpoint,
+    /// `wait_optimized()`.
+    WaitOptimized,
+    /// Close the collection and the database, open them again.
+    Reopen,
+}
+
+/// What the outcome of an operation must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// It must succeed.
+    Ok,
+    /// It must fail and change nothing.
+    Fail,
+    /// Either (a non-object payload on the legacy engine).
+    Either,
+}
+
+/// The kind of operation `i` (the first draw of its generator).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A valid upsert.
+    Upsert,
+    /// A small valid upsert (1..=3 points).
+    SmallUpsert,
+    /// An upsert that must fail.
+    BadUpsert,
+    /// A delete.
+    Delete,
+    /// `optimize()`.
+    Optimize,
+    /// `checkpoint()`.
+    Checkpoint,
+    /// `wait_optimized()`.
+    WaitOptimized,
+    /// Close and reopen.
+    Reopen,
+}
+
+impl Kind {
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Upsert => "upsert",
+            Kind::SmallUpsert => "small-upsert",
+            Kind::BadUpsert => "bad-upsert",
+            Kind::Delete => "delete",
+            Kind::Optimize => "optimize",
+            Kind::Checkpoint => "checkpoint",
+            Kind::WaitOptimized => "wait-optimized",
+            Kind::Reopen => "reopen",
+        }
+    }
+
+    /// Operations that rewrite files rather than append to the log.
+    pub fn is_maintenance(self) -> bool {
+        matches!(
+            self,
+            Kind::Optimize | Kind::Checkpoint | Kind::WaitOptimized | Kind::Reopen
+        )
+    }
+}
+
+fn op_rng(seed: u64, i: u64) -> Rng {
+    Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+fn kind_of(r: &mut Rng) -> Kind {
+    match r.below(100) {
+        0..=57 => Kind::Upsert,
+        58..=61 => Kind::SmallUpsert,
+        62..=77 => Kind::Delete,
+        78..=84 => Kind::BadUpsert,
+        85..=89 => Kind::Optimize,
+        90..=91 => Kind::Checkpoint,
+        92 => Kind::WaitOptimized,
+        _ => Kind::Reopen,
+    }
+}
+
+/// The kind of operation `i`, without generating its content.
+pub fn op_kind(seed: u64, i: u64) -> Kind {
+    kind_of(&mut op_rng(seed, i))
+}
+
+/// Operation `i` of the sequence of `seed`.
+pub fn op(seed: u64, i: u64) -> Op {
+    let mut r = op_rng(seed, i);
+    match kind_of(&mut r) {
+        Kind::Upsert => {
+            let n = if r.chance(90) {
+                r.log_uniform(MAX_BATCH)
+            } else {
+                r.range(1, MAX_BATCH)
+            };
+            upsert(&mut r, n, None)
+        }
+        Kind::SmallUpsert => {
+            let n = r.range(1, 3);
+            upsert(&mut r, n, None)
+        }
+        Kind::BadUpsert => {
+            let bad = r.pick(&[
+                Bad::NonFinite,
+                Bad::Dimension,
+                Bad::FlatLength,
+                Bad::NotJson,
+                Bad::NotObject,
+            ]);
+            let n = r.log_uniform(MAX_BATCH);
+            upsert(&mut r, n, Some(bad))
+        }
+        Kind::Delete => {
+            let n = r.log_uniform(MAX_DELETE);
+            let ids = if r.chance(25) {
+                // A run of consecutive ids (partly past the range end).
+                let from = r.below(ID_RANGE);
+                (from..from + n).collect()
+            } else {
+                (0..n).map(|_| r.below(ID_RANGE)).collect()
+            };
+            Op::Delete(ids)
+        }
+        Kind::Optimize => Op::Optimize,
+        Kind::Checkpoint => Op::Checkpoint,
+        Kind::WaitOptimized => Op::WaitOptimized,
+        Kind::Reopen => Op::Reopen,
+    }
+}
+
+fn upsert(r: &mut Rng, n: u64, bad: Option<Bad>) -> Op {
+    let n = n as usize;
+    let ids: Vec<u64> = (0..n).map(|_| r.below(ID_RANGE)).collect();
+    let mut vectors: Vec<f32> = (0..n * DIM).map(|_| r.f32()).collect();
+    let mut payloads: Vec<Option<Vec<u8>>> = (0..n).map(|_| random_payload(r)).collect();
+    // The bad point is the last occurrence of its id: the old engine
+    // validates only those (see `bad_vector_of_a_superseded_duplicate_is_refused`
+    // in tests/engine/torture.rs), and the torture is about crashes.
+    let at = r.below(n as u64) as usize;
+    let at = ids.iter().rposition(|&x| x == ids[at]).unwrap_or(at);
+    match bad {
+        Some(Bad::NonFinite) => {
+            let v = r.pick(&[f32::NAN, f32::INFINITY, f32::NEG_INFINITY]);
+            vectors[at * DIM + r.below(DIM as u64) as usize] = v;
+        }
+        Some(Bad::NotJson) => {
+            let b: &[u8] = r.pick(&[
+                &b"{\"a\": 1"[..],
+                b"{\"s\": \"\xff\xfe\"}",
+                b"{} x",
+                b"",
+                b"{'a': 1}",
+                b"{\"a\": 1,}",
+                b"{\"a\" 1}",
+            ]);
+            payloads[at] = Some(b.to_vec());
+        }
+        Some(Bad::NotObject) => {
+            let b: &[u8] = r.pick(&[&b"[1, 2]"[..], b"\"text\"", b"42", b"true", b" [] "]);
+            payloads[at] = Some(b.to_vec());
+        }
+        // Cut when the call is made.
+        Some(Bad::Dimension) | Some(Bad::FlatLength) | None => {}
+    }
+    Op::Upsert {
+        ids,
+        vectors,
+        payloads,
+        bad,
+    }
+}
+
+impl Op {
+    /// The operation's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Op::Upsert { bad: Some(_), .. } => Kind::BadUpsert,
+            Op::Upsert { ids, .. } if ids.len() <= 3 => Kind::SmallUpsert,
+            Op::Upsert { .. } => Kind::Upsert,
+            Op::Delete(_) => Kind::Delete,
+            Op::Optimize => Kind::Optimize,
+            Op::Checkpoint => Kind::Checkpoint,
+            Op::WaitOptimized => Kind::WaitOptimized,
+            Op::Reopen => Kind::Reopen,
+        }
+    }
+
+    /// A short description for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Op::Upsert { ids, bad: None, .. } => format!("upsert of {} points", ids.len()),
+            Op::Upsert {
+                ids, bad: Some(b), ..
+            } => format!("bad upsert of {} points ({b:?})", ids.len()),
+            Op::Delete(ids) => format!("delete of {} ids", ids.len()),
+            Op::Optimize => "optimize".into(),
+            Op::Checkpoint => "checkpoint".into(),
+            Op::WaitOptimized => "wait_optimized".into(),
+            Op::Reopen => "close and reopen".into(),
+        }
+    }
+
+    /// What its outcome must be.
+    pub fn expect(&self, legacy: bool) -> Expect {
+        match self {
+            Op::Upsert {
+                bad: Some(Bad::NotObject),
+                ..
+            } if legacy => Expect::Either,
+            Op::Upsert { bad: Some(_), .. } => Expect::Fail,
+            _ => Expect::Ok,
+        }
+    }
+
+    /// The error code a failing call must return.
+    fn expected_code(&self) -> Option<i32> {
+        let dim = Error::DimensionMismatch {
+            context: String::new(),
+            expected: 0,
+            got: 0,
+        }
+        .code();
+        let invalid = Error::InvalidArgument(String::new()).code();
+        match self {
+            Op::Upsert { bad: Some(b), .. } => Some(match b {
+                Bad::Dimension | Bad::FlatLength => dim,
+                Bad::NonFinite | Bad::NotJson | Bad::NotObject => invalid,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Applies the operation to a model; for a delete, returns how many of
+    /// its ids existed.
+    pub fn apply(&self, model: &mut Model) -> Option<usize> {
+        match self {
+            Op::Upsert {
+                ids,
+                vectors,
+                payloads,
+                ..
+            } => {
+                for (j, id) in ids.iter().enumerate() {
+                    model.insert(
+                        *id,
+                        Entry {
+                            vector: vectors[j * DIM..(j + 1) * DIM].to_vec(),
+                            payload: payloads[j].clone(),
+                        },
+                    );
+                }
+                None
+            }
+            Op::Delete(ids) => Some(ids.iter().filter(|id| model.remove(id).is_some()).count()),
+            _ => None,
+        }
+    }
+
+    /// True when the operation can change the collection's content.
+    pub fn writes(&self) -> bool {
+        matches!(self, Op::Upsert { .. } | Op::Delete(_))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Payloads: JSON objects of 2..=2000 bytes, varied whitespace, key order,
+// escapes and non-ASCII text
+// ---------------------------------------------------------------------------
+
+const WS: &[&str] = &["", "", "", " ", "  ", "\n", "\t", "\r\n  ", " \n\t "];
+/// String pieces; the ones with a backslash are JSON escapes.
+const STR_PIECES: &[&str] = &[
+    "a",
+    "Zz",
+    "quiver",
+    " ",
+    "é",
+    "ß",
+    "Ωμέγα",
+    "日本語",
+    "🦀",
+    "ﬁ",
+    "ü",
+    "Ж",
+    "\u{2028}",
+    "\\n",
+    "\\t",
+    "\\\"",
+    "\\\\",
+    "\\/",
+    "\\u00e9",
+    "\\ud83e\\udd80",
+    "\\u0000",
+    "\\b\\f\\r",
+    "0",
+    "x y",
+];
+/// Key pieces: no escapes, so equal text means equal keys.
+const KEY_PIECES: &[&str] = &["k", "id", "tag", "é", "日本", "🦀", "_", "0", "Zz", " "];
+const FLOATS: &[&str] = &[
+    "0.5",
+    "1.50",
+    "-0.0",
+    "1e3",
+    "-2.5E-3",
+    "3.14159",
+    "0.1",
+    "1E+2",
+    "100.000",
+    "-7.25e-12",
+];
+
+fn ws(r: &mut Rng, s: &mut String) {
+    s.push_str(r.pick(WS));
+}
+
+fn json_string(r: &mut Rng, pieces: &[&str], max: u64) -> String {
+    let mut s = String::from("\"");
+    for _ in 0..r.range(0, max) {
+        s.push_str(r.pick(pieces));
+    }
+    s.push('"');
+    s
+}
+
+fn json_value(r: &mut Rng, depth: u32) -> String {
+    match r.below(12) {
+        0..=2 => json_string(r, STR_PIECES, 12),
+        3 => match r.below(4) {
+            0 => (r.below(200) as i64 - 100).to_string(),
+            1 => (r.next_u64() as i64 >> r.below(60)).to_string(),
+            2 => u64::MAX.to_string(),
+            _ => i64::MIN.to_string(),
+        },
+        4 => r.pick(FLOATS).to_string(),
+        5 => r.pick(&["true", "false", "null"]).to_string(),
+        6 | 7 if depth < 2 => {
+            let mut s = String::from("[");
+            ws(r, &mut s);
+            for k in 0..r.below(5) {
+                if k > 0 {
+                    s.push(',');
+                    ws(r, &mut s);
+                }
+                s.push_str(&json_value(r, depth + 1));
+                ws(r, &mut s);
+            }
+            s.push(']');
+            s
+        }
+        8 | 9 if depth < 2 => {
+            let mut s = String::from("{");
+            ws(r, &mut s);
+            let mut keys = HashSet::new();
+            for _ in 0..r.below(5) {
+                let m = member(r, depth + 1, &mut keys);
+                if keys.len() > 1 {
+                    s.push(',');
+                    ws(r, &mut s);
+                }
+                s.push_str(&m);
+                ws(r, &mut s);
+            }
+            s.push('}');
+            s
+        }
+        _ => json_string(r, STR_PIECES, 4),
+    }
+}
+
+/// `"key": value` with a key not in `keys` (which it joins).
+fn member(r: &mut Rng, depth: u32, keys: &mut HashSet<String>) -> String {
+    let key = loop {
+        let k = json_string(r, KEY_PIECES, 4);
+        if keys.insert(k.clone()) {
+            break k;
+        }
+    };
+    let mut s = key;
+    ws(r, &mut s);
+    s.push(':');
+    ws(r, &mut s);
+    s.push_str(&json_value(r, depth));
+    s
+}
+
+/// No payload (15%), or a JSON object of 2..=2000 bytes (mostly small).
+pub fn random_payload(r: &mut Rng) -> Option<Vec<u8>> {
+    if r.chance(15) {
+        return None;
+    }
+    let len = if r.chance(80) {
+        1 + r.log_uniform(MAX_PAYLOAD - 1)
+    } else {
+        r.range(2, MAX_PAYLOAD)
+    } as usize;
+    Some(json_object(r, len).into_bytes())
+}
+
+/// A JSON object of exactly `len >= 2` bytes.
+pub fn json_object(r: &mut Rng, len: usize) -> String {
+    let mut head = String::new();
+    if r.chance(10) {
+        ws(r, &mut head);
+    }
+    head.push('{');
+    ws(r, &mut head);
+    let mut tail = String::new();
+    ws(r, &mut tail);
+    tail.push('}');
+    if r.chance(10) {
+        ws(r, &mut tail);
+    }
+    if head.len() + tail.len() > len {
+        head = "{".into();
+        tail = "}".into();
+    }
+    let mut body = String::new();
+    let mut keys = HashSet::new();
+    let mut sep = String::from(",");
+    ws(r, &mut sep);
+    for _ in 0..100 {
+        let m = member(r, 0, &mut keys);
+        let extra = if body.is_empty() { 0 } else { sep.len() };
+        if head.len() + body.len() + extra + m.len() + tail.len() > len {
+            break;
+        }
+        if !body.is_empty() {
+            body.push_str(&sep);
+        }
+        body.push_str(&m);
+    }
+    // Fill up to exactly `len` bytes: a padding member, then spaces.
+    let room = len - head.len() - body.len() - tail.len();
+    let extra = if body.is_empty() { 0 } else { sep.len() };
+    let pad_member = "\"~pad\":\"\"".len();
+    if room >= extra + pad_member {
+        if !body.is_empty() {
+            body.push_str(&sep);
+        }
+        body.push_str("\"~pad\":\"");
+        body.push_str(&"x".repeat(room - extra - pad_member));
+        body.push('"');
+    }
+    let room = len - head.len() - body.len() - tail.len();
+    body.push_str(&" ".repeat(room));
+    let s = head + &body + &tail;
+    debug_assert_eq!(s.len(), len);
+    s
+}
+
+// ---------------------------------------------------------------------------
+// The model
+// ---------------------------------------------------------------------------
+
+/// A point as the model expects it.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The vector, as written (Euclidean: stored as given).
+    pub vector: Vec<f32>,
+    /// The payload bytes, as written.
+    pub payload: Option<Vec<u8>>,
+}
+
+/// The expected content of the collection.
+pub type Model = BTreeMap<u64, Entry>;
+
+fn same_vector(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// Payload equality: bytes, or parsed JSON when `exact` is false.
+pub fn same_payload(exact: bool, a: Option<&[u8]>, b: Option<&[u8]>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => {
+            x == y
+                || (!exact
+                    && matches!(
+                        (
+                            serde_json::from_slice::<serde_json::Value>(x),
+                            serde_json::from_slice::<serde_json::Value>(y),
+                        ),
+                        (Ok(p), Ok(q)) if p == q
+                    ))
+        }
+        _ => false,
+    }
+}
+
+fn same_entry(exact: bool, a: &Entry, b: &Entry) -> bool {
+    same_vector(&a.vector, &b.vector)
+        && same_payload(exact, a.payload.as_deref(), b.payload.as_deref())
+}
+
+fn same_state(exact: bool, a: &Model, b: &Model) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((ia, ea), (ib, eb))| ia == ib && same_entry(exact, ea, eb))
+}
+
+fn show_payload(p: Option<&[u8]>) -> String {
+    match p {
+        None => "no payload".into(),
+        Some(b) => {
+            let s = String::from_utf8_lossy(b);
+            let short: String = s.chars().take(120).collect();
+            format!(
+                "{} bytes {short:?}{}",
+                b.len(),
+                if short.len() < s.len() { "..." } else { "" }
+            )
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The child
+// ---------------------------------------------------------------------------
+
+fn say(out: &mut impl Write, msg: &str) {
+    // A write error (the parent is gone) ends the child.
+    if writeln!(out, "{TAG}{msg}")
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        std::process::exit(3);
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// Opens the database and the collection, creating it if needed.
+pub fn open_collection(dir: &Path) -> quiver::Result<(Database, Arc<Collection>)> {
+    let db = Database::open(dir)?;
+    let c = collection_of(&db)?;
+    Ok((db, c))
+}
+
+/// The torture's collection of `db`, created if needed.
+pub fn collection_of(db: &Database) -> quiver::Result<Arc<Collection>> {
+    match db.collection(COLLECTION) {
+        Ok(c) => Ok(c),
+        Err(Error::NotFound(_)) => db.create_collection(COLLECTION, config()),
+        Err(e) => Err(e),
+    }
+}
+
+fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
+    match op {
+        Op::Upsert {
+            ids,
+            vectors,
+            payloads,
+            bad,
+        } => {
+            if *bad == Some(Bad::Dimension) {
+                let at = ids.len() / 2;
+                let points: Vec<Point> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &id)| {
+                        let cut = if j == at { DIM - 1 } else { DIM };
+                        let mut p = Point::new(id, vectors[j * DIM..j * DIM + cut].to_vec());
+                        if let Some(v) = payloads[j]
+                            .as_deref()
+                            .and_then(|b| serde_json::from_slice(b).ok())
+                        {
+                            p = p.with_payload(v);
+                        }
+                        p
+                    })
+                    .collect();
+                return c.upsert(&points).map(|_| None);
+            }
+            let v = if *bad == Some(Bad::FlatLength) {
+                &vectors[..vectors.len() - 1]
+            } else {
+                &vectors[..]
+            };
+            let p: Vec<Option<&[u8]>> = payloads.iter().map(|p| p.as_deref()).collect();
+            c.upsert_json(ids, v, &p).map(|_| None)
+        }
+        Op::Delete(ids) => c.delete(ids).map(Some),
+        Op::Optimize => c.optimize().map(|_| None),
+        Op::Checkpoint => c.checkpoint().map(|_| None),
+        Op::WaitOptimized => c.wait_optimized().map(|_| None),
+        Op::Reopen => unreachable!("the child loop reopens"),
+    }
+}
+
+/// The writer child: opens `dir` and applies operations `start..` of `seed`
+/// until it is killed, reporting each on stdout (see the module docs).
+pub fn child_main(dir: &Path, seed: u64, start: u64) -> ! {
+    let mut out = std::io::stdout().lock();
+    // Whatever wrote to stdout before (libtest) may not have ended its line.
+    let _ = writeln!(out);
+    let die = |out: &mut std::io::StdoutLock, msg: String| -> ! {
+        say(out, &format!("error {}", one_line(&msg)));
+        std::process::exit(2)
+    };
+    say(&mut out, "opening");
+    let t = Instant::now();
+    let db = Database::open(dir).unwrap_or_else(|e| die(&mut out, format!("open: {e}")));
+    say(&mut out, &format!("db {}", t.elapsed().as_micros()));
+    let c = collection_of(&db).unwrap_or_else(|e| die(&mut out, format!("collection: {e}")));
+    say(&mut out, &format!("ready {}", t.elapsed().as_micros()));
+    let mut db = Some(db);
+    let mut coll = Some(c);
+    let deadline = Instant::now() + CHILD_LIFETIME;
+    let mut i = start;
+    while Instant::now() < deadline {
+        let op = op(seed, i);
+        say(&mut out, &format!("begin {i}"));
+        let r = if let Op::Reopen = op {
+            drop(coll.take());
+            let d = db.take().expect("the database is open");
+            if let Err(e) = d.close() {
+                die(&mut out, format!("op {i}: close: {e}"));
+            }
+            drop(d);
+            let (d, c) = open_collection(dir)
+                .unwrap_or_else(|e| die(&mut out, format!("op {i}: reopen: {e}")));
+            db = Some(d);
+            coll = Some(c);
+            Ok(None)
+        } else {
+            run_op(coll.as_ref().expect("the collection is open"), &op)
+        };
+        match r {
+            Ok(None) => say(&mut out, &format!("ack {i}")),
+            Ok(Some(n)) => say(&mut out, &format!("ack {i} {n}")),
+            Err(e) => say(
+                &mut out,
+                &format!("fail {i} {} {}", e.code(), one_line(&e.to_string())),
+            ),
+        }
+        i += 1;
+    }
+    die(&mut out, format!("not killed within {CHILD_LIFETIME:?}"))
+}
+
+// ---------------------------------------------------------------------------
+// The parent
+// ---------------------------------------------------------------------------
+
+/// A protocol line from the child.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Line {
+    /// About to open the database.
+    Opening,
+    /// `Database::open` returned, after this many microseconds.
+    Db(u64),
+    /// Database and collection open, after this many microseconds.
+    Ready(u64),
+    /// About to call operation `i`.
+    Begin(u64),
+    /// Operation `i` returned Ok (with `delete`'s count).
+    Ack(u64, Option<usize>),
+    /// Operation `i` returned an error: code, message.
+    Fail(u64, i32, String),
+    /// The child gave up.
+    Error(String),
+}
+
+fn parse_line(raw: &str) -> Option<Result<Line, String>> {
+    let at = raw.find(TAG)?;
+    let msg = &raw[at + TAG.len()..];
+    let (word, rest) = msg.split_once(' ').unwrap_or((msg, ""));
+    let num = |s: &str| s.trim().parse::<u64>().ok();
+    let line = match word {
+        "opening" => Some(Line::Opening),
+        "db" => num(rest).map(Line::Db),
+        "ready" => num(rest).map(Line::Ready),
+        "begin" => num(rest).map(Line::Begin),
+        "ack" => {
+            let mut it = rest.split_whitespace();
+            match (it.next().and_then(num), it.next()) {
+                (Some(i), None) => Some(Line::Ack(i, None)),
+                (Some(i), Some(n)) => n.parse().ok().map(|n| Line::Ack(i, Some(n))),
+                _ => None,
+            }
+        }
+        "fail" => {
+            let mut it = rest.splitn(3, ' ');
+            match (
+                it.next().and_then(num),
+                it.next().and_then(|c| c.parse().ok()),
+            ) {
+                (Some(i), Some(code)) => Some(Line::Fail(i, code, it.next().unwrap_or("").into())),
+                _ => None,
+            }
+        }
+        "error" => Some(Line::Error(rest.into())),
+        _ => None,
+    };
+    Some(line.ok_or_else(|| format!("bad protocol line {raw:?}")))
+}
+
+/// When to kill the child.
+#[derive(Clone, Copy, Debug)]
+pub enum Plan {
+    /// This long after it announced `opening`: during `Database::open` and
+    /// the recovery of what the last kill left.
+    InOpen(Duration),
+    /// This long after its `n`-th finished call (`n = 0`: after `ready`).
+    AfterCalls(u64, Duration),
+    /// This long after it began an optimize, checkpoint, wait or reopen
+    /// (or after 20 calls without one).
+    InMaintenance(Duration),
+    /// This long after `ready`: the background optimizer has time to run.
+    Late(Duration),
+}
+
+impl Plan {
+    fn name(&self) -> &'static str {
+        match self {
+            Plan::InOpen(_) => "in-open",
+            Plan::AfterCalls(..) => "after-calls",
+            Plan::InMaintenance(_) => "in-maintenance",
+            Plan::Late(_) => "late",
+        }
+    }
+}
+
+/// Builds the command that runs `child_main(dir, seed, start)`.
+pub type ChildCommand = Box<dyn Fn(&Path, u64, u64) -> Command>;
+
+/// What a torture run does.
+pub struct Config {
+    /// The database directory (created if missing).
+    pub dir: PathBuf,
+    /// Where the parent copies the database to check it without recovering
+    /// the original (so that the next child recovers it).
+    pub probe_dir: PathBuf,
+    /// Kill points.
+    pub kills: u64,
+    /// Seed of the operations and of the parent's choices.
+    pub seed: u64,
+    /// Longest [`Plan::Late`] delay.
+    pub max_late: Duration,
+    /// Start over in a fresh database every this many kills (0: never).
+    /// Bounds the run time on the old engine, whose files (and search
+    /// time) grow with everything ever written.
+    pub fresh_every: u64,
+    /// Let the first kill of a fresh database land anywhere, also in its
+    /// creation (see `interrupted_database_creation_is_resumed`); when
+    /// false it lands after the first acknowledged call.
+    pub kill_during_creation: bool,
+    /// Graph inserts on one thread, in the child (`RAYON_NUM_THREADS=1`) and
+    /// in the parent's open (recovery), so that every point must be found by
+    /// a graph search: works around the parallel-insert defect (see
+    /// [`MAX_UNREACHABLE_PARALLEL`]) until it is fixed.
+    pub serial_inserts: bool,
+    /// Builds the command that runs `child_main(dir, seed, start)`.
+    pub child: ChildCommand,
+}
+
+/// What happened at one kill point.
+#[derive(Clone, Debug)]
+pub struct Kill {
+    /// 0-based kill number.
+    pub n: u64,
+    /// The plan's name.
+    pub plan: &'static str,
+    /// Where the child was: "open", "between calls", "op 12 (upsert of 3 points)".
+    pub at: String,
+    /// Whether the call in flight had taken effect (None: none was in flight,
+    /// or it cannot change the content).
+    pub in_flight_applied: Option<bool>,
+    /// `Database::open` + `collection()` in the parent after the kill.
+    pub open: Duration,
+    /// Points after the kill.
+    pub points: usize,
+    /// Calls the child acknowledged before it died.
+    pub acked: u64,
+    /// Whether the parent checked a copy (the original is recovered by the next child).
+    pub on_copy: bool,
+    /// Wall time of the child's run.
+    pub child_time: Duration,
+    /// Wall time of the check (copy, open, checks, close).
+    pub check_time: Duration,
+    /// Bytes in the database directory.
+    pub disk_bytes: u64,
+}
+
+/// Totals of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Kill points.
+    pub kills: u64,
+    /// Calls acknowledged.
+    pub acked: u64,
+    /// Calls that failed (as they had to).
+    pub failed: u64,
+    /// Writing calls in flight at a kill.
+    pub in_flight: u64,
+    /// ... of which had taken effect.
+    pub in_flight_applied: u64,
+    /// Kills while the child was in `Database::open` (also a reopen's).
+    pub in_open: u64,
+    /// Kills between two calls.
+    pub between_calls: u64,
+    /// Kills during a call, by kind.
+    pub in_call: BTreeMap<&'static str, u64>,
+    /// The parent's open time after each kill.
+    pub open_times: Vec<Duration>,
+    /// The child's open times (they include recovering a copy-checked kill).
+    pub child_open_times: Vec<Duration>,
+    /// Self-searches that missed at `ef` = [`SEARCH_EF`] and found the point
+    /// only with a larger `ef`.
+    pub search_retries: u64,
+    /// Self-searches made (one per point per kill).
+    pub self_searches: u64,
+    /// ... that did not find the point even with `ef` = 512: it is not
+    /// reachable in the graph (exact search finds it). See [`MAX_UNREACHABLE_PARALLEL`].
+    pub unreachable: u64,
+    /// Points at the end.
+    pub points: usize,
+    /// Fresh databases started after the first (see [`Config::fresh_every`]).
+    pub databases: u64,
+    /// Operations issued (next op number).
+    pub ops: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Payloads were compared as JSON values (legacy engine).
+    pub payloads_as_json: bool,
+}
+
+fn mean_max(v: &[Duration]) -> (f64, f64) {
+    let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+    let max = v.iter().map(ms).fold(0.0, f64::max);
+    let mean = if v.is_empty() {
+        0.0
+    } else {
+        v.iter().map(ms).sum::<f64>() / v.len() as f64
+    };
+    (mean, max)
+}
+
+impl Report {
+    /// Mean and max of the parent's open times, in ms.
+    pub fn open_ms(&self) -> (f64, f64) {
+        mean_max(&self.open_times)
+    }
+
+    /// One line: `torture kills=... open_ms_mean=... open_ms_max=...`.
+    pub fn summary(&self) -> String {
+        let (mean, max) = self.open_ms();
+        let (cmean, cmax) = mean_max(&self.child_open_times);
+        let calls: Vec<String> = self
+            .in_call
+            .iter()
+            .map(|(k, n)| format!("{k}:{n}"))
+            .collect();
+        format!(
+            "torture kills={} ops={} acked={} failed={} in_flight_applied={}/{} kills_in_open={} \
+             kills_between_calls={} kills_in_call={} databases={} points={} search_retries={} unreachable={}/{} \
+             open_ms_mean={mean:.2} open_ms_max={max:.2} child_open_ms_mean={cmean:.2} \
+             child_open_ms_max={cmax:.2} payloads={} elapsed_s={:.1}",
+            self.kills,
+            self.ops,
+            self.acked,
+            self.failed,
+            self.in_flight_applied,
+            self.in_flight,
+            self.in_open,
+            self.between_calls,
+            calls.join(","),
+            self.databases + 1,
+            self.points,
+            self.search_retries,
+            self.unreachable,
+            self.self_searches,
+            if self.payloads_as_json {
+                "json-values"
+            } else {
+                "bytes"
+            },
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// The state of a run between kills.
+struct Torture<'a> {
+    cfg: &'a Config,
+    rng: Rng,
+    legacy: bool,
+    model: Model,
+    next_op: u64,
+    /// Outcome of each op so far, for diagnostics: b'a' acked, b'f' failed,
+    /// b'y'/b'n' in flight and applied or not.
+    outcome: Vec<u8>,
+    created: bool,
+    /// The first op of the current database.
+    epoch_start: u64,
+    /// One thread, for the parent's open with `serial_inserts`.
+    serial_pool: rayon::ThreadPool,
+    child_open_ema: Duration,
+    /// The same, for the creation of a fresh database.
+    create_ema: Duration,
+    /// `Database::open` of a fresh directory.
+    db_create_ema: Duration,
+    report: Report,
+}
+
+/// Runs the torture; `progress` sees each kill point. Returns the totals,
+/// or a description of the first violation (with the seed to repeat it).
+pub fn run(cfg: &Config, mut progress: impl FnMut(&Kill, &Report)) -> Result<Report, String> {
+    let legacy = legacy_engine();
+    let mut t = Torture {
+        cfg,
+        rng: Rng::new(cfg.seed ^ 0x7061_7265_6e74),
+        legacy,
+        model: Model::new(),
+        next_op: 0,
+        outcome: Vec::new(),
+        created: false,
+        epoch_start: 0,
+        serial_pool: rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map_err(|e| format!("a one-thread pool: {e}"))?,
+        child_open_ema: Duration::from_millis(2),
+        create_ema: Duration::from_millis(5),
+        db_create_ema: Duration::from_millis(1),
+        report: Report {
+            payloads_as_json: legacy,
+            ..Report::default()
+        },
+    };
+    let started = Instant::now();
+    for n in 0..cfg.kills {
+        if n > 0 && cfg.fresh_every > 0 && n % cfg.fresh_every == 0 {
+            std::fs::remove_dir_all(&cfg.dir)
+                .map_err(|e| format!("remove {}: {e}", cfg.dir.display()))?;
+            t.model.clear();
+            t.created = false;
+            t.epoch_start = t.next_op;
+            t.report.databases += 1;
+        }
+        let kill = t
+            .round(n)
+            .map_err(|e| format!("torture seed {} kill {n}: {e}", cfg.seed))?;
+        t.report.kills += 1;
+        t.report.points = t.model.len();
+        t.report.ops = t.next_op;
+        t.report.elapsed = started.elapsed();
+        progress(&kill, &t.report);
+    }
+    Ok(t.report)
+}
+
+impl Torture<'_> {
+    fn plan(&mut self) -> Plan {
+        let r = &mut self.rng;
+        let short = |r: &mut Rng| Duration::from_micros(r.below(2000));
+        if !self.created {
+            if !self.cfg.kill_during_creation {
+                return Plan::AfterCalls(r.range(1, 5), Duration::ZERO);
+            }
+            if r.chance(50) {
+                // Within the creation of the database directory.
+                let window = self.db_create_ema.as_micros() as u64 * 3 / 2 + 100;
+                return Plan::InOpen(Duration::from_micros(r.below(window)));
+            }
+        }
+        match r.below(100) {
+            0..=24 => {
+                let ema = if self.created {
+                    self.child_open_ema
+                } else {
+                    self.create_ema
+                };
+                let window = ema.as_micros() as u64 * 3 / 2 + 200;
+                Plan::InOpen(Duration::from_micros(r.below(window)))
+            }
+            25..=69 => Plan::AfterCalls(r.below(16), short(r)),
+            70..=84 => Plan::InMaintenance(short(r)),
+            _ => {
+                let max = self.cfg.max_late.as_millis().max(21) as u64;
+                Plan::Late(Duration::from_millis(r.range(20, max)))
+            }
+        }
+    }
+
+    fn round(&mut self, n: u64) -> Result<Kill, String> {
+        let plan = self.plan();
+        let start = self.next_op;
+        let t_child = Instant::now();
+        let lines = self.run_child(start, plan)?;
+        let child_time = t_child.elapsed();
+
+        // Replay the protocol against the model.
+        let mut in_flight: Option<u64> = None;
+        let mut expected = start;
+        let mut acked = 0;
+        let mut last: Option<&Line> = None;
+        for line in &lines {
+            match line {
+                Line::Opening => {}
+                Line::Db(us) => {
+                    if !self.created {
+                        let d = Duration::from_micros(*us);
+                        self.db_create_ema = (self.db_create_ema * 3 + d) / 4;
+                    }
+                }
+                Line::Ready(us) => {
+                    let d = Duration::from_micros(*us);
+                    self.report.child_open_times.push(d);
+                    let ema = if self.created {
+                        &mut self.child_open_ema
+                    } else {
+                        &mut self.create_ema
+                    };
+                    *ema = (*ema * 3 + d) / 4;
+                    self.created = true;
+                }
+                Line::Begin(i) => {
+                    if *i != expected || in_flight.is_some() {
+                        return Err(format!(
+                            "protocol: begin {i}, expected begin {expected} (in flight {in_flight:?})"
+                        ));
+                    }
+                    in_flight = Some(*i);
+                }
+                Line::Ack(i, count) => {
+                    if in_flight != Some(*i) {
+                        return Err(format!(
+                            "protocol: ack {i} while {in_flight:?} is in flight"
+                        ));
+                    }
+                    let op = op(self.cfg.seed, *i);
+                    if op.expect(self.legacy) == Expect::Fail {
+                        return Err(format!(
+                            "op {i} ({}) was acknowledged: bad input must be refused",
+                            op.describe()
+                        ));
+                    }
+                    let existed = op.apply(&mut self.model);
+                    if existed != *count {
+                        return Err(format!(
+                            "op {i} ({}) returned {count:?}, the model says {existed:?} of its ids existed",
+                            op.describe()
+                        ));
+                    }
+                    self.set_outcome(*i, b'a');
+                    acked += 1;
+                    in_flight = None;
+                    expected = i + 1;
+                }
+                Line::Fail(i, code, msg) => {
+                    if in_flight != Some(*i) {
+                        return Err(format!(
+                            "protocol: fail {i} while {in_flight:?} is in flight"
+                        ));
+                    }
+                    let op = op(self.cfg.seed, *i);
+                    if op.expect(self.legacy) == Expect::Ok {
+                        return Err(format!("op {i} ({}) failed: {msg}", op.describe()));
+                    }
+                    if op.expected_code() != Some(*code) {
+                        return Err(format!(
+                            "op {i} ({}) failed with code {code} (want {:?}): {msg}",
+                            op.describe(),
+                            op.expected_code()
+                        ));
+                    }
+                    self.set_outcome(*i, b'f');
+                    self.report.failed += 1;
+                    in_flight = None;
+                    expected = i + 1;
+                }
+                Line::Error(msg) => return Err(format!("the child gave up: {msg}")),
+            }
+            last = Some(line);
+        }
+        self.report.acked += acked;
+        let in_flight_op = in_flight.map(|i| (i, op(self.cfg.seed, i)));
+        let at = match (last, &in_flight_op) {
+            (None, _) => "before open".to_string(),
+            (Some(Line::Opening), _) => {
+                self.report.in_open += 1;
+                "Database::open".to_string()
+            }
+            (Some(Line::Db(_)), _) => {
+                self.report.in_open += 1;
+                "collection open".to_string()
+            }
+            (_, Some((i, op))) => {
+                if op.kind() == Kind::Reopen {
+                    self.report.in_open += 1;
+                }
+                *self.report.in_call.entry(op.kind().name()).or_default() += 1;
+                format!("op {i} ({})", op.describe())
+            }
+            _ => {
+                self.report.between_calls += 1;
+                "between calls".to_string()
+            }
+        };
+        self.next_op = in_flight.map_or(expected, |i| i + 1);
+
+        // Check, on a copy now and then, so that the next child recovers
+        // what the kill left rather than what the parent's close wrote.
+        let t_check = Instant::now();
+        let disk_bytes = dir_size(&self.cfg.dir);
+        let on_copy = self.rng.chance(40);
+        let dir = if on_copy {
+            let _ = std::fs::remove_dir_all(&self.cfg.probe_dir);
+            copy_dir(&self.cfg.dir, &self.cfg.probe_dir)?;
+            self.cfg.probe_dir.clone()
+        } else {
+            self.cfg.dir.clone()
+        };
+        let (open, applied) = self
+            .check(&dir, in_flight_op.as_ref())
+            .map_err(|e| format!("after a kill at {at} (plan {plan:?}): {e}"))?;
+        if on_copy {
+            let _ = std::fs::remove_dir_all(&self.cfg.probe_dir);
+        }
+        if let (Some((i, _)), Some(a)) = (&in_flight_op, applied) {
+            self.set_outcome(*i, if a { b'y' } else { b'n' });
+            self.report.in_flight += 1;
+            self.report.in_flight_applied += a as u64;
+        }
+        self.report.open_times.push(open);
+        Ok(Kill {
+            n,
+            plan: plan.name(),
+            at,
+            in_flight_applied: applied,
+            open,
+            points: self.model.len(),
+            acked,
+            on_copy,
+            child_time,
+            check_time: t_check.elapsed(),
+            disk_bytes,
+        })
+    }
+
+    fn set_outcome(&mut self, i: u64, o: u8) {
+        let i = i as usize;
+        if self.outcome.len() <= i {
+            self.outcome.resize(i + 1, b'?');
+        }
+        self.outcome[i] = o;
+    }
+
+    /// Runs a child from op `start`, kills it per `plan`, returns its lines.
+    fn run_child(&mut self, start: u64, plan: Plan) -> Result<Vec<Line>, String> {
+        let seed = self.cfg.seed;
+        let mut cmd = (self.cfg.child)(&self.cfg.dir, seed, start);
+        if self.cfg.serial_inserts {
+            cmd.env("RAYON_NUM_THREADS", "1");
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("spawn the child: {e}"))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = mpsc::channel::<Result<Line, String>>();
+        let reader = std::thread::spawn(move || {
+            for raw in BufReader::new(stdout).lines() {
+                let Ok(raw) = raw else { break };
+                if let Some(l) = parse_line(&raw) {
+                    if tx.send(l).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+
+        let mut lines = Vec::new();
+        let mut problem: Option<String> = None;
+        let mut calls = 0u64;
+        let mut last_progress = Instant::now();
+        loop {
+            let left = STALL.saturating_sub(last_progress.elapsed());
+            let line = match rx.recv_timeout(left) {
+                Ok(Ok(l)) => l,
+                Ok(Err(e)) => {
+                    problem = Some(e);
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    problem = Some(format!("the child made no progress for {STALL:?}"));
+                    break;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    problem = Some("the child exited before it was killed".into());
+                    break;
+                }
+            };
+            last_progress = Instant::now();
+            if matches!(line, Line::Ack(..) | Line::Fail(..)) {
+                calls += 1;
+            }
+            if let Line::Error(_) = line {
+                lines.push(line);
+                break;
+            }
+            let fire = match (&plan, &line) {
+                (Plan::InOpen(d), Line::Opening) => Some(*d),
+                (Plan::AfterCalls(0, d), Line::Ready(_)) => Some(*d),
+                (Plan::AfterCalls(k, d), Line::Ack(..) | Line::Fail(..)) if calls >= *k => Some(*d),
+                (Plan::InMaintenance(d), Line::Begin(i))
+                    if op_kind(seed, *i).is_maintenance() || calls >= 20 =>
+                {
+                    Some(*d)
+                }
+                (Plan::Late(d), Line::Ready(_)) => Some(*d),
+                _ => None,
+            };
+            lines.push(line);
+            if let Some(d) = fire {
+                if !d.is_zero() {
+                    std::thread::sleep(d);
+                }
+                break;
+            }
+        }
+        let _ = child.kill(); // SIGKILL
+        let status = child
+            .wait()
+            .map_err(|e| format!("wait for the child: {e}"))?;
+        reader.join().expect("stdout reader");
+        // Lines written before the kill are part of what happened.
+        for l in rx.try_iter() {
+            match l {
+                Ok(l) => lines.push(l),
+                Err(e) => problem = problem.or(Some(e)),
+            }
+        }
+        let stderr = err_reader.join().expect("stderr reader");
+        if let Some(Line::Error(msg)) = lines.iter().find(|l| matches!(l, Line::Error(_))) {
+            problem = Some(format!("the child gave up: {msg}"));
+        }
+        if problem.is_none() && status.signal() != Some(SIGKILL) {
+            problem = Some(format!("the child ended with {status}, not by SIGKILL"));
+        }
+        match problem {
+            None => Ok(lines),
+            Some(p) => {
+                let tail: Vec<String> = lines
+                    .iter()
+                    .rev()
+                    .take(5)
+                    .rev()
+                    .map(|l| format!("{l:?}"))
+                    .collect();
+                Err(format!(
+                    "child from op {start} (plan {plan:?}): {p}\nstatus {status}\nlast lines: {}\nchild stderr:\n{stderr}",
+                    tail.join(", ")
+                ))
+            }
+        }
+    }
+
+    /// Opens `dir` and checks it against the model (plus the op in flight,
+    /// which it adopts when applied). Returns the open time and, for a
+    /// writing op in flight, whether it was applied.
+    fn check(
+        &mut self,
+        dir: &Path,
+        in_flight: Option<&(u64, Op)>,
+    ) -> Result<(Duration, Option<bool>), String> {
+        let t = Instant::now();
+        let created = self.created;
+        let opened = || -> Result<(Database, Option<Arc<Collection>>), String> {
+            let db = Database::open(dir).map_err(|e| format!("Database::open: {e}"))?;
+            match db.collection(COLLECTION) {
+                Ok(c) => Ok((db, Some(c))),
+                Err(Error::NotFound(_)) if !created => Ok((db, None)),
+                Err(e) => Err(format!("collection: {e}")),
+            }
+        };
+        let (db, c) = if self.cfg.serial_inserts {
+            self.serial_pool.install(opened)?
+        } else {
+            opened()?
+        };
+        let open = t.elapsed();
+        let Some(c) = c else {
+            return Ok((open, None));
+        };
+        let exact = !self.legacy;
+
+        // The whole id range, by get_raw.
+        let all: Vec<u64> = (0..ID_RANGE).collect();
+        let got = c.get_raw(&all).map_err(|e| format!("get_raw: {e}"))?;
+        if got.len() != all.len() {
+            return Err(format!(
+                "get_raw of {} ids returned {}",
+                all.len(),
+                got.len()
+            ));
+        }
+        let mut state = Model::new();
+        for (id, p) in all.iter().zip(got) {
+            if let Some(p) = p {
+                if p.id != *id {
+                    return Err(format!("get_raw of id {id} returned point {}", p.id));
+                }
+                state.insert(
+                    *id,
+                    Entry {
+                        vector: p.vector,
+                        payload: p.payload,
+                    },
+                );
+            }
+        }
+
+        // The model, or the model with the op in flight applied whole.
+        let mut applied = None;
+        if !same_state(exact, &state, &self.model) {
+            let alt = in_flight
+                .filter(|(_, op)| op.writes() && op.expect(self.legacy) != Expect::Fail)
+                .map(|(_, op)| {
+                    let mut m = self.model.clone();
+                    op.apply(&mut m);
+                    m
+                });
+            match alt {
+                Some(m) if same_state(exact, &state, &m) => {
+                    self.model = m;
+                    applied = Some(true);
+                }
+                _ => {
+                    let flight = in_flight
+                        .map(|(i, op)| format!("op {i} ({}) was in flight", op.describe()))
+                        .unwrap_or_else(|| "no call was in flight".into());
+                    return Err(format!(
+                        "the collection is not the acknowledged state ({flight}): {}",
+                        self.difference(&state, exact)
+                    ));
+                }
+            }
+        } else if in_flight.is_some_and(|(_, op)| op.writes()) {
+            applied = Some(false);
+        }
+        let model = &self.model;
+
+        // Counts and listing.
+        let count = c.count().map_err(|e| format!("count: {e}"))?;
+        if count != model.len() {
+            return Err(format!("count {count}, the model holds {}", model.len()));
+        }
+        let page = c
+            .scroll(None, (2 * ID_RANGE) as usize, None)
+            .map_err(|e| format!("scroll: {e}"))?;
+        if page.next.is_some() || !page.ids.iter().copied().eq(model.keys().copied()) {
+            return Err(format!(
+                "scroll lists {} ids (next {:?}), the model holds {}",
+                page.ids.len(),
+                page.next,
+                model.len()
+            ));
+        }
+        let stats = c.stats().map_err(|e| format!("stats: {e}"))?;
+        if stats.live_points != model.len() as u64 {
+            return Err(format!(
+                "stats: live_points {}, the model holds {}",
+                stats.live_points,
+                model.len()
+            ));
+        }
+
+        // Every point is found by a graph search with its own vector, and
+        // no search returns a point that is not there.
+        if !model.is_empty() {
+            let k = self.rng.range(1, 10) as usize;
+            let params = SearchParams::new(k)
+                .ef(SEARCH_EF.max(k))
+                .exact(false)
+                .with_payload(false);
+            let flat: Vec<f32> = model.values().flat_map(|e| e.vector.clone()).collect();
+            let res = c
+                .search_batch(&flat, &params)
+                .map_err(|e| format!("search_batch: {e}"))?;
+            if res.len() != model.len() {
+                return Err(format!(
+                    "search_batch of {} queries returned {}",
+                    model.len(),
+                    res.len()
+                ));
+            }
+            let mut unreachable = Vec::new();
+            for ((id, e), hits) in model.iter().zip(&res) {
+                if let Some(h) = hits.iter().find(|h| !model.contains_key(&h.id)) {
+                    return Err(format!(
+                        "search with the vector of {id} returned id {}, which is not in the collection",
+                        h.id
+                    ));
+                }
+                if hits.iter().any(|h| h.id == *id && h.score == 0.0) {
+                    continue;
+                }
+                let wide = c
+                    .search(
+                        &e.vector,
+                        &SearchParams::new(10).ef(512).with_payload(false),
+                    )
+                    .map_err(|e| format!("search: {e}"))?;
+                if wide.iter().any(|h| h.id == *id && h.score == 0.0) {
+                    self.report.search_retries += 1;
+                    continue;
+                }
+                // Not reachable in the graph: the point must be there for an
+                // exact search, and such points must stay rare.
+                let exact_hits = c
+                    .search(
+                        &e.vector,
+                        &SearchParams::new(1).exact(true).with_payload(false),
+                    )
+                    .map_err(|e| format!("exact search: {e}"))?;
+                if exact_hits.first().map(|h| (h.id, h.score)) != Some((*id, 0.0)) {
+                    return Err(format!(
+                        "an exact search with the vector of point {id} does not find it: {exact_hits:?}"
+                    ));
+                }
+                unreachable.push(*id);
+            }
+            self.report.self_searches += model.len() as u64;
+            self.report.unreachable += unreachable.len() as u64;
+            let tolerance = if self.cfg.serial_inserts {
+                0.0
+            } else {
+                MAX_UNREACHABLE_PARALLEL
+            };
+            let allowed = (model.len() as f64 * tolerance).floor() as usize;
+            if unreachable.len() > allowed {
+                return Err(format!(
+                    "{} of {} points are not found by a graph search with their own vector (k {k}, ef {SEARCH_EF}, then k 10, ef 512), more than {allowed}: {unreachable:?}",
+                    unreachable.len(),
+                    model.len()
+                ));
+            }
+            let total_allowed = (self.report.self_searches as f64 * tolerance).floor() as u64;
+            if self.report.unreachable > total_allowed {
+                return Err(format!(
+                    "{} of {} self-searches so far did not find the point (more than {total_allowed}); now: {unreachable:?}",
+                    self.report.unreachable, self.report.self_searches
+                ));
+            }
+
+            // Payloads through search_batch_raw, for a sample.
+            let sample: Vec<(&u64, &Entry)> =
+                model.iter().step_by((model.len() / 16).max(1)).collect();
+            let flat: Vec<f32> = sample.iter().flat_map(|(_, e)| e.vector.clone()).collect();
+            let res = c
+                .search_batch_raw(
+                    &flat,
+                    &SearchParams::new(1).ef(SEARCH_EF).with_payload(true),
+                )
+                .map_err(|e| format!("search_batch_raw: {e}"))?;
+            for ((id, e), hits) in sample.iter().zip(&res) {
+                if let Some(h) = hits.first().filter(|h| h.id == **id) {
+                    if !same_payload(exact, h.payload.as_deref(), e.payload.as_deref()) {
+                        return Err(format!(
+                            "search_batch_raw: point {id} has payload {}, written {}",
+                            show_payload(h.payload.as_deref()),
+                            show_payload(e.payload.as_deref())
+                        ));
+                    }
+                }
+            }
+        }
+        c.verify().map_err(|e| format!("verify: {e}"))?;
+        drop(c);
+        db.close().map_err(|e| format!("close: {e}"))?;
+        Ok((open, applied))
+    }
+
+    /// The first difference between `state` and the model, with which op
+    /// wrote what the collection holds.
+    fn difference(&self, state: &Model, exact: bool) -> String {
+        for (id, want) in &self.model {
+            match state.get(id) {
+                None => {
+                    return format!(
+                        "point {id} is missing ({} points, the model holds {}); the model's was written by {}",
+                        state.len(),
+                        self.model.len(),
+                        self.origin(*id, &want.vector)
+                    )
+                }
+                Some(got) if !same_entry(exact, got, want) => {
+                    return format!(
+                        "point {id} differs:\n  holds   {:?}, {} — written by {}\n  model   {:?}, {} — written by {}",
+                        got.vector,
+                        show_payload(got.payload.as_deref()),
+                        self.origin(*id, &got.vector),
+                        want.vector,
+                        show_payload(want.payload.as_deref()),
+                        self.origin(*id, &want.vector)
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+        for (id, got) in state {
+            if !self.model.contains_key(id) {
+                return format!(
+                    "point {id} should not be there ({} points, the model holds {}); it was written by {}",
+                    state.len(),
+                    self.model.len(),
+                    self.origin(*id, &got.vector)
+                );
+            }
+        }
+        "no difference (payload comparison?)".into()
+    }
+
+    /// Which op wrote `vector` for `id`, and what became of it.
+    fn origin(&self, id: u64, vector: &[f32]) -> String {
+        for i in (self.epoch_start..self.next_op).rev() {
+            if let Op::Upsert { ids, vectors, .. } = op(self.cfg.seed, i) {
+                let hit = ids.iter().enumerate().any(|(j, x)| {
+                    *x == id && same_vector(&vectors[j * DIM..(j + 1) * DIM], vector)
+                });
+                if hit {
+                    let what = match self.outcome.get(i as usize) {
+                        Some(b'a') => "acknowledged",
+                        Some(b'f') => "FAILED",
+                        Some(b'y') => "in flight, applied",
+                        Some(b'n') => "in flight, not applied",
+                        _ => "in flight at this kill",
+                    };
+                    let deleted_after = (i + 1..self.next_op).find(|&d| {
+                        matches!(op(self.cfg.seed, d), Op::Delete(ref ids) if ids.contains(&id))
+                            && self.outcome.get(d as usize) == Some(&b'a')
+                    });
+                    return format!(
+                        "op {i} ({}, {what}){}",
+                        op(self.cfg.seed, i).describe(),
+                        deleted_after
+                            .map(|d| format!(", deleted by acknowledged op {d}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        "no op".into()
+    }
+}
+
+/// Bytes of the regular files under `dir`.
+pub fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Copies a directory tree (regular files and directories).
+pub fn copy_dir(src: &Path, dst: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dst).map_err(|e| format!("create {}: {e}", dst.display()))?;
+    let entries = std::fs::read_dir(src).map_err(|e| format!("read {}: {e}", src.display()))?;
+    for e in entries {
+        let e = e.map_err(|e| format!("read {}: {e}", src.display()))?;
+        let to = dst.join(e.file_name());
+        let ty = e.file_type().map_err(|e| format!("file type: {e}"))?;
+        if ty.is_dir() {
+            copy_dir(&e.path(), &to)?;
+        } else if ty.is_file() {
+            std::fs::copy(e.path(), &to)
+                .map_err(|err| format!("copy {}: {err}", e.path().display()))?;
+        }
+    }
+    Ok(())
+}
