@@ -18,6 +18,7 @@
 # usage: bindings/cpp/test.sh        (from any directory)
 # env:   QUIVER_CPP_OUT  build directory (default target/cpp)
 #        CARGO           cargo command (default cargo)
+#        CARGO_TARGET_DIR  cargo's target directory (default target)
 #        VALGRIND        valgrind command (default valgrind; "none" skips that step)
 set -euo pipefail
 
@@ -25,6 +26,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${QUIVER_CPP_OUT:-$root/target/cpp}
 CARGO=${CARGO:-cargo}
+# Cargo's target directory: $CARGO_TARGET_DIR when set (relative to the
+# repository, as cargo and the Makefile take it), else target/.
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+lib_dir=$target_dir/release
 VALGRIND=${VALGRIND:-valgrind}
 data=$root/tests/data/wordnet-sample
 say() { echo "cpp/test.sh: $*" >&2; }
@@ -55,13 +61,13 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # ---- 2. the library ----------------------------------------------------------------
 (cd "$root" && "$CARGO" build --release --quiet)
 for f in libquiver.a libquiver.so; do
-    [ -f "$root/target/release/$f" ] || { say "error: target/release/$f was not built"; exit 1; }
+    [ -f "$lib_dir/$f" ] || { say "error: $lib_dir/$f was not built"; exit 1; }
 done
 
 # ---- 3. tests against the build tree ------------------------------------------------
 rm -rf "$out/tests"
 cmake -S "$here/tests" -B "$out/tests" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DQUIVER_ROOT="$root" -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" >/dev/null
+    -DQUIVER_ROOT="$root" -DQUIVER_LIBRARY_DIR="$lib_dir" -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" >/dev/null
 cmake --build "$out/tests" --parallel "$jobs"
 (cd "$out/tests" && QUIVER_TEST_DATA="$data" ctest --output-on-failure --parallel 1)
 if [ "$VALGRIND" != none ]; then

@@ -16,12 +16,18 @@
 # usage: bindings/csharp/test.sh        (from any directory)
 # env:   QUIVER_CSHARP_OUT  build directory (default target/csharp)
 #        CARGO              cargo command (default cargo)
+#        CARGO_TARGET_DIR   cargo's target directory (default target)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${QUIVER_CSHARP_OUT:-$root/target/csharp}
 CARGO=${CARGO:-cargo}
+# Cargo's target directory: $CARGO_TARGET_DIR when set (relative to the
+# repository, as cargo and the Makefile take it), else target/.
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+lib_dir=$target_dir/release
 nunit_dll=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
 
 # ---- toolchain ---------------------------------------------------------------
@@ -48,7 +54,6 @@ done
 
 # ---- build -------------------------------------------------------------------
 (cd "$root" && "$CARGO" build --release --quiet)
-lib_dir=$root/target/release
 [ -f "$lib_dir/libquiver.so" ] || { echo "csharp/test.sh: error: $lib_dir/libquiver.so was not built" >&2; exit 1; }
 
 mkdir -p "$out"

@@ -101,7 +101,9 @@ func (c *Collection) Config() (CollectionConfig, error) {
 // nothing changes. The batch is durable when Upsert returns (per the
 // database's sync mode). Errors: ErrDimensionMismatch, ErrInvalidArgument
 // (non-finite value, zero vector under cosine, invalid JSON, len(vectors) or
-// len(payloads) differs from len(ids)), ErrClosed, ErrIO.
+// len(payloads) differs from len(ids)), ErrClosed, ErrReadOnly, ErrIO.
+// A payload is stored byte for byte as given: Get and Search return the
+// same bytes.
 func (c *Collection) Upsert(ids []uint64, vectors [][]float32, payloads [][]byte) error {
 	if vectors != nil && len(vectors) != len(ids) {
 		return errorf(CodeInvalidArgument, "%d ids but %d vectors", len(ids), len(vectors))
@@ -254,8 +256,8 @@ type Record struct {
 	ID     uint64
 	Found  bool // false: no point has this id (Vector and Payload are nil)
 	Vector []float32
-	// Payload is the point's payload as JSON text, nil when it has none;
-	// decode it with json.Unmarshal.
+	// Payload is the point's payload as JSON text, byte for byte as it was
+	// written, nil when it has none; decode it with json.Unmarshal.
 	Payload []byte
 }
 
@@ -312,7 +314,8 @@ func (c *Collection) Get(ids ...uint64) ([]Record, error) {
 }
 
 // Delete deletes the points with the given ids (ids that do not exist are
-// ignored) and returns how many existed. Errors: ErrClosed, ErrIO.
+// ignored) and returns how many existed. Errors: ErrClosed, ErrReadOnly,
+// ErrIO.
 func (c *Collection) Delete(ids ...uint64) (int, error) {
 	ptr, err := c.acquire()
 	if err != nil {
@@ -403,7 +406,7 @@ func (c *Collection) ScrollAll(filter string) ([]uint64, error) {
 // Checkpoint makes everything written so far part of the on-disk
 // checkpoint and empties the write-ahead log (this also happens by itself as
 // the log grows, and on close). Searches go on meanwhile; writes wait.
-// Errors: ErrClosed, ErrIO.
+// Errors: ErrClosed, ErrReadOnly, ErrIO.
 func (c *Collection) Checkpoint() error {
 	ptr, err := c.acquire()
 	if err != nil {
@@ -412,6 +415,59 @@ func (c *Collection) Checkpoint() error {
 	defer c.release()
 	var cerr *C.qv_error
 	if rc := C.qv_collection_checkpoint(ptr, &cerr); rc != C.QV_OK {
+		return takeError(rc, cerr)
+	}
+	return nil
+}
+
+// Optimize seals the collection's appendable segment, merges segments and
+// reclaims the space of deleted and overwritten points, and returns when
+// that is committed. The background optimizer does the same work by itself;
+// Optimize is for when it must be done now (before a benchmark, a backup).
+// Searches go on meanwhile. Errors: ErrClosed, ErrReadOnly, ErrOutOfMemory,
+// ErrIO (nothing changed).
+func (c *Collection) Optimize() error {
+	ptr, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	var cerr *C.qv_error
+	if rc := C.qv_collection_optimize(ptr, &cerr); rc != C.QV_OK {
+		return takeError(rc, cerr)
+	}
+	return nil
+}
+
+// WaitOptimized blocks until the background optimizer has no work left for
+// the collection (it waits as long as writes keep the optimizer busy, and
+// Close of this handle waits for it). It does not report the outcome of the
+// background runs: see Stats (OptimizerState, OptimizerRuns,
+// OptimizerError). Errors: ErrClosed.
+func (c *Collection) WaitOptimized() error {
+	ptr, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	var cerr *C.qv_error
+	if rc := C.qv_collection_wait_optimized(ptr, &cerr); rc != C.QV_OK {
+		return takeError(rc, cerr)
+	}
+	return nil
+}
+
+// Verify reads every block of every file of the collection and checks it.
+// It returns nil when all is well; otherwise ErrCorrupt with a message that
+// names the file and the offset, or ErrClosed, ErrIO.
+func (c *Collection) Verify() error {
+	ptr, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	var cerr *C.qv_error
+	if rc := C.qv_collection_verify(ptr, &cerr); rc != C.QV_OK {
 		return takeError(rc, cerr)
 	}
 	return nil

@@ -30,7 +30,8 @@ const (
 	CodeOutOfMemory        Code = C.QV_ERR_OUT_OF_MEMORY
 	CodeInternal           Code = C.QV_ERR_INTERNAL
 	CodePanic              Code = C.QV_ERR_PANIC
-	lastKnownCode               = CodePanic
+	CodeReadOnly           Code = C.QV_ERR_READ_ONLY
+	lastKnownCode               = CodeReadOnly
 	codeUnknown            Code = -1 // the code of ErrUnknown only
 )
 
@@ -49,6 +50,7 @@ var codeNames = [...]string{
 	CodeOutOfMemory:        "out of memory",
 	CodeInternal:           "internal error",
 	CodePanic:              "panic in the library",
+	CodeReadOnly:           "read only",
 }
 
 // known reports whether c is one of the codes above.
@@ -137,6 +139,12 @@ var (
 	ErrInternal = &Error{Code: CodeInternal}
 	// ErrPanic: the library panicked; the call had no effect it acknowledges.
 	ErrPanic = &Error{Code: CodePanic}
+	// ErrReadOnly: the collection refuses writes until it is reopened (an
+	// I/O error after a log append, such as a failed fsync or a full disk,
+	// or a caught panic left its state uncertain). Reads and searches still
+	// work; Stats reports the cause (ReadOnlyCause). Closing the database
+	// and opening it again recovers from the log.
+	ErrReadOnly = &Error{Code: CodeReadOnly}
 	// ErrUnknown matches an *Error whose code is none of the above (a code
 	// added by a newer library).
 	ErrUnknown = &Error{Code: codeUnknown}

@@ -200,6 +200,10 @@ func closedCalls(c *quiver.Collection, q []float32) map[string]error {
 	errs["SearchInto"] = c.SearchInto(q, len(q), quiver.SearchOptions{K: 1}, make([]uint64, 1), make([]float32, 1), make([]uint32, 1))
 	errs["Upsert"] = c.Upsert([]uint64{9}, [][]float32{q}, nil)
 	errs["Checkpoint"] = c.Checkpoint()
+	errs["Optimize"] = c.Optimize()
+	errs["WaitOptimized"] = c.WaitOptimized()
+	errs["Verify"] = c.Verify()
+	_, errs["Stats"] = c.Stats()
 	return errs
 }
 
@@ -225,9 +229,9 @@ func TestErrorMapping(t *testing.T) {
 		quiver.CodeIncompatibleFormat: quiver.ErrIncompatibleFormat, quiver.CodeLocked: quiver.ErrLocked,
 		quiver.CodeUnsupported: quiver.ErrUnsupported, quiver.CodeQuerySyntax: quiver.ErrQuerySyntax,
 		quiver.CodeOutOfMemory: quiver.ErrOutOfMemory, quiver.CodeInternal: quiver.ErrInternal,
-		quiver.CodePanic: quiver.ErrPanic,
+		quiver.CodePanic: quiver.ErrPanic, quiver.CodeReadOnly: quiver.ErrReadOnly,
 	}
-	if len(sentinels) != 14 {
+	if len(sentinels) != 15 {
 		t.Fatalf("%d codes", len(sentinels))
 	}
 	for code, sentinel := range sentinels {
@@ -240,6 +244,14 @@ func TestErrorMapping(t *testing.T) {
 				t.Errorf("code %v matches %v", code, other)
 			}
 		}
+	}
+	// The codes are the C library's (QV_ERR_READ_ONLY is 15).
+	if quiver.CodeReadOnly != 15 || quiver.CodeReadOnly.String() != "read only" ||
+		quiver.ErrReadOnly.Error() != "quiver: read only" {
+		t.Errorf("CodeReadOnly = %d (%q), ErrReadOnly %q", int32(quiver.CodeReadOnly), quiver.CodeReadOnly, quiver.ErrReadOnly)
+	}
+	if quiver.Code(16).String() != "status 16" || !errors.Is(&quiver.Error{Code: 16}, quiver.ErrUnknown) {
+		t.Error("code 16 should be unknown")
 	}
 	future := &quiver.Error{Code: 99, Message: "something new"}
 	if !errors.Is(future, quiver.ErrUnknown) || errors.Is(future, quiver.ErrInternal) {

@@ -107,7 +107,8 @@ func cbool(b bool) C.uint32_t {
 }
 
 // Hit is one search result: a point's id, its score (see Metric) and, when
-// asked for, its payload as JSON text (nil when it has none).
+// asked for, its payload as JSON text, byte for byte as it was written (nil
+// when it has none).
 type Hit struct {
 	ID      uint64
 	Score   float32

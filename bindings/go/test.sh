@@ -17,12 +17,20 @@
 #
 # usage: bindings/go/test.sh        (from any directory)
 # env:   CARGO   cargo command (default cargo)
+#        CARGO_TARGET_DIR  cargo's target directory (default target); the
+#                package links target/release/libquiver.a, so a library built
+#                elsewhere is copied there first
 #        GO      go command (default: found on the PATH or in /usr/lib/go-1.2x/bin)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 CARGO=${CARGO:-cargo}
+# Cargo's target directory: $CARGO_TARGET_DIR when set (relative to the
+# repository, as cargo and the Makefile take it), else target/.
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+lib_dir=$target_dir/release
 
 # ---- toolchain ---------------------------------------------------------------
 # Prints the path of a Go >= 1.22 (the "go 1.22" line of go.mod), or nothing.
@@ -79,8 +87,13 @@ echo "go/test.sh: $(go version)" >&2
 
 # ---- build the library --------------------------------------------------------
 (cd "$root" && "$CARGO" build --release --quiet)
-[ -f "$root/target/release/libquiver.a" ] ||
-    { echo "go/test.sh: error: $root/target/release/libquiver.a was not built" >&2; exit 1; }
+[ -f "$lib_dir/libquiver.a" ] ||
+    { echo "go/test.sh: error: $lib_dir/libquiver.a was not built" >&2; exit 1; }
+# The cgo directives of the package name $root/target/release/libquiver.a.
+if [ ! "$lib_dir/libquiver.a" -ef "$root/target/release/libquiver.a" ]; then
+    mkdir -p "$root/target/release"
+    cp "$lib_dir/libquiver.a" "$root/target/release/libquiver.a"
+fi
 
 # ---- checks -------------------------------------------------------------------
 export QUIVER_TEST_DATA=$root/tests/data/wordnet-sample

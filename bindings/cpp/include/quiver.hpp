@@ -115,6 +115,11 @@ enum class Status : int32_t {
     OutOfMemory = QV_ERR_OUT_OF_MEMORY,
     Internal = QV_ERR_INTERNAL,
     Panic = QV_ERR_PANIC,
+    /// The collection refuses writes until it is reopened: an I/O error after
+    /// a log append (a failed fsync, a full disk) or a caught panic left its
+    /// state uncertain. Reads and searches still work; Stats::read_only_cause
+    /// says why. Closing the database and opening it again recovers.
+    ReadOnly = QV_ERR_READ_ONLY,
 };
 
 /// A short name for a status ("not found"); "unknown error" for codes this
@@ -136,6 +141,7 @@ inline const char *status_name(Status s) noexcept {
     case Status::OutOfMemory: return "out of memory";
     case Status::Internal: return "internal error";
     case Status::Panic: return "panic";
+    case Status::ReadOnly: return "read only";
     }
     return "unknown error";
 }
@@ -465,8 +471,8 @@ private:
 struct Hit {
     uint64_t id;
     float score;
-    /// The payload JSON text; empty when the point has none or payloads were
-    /// not asked for.
+    /// The payload JSON text, byte for byte as it was written; empty when the
+    /// point has none or payloads were not asked for.
     std::string_view payload;
 };
 
@@ -587,6 +593,142 @@ private:
     qv_results_view view_{};
 };
 
+// ---- stats ----------------------------------------------------------------------
+
+/// The kind of a segment (QV_SEGMENT_*). A newer library may report kinds
+/// not listed here; they keep their numeric value.
+enum class SegmentKind : uint32_t {
+    Appendable = QV_SEGMENT_APPENDABLE, ///< takes new writes (in RAM, durable through the log); searched exactly
+    Sealed = QV_SEGMENT_SEALED,         ///< immutable files written by the optimizer, with a graph index
+};
+
+/// "appendable" or "sealed" (the names of Stats::json); "unknown" otherwise.
+inline const char *segment_kind_name(SegmentKind k) noexcept {
+    switch (k) {
+    case SegmentKind::Appendable: return "appendable";
+    case SegmentKind::Sealed: return "sealed";
+    }
+    return "unknown";
+}
+
+/// What the background optimizer is doing for a collection (QV_OPTIMIZER_*).
+/// A newer library may report states not listed here.
+enum class OptimizerState : uint32_t {
+    Idle = QV_OPTIMIZER_IDLE,       ///< nothing to do
+    Pending = QV_OPTIMIZER_PENDING, ///< work is waiting for an optimizer thread
+    Running = QV_OPTIMIZER_RUNNING, ///< an optimizer thread is rewriting segments of the collection
+};
+
+/// "idle", "pending" or "running" (the names of Stats::json); "unknown" otherwise.
+inline const char *optimizer_state_name(OptimizerState s) noexcept {
+    switch (s) {
+    case OptimizerState::Idle: return "idle";
+    case OptimizerState::Pending: return "pending";
+    case OptimizerState::Running: return "running";
+    }
+    return "unknown";
+}
+
+/// One segment of a collection (qv_segment_stats).
+struct SegmentStats {
+    /// Unique within the collection, never reused.
+    uint64_t id = 0;
+    SegmentKind kind = SegmentKind::Appendable;
+    /// Live points in the segment.
+    uint64_t points = 0;
+    /// Points the segment still stores that were deleted or overwritten since
+    /// it was written (space the optimizer reclaims).
+    uint64_t deleted = 0;
+    /// Bytes of the segment's files.
+    uint64_t disk_bytes = 0;
+    /// Bytes of heap it holds (mapped files not included).
+    uint64_t ram_bytes = 0;
+};
+
+/// One component (ids, vectors, payloads, graph, log, ...), summed over the
+/// segments (qv_component_stats).
+struct ComponentStats {
+    /// "log", "ids", "vectors", "payloads", "graph", "deleted", "manifest";
+    /// later library versions add more.
+    std::string name;
+    /// Bytes of its files.
+    uint64_t disk_bytes = 0;
+    /// Bytes of heap it holds (mapped files not included).
+    uint64_t ram_bytes = 0;
+};
+
+/// What Collection::stats reports: a copy of the library's qv_stats (which
+/// is freed before stats() returns), owning all of its strings.
+struct Stats {
+    /// Points a search or count() can see.
+    uint64_t live_points = 0;
+    /// Points still stored but deleted or overwritten (not yet reclaimed).
+    uint64_t deleted_points = 0;
+    /// Bytes of every file of the collection.
+    uint64_t disk_bytes = 0;
+    /// Bytes of heap the collection holds (mapped files not included).
+    uint64_t ram_bytes = 0;
+    OptimizerState optimizer_state = OptimizerState::Idle;
+    /// Optimization runs completed since the collection was opened.
+    uint64_t optimizer_runs = 0;
+    /// The error of the last optimization run when it failed.
+    std::optional<std::string> optimizer_error;
+    /// Why the collection refuses writes (Status::ReadOnly); empty when it is writable.
+    std::optional<std::string> read_only_cause;
+    /// Every segment, appendable ones first.
+    std::vector<SegmentStats> segments;
+    /// Bytes per component.
+    std::vector<ComponentStats> components;
+    /// One sentence per derived file (graph, ...) found missing or damaged on
+    /// open and rebuilt from the primary data.
+    std::vector<std::string> rebuilt_on_open;
+    /// All of the above as one JSON document, with the library's field names:
+    /// live_points, deleted_points, disk_bytes, ram_bytes, segments,
+    /// components, optimizer {state, completed_runs, last_error},
+    /// rebuilt_on_open, read_only_cause.
+    std::string json;
+};
+
+namespace detail {
+
+struct StatsFree {
+    void operator()(qv_stats *s) const noexcept { qv_stats_free(s); }
+};
+
+inline std::optional<std::string> optional_string(const char *s) {
+    return s != nullptr ? std::optional<std::string>(s) : std::nullopt;
+}
+
+// Copies everything out of a qv_stats_view.
+inline Stats stats_from(const qv_stats_view &v) {
+    Stats s;
+    s.live_points = v.live_points;
+    s.deleted_points = v.deleted_points;
+    s.disk_bytes = v.disk_bytes;
+    s.ram_bytes = v.ram_bytes;
+    s.optimizer_state = static_cast<OptimizerState>(v.optimizer_state);
+    s.optimizer_runs = v.optimizer_runs;
+    s.optimizer_error = optional_string(v.optimizer_error);
+    s.read_only_cause = optional_string(v.read_only_cause);
+    s.segments.reserve(static_cast<size_t>(v.segment_count));
+    for (size_t i = 0; i < v.segment_count; i++) {
+        const qv_segment_stats &g = v.segments[i];
+        s.segments.push_back(SegmentStats{g.id, static_cast<SegmentKind>(g.kind), g.points, g.deleted, g.disk_bytes,
+                                          g.ram_bytes});
+    }
+    s.components.reserve(static_cast<size_t>(v.component_count));
+    for (size_t i = 0; i < v.component_count; i++) {
+        const qv_component_stats &c = v.components[i];
+        s.components.push_back(ComponentStats{c.name != nullptr ? c.name : "", c.disk_bytes, c.ram_bytes});
+    }
+    s.rebuilt_on_open.reserve(static_cast<size_t>(v.rebuilt_count));
+    for (size_t i = 0; i < v.rebuilt_count; i++) s.rebuilt_on_open.emplace_back(v.rebuilt_on_open[i]);
+    if (v.json != nullptr) s.json = v.json;
+    return s;
+}
+
+} // namespace detail
+
 /// One point read by Collection::get: borrowed from its Points.
 struct PointRef {
     uint64_t id;
@@ -594,7 +736,8 @@ struct PointRef {
     bool found;
     /// `dimension` floats (empty for a metadata-only collection).
     span<const float> vector;
-    /// The payload JSON text; empty when the point has none.
+    /// The payload JSON text, byte for byte as it was written; empty when the
+    /// point has none.
     std::string_view payload;
 };
 
@@ -753,7 +896,8 @@ public:
 
     /// As above, with payloads in the C layout: the payload of point i is the
     /// JSON text payload_data[payload_offsets[i], payload_offsets[i + 1])
-    /// (ids.size() + 1 offsets; an empty range = no payload).
+    /// (ids.size() + 1 offsets; an empty range = no payload), kept byte for
+    /// byte: get() and search() return the same text.
     void upsert(span<const uint64_t> ids, span<const float> vectors, span<const uint64_t> payload_offsets,
                 std::string_view payload_data) {
         if (payload_offsets.size() != ids.size() + 1)
@@ -811,6 +955,45 @@ public:
     /// Makes everything written so far part of the on-disk checkpoint.
     void checkpoint() {
         detail::call([&](qv_error **e) { return qv_collection_checkpoint(handle(), e); });
+    }
+
+    // -- maintenance --
+
+    /// Seals the appendable segment, merges segments and reclaims the space
+    /// of deleted and overwritten points; returns when that is committed.
+    /// The background optimizer does the same by itself: call this when it
+    /// must be done now. Searches go on meanwhile. Throws Status::ReadOnly,
+    /// OutOfMemory, Io (nothing changed), Closed.
+    void optimize() {
+        detail::call([&](qv_error **e) { return qv_collection_optimize(handle(), e); });
+    }
+
+    /// Blocks until the background optimizer has no work left for the
+    /// collection (as long as writes keep it busy). The outcome of the
+    /// background runs is in stats() (optimizer_state, optimizer_runs,
+    /// optimizer_error). Throws Status::Closed.
+    void wait_optimized() const {
+        detail::call([&](qv_error **e) { return qv_collection_wait_optimized(handle(), e); });
+    }
+
+    /// Reads every block of every file of the collection and checks it.
+    /// Throws Status::Corrupt (the message names the file and the offset),
+    /// Io, Closed.
+    void verify() const {
+        detail::call([&](qv_error **e) { return qv_collection_verify(handle(), e); });
+    }
+
+    /// The collection's statistics (points, segments, bytes per component,
+    /// optimizer state, repairs made on open, read-only cause), copied out
+    /// of the library. A read-only collection still reports them. Throws
+    /// Status::Closed, OutOfMemory, Io.
+    Stats stats() const {
+        qv_stats *raw = nullptr;
+        detail::call([&](qv_error **e) { return qv_collection_stats(handle(), &raw, e); });
+        std::unique_ptr<qv_stats, detail::StatsFree> owned(raw);
+        qv_stats_view view{};
+        detail::call([&](qv_error **e) { return qv_stats_get_view(owned.get(), &view, e); });
+        return detail::stats_from(view);
     }
 
     /// Closes this handle: waits for calls in flight; later calls throw

@@ -48,6 +48,24 @@ TEST(Error, IsARuntimeErrorWithTheStatus) {
     EXPECT_STREQ(quiver::status_name(Status::Panic), "panic");
 }
 
+// QV_ERR_READ_ONLY needs a failed fsync or a full disk to happen for real;
+// the mapping of its code is checked here, through the same path a failed
+// call takes (detail::check).
+TEST(Error, ReadOnlyIsStatus15) {
+    EXPECT_EQ(static_cast<int32_t>(Status::ReadOnly), 15);
+    EXPECT_EQ(static_cast<int32_t>(Status::ReadOnly), QV_ERR_READ_ONLY);
+    EXPECT_STREQ(quiver::status_name(Status::ReadOnly), "read only");
+    try {
+        quiver::detail::check(QV_ERR_READ_ONLY, nullptr);
+        ADD_FAILURE() << "no exception";
+    } catch (const quiver::Error &e) {
+        EXPECT_EQ(e.status(), Status::ReadOnly);
+        EXPECT_EQ(e.code(), 15);
+        EXPECT_STREQ(e.what(), "read only");
+    }
+    EXPECT_STREQ(quiver::status_name(static_cast<Status>(16)), "unknown error");
+}
+
 TEST_F(ErrorTest, InvalidArgument) {
     using S = Status;
     // Names.
@@ -134,6 +152,10 @@ TEST_F(ErrorTest, Closed) {
     coll_.close();
     qt::expect_error(Status::Closed, [&] { coll_.count(); });
     qt::expect_error(Status::Closed, [&] { coll_.search({1, 0, 0, 0}); });
+    qt::expect_error(Status::Closed, [&] { coll_.optimize(); });
+    qt::expect_error(Status::Closed, [&] { coll_.wait_optimized(); });
+    qt::expect_error(Status::Closed, [&] { coll_.verify(); });
+    qt::expect_error(Status::Closed, [&] { coll_.stats(); });
     coll_.close(); // twice: fine
     EXPECT_EQ(other.count(), 2u); // other handles are not affected
 

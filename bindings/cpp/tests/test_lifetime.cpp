@@ -94,6 +94,10 @@ TEST(MovedFrom, CollectionThrowsInvalidArgumentAndCloseIsANoOp) {
     qt::expect_error(S::InvalidArgument, [&] { a.search({1, 2}); });
     qt::expect_error(S::InvalidArgument, [&] { a.config(); });
     qt::expect_error(S::InvalidArgument, [&] { a.checkpoint(); });
+    qt::expect_error(S::InvalidArgument, [&] { a.optimize(); });
+    qt::expect_error(S::InvalidArgument, [&] { a.wait_optimized(); });
+    qt::expect_error(S::InvalidArgument, [&] { a.verify(); });
+    qt::expect_error(S::InvalidArgument, [&] { a.stats(); });
     EXPECT_NO_THROW(a.close());
     b.upsert({1}, {1, 2});
     EXPECT_EQ(b.count(), 1u);

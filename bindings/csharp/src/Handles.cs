@@ -101,6 +101,14 @@ namespace Quiver
         protected override void Free(IntPtr p) => NativeMethods.qv_points_free(p);
     }
 
+    /// <summary>A <c>qv_stats *</c>.</summary>
+    internal sealed class StatsHandle : QuiverHandle
+    {
+        public StatsHandle() { }
+
+        protected override void Free(IntPtr p) => NativeMethods.qv_stats_free(p);
+    }
+
     /// <summary>A <c>qv_strings *</c>.</summary>
     internal sealed class StringsHandle : QuiverHandle
     {

@@ -76,6 +76,47 @@ namespace Quiver
             public ulong filter_len;
         }
 
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_segment_stats
+        {
+            public ulong id;
+            public uint kind;
+            public uint reserved;
+            public ulong points;
+            public ulong deleted;
+            public ulong disk_bytes;
+            public ulong ram_bytes;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_component_stats
+        {
+            public byte* name;
+            public ulong disk_bytes;
+            public ulong ram_bytes;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_stats_view
+        {
+            public ulong live_points;
+            public ulong deleted_points;
+            public ulong disk_bytes;
+            public ulong ram_bytes;
+            public uint optimizer_state;
+            public uint reserved;
+            public ulong optimizer_runs;
+            public byte* optimizer_error;
+            public byte* read_only_cause;
+            public qv_segment_stats* segments;
+            public ulong segment_count;
+            public qv_component_stats* components;
+            public ulong component_count;
+            public byte** rebuilt_on_open;
+            public ulong rebuilt_count;
+            public byte* json;
+        }
+
         // ---- version ---------------------------------------------------------------
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -146,6 +187,18 @@ namespace Quiver
         internal static extern void qv_collection_free(IntPtr coll);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_optimize(CollectionHandle coll, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_wait_optimized(CollectionHandle coll, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_verify(CollectionHandle coll, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_stats(CollectionHandle coll, out StatsHandle stats, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_upsert(CollectionHandle coll, ulong* ids, UIntPtr n,
             float* vectors, UIntPtr vectors_len, ulong* payload_offsets, byte* payload_data,
             UIntPtr payload_data_len, out IntPtr err);
@@ -191,6 +244,12 @@ namespace Quiver
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void qv_results_free(IntPtr results);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_stats_get_view(StatsHandle stats, qv_stats_view* view, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_stats_free(IntPtr stats);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern UIntPtr qv_strings_count(StringsHandle list);

@@ -19,7 +19,7 @@ namespace Quiver
         /// <summary>The vector (as stored: cosine collections store it normalised).</summary>
         public float[] Vector { get; }
 
-        /// <summary>The payload's JSON text, or null.</summary>
+        /// <summary>The payload's JSON text exactly as it was written, or null.</summary>
         public string Payload { get; }
     }
 

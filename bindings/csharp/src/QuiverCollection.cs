@@ -86,11 +86,12 @@ namespace Quiver
         /// null or empty for a metadata-only collection) and the JSON payload
         /// <paramref name="payloads"/>[i] (null = no payload; the whole array may
         /// be null). The batch is checked whole before anything is written and is
-        /// durable when this returns; a repeated id: the last one wins.
+        /// durable when this returns; a repeated id: the last one wins. A payload is
+        /// stored byte for byte: reads and searches return the same text.
         /// </summary>
         /// <exception cref="QuiverException">DimensionMismatch, InvalidArgument (non-finite
         /// value, zero vector under cosine, invalid JSON, payload count differs from id count),
-        /// Closed, Io.</exception>
+        /// Closed, ReadOnly, Io.</exception>
         public void Upsert(ulong[] ids, float[] vectors, string[] payloads = null)
         {
             if (ids == null)
@@ -174,7 +175,7 @@ namespace Quiver
 
         /// <summary>Deletes the points with these ids; ids that do not exist are ignored.</summary>
         /// <returns>How many of the ids existed.</returns>
-        /// <exception cref="QuiverException">Closed, Io.</exception>
+        /// <exception cref="QuiverException">Closed, ReadOnly, Io.</exception>
         public unsafe long Delete(params ulong[] ids)
         {
             if (ids == null)
@@ -203,7 +204,7 @@ namespace Quiver
         /// Makes everything written so far part of the on-disk checkpoint and
         /// empties the write-ahead log (also happens by itself, and on close).
         /// </summary>
-        /// <exception cref="QuiverException">Closed, Io.</exception>
+        /// <exception cref="QuiverException">Closed, ReadOnly, Io.</exception>
         public void Checkpoint()
         {
             int rc;
@@ -217,6 +218,104 @@ namespace Quiver
                 throw Errors.Disposed("collection");
             }
             Errors.Check(rc, err);
+        }
+
+        // ---- maintenance -----------------------------------------------------------------
+
+        /// <summary>
+        /// Seals the appendable segment, merges segments and reclaims the space of
+        /// deleted and overwritten points; returns when that is committed. The
+        /// background optimizer does the same work by itself: call this when it must
+        /// be done now (before a benchmark or a backup). Searches go on meanwhile.
+        /// </summary>
+        /// <exception cref="QuiverException">Closed, ReadOnly, OutOfMemory, Io (nothing changed).</exception>
+        public void Optimize()
+        {
+            int rc;
+            IntPtr err;
+            try
+            {
+                rc = NativeMethods.qv_collection_optimize(Live, out err);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Errors.Disposed("collection");
+            }
+            Errors.Check(rc, err);
+        }
+
+        /// <summary>
+        /// Blocks until the background optimizer has no work left for the collection
+        /// (as long as writes keep it busy; <see cref="Dispose"/> takes effect after it
+        /// returns). The outcome of the background runs is in <see cref="Stats"/>
+        /// (<see cref="CollectionStats.OptimizerState"/>, <see cref="CollectionStats.OptimizerRuns"/>,
+        /// <see cref="CollectionStats.OptimizerError"/>).
+        /// </summary>
+        /// <exception cref="QuiverException">Closed.</exception>
+        public void WaitOptimized()
+        {
+            int rc;
+            IntPtr err;
+            try
+            {
+                rc = NativeMethods.qv_collection_wait_optimized(Live, out err);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Errors.Disposed("collection");
+            }
+            Errors.Check(rc, err);
+        }
+
+        /// <summary>
+        /// Reads every block of every file of the collection and checks it; returns
+        /// when all is well.
+        /// </summary>
+        /// <exception cref="QuiverException">Corrupt (the message names the file and the
+        /// offset), Closed, Io.</exception>
+        public void Verify()
+        {
+            int rc;
+            IntPtr err;
+            try
+            {
+                rc = NativeMethods.qv_collection_verify(Live, out err);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Errors.Disposed("collection");
+            }
+            Errors.Check(rc, err);
+        }
+
+        /// <summary>
+        /// The collection's statistics: points, segments, bytes on disk and in RAM per
+        /// component, the optimizer's state, repairs made on open and the cause of a
+        /// read-only state, copied out of the library in one call. A read-only
+        /// collection still reports its stats.
+        /// </summary>
+        /// <exception cref="QuiverException">Closed, OutOfMemory, Io.</exception>
+        public unsafe CollectionStats Stats()
+        {
+            int rc;
+            IntPtr err;
+            StatsHandle h;
+            try
+            {
+                rc = NativeMethods.qv_collection_stats(Live, out h, out err);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Errors.Disposed("collection");
+            }
+            using (h)
+            {
+                Errors.Check(rc, err);
+                NativeMethods.qv_stats_view v;
+                rc = NativeMethods.qv_stats_get_view(h, &v, out err);
+                Errors.Check(rc, err);
+                return new CollectionStats(&v); // copies everything before the qv_stats is freed
+            }
         }
 
         // ---- reads -----------------------------------------------------------------------

@@ -42,6 +42,13 @@ namespace Quiver
         Internal = 13,
         /// <summary>The library panicked; the call had no effect it acknowledges.</summary>
         Panic = 14,
+        /// <summary>
+        /// The collection refuses writes until it is reopened: an I/O error after a
+        /// log append (a failed fsync, a full disk) or a caught panic left its state
+        /// uncertain. Reads and searches still work; <see cref="CollectionStats.ReadOnlyCause"/>
+        /// says why. Closing the database and opening it again recovers from the log.
+        /// </summary>
+        ReadOnly = 15,
     }
 
     /// <summary>
@@ -74,7 +81,7 @@ namespace Quiver
         public int Code { get; }
 
         internal static QuiverStatus StatusOf(int code) =>
-            code >= (int)QuiverStatus.Ok && code <= (int)QuiverStatus.Panic
+            code >= (int)QuiverStatus.Ok && code <= (int)QuiverStatus.ReadOnly
                 ? (QuiverStatus)code
                 : QuiverStatus.Unknown;
     }

@@ -22,7 +22,7 @@ namespace Quiver
         /// </summary>
         public float Score { get; }
 
-        /// <summary>The payload's JSON text; null when the point has none or payloads were not asked for.</summary>
+        /// <summary>The payload's JSON text exactly as it was written; null when the point has none or payloads were not asked for.</summary>
         public string Payload { get; }
 
         /// <summary>For diagnostics.</summary>

@@ -88,6 +88,10 @@ namespace Quiver
             return Encoding.UTF8.GetString(p, (int)len);
         }
 
+        /// <summary>A NUL-terminated UTF-8 string, or null for a NULL pointer.</summary>
+        internal static string FromNulTerminatedOrNull(byte* s) =>
+            s == null ? null : FromNulTerminated((IntPtr)s);
+
         internal static string FromNulTerminated(IntPtr s)
         {
             if (s == IntPtr.Zero)

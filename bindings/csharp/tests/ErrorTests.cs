@@ -111,6 +111,10 @@ namespace Quiver.Tests
             Fails(QuiverStatus.Closed, () => other.Delete(1));
             Fails(QuiverStatus.Closed, () => other.Scroll());
             Fails(QuiverStatus.Closed, () => other.Checkpoint());
+            Fails(QuiverStatus.Closed, () => other.Optimize());
+            Fails(QuiverStatus.Closed, () => other.WaitOptimized());
+            Fails(QuiverStatus.Closed, () => other.Verify());
+            Fails(QuiverStatus.Closed, () => other.Stats());
             Assert.That(docs.Count(), Is.EqualTo(2), "other handles are not affected");
 
             var r = docs.SearchBatch(new float[] { 1, 0, 0 }, new SearchOptions { WithPayload = true });
@@ -135,6 +139,9 @@ namespace Quiver.Tests
             db.Close();
             Fails(QuiverStatus.Closed, () => docs.Count());
             Fails(QuiverStatus.Closed, () => docs.Search(new float[] { 1, 0, 0 }));
+            Fails(QuiverStatus.Closed, () => docs.Optimize());
+            Fails(QuiverStatus.Closed, () => docs.Verify());
+            Fails(QuiverStatus.Closed, () => docs.Stats());
             Fails(QuiverStatus.Closed, () => db.ListCollections());
             Fails(QuiverStatus.Closed, () => db.OpenCollection("docs"));
             Fails(QuiverStatus.Closed, () => db.CreateCollection("x", new CollectionConfig(2)));
@@ -199,6 +206,22 @@ namespace Quiver.Tests
             Assert.That(e.Code, Is.EqualTo(99));
             Assert.That(new QuiverException(QuiverStatus.Io, "x").Code, Is.EqualTo(6));
             Assert.That(Errors.FromNative(42, IntPtr.Zero).Status, Is.EqualTo(QuiverStatus.Unknown));
+        }
+
+        [Test]
+        public void ReadOnlyIsStatus15()
+        {
+            // QV_ERR_READ_ONLY needs a failed fsync or a full disk to happen for
+            // real; the mapping of its code is checked here.
+            var e = new QuiverException(15, "read only: collection \"docs\": fsync failed");
+            Assert.That(e.Status, Is.EqualTo(QuiverStatus.ReadOnly));
+            Assert.That(e.Code, Is.EqualTo(15));
+            Assert.That((int)QuiverStatus.ReadOnly, Is.EqualTo(15));
+            Assert.That(new QuiverException(QuiverStatus.ReadOnly, "x").Code, Is.EqualTo(15));
+            var native = Errors.FromNative(15, IntPtr.Zero);
+            Assert.That(native.Status, Is.EqualTo(QuiverStatus.ReadOnly));
+            StringAssert.Contains("ReadOnly", native.Message);
+            Assert.That(Errors.FromNative(16, IntPtr.Zero).Status, Is.EqualTo(QuiverStatus.Unknown));
         }
 
         [Test]
