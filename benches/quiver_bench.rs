@@ -54,9 +54,9 @@ mod torture;
 mod ann;
 mod churn;
 mod common;
-mod torture_cmd;
 mod ffi_overhead;
 mod ingest;
+mod torture_cmd;
 
 use common::BoxError;
 

@@ -165,19 +165,3 @@ func readU32(tb testing.TB, file string) []uint32 {
 	}
 	return out
 }
-
-// segmentEngine reports whether QUIVER_TEST_SEGMENT_ENGINE=1: the library
-// under test has the segment engine of issue 9 (real sealed segments built
-// by Optimize, payloads kept byte for byte), not the contract branch's shim
-// over the old engine, whose stats are fixed and whose payloads are
-// re-serialised. The assertions that only the real engine can pass run only
-// then.
-func segmentEngine() bool { return os.Getenv("QUIVER_TEST_SEGMENT_ENGINE") == "1" }
-
-// requireSegmentEngine skips the rest of a (sub)test unless segmentEngine().
-func requireSegmentEngine(t *testing.T) {
-	t.Helper()
-	if !segmentEngine() {
-		t.Skip("needs the segment engine: set QUIVER_TEST_SEGMENT_ENGINE=1")
-	}
-}

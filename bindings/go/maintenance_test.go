@@ -263,7 +263,6 @@ func TestStats(t *testing.T) {
 	// Optimize sealed the appendable segment, merged and vacuumed: the
 	// points are all in sealed segments, none deleted is left.
 	t.Run("SealedAfterOptimize", func(t *testing.T) {
-		requireSegmentEngine(t)
 		var sealed, appendable uint64
 		nSealed := 0
 		for _, seg := range s.Segments {
@@ -340,7 +339,6 @@ func TestOptimizeWhileSearching(t *testing.T) {
 // number spelling, escapes), from Get and from every search form, before
 // and after Optimize and a reopen.
 func TestPayloadBytesExact(t *testing.T) {
-	requireSegmentEngine(t)
 	dir := t.TempDir()
 	db, err := quiver.Open(dir, &quiver.Options{Sync: quiver.SyncNever})
 	if err != nil {

@@ -178,6 +178,15 @@ pub fn prepare_upsert(
             payloads.len()
         )));
     }
+    // Every point is checked, also one a later duplicate supersedes: a bad
+    // point fails the batch wherever it is.
+    let mut scratch = vec![0f32; dim];
+    for (i, id) in ids.iter().enumerate() {
+        scratch.copy_from_slice(&vectors[i * dim..(i + 1) * dim]);
+        check_vector(config, &mut scratch, &|| {
+            format!("point {id} (batch index {i})")
+        })?;
+    }
     // Keep the last occurrence of each id, in order of those occurrences.
     let mut seen = HashSet::with_capacity(n);
     let mut keep: Vec<usize> = (0..n).rev().filter(|&i| seen.insert(ids[i])).collect();

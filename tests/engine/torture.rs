@@ -66,9 +66,9 @@ fn kill_9_torture_loses_no_acknowledged_write() {
         max_late: Duration::from_millis(250),
         fresh_every: fresh_every(),
         // Set to true once `interrupted_database_creation_is_resumed` passes.
-        kill_during_creation: false,
+        kill_during_creation: true,
         // Set to false once `parallel_insert_leaves_every_point_reachable` passes.
-        serial_inserts: true,
+        serial_inserts: false,
         child: Box::new(|dir: &Path, seed: u64, start: u64| {
             // This very binary, even when a build replaced the file meanwhile.
             let mut c = Command::new("/proc/self/exe");
@@ -187,13 +187,11 @@ fn interrupted_database_creation_is_resumed() {
     );
 }
 
-/// KNOWN DEFECT of the old engine, found by the torture (`prepare_upsert` in
-/// `src/collection/ops.rs` drops the earlier occurrences of a repeated id
-/// before it checks the vectors, so a NaN in one of them is accepted and
-/// silently discarded): a batch is validated whole, so it must fail and
-/// write nothing. Ignored until fixed (`cargo test -- --ignored` runs it).
+/// Regression (found by the torture: `prepare_upsert` dropped the earlier
+/// occurrences of a repeated id before it checked the vectors, so a NaN in
+/// one of them was accepted and silently discarded): a batch is validated
+/// whole, so it must fail and write nothing.
 #[test]
-#[ignore = "known defect found by the torture: a NaN in a superseded duplicate is accepted (src/collection/ops.rs)"]
 fn bad_vector_of_a_superseded_duplicate_is_refused() {
     let tmp = TempDir::new("dup-nan");
     let (db, c) = torture::open_collection(tmp.path()).unwrap();
@@ -237,22 +235,12 @@ fn bad_vector_of_a_superseded_duplicate_is_refused() {
     );
 }
 
-/// KNOWN DEFECT of the HNSW index, found by the torture (without any
-/// crash): points inserted by the parallel `insert_many` (one upsert batch
-/// on the rayon pool) sometimes end up unreachable in the graph, so that a
-/// search with a point's own vector and `ef` >= the number of points misses
-/// it (about 1 point in 1,000 with 2 threads; none with
-/// RAYON_NUM_THREADS=1). Likely cause, in `src/index/hnsw/insert.rs`:
-/// `Hnsw::insert` writes a node's link list of a level wholesale
-/// (`write_links`) after its search of that level, which discards the
-/// back-links concurrent inserts added meanwhile (`link_back`), and a
-/// concurrent insert that reached the node in the upper levels starts its
-/// search of a lower level at a node whose list there is still empty, so it
-/// links to that node only. Ignored until fixed (`cargo test -- --ignored`
-/// runs it); the torture inserts on one thread meanwhile
-/// (`Config::serial_inserts`).
+/// Regression (found by the torture): points inserted by the parallel
+/// `insert_many` sometimes ended up unreachable in the graph, because
+/// `Hnsw::insert` wrote a node's link list of a level wholesale after its
+/// search of that level, discarding the links concurrent inserts had added
+/// meanwhile; it now merges them.
 #[test]
-#[ignore = "known defect found by the torture: parallel HNSW inserts leave points unreachable (src/index/hnsw/insert.rs)"]
 fn parallel_insert_leaves_every_point_reachable() {
     use quiver::SearchParams;
     let tmp = TempDir::new("hnsw-reach");

@@ -154,7 +154,6 @@ TEST(Maintenance, StatsAfterOptimizeListValidSegments) {
 // Optimize sealed the appendable segment, merged and vacuumed: every point
 // is in a sealed segment, nothing deleted is left.
 TEST(Maintenance, OptimizeLeavesEveryPointInSealedSegments) {
-    if (!qt::segment_engine()) GTEST_SKIP() << "needs the segment engine: set QUIVER_TEST_SEGMENT_ENGINE=1";
     qt::TempDir dir;
     Database db = Database::open(dir / "db", quiver::DatabaseOptions().sync(quiver::Sync::Never));
     quiver::Collection c = db.create_collection("m", CollectionConfig(dim, Metric::Euclidean));
@@ -204,7 +203,6 @@ TEST(Maintenance, OptimizeWhileOtherThreadsSearch) {
 // number spelling, escapes), from get() and search(), before and after
 // optimize() and a reopen.
 TEST(Maintenance, PayloadsComeBackExactlyAsWritten) {
-    if (!qt::segment_engine()) GTEST_SKIP() << "needs the segment engine: set QUIVER_TEST_SEGMENT_ENGINE=1";
     const std::vector<std::string> payloads = {
         "{ \"z\": 1,  \"a\": [1.0, 2e3, -0.50],\n\t\"m\": {\"y\": null, \"b\": true} }",
         R"({"b":"caf\u00e9 )" "\xc3\xa9 \xf0\x9f\x98\x80" R"(","a":"\"quoted\"\\"})",

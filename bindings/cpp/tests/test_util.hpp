@@ -146,15 +146,7 @@ inline bool under_valgrind() {
     return v != nullptr && *v == '1';
 }
 
-/// QUIVER_TEST_SEGMENT_ENGINE=1: the library under test has the segment
-/// engine of issue 9 (real sealed segments built by optimize(), payloads kept
-/// byte for byte), not the contract branch's shim over the old engine, whose
-/// stats are fixed and whose payloads are re-serialised. The assertions only
-/// the real engine can pass run only then (GTEST_SKIP otherwise).
-inline bool segment_engine() {
-    const char *v = std::getenv("QUIVER_TEST_SEGMENT_ENGINE");
-    return v != nullptr && std::string(v) == "1";
-}
+
 
 } // namespace qt
 

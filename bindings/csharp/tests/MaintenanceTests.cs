@@ -179,7 +179,6 @@ namespace Quiver.Tests
         [Test]
         public void OptimizeLeavesEveryPointInSealedSegments()
         {
-            TestData.RequireSegmentEngine();
             using (var db = OpenFast(DbPath()))
             using (var c = db.CreateCollection("m", new CollectionConfig(Dim, Metric.Euclidean)))
             {
@@ -249,7 +248,6 @@ namespace Quiver.Tests
         [Test]
         public void PayloadsComeBackExactlyAsWritten()
         {
-            TestData.RequireSegmentEngine();
             string[] payloads =
             {
                 "{ \"z\": 1,  \"a\": [1.0, 2e3, -0.50],\n\t\"m\": {\"y\": null, \"b\": true} }",

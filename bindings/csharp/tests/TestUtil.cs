@@ -127,23 +127,6 @@ namespace Quiver.Tests
             return long.Parse(fields[1]) * Environment.SystemPageSize;
         }
 
-        /// <summary>
-        /// QUIVER_TEST_SEGMENT_ENGINE=1: the library under test has the segment engine
-        /// of issue 9 (real sealed segments built by Optimize, payloads kept byte for
-        /// byte), not the contract branch's shim over the old engine, whose stats are
-        /// fixed and whose payloads are re-serialised. The assertions only the real
-        /// engine can pass run only then.
-        /// </summary>
-        internal static bool SegmentEngine => Environment.GetEnvironmentVariable("QUIVER_TEST_SEGMENT_ENGINE") == "1";
-
-        /// <summary>Ignores the rest of the test unless <see cref="SegmentEngine"/>.</summary>
-        internal static void RequireSegmentEngine()
-        {
-            if (!SegmentEngine)
-            {
-                Assert.Ignore("needs the segment engine: set QUIVER_TEST_SEGMENT_ENGINE=1");
-            }
-        }
 
         internal static void FullGc()
         {

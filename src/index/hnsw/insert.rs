@@ -54,8 +54,41 @@ impl Hnsw {
                 cur = found[0];
                 let chosen = self.select(vs, &found, self.params.m);
                 {
+                    // Concurrent inserts may have linked to `id` on this
+                    // level already (they found it through its upper
+                    // layers): keep those links, or such a node could end up
+                    // reachable from nowhere.
                     let _g = self.locks[id as usize].lock();
-                    write_links(self.links(id, l), &chosen);
+                    let list = self.links(id, l);
+                    let count = if list.is_empty() {
+                        0
+                    } else {
+                        (list[0].load(Ordering::Acquire) as usize).min(list.len() - 1)
+                    };
+                    if count == 0 {
+                        write_links(list, &chosen);
+                    } else {
+                        let mut all: Vec<u32> = chosen.clone();
+                        for a in &list[1..=count] {
+                            let n = a.load(Ordering::Acquire);
+                            if !all.contains(&n) {
+                                all.push(n);
+                            }
+                        }
+                        let max = self.max_links(l);
+                        if all.len() > max {
+                            let mut cands: Vec<Near> = all
+                                .iter()
+                                .map(|&n| Near {
+                                    dist: (self.dist)(q, vs.vector(n)),
+                                    id: n,
+                                })
+                                .collect();
+                            cands.sort_unstable();
+                            all = self.select(vs, &cands, max);
+                        }
+                        write_links(list, &all);
+                    }
                 }
                 for &n in &chosen {
                     self.link_back(vs, n, id, l);
