@@ -110,7 +110,7 @@ impl Database {
                     let name = entry.file_name().to_string_lossy().into_owned();
                     let leftover = match name.as_str() {
                         "LOCK" => true,
-                        "quiver.tmp" => true,
+                        "quiver.tmp" | "quiver.db.tmp" => true,
                         "collections" => std::fs::read_dir(entry.path())
                             .map(|mut d| d.next().is_none())
                             .unwrap_or(false),
