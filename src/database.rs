@@ -31,9 +31,14 @@ pub struct DatabaseOptions {
     pub sync: SyncPolicy,
     /// How segments are sized, merged and vacuumed.
     pub limits: SegmentLimits,
-    /// Background optimizer threads (graph building also uses the shared
-    /// rayon pool). Default 1.
+    /// Background optimizer threads (collections optimized at once).
+    /// Default 1.
     pub optimizer_threads: usize,
+    /// Threads a background graph build uses; 0 (the default) means half
+    /// the cores, at least one. Optimizer and build threads run at a lower
+    /// CPU priority (nice 10) than the caller's threads. An explicit
+    /// `optimize()` builds on the caller's rayon pool (every core).
+    pub build_threads: usize,
 }
 
 impl Default for DatabaseOptions {
@@ -42,6 +47,7 @@ impl Default for DatabaseOptions {
             sync: SyncPolicy::default(),
             limits: SegmentLimits::default(),
             optimizer_threads: 1,
+            build_threads: 0,
         }
     }
 }
@@ -160,7 +166,7 @@ impl Database {
             }
         }
         sync_dir(&dir)?;
-        let (pool, threads) = Pool::start(options.optimizer_threads);
+        let (pool, threads) = Pool::start(options.optimizer_threads, options.build_threads, &dir)?;
         Ok(Database {
             dir,
             options,

@@ -108,7 +108,6 @@ pub struct Collection {
     log: RecordLog,
     /// Whose turn it is to apply (writes apply in log order).
     turn: Mutex<write::TurnState>,
-    turn_cv: Condvar,
     state: RwLock<State>,
     closed: AtomicBool,
     read_only: Mutex<Option<String>>,

@@ -205,8 +205,8 @@ impl Collection {
             turn: Mutex::new(TurnState {
                 next: 0,
                 voids: BTreeSet::new(),
+                waiting: Default::default(),
             }),
-            turn_cv: Condvar::new(),
             state: RwLock::new(state),
             closed: AtomicBool::new(false),
             read_only: Mutex::new(None),

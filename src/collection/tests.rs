@@ -86,7 +86,7 @@ impl IndexKind for CountKind {
 fn an_index_kind_plugs_into_writes_sealing_and_open() {
     let dir = std::env::temp_dir().join(format!("qv-index-kind-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let (pool, threads) = Pool::start(1);
+    let (pool, threads) = Pool::start(1, 1, &dir).unwrap();
     let open = || {
         let c = Arc::new(
             Collection::open(

@@ -3,7 +3,9 @@
 //!
 //! A log is a sequence of files `log-<number>.qv` in one directory. Each
 //! file starts with a 64-byte header (magic, format version, the owner's
-//! identity, the file number, a CRC of the header) and holds records:
+//! identity, the file number, the sequence number of its first record, the
+//! final length of the previous file, a CRC of the header) and holds
+//! records:
 //!
 //! ```text
 //! [body_len: u32][crc: u32][seq: u64][synced: u64][body: body_len bytes]
@@ -26,6 +28,17 @@
 //! one caller's fsync runs, others append; the next fsync covers all of
 //! them at once, so concurrent writers share fsyncs.
 //!
+//! The files form a chain: a file is started (header fsynced, renamed into
+//! place) only after the previous one is durable and final, and its header
+//! records where the previous one ended (its length and the next sequence
+//! number). On open, a file that is missing, cut short or replaced inside
+//! the chain is corruption, as is a log that ends before the last record
+//! the segments already hold. What no chain can show is the newest file cut
+//! back to a record boundary (or replaced by an older copy of itself) past
+//! what the segments hold: that looks exactly like a crash before those
+//! writes, and telling them apart would take a second durable write per
+//! commit.
+//!
 //! A failed write or fsync truncates the file back to the last durable
 //! length and poisons the log: every later append fails with the cause, so
 //! that a record whose caller saw an error can never be followed by
@@ -44,7 +57,7 @@ use std::sync::Arc;
 /// Magic of a log file.
 pub const LOG_MAGIC: &[u8; 8] = b"QVLOG\0\0\x02";
 /// Format version of log files.
-pub const LOG_VERSION: u32 = 2;
+pub const LOG_VERSION: u32 = 3;
 /// Bytes of the file header.
 pub const LOG_HEADER: u64 = 64;
 /// Bytes of a record header.
@@ -133,18 +146,30 @@ pub struct RecordLog {
     synced_cv: Condvar,
 }
 
-fn header_bytes(owner: u64, number: u64) -> [u8; LOG_HEADER as usize] {
+/// Where a log file starts in the chain (from its header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Start {
+    /// Sequence number of the file's first record (the next one when it was
+    /// started).
+    first_seq: u64,
+    /// Final length of the previous file (0 for a log's first file).
+    prev_len: u64,
+}
+
+fn header_bytes(owner: u64, number: u64, start: Start) -> [u8; LOG_HEADER as usize] {
     let mut h = [0u8; LOG_HEADER as usize];
     h[..8].copy_from_slice(LOG_MAGIC);
     h[8..12].copy_from_slice(&LOG_VERSION.to_le_bytes());
     h[16..24].copy_from_slice(&owner.to_le_bytes());
     h[24..32].copy_from_slice(&number.to_le_bytes());
+    h[32..40].copy_from_slice(&start.first_seq.to_le_bytes());
+    h[40..48].copy_from_slice(&start.prev_len.to_le_bytes());
     let crc = crc32(&h[..60]);
     h[60..64].copy_from_slice(&crc.to_le_bytes());
     h
 }
 
-fn check_log_header(bytes: &[u8], owner: u64, number: u64, path: &Path) -> Result<()> {
+fn check_log_header(bytes: &[u8], owner: u64, number: u64, path: &Path) -> Result<Start> {
     let name = path.display();
     if bytes.len() < LOG_HEADER as usize {
         return Err(Error::corrupt(format!(
@@ -176,10 +201,20 @@ fn check_log_header(bytes: &[u8], owner: u64, number: u64, path: &Path) -> Resul
             "{name}: log file belongs to collection {got_owner:016x} as file {got_number}, expected collection {owner:016x} file {number}"
         )));
     }
-    Ok(())
+    let first_seq = u64::from_le_bytes(bytes[32..40].try_into().expect("8 bytes"));
+    let prev_len = u64::from_le_bytes(bytes[40..48].try_into().expect("8 bytes"));
+    if first_seq == 0 {
+        return Err(Error::corrupt(format!(
+            "{name}: log header names record 0 as the file's first (sequence numbers start at 1)"
+        )));
+    }
+    Ok(Start {
+        first_seq,
+        prev_len,
+    })
 }
 
-fn create_file(dir: &Path, owner: u64, number: u64) -> Result<LogFile> {
+fn create_file(dir: &Path, owner: u64, number: u64, start: Start) -> Result<LogFile> {
     let path = dir.join(log_file_name(number));
     // Written under a temporary name and renamed into place: a crash or a
     // full disk never leaves a log file without its whole header (which
@@ -193,7 +228,7 @@ fn create_file(dir: &Path, owner: u64, number: u64) -> Result<LogFile> {
             .truncate(true)
             .open(&tmp)
             .map_err(|e| Error::io("create", &tmp, e))?;
-        file.write_all(&header_bytes(owner, number))
+        file.write_all(&header_bytes(owner, number, start))
             .map_err(|e| Error::io("write", &tmp, e))?;
         file.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io("rename to", &path, e))?;
@@ -290,7 +325,11 @@ fn scan(bytes: &[u8], number: u64, path: &Path, expect_seq: &mut Option<u64>) ->
 impl RecordLog {
     /// Creates a new log (file `first`) in `dir` for the owner `owner`.
     pub fn create(dir: &Path, owner: u64, first: u64, sync: bool) -> Result<RecordLog> {
-        let file = Arc::new(create_file(dir, owner, first)?);
+        let start = Start {
+            first_seq: 1,
+            prev_len: 0,
+        };
+        let file = Arc::new(create_file(dir, owner, first, start)?);
         Ok(Self::with_file(
             dir, owner, first, file, LOG_HEADER, 1, sync,
         ))
@@ -328,8 +367,9 @@ impl RecordLog {
 
     /// Opens the log files numbered `first` and up in `dir`, returns every
     /// intact record in order, and cuts off a torn tail of the last file.
-    /// `min_next_seq` is the sequence number the next record gets at least
-    /// (one past the last one already applied to durable files).
+    /// `min_next_seq` is one past the last record already applied to
+    /// durable files (the segments): the log must reach at least that far
+    /// back and that far forward, or it was damaged.
     pub fn open(
         dir: &Path,
         owner: u64,
@@ -348,9 +388,12 @@ impl RecordLog {
         }
         numbers.sort_unstable();
         if numbers.is_empty() {
-            let log = Self::create(dir, owner, first, sync)?;
-            log.inner.lock().next_seq = min_next_seq.max(1);
-            return Ok((log, Vec::new()));
+            // A collection is created with its first log file, and a file is
+            // removed only once a later one exists.
+            return Err(Error::corrupt(format!(
+                "{}: missing; it is the log file the manifest names first, and no later one exists",
+                dir.join(log_file_name(first)).display()
+            )));
         }
         if numbers[0] != first || numbers.windows(2).any(|w| w[1] != w[0] + 1) {
             return Err(Error::corrupt(format!(
@@ -358,9 +401,12 @@ impl RecordLog {
                 dir.display()
             )));
         }
+        let min_next_seq = min_next_seq.max(1);
         let mut records = Vec::new();
         let mut files = BTreeMap::new();
-        let mut expect = None;
+        let mut expect: Option<u64> = None;
+        // The previous file's path and length.
+        let mut prev: Option<(PathBuf, u64)> = None;
         let last = *numbers.last().expect("not empty");
         let mut last_len = LOG_HEADER;
         for &n in &numbers {
@@ -371,11 +417,17 @@ impl RecordLog {
                 .open(&path)
                 .map_err(|e| Error::io("open", &path, e))?;
             let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-            if n == last && n > first && bytes.len() < LOG_HEADER as usize {
+            if let (true, Some((_, prev_len))) =
+                (n == last && bytes.len() < LOG_HEADER as usize, &prev)
+            {
                 // A rotation cut short before its header was durable: the
                 // file holds no record; write its header again.
                 drop(file);
-                create_file(dir, owner, n)?;
+                let start = Start {
+                    first_seq: expect.unwrap_or(min_next_seq),
+                    prev_len: *prev_len,
+                };
+                create_file(dir, owner, n, start)?;
                 let file = OpenOptions::new()
                     .read(true)
                     .write(true)
@@ -385,7 +437,29 @@ impl RecordLog {
                 last_len = LOG_HEADER;
                 continue;
             }
-            check_log_header(&bytes, owner, n, &path)?;
+            let start = check_log_header(&bytes, owner, n, &path)?;
+            if let (Some((prev_path, prev_len)), Some(e)) = (&prev, expect) {
+                if start.first_seq != e || start.prev_len != *prev_len {
+                    return Err(Error::corrupt(format!(
+                        "{}: started after record {} when {} had {} bytes, but that file ends with record {} at {prev_len} bytes: a log file was cut short or replaced",
+                        path.display(),
+                        start.first_seq - 1,
+                        prev_path.display(),
+                        start.prev_len,
+                        e - 1
+                    )));
+                }
+            } else if start.first_seq > min_next_seq {
+                return Err(Error::corrupt(format!(
+                    "{}: its first record is {}, but the segments hold records only up to {}: records {} to {} are missing",
+                    path.display(),
+                    start.first_seq,
+                    min_next_seq - 1,
+                    min_next_seq,
+                    start.first_seq - 1
+                )));
+            }
+            expect = Some(start.first_seq);
             let s = scan(&bytes, n, &path, &mut expect)?;
             if s.valid_len < bytes.len() as u64 {
                 if n != last {
@@ -403,9 +477,21 @@ impl RecordLog {
                 last_len = s.valid_len;
             }
             records.extend(s.records);
+            prev = Some((path.clone(), bytes.len() as u64));
             files.insert(n, Arc::new(LogFile { file, path }));
         }
-        let next_seq = expect.unwrap_or(1).max(min_next_seq).max(1);
+        let next_seq = expect.unwrap_or(min_next_seq);
+        if next_seq < min_next_seq {
+            // Every record up to the last one applied to the segments was
+            // durable in the log before it was applied, and the files
+            // holding them are still here.
+            return Err(Error::corrupt(format!(
+                "{}: the log ends with record {}, but the segments already hold records up to {}: the log file was cut short or replaced",
+                dir.join(log_file_name(last)).display(),
+                next_seq - 1,
+                min_next_seq - 1
+            )));
+        }
         let current = Arc::clone(&files[&last]);
         let log = Self::with_file(dir, owner, last, current, last_len, next_seq, sync);
         log.inner.lock().files = files;
@@ -532,7 +618,11 @@ impl RecordLog {
             return Err(e);
         }
         let number = g.current + 1;
-        let file = match create_file(&self.dir, self.owner, number) {
+        let start = Start {
+            first_seq: g.next_seq,
+            prev_len: g.len,
+        };
+        let file = match create_file(&self.dir, self.owner, number, start) {
             Ok(f) => Arc::new(f),
             Err(e) => {
                 g.failed = Some(e.to_string());
@@ -708,6 +798,91 @@ mod tests {
         let (_, recs) = RecordLog::open(&d, 7, 2, 2, true).unwrap();
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].body, b"b");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    fn corrupt_message(r: Result<(RecordLog, Vec<LogRecord>)>) -> String {
+        match r {
+            Err(Error::Corrupt(m)) => m,
+            Err(e) => panic!("want Corrupt, got {e}"),
+            Ok((_, recs)) => panic!("want Corrupt, opened with {} records", recs.len()),
+        }
+    }
+
+    /// Two files: records 1 and 2 in file 1, record 3 in file 2.
+    fn two_files(d: &Path) -> u64 {
+        let log = RecordLog::create(d, 7, 1, true).unwrap();
+        for body in [b"a", b"b"] {
+            let p = log.append(body).unwrap();
+            log.sync_to(p).unwrap();
+        }
+        let len1 = std::fs::metadata(d.join(log_file_name(1))).unwrap().len();
+        log.rotate().unwrap();
+        let p = log.append(b"c").unwrap();
+        log.sync_to(p).unwrap();
+        len1
+    }
+
+    #[test]
+    fn missing_or_replaced_log_files_are_corruption() {
+        let d = tmpdir("chain");
+        let len1 = two_files(&d);
+        let (_, recs) = RecordLog::open(&d, 7, 1, 4, true).unwrap();
+        assert_eq!(recs.len(), 3);
+        let f1 = std::fs::read(d.join(log_file_name(1))).unwrap();
+        let f2 = std::fs::read(d.join(log_file_name(2))).unwrap();
+        let restore = || {
+            std::fs::write(d.join(log_file_name(1)), &f1).unwrap();
+            std::fs::write(d.join(log_file_name(2)), &f2).unwrap();
+        };
+
+        // Every file gone.
+        std::fs::remove_file(d.join(log_file_name(1))).unwrap();
+        std::fs::remove_file(d.join(log_file_name(2))).unwrap();
+        let m = corrupt_message(RecordLog::open(&d, 7, 1, 1, true));
+        assert!(m.contains("log-00000001.qv: missing"), "{m}");
+        restore();
+
+        // File 1 cut back to its first record: file 2 says where it ended.
+        std::fs::write(
+            d.join(log_file_name(1)),
+            &f1[..(len1 as usize - RECORD_HEADER - 1)],
+        )
+        .unwrap();
+        let m = corrupt_message(RecordLog::open(&d, 7, 1, 1, true));
+        assert!(m.contains("log-00000002.qv: started after record 2"), "{m}");
+        assert!(m.contains(&format!("had {len1} bytes")), "{m}");
+        restore();
+
+        // A copy of file 1 renumbered as file 2.
+        let mut copy = f1.clone();
+        copy[24..32].copy_from_slice(&2u64.to_le_bytes());
+        let crc = crc32(&copy[..60]);
+        copy[60..64].copy_from_slice(&crc.to_le_bytes());
+        std::fs::write(d.join(log_file_name(2)), &copy).unwrap();
+        corrupt_message(RecordLog::open(&d, 7, 1, 1, true));
+        restore();
+
+        // The segments hold record 3, but the last file lost it.
+        std::fs::write(d.join(log_file_name(2)), &f2[..LOG_HEADER as usize]).unwrap();
+        let m = corrupt_message(RecordLog::open(&d, 7, 1, 4, true));
+        assert!(
+            m.contains("ends with record 2, but the segments already hold records up to 3"),
+            "{m}"
+        );
+        // Without that knowledge it is a crash before record 3.
+        let (log, recs) = RecordLog::open(&d, 7, 1, 1, true).unwrap();
+        assert_eq!((recs.len(), log.next_seq()), (2, 3));
+        drop(log);
+        restore();
+
+        // File 1 gone, file 2 left: records 1 and 2 are missing unless the
+        // segments hold them.
+        std::fs::remove_file(d.join(log_file_name(1))).unwrap();
+        let m = corrupt_message(RecordLog::open(&d, 7, 2, 1, true));
+        assert!(m.contains("records 1 to 2 are missing"), "{m}");
+        let (_, recs) = RecordLog::open(&d, 7, 2, 3, true).unwrap();
+        assert_eq!(recs.len(), 1);
         std::fs::remove_dir_all(&d).unwrap();
     }
 
