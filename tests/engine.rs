@@ -13,6 +13,7 @@ mod engine {
     mod crud;
     mod defects;
     mod failure;
+    mod field_index;
     mod filtered;
     mod persistence;
     mod recall;

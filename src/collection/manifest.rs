@@ -11,6 +11,8 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::filter::FieldPath;
+use crate::segment::field_index::{FieldIndexDef, FieldKind};
 use crate::storage::sealed_file::{write_sealed, FileKind, Identity, SealedFile};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -39,6 +41,10 @@ pub struct Manifest {
     pub next_segment_id: u64,
     /// Sealed segments.
     pub segments: Vec<SegmentEntry>,
+    /// The field indexes every segment has.
+    pub field_indexes: Vec<FieldIndexDef>,
+    /// Id the next field index gets.
+    pub next_field_id: u64,
 }
 
 /// File name of generation `g`.
@@ -76,6 +82,12 @@ impl Manifest {
                 "points": s.points,
                 "deleted_generation": s.deleted_generation,
             })).collect::<Vec<_>>(),
+            "field_indexes": self.field_indexes.iter().map(|d| json!({
+                "id": d.id,
+                "field": d.path.as_str(),
+                "kind": d.kind.name(),
+            })).collect::<Vec<_>>(),
+            "next_field_id": self.next_field_id,
         });
         let bytes = serde_json::to_vec(&doc).expect("a JSON value always serialises");
         write_sealed(
@@ -115,7 +127,39 @@ impl Manifest {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // Absent from manifests written before field indexes existed.
+        let field_indexes = match doc.get("field_indexes") {
+            None => Vec::new(),
+            Some(v) => v
+                .as_array()
+                .ok_or_else(|| bad("\"field_indexes\" is not an array"))?
+                .iter()
+                .map(|d| {
+                    let text = |key: &str| {
+                        d.get(key)
+                            .and_then(Value::as_str)
+                            .ok_or_else(|| bad(&format!("a field index has no \"{key}\"")))
+                    };
+                    Ok(FieldIndexDef {
+                        id: num(d, "id")?,
+                        path: FieldPath::parse(text("field")?)
+                            .map_err(|e| bad(&format!("field index path: {e}")))?,
+                        kind: FieldKind::parse(text("kind")?)
+                            .map_err(|e| bad(&format!("field index kind: {e}")))?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        };
+        let next_field_id = match doc.get("next_field_id") {
+            None => 1,
+            Some(_) => num(&doc, "next_field_id")?,
+        };
+        if field_indexes.iter().any(|d| d.id >= next_field_id) {
+            return Err(bad("a field index id is not below next_field_id"));
+        }
         Ok(Manifest {
+            field_indexes,
+            next_field_id,
             generation,
             applied_seq: num(&doc, "applied_seq")?,
             log_start: num(&doc, "log_start")?,
@@ -144,6 +188,12 @@ mod tests {
                 points: 10,
                 deleted_generation: Some(4),
             }],
+            field_indexes: vec![FieldIndexDef {
+                id: 2,
+                path: FieldPath::parse("a.b").unwrap(),
+                kind: FieldKind::Float,
+            }],
+            next_field_id: 3,
         };
         m.write(&d, 77).unwrap();
         assert_eq!(Manifest::read(&d, 77, 4).unwrap(), m);

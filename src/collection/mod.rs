@@ -16,6 +16,7 @@
 //! called from any thread at any time.
 
 pub mod config;
+mod fields;
 mod manifest;
 mod open;
 pub mod ops;
@@ -28,8 +29,10 @@ pub mod stats;
 mod tests;
 mod write;
 
+pub use fields::FieldIndexInfo;
 pub use optimize::OptimizerHandle;
 pub(crate) use optimize::Pool;
+pub use search::SegmentPlan;
 
 use crate::error::{Error, Result};
 use crate::segment::component::IndexKind;

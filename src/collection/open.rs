@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::segment::appendable::Appendable;
 use crate::segment::bitset::Bitset;
 use crate::segment::component::IndexKind;
+use crate::segment::field_index::FieldIndex;
 use crate::segment::sealed::{parse_segment_dir_name, segment_dir_name, Sealed};
 use crate::storage::config_file;
 use crate::storage::record_log::{parse_log_file_name, RecordLog};
@@ -70,6 +71,8 @@ impl Collection {
             log_start: 1,
             next_segment_id: 1,
             segments: Vec::new(),
+            field_indexes: Vec::new(),
+            next_field_id: 1,
         }
         .write(dir, uid)?;
         RecordLog::create(dir, uid, 1, true)?;
@@ -129,7 +132,9 @@ impl Collection {
                 let stale_deleted = fname.starts_with("deleted-")
                     && Some(fname.as_str())
                         != e.deleted_generation.map(deleted_file_name).as_deref();
-                if fname.ends_with(".tmp") || stale_deleted {
+                let dropped_field = super::fields::parse_file_name(&fname)
+                    .is_some_and(|id| !m.field_indexes.iter().any(|d| d.id == id));
+                if fname.ends_with(".tmp") || stale_deleted || dropped_field {
                     leftovers.push(entry.path());
                 }
             }
@@ -162,11 +167,13 @@ impl Collection {
                 }
                 None => Bitset::default(),
             };
+            let fields = super::fields::open_sealed(&seg, &m.field_indexes, uid, &mut rebuilt)?;
             sealed.push(SealedSlot {
                 seg: Arc::new(seg),
                 deleted,
                 saved_gen: e.deleted_generation,
                 dirty: false,
+                fields,
             });
         }
         if !rebuilt.is_empty() {
@@ -188,6 +195,13 @@ impl Collection {
                 index_kinds.iter().map(|k| k.empty()).collect(),
             ),
             active_deleted: Bitset::default(),
+            active_fields: m
+                .field_indexes
+                .iter()
+                .map(|d| (d.id, FieldIndex::new(d.kind)))
+                .collect(),
+            field_defs: m.field_indexes.clone(),
+            next_field_id: m.next_field_id,
             frozen: Vec::new(),
             sealed,
             generation,

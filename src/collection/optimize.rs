@@ -20,7 +20,7 @@
 //! caller's thread, building on the caller's rayon pool.
 
 use super::manifest::{Manifest, SegmentEntry};
-use super::state::{SealedSlot, State};
+use super::state::{Fields, SealedSlot, State};
 use super::stats::OptimizerState;
 use super::{Collection, PoisonOnPanic};
 use crate::error::{Error, Result};
@@ -295,8 +295,15 @@ impl Collection {
                 &self.index_kinds,
                 &|| self.closed.load(std::sync::atomic::Ordering::Acquire),
             );
+            // Field indexes are defined under `optimizing`, which this run
+            // holds: the definitions cannot change until it commits.
+            let defs = self.state.read().field_defs.clone();
+            let built = built.and_then(|s| {
+                let fields = super::fields::build_sealed(&s, &defs, self.uid)?;
+                Ok((Arc::new(s), fields))
+            });
             match built {
-                Ok(s) => Some(Arc::new(s)),
+                Ok(s) => Some(s),
                 Err(e) => {
                     let _ = std::fs::remove_dir_all(&seg_dir);
                     return Err(e);
@@ -313,7 +320,12 @@ impl Collection {
         committed
     }
 
-    fn commit(&self, plan: &Plan, inputs: &Inputs, new: Option<Arc<Sealed>>) -> Result<()> {
+    fn commit(
+        &self,
+        plan: &Plan,
+        inputs: &Inputs,
+        new: Option<(Arc<Sealed>, Fields)>,
+    ) -> Result<()> {
         let turn = self.turn.lock();
         let _poison = PoisonOnPanic {
             coll: self,
@@ -375,13 +387,13 @@ impl Collection {
                 });
             }
             let new_gen = match &new {
-                Some(seg) if deleted.count() > 0 => {
+                Some((seg, _)) if deleted.count() > 0 => {
                     self.save_deleted(&seg.dir, seg.id, generation, &deleted)?;
                     Some(generation)
                 }
                 _ => None,
             };
-            if let Some(seg) = &new {
+            if let Some((seg, _)) = &new {
                 entries.push(SegmentEntry {
                     id: seg.id,
                     points: seg.len() as u64,
@@ -394,6 +406,8 @@ impl Collection {
                 log_start,
                 next_segment_id: st.next_segment_id,
                 segments: entries,
+                field_indexes: st.field_defs.clone(),
+                next_field_id: st.next_field_id,
             };
             m.write(&self.dir, self.uid)?;
             if let Err(e) = crate::storage::sync_dir(&self.dir) {
@@ -419,12 +433,13 @@ impl Collection {
                     });
                 }
             }
-            if let Some(seg) = new {
+            if let Some((seg, fields)) = new {
                 sealed.push(SealedSlot {
                     seg,
                     deleted,
                     saved_gen: new_gen,
                     dirty: false,
+                    fields,
                 });
             }
             st.sealed = sealed;

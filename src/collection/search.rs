@@ -10,6 +10,7 @@
 //! exact scan replaces it, so a search returns `k` hits whenever `k`
 //! points match.
 
+use super::fields::{tri, Tri};
 use super::ops::{check_vector, parse_stored};
 use super::state::{Loc, State};
 use super::Collection;
@@ -19,6 +20,7 @@ use crate::filter::Filter;
 use crate::index::hnsw::Near;
 use crate::point::{RawHit, ScoredPoint, SearchParams};
 use crate::segment::bitset::Bitset;
+use crate::segment::field_index::FieldIndex;
 use crate::segment::sealed::Flat;
 use rayon::prelude::*;
 use std::collections::BinaryHeap;
@@ -26,6 +28,55 @@ use std::collections::BinaryHeap;
 /// Largest `k` (and `ef`) a search accepts.
 pub const MAX_K: usize = 100_000;
 const SAMPLE: usize = 256;
+/// What evaluating a filter on one stored payload costs, in distance
+/// computations (parsing the JSON dominates).
+const EVAL_COST: f64 = 4.0;
+
+/// How one segment was searched (see [`Collection::search_explained`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentPlan {
+    /// The segment's id.
+    pub segment: u64,
+    /// `"sealed"`, `"frozen"` or `"appendable"`.
+    pub kind: &'static str,
+    /// Its live points.
+    pub live: usize,
+    /// Points its field indexes say match for sure (`None`: no index
+    /// answered a condition of the filter).
+    pub sure: Option<usize>,
+    /// Points whose payload the filter is evaluated on (those an index
+    /// could not decide, or all of them without an index).
+    pub to_check: usize,
+    /// Estimated matching points (exact when nothing is left to check).
+    pub estimate: f64,
+    /// `"graph"` (no filter), `"graph-indexed"` (the graph, accepting the
+    /// index's candidates), `"graph-filtered"` (the graph, evaluating the
+    /// filter on visited points), `"scan-candidates"` (exact over the
+    /// index's candidates), `"scan-filtered"` (exact over every point,
+    /// evaluating the filter), `"scan"` (exact, no filter), `"none"`
+    /// (nothing can match).
+    pub plan: &'static str,
+    /// The estimated cost of that plan, in distance computations.
+    pub cost: f64,
+    /// The graph came back short and an exact scan replaced it.
+    pub fallback: bool,
+}
+
+impl SegmentPlan {
+    fn new(segment: u64, kind: &'static str, live: usize) -> SegmentPlan {
+        SegmentPlan {
+            segment,
+            kind,
+            live,
+            sure: None,
+            to_check: 0,
+            estimate: live as f64,
+            plan: "none",
+            cost: 0.0,
+            fallback: false,
+        }
+    }
+}
 
 /// A hit before it is turned into a result.
 struct Hit {
@@ -41,8 +92,26 @@ impl Collection {
         check_vector(&self.config, &mut q, &|| "query".to_owned())?;
         let st = self.state.read();
         self.check_open()?;
-        let hits = self.search_in(&st, &q, params)?;
+        let hits = self.search_in(&st, &q, params, None)?;
         self.scored(&st, hits, params.with_payload)
+    }
+
+    /// Like [`Collection::search`], also returning how each segment was
+    /// searched: the plan the filter planner chose, its estimated cost,
+    /// and whether a graph search came back short and was replaced.
+    pub fn search_explained(
+        &self,
+        query: &[f32],
+        params: &SearchParams,
+    ) -> Result<(Vec<ScoredPoint>, Vec<SegmentPlan>)> {
+        self.check_params(params)?;
+        let mut q = query.to_vec();
+        check_vector(&self.config, &mut q, &|| "query".to_owned())?;
+        let st = self.state.read();
+        self.check_open()?;
+        let mut plans = Vec::new();
+        let hits = self.search_in(&st, &q, params, Some(&mut plans))?;
+        Ok((self.scored(&st, hits, params.with_payload)?, plans))
     }
 
     /// Searches `queries.len() / dimension` queries (row-major) in parallel;
@@ -58,7 +127,7 @@ impl Collection {
             .map(|q| {
                 let st = self.state.read();
                 self.check_open()?;
-                let hits = self.search_in(&st, q, params)?;
+                let hits = self.search_in(&st, q, params, None)?;
                 self.scored(&st, hits, params.with_payload)
             })
             .collect()
@@ -78,7 +147,7 @@ impl Collection {
             .map(|q| {
                 let st = self.state.read();
                 self.check_open()?;
-                let hits = self.search_in(&st, q, params)?;
+                let hits = self.search_in(&st, q, params, None)?;
                 hits.into_iter()
                     .map(|h| {
                         Ok(RawHit {
@@ -159,8 +228,15 @@ impl Collection {
             .collect()
     }
 
-    /// The best `k` hits over every segment, closest first.
-    fn search_in(&self, st: &State, q: &[f32], p: &SearchParams) -> Result<Vec<Hit>> {
+    /// The best `k` hits over every segment, closest first; with `plans`,
+    /// how each segment was searched.
+    fn search_in(
+        &self,
+        st: &State,
+        q: &[f32],
+        p: &SearchParams,
+        mut plans: Option<&mut Vec<SegmentPlan>>,
+    ) -> Result<Vec<Hit>> {
         let k = p.k;
         let ef = p.ef.unwrap_or(self.config.hnsw.ef_search).max(k);
         let filter = p.filter.as_ref();
@@ -175,8 +251,15 @@ impl Collection {
                 }
             }
         };
+        let mut record = |plan: SegmentPlan| {
+            if let Some(v) = plans.as_deref_mut() {
+                v.push(plan);
+            }
+        };
         for (i, s) in st.sealed.iter().enumerate() {
-            for n in self.search_sealed(st, i, &s.deleted, q, k, ef, p.exact, filter)? {
+            let (hits, plan) = self.search_sealed(st, i, &s.deleted, q, k, ef, p.exact, filter)?;
+            record(plan);
+            for n in hits {
                 push(
                     Hit {
                         dist: n.dist,
@@ -191,10 +274,25 @@ impl Collection {
                 data: f.seg.vectors(),
                 dim: self.config.dimension,
             };
-            let accept = |o: u32| -> Result<bool> {
-                Ok(!f.deleted.get(o) && self.matches(st, Loc::Frozen(i, o), filter)?)
-            };
-            for n in self.scan(&flat, f.seg.len(), q, k, accept)? {
+            let fields: Vec<(u64, &FieldIndex)> =
+                f.fields.iter().map(|(d, ix)| (*d, &**ix)).collect();
+            let (hits, plan) = self.search_exact(
+                st,
+                &flat,
+                f.seg.len(),
+                &f.deleted,
+                &fields,
+                q,
+                k,
+                filter,
+                &|o| Loc::Frozen(i, o),
+            )?;
+            record(SegmentPlan {
+                segment: f.seg.id,
+                kind: "frozen",
+                ..plan
+            });
+            for n in hits {
                 push(
                     Hit {
                         dist: n.dist,
@@ -208,10 +306,25 @@ impl Collection {
             data: st.active.vectors(),
             dim: self.config.dimension,
         };
-        let accept = |o: u32| -> Result<bool> {
-            Ok(!st.active_deleted.get(o) && self.matches(st, Loc::Active(o), filter)?)
-        };
-        for n in self.scan(&flat, st.active.len(), q, k, accept)? {
+        let fields: Vec<(u64, &FieldIndex)> =
+            st.active_fields.iter().map(|(d, ix)| (*d, ix)).collect();
+        let (hits, plan) = self.search_exact(
+            st,
+            &flat,
+            st.active.len(),
+            &st.active_deleted,
+            &fields,
+            q,
+            k,
+            filter,
+            &Loc::Active,
+        )?;
+        record(SegmentPlan {
+            segment: st.active.id,
+            kind: "appendable",
+            ..plan
+        });
+        for n in hits {
             push(
                 Hit {
                     dist: n.dist,
@@ -240,6 +353,101 @@ impl Collection {
         Ok(out)
     }
 
+    /// The filter's candidates in a segment of `len` offsets from its field
+    /// indexes, deleted points removed; `None` when no index answers any
+    /// of its conditions.
+    fn candidates(
+        &self,
+        st: &State,
+        filter: &Filter,
+        fields: &[(u64, &FieldIndex)],
+        len: usize,
+        deleted: &Bitset,
+    ) -> Option<Tri> {
+        if fields.is_empty() {
+            return None;
+        }
+        let mut used = false;
+        let mut t = tri(filter, &st.field_defs, fields, len, &mut used);
+        if !used {
+            return None;
+        }
+        t.yes.and_not_words(deleted.words());
+        t.maybe.and_not_words(deleted.words());
+        Some(t)
+    }
+
+    /// Exact search of an appendable (active or frozen) segment.
+    #[allow(clippy::too_many_arguments)]
+    fn search_exact(
+        &self,
+        st: &State,
+        flat: &Flat<'_>,
+        len: usize,
+        deleted: &Bitset,
+        fields: &[(u64, &FieldIndex)],
+        q: &[f32],
+        k: usize,
+        filter: Option<&Filter>,
+        loc: &dyn Fn(u32) -> Loc,
+    ) -> Result<(Vec<Near>, SegmentPlan)> {
+        let live = len - deleted.count();
+        let mut plan = SegmentPlan::new(0, "", live);
+        let hits = match filter.map(|f| (f, self.candidates(st, f, fields, len, deleted))) {
+            None => {
+                plan.plan = "scan";
+                plan.cost = live as f64;
+                self.scan(flat, len, q, k, |o| Ok(!deleted.get(o)))?
+            }
+            Some((f, None)) => {
+                plan.plan = "scan-filtered";
+                plan.to_check = live;
+                plan.cost = live as f64 * (1.0 + EVAL_COST);
+                self.scan(flat, len, q, k, |o| {
+                    Ok(!deleted.get(o) && self.matches(st, loc(o), Some(f))?)
+                })?
+            }
+            Some((f, Some(t))) => {
+                plan.plan = "scan-candidates";
+                plan.sure = Some(t.yes.count());
+                plan.to_check = t.maybe.count();
+                plan.cost =
+                    plan.sure.unwrap_or(0) as f64 + plan.to_check as f64 * (1.0 + EVAL_COST);
+                self.scan_candidates(flat, &t, q, k, &|o| self.matches(st, loc(o), Some(f)))?
+            }
+        };
+        Ok((hits, plan))
+    }
+
+    /// Exact search over the candidates of `t`: every sure match, and the
+    /// `maybe` offsets `check` admits.
+    fn scan_candidates(
+        &self,
+        flat: &Flat<'_>,
+        t: &Tri,
+        q: &[f32],
+        k: usize,
+        check: &dyn Fn(u32) -> Result<bool>,
+    ) -> Result<Vec<Near>> {
+        let dist = self.config.metric.distance_fn();
+        let mut all = t.yes.clone();
+        all.or(&t.maybe);
+        let mut heap: BinaryHeap<Near> = BinaryHeap::with_capacity(k.min(all.len()) + 1);
+        for o in all.iter() {
+            if t.maybe.get(o) && !check(o)? {
+                continue;
+            }
+            let d = dist(q, crate::index::hnsw::Vectors::vector(flat, o));
+            if heap.len() < k {
+                heap.push(Near { dist: d, id: o });
+            } else if heap.peek().is_some_and(|w| d < w.dist) {
+                heap.pop();
+                heap.push(Near { dist: d, id: o });
+            }
+        }
+        Ok(heap.into_sorted_vec())
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn search_sealed(
         &self,
@@ -251,53 +459,150 @@ impl Collection {
         ef: usize,
         exact: bool,
         filter: Option<&Filter>,
-    ) -> Result<Vec<Near>> {
-        let seg = &st.sealed[i].seg;
+    ) -> Result<(Vec<Near>, SegmentPlan)> {
+        let slot = &st.sealed[i];
+        let seg = &slot.seg;
         let live = seg.len() - deleted.count();
+        let mut plan = SegmentPlan::new(seg.id, "sealed", live);
         if live == 0 {
-            return Ok(Vec::new());
+            plan.plan = "none";
+            return Ok((Vec::new(), plan));
         }
         let flat = seg.flat();
         let want = k.min(live);
-        match filter {
+        let walk_cost = |selectivity: f64| {
+            let walk = (ef * 2 * self.config.hnsw.m) as f64 / selectivity;
+            2.0 * walk.min(live as f64)
+        };
+        let graph = seg.graph.as_ref().filter(|_| !exact);
+        let hits = match filter {
             None => {
                 let accept = |o: u32| !deleted.get(o);
-                if !exact {
-                    if let Some(g) = &seg.graph {
-                        let hits = g.search(&flat, q, k, ef, accept);
-                        if hits.len() >= want {
-                            return Ok(hits);
-                        }
+                plan.plan = "graph";
+                plan.cost = walk_cost(1.0);
+                if let Some(g) = graph {
+                    let hits = g.search(&flat, q, k, ef, accept);
+                    if hits.len() >= want {
+                        return Ok((hits, plan));
                     }
+                    plan.fallback = true;
                 }
-                self.scan(&flat, seg.len(), q, k, |o| Ok(accept(o)))
+                plan.plan = "scan";
+                plan.cost = live as f64;
+                self.scan(&flat, seg.len(), q, k, |o| Ok(accept(o)))?
             }
             Some(f) => {
-                let matches = |o: u32| -> Result<bool> {
-                    Ok(!deleted.get(o) && self.matches(st, Loc::Sealed(i, o), Some(f))?)
-                };
-                let (prefer_scan, any) = self.prefer_scan(seg.len(), live, ef, &matches)?;
-                if !exact && !prefer_scan {
-                    if let Some(g) = &seg.graph {
-                        let failed = std::cell::Cell::new(None);
-                        let hits = g.search(&flat, q, k, ef, |o| match matches(o) {
+                let fields: Vec<(u64, &FieldIndex)> =
+                    slot.fields.iter().map(|(d, ix)| (*d, &**ix)).collect();
+                match self.candidates(st, f, &fields, seg.len(), deleted) {
+                    Some(t) => {
+                        self.search_indexed(st, i, &flat, &t, q, k, ef, graph, f, &mut plan)?
+                    }
+                    None => {
+                        let matches = |o: u32| -> Result<bool> {
+                            Ok(!deleted.get(o) && self.matches(st, Loc::Sealed(i, o), Some(f))?)
+                        };
+                        let (prefer_scan, any) = self.prefer_scan(seg.len(), live, ef, &matches)?;
+                        plan.to_check = live;
+                        if let (Some(g), false) = (graph, prefer_scan) {
+                            plan.plan = "graph-filtered";
+                            let failed = std::cell::Cell::new(None);
+                            let hits = g.search(&flat, q, k, ef, |o| match matches(o) {
+                                Ok(m) => m,
+                                Err(e) => {
+                                    failed.set(Some(e));
+                                    false
+                                }
+                            });
+                            if let Some(e) = failed.take() {
+                                return Err(e);
+                            }
+                            if hits.len() >= want || !any {
+                                return Ok((hits, plan));
+                            }
+                            plan.fallback = true;
+                        }
+                        plan.plan = "scan-filtered";
+                        plan.cost = live as f64 * (1.0 + EVAL_COST);
+                        self.scan(&flat, seg.len(), q, k, matches)?
+                    }
+                }
+            }
+        };
+        Ok((hits, plan))
+    }
+
+    /// A sealed segment's search with the candidates its field indexes
+    /// gave: exact over the candidates when they are few enough, else the
+    /// graph with the candidates as its filter (and the exact search if
+    /// the graph comes back short).
+    #[allow(clippy::too_many_arguments)]
+    fn search_indexed(
+        &self,
+        st: &State,
+        i: usize,
+        flat: &Flat<'_>,
+        t: &Tri,
+        q: &[f32],
+        k: usize,
+        ef: usize,
+        graph: Option<&crate::index::hnsw::Hnsw>,
+        f: &Filter,
+        plan: &mut SegmentPlan,
+    ) -> Result<Vec<Near>> {
+        let sure = t.yes.count();
+        let to_check = t.maybe.count();
+        plan.sure = Some(sure);
+        plan.to_check = to_check;
+        if sure + to_check == 0 {
+            plan.plan = "none";
+            return Ok(Vec::new());
+        }
+        let check = |o: u32| self.matches(st, Loc::Sealed(i, o), Some(f));
+        // The share of the points to check that match, from a sample.
+        let share = if to_check == 0 {
+            0.0
+        } else {
+            let sample = t.maybe.sample(64);
+            let mut hit = 0usize;
+            for &o in &sample {
+                hit += usize::from(check(o)?);
+            }
+            hit as f64 / sample.len() as f64
+        };
+        let live = plan.live;
+        plan.estimate = sure as f64 + share * to_check as f64;
+        let exact_cost = sure as f64 + to_check as f64 * (1.0 + EVAL_COST);
+        let selectivity = (plan.estimate / live as f64).max(1.0 / live as f64);
+        let walk = (ef * 2 * self.config.hnsw.m) as f64 / selectivity;
+        let graph_cost =
+            2.0 * walk.min(live as f64) * (1.0 + EVAL_COST * to_check as f64 / live as f64);
+        if let (Some(g), true) = (graph, graph_cost < exact_cost) {
+            plan.plan = "graph-indexed";
+            plan.cost = graph_cost;
+            let failed = std::cell::Cell::new(None);
+            let hits = g.search(flat, q, k, ef, |o| {
+                t.yes.get(o)
+                    || (t.maybe.get(o)
+                        && match check(o) {
                             Ok(m) => m,
                             Err(e) => {
                                 failed.set(Some(e));
                                 false
                             }
-                        });
-                        if let Some(e) = failed.take() {
-                            return Err(e);
-                        }
-                        if hits.len() >= want || !any {
-                            return Ok(hits);
-                        }
-                    }
-                }
-                self.scan(&flat, seg.len(), q, k, matches)
+                        })
+            });
+            if let Some(e) = failed.take() {
+                return Err(e);
             }
+            if hits.len() >= k || hits.len() >= sure + to_check {
+                return Ok(hits);
+            }
+            plan.fallback = true;
         }
+        plan.plan = "scan-candidates";
+        plan.cost = exact_cost;
+        self.scan_candidates(flat, t, q, k, &check)
     }
 
     /// Exact search over the offsets `accept` admits.

@@ -4,6 +4,7 @@
 
 use crate::segment::appendable::Appendable;
 use crate::segment::bitset::Bitset;
+use crate::segment::field_index::{FieldIndex, FieldIndexDef};
 use crate::segment::sealed::Sealed;
 use std::sync::Arc;
 
@@ -18,7 +19,12 @@ pub struct SealedSlot {
     pub saved_gen: Option<u64>,
     /// `deleted` changed since it was saved.
     pub dirty: bool,
+    /// Its field indexes, by definition id.
+    pub fields: Fields,
 }
+
+/// The field indexes of an immutable segment, by definition id.
+pub type Fields = Vec<(u64, Arc<FieldIndex>)>;
 
 /// A frozen appendable segment (waiting to be sealed) and its deleted set.
 pub struct FrozenSlot {
@@ -26,6 +32,8 @@ pub struct FrozenSlot {
     pub seg: Arc<Appendable>,
     /// Offsets deleted or overwritten since they were written.
     pub deleted: Bitset,
+    /// Its field indexes, by definition id.
+    pub fields: Fields,
 }
 
 /// Where a point's live copy is.
@@ -45,6 +53,12 @@ pub struct State {
     pub active: Appendable,
     /// Its deleted set.
     pub active_deleted: Bitset,
+    /// Its field indexes, by definition id (one per definition).
+    pub active_fields: Vec<(u64, FieldIndex)>,
+    /// The collection's field indexes.
+    pub field_defs: Vec<FieldIndexDef>,
+    /// Id the next field index gets.
+    pub next_field_id: u64,
     /// Frozen appendable segments, oldest first.
     pub frozen: Vec<FrozenSlot>,
     /// Sealed segments.

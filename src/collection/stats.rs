@@ -46,7 +46,8 @@ pub struct SegmentStats {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComponentStats {
     /// Component name: `"log"`, `"ids"`, `"vectors"`, `"payloads"`, `"graph"`,
-    /// `"deleted"`, `"manifest"`; later issues add index kinds.
+    /// `"deleted"`, `"manifest"`, `"field_indexes"` (once a field index
+    /// exists); later issues add index kinds.
     pub name: String,
     /// Bytes of its files.
     pub disk_bytes: u64,
@@ -187,8 +188,12 @@ impl Collection {
                 });
             };
         appendable(st.active.id, &st.active, &st.active_deleted, &mut add);
+        let fields_ram: u64 = st.active_fields.iter().map(|(_, ix)| ix.ram_bytes()).sum();
+        add("field_indexes", 0, fields_ram);
         for f in &st.frozen {
             appendable(f.seg.id, &f.seg, &f.deleted, &mut add);
+            let fields_ram: u64 = f.fields.iter().map(|(_, ix)| ix.ram_bytes()).sum();
+            add("field_indexes", 0, fields_ram);
         }
         for s in &st.sealed {
             let mut disk = 0;
@@ -205,6 +210,13 @@ impl Collection {
             let graph_ram = s.seg.graph_ram_bytes();
             add("graph", 0, graph_ram);
             let mut index_ram = 0;
+            for (id, ix) in &s.fields {
+                let file = s.seg.dir.join(super::fields::file_name(*id));
+                let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
+                add("field_indexes", bytes, ix.ram_bytes());
+                disk += bytes;
+                index_ram += ix.ram_bytes();
+            }
             for ix in &s.seg.indexes {
                 add(ix.name(), ix.disk_bytes(), ix.ram_bytes());
                 disk += ix.disk_bytes();

@@ -7,6 +7,7 @@ use super::{Collection, PoisonOnPanic};
 use crate::error::{Error, Result};
 use crate::point::Point;
 use crate::segment::appendable::Appendable;
+use crate::segment::field_index::FieldIndex;
 use crate::storage::record_log::{LogFile, RecordPos};
 use serde_json::Value;
 use std::sync::Arc;
@@ -279,9 +280,19 @@ impl Collection {
         );
         let old = std::mem::replace(&mut st.active, fresh);
         let deleted = std::mem::take(&mut st.active_deleted);
+        let empty: Vec<(u64, FieldIndex)> = st
+            .field_defs
+            .iter()
+            .map(|d| (d.id, FieldIndex::new(d.kind)))
+            .collect();
+        let fields = std::mem::replace(&mut st.active_fields, empty)
+            .into_iter()
+            .map(|(id, ix)| (id, Arc::new(ix)))
+            .collect();
         st.frozen.push(super::state::FrozenSlot {
             seg: Arc::new(old),
             deleted,
+            fields,
         });
         drop(st);
         drop(turn);
@@ -365,15 +376,31 @@ fn apply_upsert(
             st.delete_at(loc);
         }
         let payload = u.payloads[i].map(|(at, len)| (pos.body_offset + at, len));
-        st.active.push(
+        let bytes = u.payloads[i].map(|(at, len)| &body[at as usize..at as usize + len as usize]);
+        let offset = st.active.push(
             id,
             pos.seq,
             &u.vectors[i * dim..(i + 1) * dim],
             payload,
             log_file,
             pos.file,
-            u.payloads[i].map(|(at, len)| &body[at as usize..at as usize + len as usize]),
+            bytes,
         )?;
+        if !st.active_fields.is_empty() {
+            // Validated when it was written: it parses.
+            let value: Option<serde_json::Value> =
+                bytes.and_then(|b| serde_json::from_slice(b).ok());
+            let State {
+                active_fields,
+                field_defs,
+                ..
+            } = &mut *st;
+            for (def_id, ix) in active_fields.iter_mut() {
+                if let Some(d) = field_defs.iter().find(|d| d.id == *def_id) {
+                    ix.add(offset, &d.path, value.as_ref());
+                }
+            }
+        }
     }
     Ok(u.ids.len())
 }

@@ -76,7 +76,7 @@ mod path;
 #[cfg(test)]
 mod tests;
 
-pub use eval::{compare_values, estimate_selectivity, values_equal};
+pub use eval::{compare_numbers, compare_values, estimate_selectivity, values_equal};
 pub use model::Filter;
 pub use path::FieldPath;
 

@@ -38,6 +38,11 @@ impl Bitset {
         was_clear
     }
 
+    /// The words, bit `i` in word `i / 64`.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
     /// Number of set bits.
     pub fn count(&self) -> usize {
         self.ones

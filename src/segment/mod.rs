@@ -3,6 +3,8 @@
 //! point indexes). See DESIGN.md, "Collection anatomy".
 
 pub mod appendable;
+pub mod bits;
 pub mod bitset;
 pub mod component;
+pub mod field_index;
 pub mod sealed;

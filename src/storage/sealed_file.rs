@@ -49,6 +49,9 @@ pub enum FileKind {
     Deleted = 5,
     /// Collection manifest generation.
     Manifest = 6,
+    /// A field index of a segment (the generation field holds the
+    /// index's id).
+    FieldIndex = 7,
 }
 
 impl FileKind {
@@ -60,6 +63,7 @@ impl FileKind {
             FileKind::Graph => "graph",
             FileKind::Deleted => "deleted",
             FileKind::Manifest => "manifest",
+            FileKind::FieldIndex => "field index",
         }
     }
 }

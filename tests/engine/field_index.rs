@@ -1,0 +1,357 @@
+//! Field indexes and the filter planner on the WordNet sample: indexed
+//! search, count and scroll equal brute force for random filters over
+//! sealed, frozen and appendable segments; indexes are maintained on
+//! writes, backfilled while writers go on, survive reopen, are rebuilt when
+//! their file is lost, and the planner's choice is visible.
+
+use crate::common::util::{dot, unit, wordnet_payload, Rng, TempDir};
+use crate::common::wordnet;
+use quiver::{
+    Collection, CollectionConfig, Database, DatabaseOptions, Error, FieldKind, Filter, Metric,
+    Point, SearchParams, SegmentLimits,
+};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const K: usize = 10;
+
+struct Sample {
+    n: usize,
+    dim: usize,
+    base: Vec<f32>,
+    queries: Vec<Vec<f32>>,
+    payloads: Vec<Value>,
+}
+
+fn sample() -> &'static Sample {
+    static S: std::sync::OnceLock<Sample> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let d = wordnet::load(&wordnet::sample_dir(), true).expect("sample");
+        let mut payloads: Vec<Value> = (0..d.n)
+            .map(|i| wordnet_payload(&d.payloads[i], i))
+            .collect();
+        // Mixed types in one field, for the indexes' "other" list.
+        for (i, p) in payloads.iter_mut().enumerate() {
+            let mixed = match i % 11 {
+                0 => json!("seven"),
+                1 => json!(null),
+                2 => json!([i % 5, "x"]),
+                3 => json!(i as f64 + 0.5),
+                _ => json!(i % 13),
+            };
+            p["mixed"] = mixed;
+            p["flag"] = json!(i % 3 == 0);
+        }
+        Sample {
+            n: d.n,
+            dim: d.dim,
+            base: (0..d.n).flat_map(|i| d.base_vec(i).to_vec()).collect(),
+            queries: (0..8).map(|q| d.query(q).to_vec()).collect(),
+            payloads,
+        }
+    })
+}
+
+fn options() -> DatabaseOptions {
+    DatabaseOptions {
+        limits: SegmentLimits {
+            appendable_points: 700,
+            ..SegmentLimits::default()
+        },
+        ..DatabaseOptions::default()
+    }
+}
+
+fn upsert(c: &Collection, range: std::ops::Range<usize>) {
+    let s = sample();
+    for start in range.clone().step_by(250) {
+        let end = (start + 250).min(range.end);
+        let pts: Vec<Point> = (start..end)
+            .map(|i| {
+                Point::new(i as u64, s.base[i * s.dim..(i + 1) * s.dim].to_vec())
+                    .with_payload(s.payloads[i].clone())
+            })
+            .collect();
+        c.upsert(&pts).unwrap();
+    }
+}
+
+/// A random filter over indexed and unindexed fields.
+fn random_filter(rng: &mut Rng, depth: usize) -> Filter {
+    let s = sample();
+    let pick = |rng: &mut Rng| s.payloads[rng.below(s.n as u64) as usize].clone();
+    let r = rng.below(if depth == 0 { 9 } else { 12 });
+    match r {
+        0 => Filter::eq("category", pick(rng)["category"].clone()),
+        1 => Filter::is_in(
+            "category",
+            vec![pick(rng)["category"].clone(), pick(rng)["category"].clone()],
+        ),
+        2 => Filter::lt("id", json!(rng.below(6000))),
+        3 => Filter::gte("qv_x", json!(rng.below(1000) as f64 / 1000.0)),
+        4 => Filter::eq("words", pick(rng)["words"][0].clone()),
+        5 => Filter::eq("mixed", json!(rng.below(13))),
+        6 => Filter::ne("pos", json!("noun")),
+        7 => Filter::eq("flag", json!(rng.below(2) == 0)),
+        // Unindexed.
+        8 => Filter::lte("qv_n", json!(rng.below(1000))),
+        9 => Filter::and((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
+        10 => Filter::or((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
+        _ => Filter::not(random_filter(rng, depth - 1)),
+    }
+}
+
+/// Checks search (exact and default), count and scroll with `f` against
+/// brute force over the first `n` sample points.
+fn check(c: &Collection, f: &Filter, n: usize, what: &str) -> (usize, Vec<&'static str>) {
+    let s = sample();
+    let matching: Vec<u64> = (0..n)
+        .filter(|&i| f.matches(Some(&s.payloads[i])))
+        .map(|i| i as u64)
+        .collect();
+    let page = c.scroll(None, 10_000, Some(f)).unwrap();
+    assert_eq!(page.ids, matching, "{what}: scroll with {f:?}");
+    let mut plans = Vec::new();
+    for (qi, q) in s.queries.iter().take(3).enumerate() {
+        let uq = unit(q);
+        let mut truth: Vec<(f32, u64)> = matching
+            .iter()
+            .map(|&i| {
+                let v = unit(&s.base[i as usize * s.dim..(i as usize + 1) * s.dim]);
+                (dot(&uq, &v), i)
+            })
+            .collect();
+        truth.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let want = K.min(matching.len());
+        let exact = c
+            .search(q, &SearchParams::new(K).exact(true).filter(f.clone()))
+            .unwrap();
+        assert_eq!(exact.len(), want, "{what}: exact search with {f:?}");
+        for (h, t) in exact.iter().zip(&truth) {
+            assert!(
+                (h.score - t.0).abs() < 1e-4,
+                "{what}: exact hit {} vs {}",
+                h.id,
+                t.1
+            );
+        }
+        let (r, p) = c
+            .search_explained(q, &SearchParams::new(K).filter(f.clone()))
+            .unwrap();
+        assert_eq!(
+            r.len(),
+            want,
+            "{what}: query {qi}, {f:?} came back short: {p:?}"
+        );
+        for h in &r {
+            assert!(
+                matching.binary_search(&h.id).is_ok(),
+                "{what}: hit {} does not match {f:?}",
+                h.id
+            );
+        }
+        plans.extend(p.iter().map(|p| p.plan));
+    }
+    (matching.len(), plans)
+}
+
+#[test]
+fn indexed_filters_equal_brute_force_in_every_kind_of_segment() {
+    let s = sample();
+    let tmp = TempDir::new("field-index-random");
+    let db = Database::open_with(tmp.join("db"), options()).unwrap();
+    let c = db
+        .create_collection("w", CollectionConfig::new(s.dim, Metric::Cosine))
+        .unwrap();
+    // Defined before any write: maintained by the writes.
+    c.create_field_index("category", FieldKind::Keyword)
+        .unwrap();
+    c.create_field_index("id", FieldKind::Integer).unwrap();
+    upsert(&c, 0..3000);
+    c.optimize().unwrap();
+    upsert(&c, 3000..4600);
+    // Defined on a populated collection: backfilled.
+    c.create_field_index("words", FieldKind::Keyword).unwrap();
+    c.create_field_index("qv_x", FieldKind::Float).unwrap();
+    c.create_field_index("mixed", FieldKind::Integer).unwrap();
+    c.create_field_index("pos", FieldKind::Keyword).unwrap();
+    c.create_field_index("flag", FieldKind::Bool).unwrap();
+    upsert(&c, 4600..s.n);
+    let listed: Vec<(String, FieldKind)> = c
+        .field_indexes()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.field, i.kind))
+        .collect();
+    assert_eq!(listed.len(), 7);
+    assert_eq!(listed[0], ("category".to_string(), FieldKind::Keyword));
+    let st = c.stats().unwrap();
+    assert!(st.segments.len() >= 2, "{:?}", st.segments);
+
+    let mut rng = Rng::new(0xF1E1D);
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..60 {
+        let f = random_filter(&mut rng, 2);
+        let (_, plans) = check(&c, &f, s.n, &format!("filter {i}"));
+        seen.extend(plans);
+    }
+    eprintln!("plans seen: {seen:?}");
+    assert!(
+        seen.contains("scan-candidates") && seen.contains("graph-indexed"),
+        "{seen:?}"
+    );
+
+    // The same after reopen (sealed indexes read back from their files).
+    drop(c);
+    db.close().unwrap();
+    let db = Database::open_with(tmp.join("db"), options()).unwrap();
+    let c = db.collection("w").unwrap();
+    assert!(c.stats().unwrap().rebuilt_on_open.is_empty());
+    let mut rng = Rng::new(0xF1E1D);
+    for i in 0..20 {
+        let f = random_filter(&mut rng, 2);
+        check(&c, &f, s.n, &format!("after reopen, filter {i}"));
+    }
+}
+
+#[test]
+fn planner_choices_follow_selectivity() {
+    let s = sample();
+    let tmp = TempDir::new("field-index-plans");
+    let db = Database::open(tmp.join("db")).unwrap();
+    let c = db
+        .create_collection("w", CollectionConfig::new(s.dim, Metric::Cosine))
+        .unwrap();
+    upsert(&c, 0..s.n);
+    c.optimize().unwrap();
+    c.create_field_index("category", FieldKind::Keyword)
+        .unwrap();
+    c.create_field_index("id", FieldKind::Integer).unwrap();
+    let sealed_plan = |f: Filter| {
+        // A small ef makes the graph the cheaper plan for common values on
+        // a segment this small (5,000 points).
+        let (r, plans) = c
+            .search_explained(&s.queries[0], &SearchParams::new(K).ef(16).filter(f))
+            .unwrap();
+        let p = plans.into_iter().find(|p| p.kind == "sealed").unwrap();
+        (r.len(), p)
+    };
+    let (n, p) = sealed_plan(Filter::lt("id", json!(40)));
+    assert_eq!(
+        (n, p.plan, p.sure, p.to_check),
+        (10, "scan-candidates", Some(40), 0),
+        "{p:?}"
+    );
+    assert_eq!(p.estimate, 40.0);
+    let (n, p) = sealed_plan(Filter::lt("id", json!(4000)));
+    assert_eq!(
+        (n, p.plan, p.sure),
+        (10, "graph-indexed", Some(4000)),
+        "{p:?}"
+    );
+    // An unindexed condition in an `and` is checked on the candidates only.
+    let (_, p) = sealed_plan(Filter::and(vec![
+        Filter::lt("id", json!(100)),
+        Filter::lt("qv_n", json!(500)),
+    ]));
+    assert_eq!(
+        (p.plan, p.sure, p.to_check),
+        ("scan-candidates", Some(0), 100),
+        "{p:?}"
+    );
+    // Without an index on the field: the payload path.
+    let (_, p) = sealed_plan(Filter::lt("qv_n", json!(500)));
+    assert_eq!(p.sure, None, "{p:?}");
+    assert!(
+        p.plan == "graph-filtered" || p.plan == "scan-filtered",
+        "{p:?}"
+    );
+    let (_, p) = sealed_plan(Filter::eq("category", json!("no.such.thing")));
+    assert_eq!((p.plan, p.sure), ("none", Some(0)), "{p:?}");
+}
+
+#[test]
+fn backfill_while_writers_go_on_then_reopen_and_rebuild() {
+    let s = sample();
+    let tmp = TempDir::new("field-index-backfill");
+    let dir = tmp.join("db");
+    {
+        let db = Database::open_with(&dir, options()).unwrap();
+        let c = db
+            .create_collection("w", CollectionConfig::new(s.dim, Metric::Cosine))
+            .unwrap();
+        upsert(&c, 0..3500);
+        c.optimize().unwrap();
+        let writer = {
+            let c = Arc::clone(&c);
+            std::thread::spawn(move || upsert(&c, 3500..s.n))
+        };
+        c.create_field_index("category", FieldKind::Keyword)
+            .unwrap();
+        c.create_field_index("id", FieldKind::Integer).unwrap();
+        writer.join().unwrap();
+        let f = Filter::or(vec![
+            Filter::eq("category", json!("noun.animal")),
+            Filter::gte("id", json!(4990)),
+        ]);
+        let (n, _) = check(&c, &f, s.n, "after a backfill beside a writer");
+        assert!(n > 10);
+        assert!(matches!(
+            c.create_field_index("category", FieldKind::Keyword),
+            Err(Error::AlreadyExists(_))
+        ));
+        assert!(matches!(
+            c.create_field_index("a..b", FieldKind::Keyword),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            c.drop_field_index("nope"),
+            Err(Error::NotFound(_))
+        ));
+        c.optimize().unwrap();
+        db.close().unwrap();
+    }
+    // Lose one field index file: rebuilt on open, and said so.
+    let cdir = dir.join("collections").join("w");
+    let seg = std::fs::read_dir(&cdir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("seg-"))
+        .unwrap()
+        .path();
+    let field_file = std::fs::read_dir(&seg)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("field-"))
+        .unwrap()
+        .path();
+    std::fs::remove_file(&field_file).unwrap();
+    {
+        let db = Database::open_with(&dir, options()).unwrap();
+        let c = db.collection("w").unwrap();
+        let rebuilt = c.stats().unwrap().rebuilt_on_open;
+        assert!(
+            rebuilt.iter().any(|r| r.contains("field index")),
+            "{rebuilt:?}"
+        );
+        assert!(field_file.exists());
+        let f = Filter::and(vec![
+            Filter::eq("category", json!("noun.artifact")),
+            Filter::lt("id", json!(2500)),
+        ]);
+        check(&c, &f, s.n, "after the rebuild");
+        c.drop_field_index("category").unwrap();
+        assert_eq!(c.field_indexes().unwrap().len(), 1);
+        check(&c, &f, s.n, "after dropping one index");
+        db.close().unwrap();
+    }
+    let db = Database::open_with(&dir, options()).unwrap();
+    let c = db.collection("w").unwrap();
+    let listed: Vec<String> = c
+        .field_indexes()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.field)
+        .collect();
+    assert_eq!(listed, vec!["id".to_string()]);
+}
