@@ -18,6 +18,9 @@
 //! - `ingest` (`benches/ingest.rs`): upserts per second of T threads writing
 //!   small batches of random points with the default sync (an fsync per
 //!   batch), for each T of a list.
+//! - `filtered` (`benches/filtered.rs`): filtered search with the filters of
+//!   `shared/bench/filtered_peers.py`, without field indexes (`index=none`)
+//!   and with indexes on `category` and `id`, with the plan chosen.
 //! - `ffi` (`benches/ffi_overhead.rs`): search through the C ABI against the
 //!   Rust API on one collection.
 //!
@@ -55,6 +58,7 @@ mod ann;
 mod churn;
 mod common;
 mod ffi_overhead;
+mod filtered;
 mod ingest;
 mod torture_cmd;
 
@@ -78,6 +82,9 @@ commands:
            disk_mb, rss_mb, recall@k and QPS after each phase
   ingest   upserts/s and points/s of 1, 8, ... threads writing small batches
            of random points, an fsync per batch (the default sync)
+  filtered recall@k, short results and QPS of filtered searches (the filters
+           of shared/bench/filtered_peers.py), without field indexes and
+           with indexes on category and id, and the plan chosen
   ffi      search through the C ABI against the Rust API on one collection
   torture  the long kill -9 torture: a writer child killed at random moments,
            every acknowledged write checked after each reopen";
@@ -89,6 +96,7 @@ fn main() {
         Some("ann") => command(rest, ann::USAGE, ann::parse, ann::run),
         Some("churn") => command(rest, churn::USAGE, churn::parse, churn::run),
         Some("ingest") => command(rest, ingest::USAGE, ingest::parse, ingest::run),
+        Some("filtered") => command(rest, filtered::USAGE, filtered::parse, filtered::run),
         Some("ffi") => command(
             rest,
             ffi_overhead::USAGE,

@@ -31,6 +31,20 @@ const SAMPLE: usize = 256;
 /// What evaluating a filter on one stored payload costs, in distance
 /// computations (parsing the JSON dominates).
 const EVAL_COST: f64 = 4.0;
+/// Distances an unfiltered graph walk computes, per unit of `ef * 2m`
+/// (measured: about 1,700 at ef 64, m 16 on 100k WordNet points).
+const WALK: f64 = 0.85;
+/// The two-hop walk's cost against an unfiltered one (reading the links
+/// of rejected neighbours).
+const TWO_HOP: f64 = 2.0;
+/// Below this selectivity the two-hop walk widens its beam (`ef` times
+/// `TWO_HOP_SPARSE / selectivity`): at ef 64 on 100k WordNet points its
+/// recall@10 was 0.98 at 12 % of the points admitted, 0.94 at 6 %.
+const TWO_HOP_SPARSE: f64 = 0.1;
+/// An exact scan's cost per candidate against a graph walk's per distance:
+/// candidates are read in offset order with their loads overlapped
+/// (measured: 125 ns a candidate, 226 ns a distance of an unfiltered walk).
+const SCAN_COST: f64 = 0.55;
 
 /// How one segment was searched (see [`Collection::search_explained`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +64,8 @@ pub struct SegmentPlan {
     /// Estimated matching points (exact when nothing is left to check).
     pub estimate: f64,
     /// `"graph"` (no filter), `"graph-indexed"` (the graph, accepting the
-    /// index's candidates), `"graph-filtered"` (the graph, evaluating the
+    /// index's candidates), `"graph-two-hop"` (the graph, computing
+    /// distances of candidates only, reached through two hops), `"graph-filtered"` (the graph, evaluating the
     /// filter on visited points), `"scan-candidates"` (exact over the
     /// index's candidates), `"scan-filtered"` (exact over every point,
     /// evaluating the filter), `"scan"` (exact, no filter), `"none"`
@@ -432,8 +447,13 @@ impl Collection {
         let dist = self.config.metric.distance_fn();
         let mut all = t.yes.clone();
         all.or(&t.maybe);
-        let mut heap: BinaryHeap<Near> = BinaryHeap::with_capacity(k.min(all.len()) + 1);
-        for o in all.iter() {
+        let list: Vec<u32> = all.iter().collect();
+        let mut heap: BinaryHeap<Near> = BinaryHeap::with_capacity(k.min(list.len()) + 1);
+        for (j, &o) in list.iter().enumerate() {
+            // The candidates are known ahead: their loads overlap.
+            if let Some(&next) = list.get(j + 4) {
+                crate::index::hnsw::Vectors::prefetch(flat, next);
+            }
             if t.maybe.get(o) && !check(o)? {
                 continue;
             }
@@ -572,12 +592,28 @@ impl Collection {
         };
         let live = plan.live;
         plan.estimate = sure as f64 + share * to_check as f64;
-        let exact_cost = sure as f64 + to_check as f64 * (1.0 + EVAL_COST);
+        let exact_cost = SCAN_COST * sure as f64 + to_check as f64 * (SCAN_COST + EVAL_COST);
         let selectivity = (plan.estimate / live as f64).max(1.0 / live as f64);
-        let walk = (ef * 2 * self.config.hnsw.m) as f64 / selectivity;
-        let graph_cost =
-            2.0 * walk.min(live as f64) * (1.0 + EVAL_COST * to_check as f64 / live as f64);
-        if let (Some(g), true) = (graph, graph_cost < exact_cost) {
+        // An unfiltered walk computes about `WALK * ef` distances; with a
+        // filter, it passes `1 / selectivity` times as many nodes to keep
+        // `ef`; the two-hop walk computes distances of admitted nodes only,
+        // and reads the links of the rejected ones.
+        let walk = WALK * (ef * 2 * self.config.hnsw.m) as f64;
+        let graph_cost = (walk / selectivity).min(live as f64)
+            * (1.0 + EVAL_COST * to_check as f64 / live as f64);
+        // Sparser candidates are harder to reach through two hops: the
+        // walk keeps more of them to hold its recall.
+        let ef2 = (ef as f64 * (TWO_HOP_SPARSE / selectivity).max(1.0)).ceil();
+        let two_hop_cost = TWO_HOP * walk * ef2 / ef as f64;
+        if let (Some(g), true, 0) = (graph, two_hop_cost < exact_cost.min(graph_cost), to_check) {
+            plan.plan = "graph-two-hop";
+            plan.cost = two_hop_cost;
+            let hits = g.search_two_hop(flat, q, k, ef2 as usize, |o| t.yes.get(o));
+            if hits.len() >= k || hits.len() >= sure {
+                return Ok(hits);
+            }
+            plan.fallback = true;
+        } else if let (Some(g), true) = (graph, graph_cost < exact_cost) {
             plan.plan = "graph-indexed";
             plan.cost = graph_cost;
             let failed = std::cell::Cell::new(None);

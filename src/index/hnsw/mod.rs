@@ -168,6 +168,24 @@ impl Hnsw {
         }
     }
 
+    /// A hint that `node`'s layer-0 links will be read soon.
+    #[inline]
+    pub(super) fn prefetch_links(&self, node: u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self
+                .level0
+                .as_ptr()
+                .wrapping_add(node as usize * (self.m0 + 1)) as *const i8;
+            // SAFETY: prefetch is a hint and never faults, whatever the address.
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch(p, _MM_HINT_T0);
+                _mm_prefetch(p.wrapping_add(64), _MM_HINT_T0);
+            }
+        }
+    }
+
     /// Reads the neighbours of `node` on `level` into `out` (cleared first).
     #[inline]
     pub fn neighbours(&self, node: u32, level: usize, out: &mut Vec<u32>) {

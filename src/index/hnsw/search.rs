@@ -66,6 +66,12 @@ impl Scratch {
         self.results.clear();
     }
 
+    /// Whether `id` was visited.
+    #[inline]
+    fn seen(&self, id: u32) -> bool {
+        self.visited[id as usize] == self.epoch
+    }
+
     /// Marks `id` visited; returns false if it already was.
     #[inline]
     fn visit(&mut self, id: u32) -> bool {
@@ -177,6 +183,118 @@ impl Hnsw {
                 }
             }
         }
+    }
+
+    /// Like [`Hnsw::search`] for a filter that admits a minority of the
+    /// nodes, cheaply decided (a bitset): on layer 0, distances are
+    /// computed only for admitted nodes, and a rejected neighbour is looked
+    /// through to its own neighbours (two hops, as ACORN does), so the walk
+    /// keeps its connectivity when most neighbours are filtered out without
+    /// paying a distance for each of them. At most `2m` admitted nodes are
+    /// taken per expanded node. May return fewer than `k` when the admitted
+    /// nodes are too sparse to reach; the caller then scans them exactly.
+    pub fn search_two_hop<V: Vectors, F: Fn(u32) -> bool>(
+        &self,
+        vs: &V,
+        q: &[f32],
+        k: usize,
+        ef: usize,
+        accept: F,
+    ) -> Vec<Near> {
+        let Some((ep, top)) = self.entry() else {
+            return Vec::new();
+        };
+        let ef = ef.max(k);
+        with_scratch(|s| {
+            let mut cur = Near {
+                dist: (self.dist)(q, vs.vector(ep)),
+                id: ep,
+            };
+            let mut links = std::mem::take(&mut s.links);
+            for level in (1..=top).rev() {
+                self.greedy(vs, q, &mut cur, level, &mut links);
+            }
+            s.reset(self.capacity);
+            s.visit(cur.id);
+            let mut lower = f32::INFINITY;
+            if accept(cur.id) {
+                s.results.push(cur);
+                lower = cur.dist;
+            }
+            s.candidates.push(Reverse(cur));
+            let limit = self.m0;
+            while let Some(Reverse(c)) = s.candidates.pop() {
+                if c.dist > lower && s.results.len() >= ef {
+                    break;
+                }
+                links.clear();
+                let l = self.links(c.id, 0);
+                if l.is_empty() {
+                    continue;
+                }
+                let count = (l[0].load(Ordering::Acquire) as usize).min(l.len() - 1);
+                // The link lists of the rejected neighbours are read next:
+                // their loads overlap.
+                for a in &l[1..=count] {
+                    let n = a.load(Ordering::Relaxed);
+                    if !s.seen(n) && !accept(n) {
+                        self.prefetch_links(n);
+                    }
+                }
+                'gather: for a in &l[1..=count] {
+                    let n = a.load(Ordering::Acquire);
+                    if !s.visit(n) {
+                        continue;
+                    }
+                    if accept(n) {
+                        links.push(n);
+                    } else {
+                        let l2 = self.links(n, 0);
+                        if l2.is_empty() {
+                            continue;
+                        }
+                        let c2 = (l2[0].load(Ordering::Acquire) as usize).min(l2.len() - 1);
+                        for b in &l2[1..=c2] {
+                            let m = b.load(Ordering::Acquire);
+                            if accept(m) && s.visit(m) {
+                                links.push(m);
+                                if links.len() >= limit {
+                                    break 'gather;
+                                }
+                            }
+                        }
+                    }
+                    if links.len() >= limit {
+                        break;
+                    }
+                }
+                for &n in links.iter().take(2) {
+                    vs.prefetch(n);
+                }
+                for (j, &n) in links.iter().enumerate() {
+                    if let Some(&next) = links.get(j + 2) {
+                        vs.prefetch(next);
+                    }
+                    let d = (self.dist)(q, vs.vector(n));
+                    if s.results.len() < ef || d < lower {
+                        let near = Near { dist: d, id: n };
+                        s.candidates.push(Reverse(near));
+                        s.results.push(near);
+                        if s.results.len() > ef {
+                            s.results.pop();
+                        }
+                        if let Some(w) = s.results.peek() {
+                            lower = w.dist;
+                        }
+                    }
+                }
+            }
+            s.links = links;
+            let mut out: Vec<Near> = s.results.drain().collect();
+            out.sort_unstable();
+            out.truncate(k);
+            out
+        })
     }
 
     /// The (up to) `k` accepted nodes closest to `q`, closest first, found
