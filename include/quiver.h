@@ -91,6 +91,26 @@
 #define QV_SYNC_NEVER 1
 
 /**
+ * Field index kind: strings (equality, `in`, ordering by code point).
+ */
+#define QV_FIELD_KEYWORD 1
+
+/**
+ * Field index kind: integers (a float with an integral value counts).
+ */
+#define QV_FIELD_INTEGER 2
+
+/**
+ * Field index kind: numbers, as doubles.
+ */
+#define QV_FIELD_FLOAT 3
+
+/**
+ * Field index kind: booleans.
+ */
+#define QV_FIELD_BOOL 4
+
+/**
  * The id written into the unused result slots of `qv_collection_search`.
  */
 #define QV_NO_ID UINT64_MAX
@@ -218,6 +238,11 @@ typedef int32_t qv_status;
 #endif // __cplusplus
 
 /**
+ * What values a field index holds.
+ */
+typedef struct FieldKind FieldKind;
+
+/**
  * A handle to a collection. Keeps its database alive.
  */
 typedef struct qv_collection qv_collection;
@@ -232,6 +257,12 @@ typedef struct qv_database qv_database;
  * caller, freed with `qv_error_free`.
  */
 typedef struct qv_error qv_error;
+
+/**
+ * The field indexes of a collection, owned by the caller: free with
+ * `qv_field_indexes_free`.
+ */
+typedef struct qv_field_indexes qv_field_indexes;
 
 /**
  * Points read by `qv_collection_get`: owned by the caller, freed with
@@ -321,6 +352,33 @@ typedef struct qv_database_options {
    */
   uint32_t sync;
 } qv_database_options;
+
+/**
+ * One field index, as `qv_field_indexes_get` returns it.
+ */
+typedef struct qv_field_index_view {
+  /**
+   * The payload field (dotted path, NUL-terminated UTF-8), borrowed from
+   * the list.
+   */
+  const char *field;
+  /**
+   * One of `QV_FIELD_*`.
+   */
+  uint32_t kind;
+  /**
+   * Reserved: 0.
+   */
+  uint32_t reserved;
+  /**
+   * Bytes of heap its per-segment indexes hold.
+   */
+  uint64_t ram_bytes;
+  /**
+   * Bytes of its files.
+   */
+  uint64_t disk_bytes;
+} qv_field_index_view;
 
 /**
  * Borrowed views into a `qv_points`, valid until `qv_points_free`.
@@ -594,6 +652,8 @@ typedef struct qv_stats_view {
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -847,6 +907,91 @@ const char *qv_error_message(const struct qv_error *err);
  * Thread safety: the error must not be in use by another thread.
  */
 void qv_error_free(struct qv_error *err);
+
+/**
+ * Creates an index of kind `kind` (one of `QV_FIELD_*`) on the payload
+ * field `field` (`field_len` bytes of UTF-8, a dotted path such as
+ * `"meta.lang"`; an array field indexes each element) and builds it over
+ * every point before returning. Searches and writes go on meanwhile
+ * (writes wait while the newest segment is indexed, at the end); the
+ * background optimizer waits. Durable when it returns. Filters with
+ * conditions on the field then use it (see the README's filter planner).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8, an
+ * empty path or an empty path segment, unknown kind),
+ * QV_ERR_ALREADY_EXISTS (the field has an index), QV_ERR_CLOSED,
+ * QV_ERR_READ_ONLY, QV_ERR_IO, QV_ERR_CORRUPT (a stored payload does not
+ * parse). On failure nothing is created.
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection.
+ */
+int32_t qv_collection_create_field_index(const struct qv_collection *coll,
+                                         const uint8_t *field,
+                                         size_t field_len,
+                                         uint32_t kind,
+                                         struct qv_error **err);
+
+/**
+ * Drops the index on the payload field `field` (`field_len` bytes of
+ * UTF-8) and removes its files. Durable when it returns; searches go on
+ * without it.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8 or
+ * path), QV_ERR_NOT_FOUND (no index on that field), QV_ERR_CLOSED,
+ * QV_ERR_READ_ONLY, QV_ERR_IO.
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection.
+ */
+int32_t qv_collection_drop_field_index(const struct qv_collection *coll,
+                                       const uint8_t *field,
+                                       size_t field_len,
+                                       struct qv_error **err);
+
+/**
+ * Lists the collection's field indexes in creation order. On success
+ * `*out` receives a `qv_field_indexes` owned by the caller (read it with
+ * `qv_field_indexes_count` / `qv_field_indexes_get`, free it with
+ * `qv_field_indexes_free`); on failure it is NULL.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED.
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection; the list does not change afterwards.
+ */
+int32_t qv_collection_list_field_indexes(const struct qv_collection *coll,
+                                         struct qv_field_indexes **out,
+                                         struct qv_error **err);
+
+/**
+ * Number of indexes in `list` (0 when `list` is NULL).
+ *
+ * Thread safety: a `qv_field_indexes` is immutable; any thread may read it.
+ */
+size_t qv_field_indexes_count(const struct qv_field_indexes *list);
+
+/**
+ * Writes index `index` of `list` into `*view` (its `field` string is
+ * borrowed from `list`, valid until `qv_field_indexes_free(list)`).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, index out of
+ * range).
+ *
+ * Thread safety: as `qv_field_indexes_count`.
+ */
+int32_t qv_field_indexes_get(const struct qv_field_indexes *list,
+                             size_t index,
+                             struct qv_field_index_view *view,
+                             struct qv_error **err);
+
+/**
+ * Frees a `qv_field_indexes`; the strings borrowed from it become
+ * invalid. `qv_field_indexes_free(NULL)` does nothing.
+ *
+ * Thread safety: the list must not be in use by another thread.
+ */
+void qv_field_indexes_free(struct qv_field_indexes *list);
 
 /**
  * Inserts or replaces `n` points. `ids` holds `n` ids; `vectors` holds

@@ -34,6 +34,7 @@
 mod collection;
 mod database;
 mod error;
+mod fields;
 mod points;
 mod results;
 mod search;
@@ -44,6 +45,7 @@ mod version;
 pub use collection::*;
 pub use database::*;
 pub use error::*;
+pub use fields::*;
 pub use points::*;
 pub use results::*;
 pub use search::*;

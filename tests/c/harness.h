@@ -170,6 +170,8 @@ void test_out_of_memory(void);
 
 void test_concurrent_close(void);
 
+void test_field_indexes(void);
+
 void test_wordnet_sample(void);
 
 #endif /* QUIVER_TEST_HARNESS_H */
