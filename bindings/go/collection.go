@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -471,4 +472,113 @@ func (c *Collection) Verify() error {
 		return takeError(rc, cerr)
 	}
 	return nil
+}
+
+// FieldKind is the kind of values a field index holds.
+type FieldKind uint32
+
+const (
+	// Keyword indexes strings (equality, in, ordering by code point).
+	Keyword FieldKind = C.QV_FIELD_KEYWORD
+	// Integer indexes integers (a float with an integral value counts).
+	Integer FieldKind = C.QV_FIELD_INTEGER
+	// Float indexes numbers as doubles.
+	Float FieldKind = C.QV_FIELD_FLOAT
+	// Bool indexes booleans.
+	Bool FieldKind = C.QV_FIELD_BOOL
+)
+
+// String returns the kind's name ("keyword", "integer", "float", "bool").
+func (k FieldKind) String() string {
+	switch k {
+	case Keyword:
+		return "keyword"
+	case Integer:
+		return "integer"
+	case Float:
+		return "float"
+	case Bool:
+		return "bool"
+	}
+	return fmt.Sprintf("FieldKind(%d)", uint32(k))
+}
+
+// FieldIndex describes one field index of a collection.
+type FieldIndex struct {
+	// Field is the payload field, a dotted path.
+	Field string
+	// Kind is what the index holds.
+	Kind FieldKind
+	// RAMBytes is the heap its per-segment indexes hold.
+	RAMBytes uint64
+	// DiskBytes is the size of its files.
+	DiskBytes uint64
+}
+
+// CreateFieldIndex creates an index of kind on the payload field (a dotted
+// path; an array field indexes each element) and builds it over every point
+// before returning; searches and writes go on meanwhile. Durable when it
+// returns. Filters with conditions on the field use it from then on.
+// Errors: ErrAlreadyExists, ErrInvalidArgument (bad path or kind),
+// ErrClosed, ErrReadOnly, ErrIO, ErrCorrupt.
+func (c *Collection) CreateFieldIndex(field string, kind FieldKind) error {
+	ptr, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	var cerr *C.qv_error
+	rc := C.qv_collection_create_field_index(ptr, stringPtr(field), C.size_t(len(field)), C.uint32_t(kind), &cerr)
+	runtime.KeepAlive(field)
+	if rc != C.QV_OK {
+		return takeError(rc, cerr)
+	}
+	return nil
+}
+
+// DropFieldIndex drops the index on field and removes its files. Errors:
+// ErrNotFound, ErrInvalidArgument, ErrClosed, ErrReadOnly, ErrIO.
+func (c *Collection) DropFieldIndex(field string) error {
+	ptr, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	var cerr *C.qv_error
+	rc := C.qv_collection_drop_field_index(ptr, stringPtr(field), C.size_t(len(field)), &cerr)
+	runtime.KeepAlive(field)
+	if rc != C.QV_OK {
+		return takeError(rc, cerr)
+	}
+	return nil
+}
+
+// FieldIndexes lists the collection's field indexes in creation order.
+// Errors: ErrClosed.
+func (c *Collection) FieldIndexes() ([]FieldIndex, error) {
+	ptr, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer c.release()
+	var list *C.qv_field_indexes
+	var cerr *C.qv_error
+	if rc := C.qv_collection_list_field_indexes(ptr, &list, &cerr); rc != C.QV_OK {
+		return nil, takeError(rc, cerr)
+	}
+	defer C.qv_field_indexes_free(list)
+	out := make([]FieldIndex, int(C.qv_field_indexes_count(list)))
+	for i := range out {
+		var v C.qv_field_index_view
+		if rc := C.qv_field_indexes_get(list, C.size_t(i), &v, &cerr); rc != C.QV_OK {
+			return nil, takeError(rc, cerr)
+		}
+		out[i] = FieldIndex{
+			Field:     C.GoString(v.field),
+			Kind:      FieldKind(v.kind),
+			RAMBytes:  uint64(v.ram_bytes),
+			DiskBytes: uint64(v.disk_bytes),
+		}
+	}
+	return out, nil
 }

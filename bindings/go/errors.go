@@ -111,9 +111,9 @@ var (
 	// ErrDimensionMismatch: a vector's length differs from the
 	// collection's dimension.
 	ErrDimensionMismatch = &Error{Code: CodeDimensionMismatch}
-	// ErrNotFound: the named collection does not exist.
+	// ErrNotFound: the named collection (or field index) does not exist.
 	ErrNotFound = &Error{Code: CodeNotFound}
-	// ErrAlreadyExists: the named collection exists already.
+	// ErrAlreadyExists: the named collection (or field index) exists already.
 	ErrAlreadyExists = &Error{Code: CodeAlreadyExists}
 	// ErrClosed: the handle, its database or its collection was closed or
 	// dropped.

@@ -311,6 +311,22 @@ enum class Metric : uint32_t {
     Jaccard = QV_METRIC_JACCARD,     ///< Jaccard similarity of non-zero positions, higher is closer
 };
 
+/// What a field index holds (QV_FIELD_*).
+enum class FieldKind : uint32_t {
+    Keyword = QV_FIELD_KEYWORD, ///< strings (equality, in, ordering by code point)
+    Integer = QV_FIELD_INTEGER, ///< integers (a float with an integral value counts)
+    Float = QV_FIELD_FLOAT,     ///< numbers, as doubles
+    Bool = QV_FIELD_BOOL,       ///< booleans
+};
+
+/// One field index of a collection (Collection::field_indexes()).
+struct FieldIndex {
+    std::string field;       ///< the payload field, a dotted path
+    FieldKind kind;          ///< what it holds
+    uint64_t ram_bytes = 0;  ///< heap its per-segment indexes hold
+    uint64_t disk_bytes = 0; ///< bytes of its files
+};
+
 /// What a collection holds (QV_KIND_*).
 enum class Kind : uint32_t {
     Vector = QV_KIND_VECTOR,              ///< points with vectors (default)
@@ -981,6 +997,49 @@ public:
     /// Io, Closed.
     void verify() const {
         detail::call([&](qv_error **e) { return qv_collection_verify(handle(), e); });
+    }
+
+    // -- field indexes --
+
+    /// Creates an index of `kind` on the payload field `field` (a dotted
+    /// path; an array field indexes each element) and builds it over every
+    /// point before returning; searches and writes go on meanwhile. Durable
+    /// when it returns; filters on the field use it from then on. Throws
+    /// Status::AlreadyExists, InvalidArgument (bad path or kind), ReadOnly,
+    /// Io, Corrupt, Closed.
+    void create_field_index(std::string_view field, FieldKind kind) {
+        detail::call([&](qv_error **e) {
+            return qv_collection_create_field_index(handle(), detail::bytes(field), field.size(),
+                                                    static_cast<uint32_t>(kind), e);
+        });
+    }
+
+    /// Drops the index on `field` and removes its files. Throws
+    /// Status::NotFound, InvalidArgument, ReadOnly, Io, Closed.
+    void drop_field_index(std::string_view field) {
+        detail::call([&](qv_error **e) {
+            return qv_collection_drop_field_index(handle(), detail::bytes(field), field.size(), e);
+        });
+    }
+
+    /// The collection's field indexes in creation order. Throws
+    /// Status::Closed.
+    std::vector<FieldIndex> field_indexes() const {
+        struct ListFree {
+            void operator()(qv_field_indexes *l) const noexcept { qv_field_indexes_free(l); }
+        };
+        qv_field_indexes *raw = nullptr;
+        detail::call([&](qv_error **e) { return qv_collection_list_field_indexes(handle(), &raw, e); });
+        std::unique_ptr<qv_field_indexes, ListFree> list(raw);
+        std::vector<FieldIndex> out;
+        const size_t n = qv_field_indexes_count(list.get());
+        out.reserve(n);
+        for (size_t i = 0; i < n; i++) {
+            qv_field_index_view v{};
+            detail::call([&](qv_error **e) { return qv_field_indexes_get(list.get(), i, &v, e); });
+            out.push_back(FieldIndex{v.field, static_cast<FieldKind>(v.kind), v.ram_bytes, v.disk_bytes});
+        }
+        return out;
     }
 
     /// The collection's statistics (points, segments, bytes per component,

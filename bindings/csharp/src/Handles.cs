@@ -117,6 +117,13 @@ namespace Quiver
         protected override void Free(IntPtr p) => NativeMethods.qv_strings_free(p);
     }
 
+    internal sealed class FieldIndexesHandle : QuiverHandle
+    {
+        public FieldIndexesHandle() { }
+
+        protected override void Free(IntPtr p) => NativeMethods.qv_field_indexes_free(p);
+    }
+
     /// <summary>A <c>qv_error *</c>, owned from the moment a failed call returns it.</summary>
     internal sealed class ErrorHandle : QuiverHandle
     {

@@ -31,6 +31,16 @@ namespace Quiver
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_field_index_view
+        {
+            public IntPtr field;
+            public uint kind;
+            public uint reserved;
+            public ulong ram_bytes;
+            public ulong disk_bytes;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         internal struct qv_database_options
         {
             public uint struct_size;
@@ -188,6 +198,28 @@ namespace Quiver
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_optimize(CollectionHandle coll, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_create_field_index(CollectionHandle coll, byte* field,
+            UIntPtr field_len, uint kind, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_drop_field_index(CollectionHandle coll, byte* field,
+            UIntPtr field_len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_list_field_indexes(CollectionHandle coll,
+            out FieldIndexesHandle list, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr qv_field_indexes_count(FieldIndexesHandle list);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_field_indexes_get(FieldIndexesHandle list, UIntPtr index,
+            qv_field_index_view* view, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_field_indexes_free(IntPtr list);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_wait_optimized(CollectionHandle coll, out IntPtr err);

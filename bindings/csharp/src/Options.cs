@@ -2,6 +2,40 @@ using System;
 
 namespace Quiver
 {
+    /// <summary>What a field index holds (<c>QV_FIELD_*</c>).</summary>
+    public enum FieldKind : uint
+    {
+        /// <summary>Strings (equality, in, ordering by code point).</summary>
+        Keyword = 1,
+        /// <summary>Integers (a float with an integral value counts).</summary>
+        Integer = 2,
+        /// <summary>Numbers, as doubles.</summary>
+        Float = 3,
+        /// <summary>Booleans.</summary>
+        Bool = 4,
+    }
+
+    /// <summary>One field index of a collection (<see cref="QuiverCollection.FieldIndexes"/>).</summary>
+    public sealed class FieldIndexInfo
+    {
+        internal FieldIndexInfo(string field, FieldKind kind, ulong ramBytes, ulong diskBytes)
+        {
+            Field = field;
+            Kind = kind;
+            RamBytes = ramBytes;
+            DiskBytes = diskBytes;
+        }
+
+        /// <summary>The payload field, a dotted path.</summary>
+        public string Field { get; }
+        /// <summary>What it holds.</summary>
+        public FieldKind Kind { get; }
+        /// <summary>Heap its per-segment indexes hold.</summary>
+        public ulong RamBytes { get; }
+        /// <summary>Bytes of its files.</summary>
+        public ulong DiskBytes { get; }
+    }
+
     /// <summary>How vectors are compared (<c>QV_METRIC_*</c>). Scores are always ordered best first.</summary>
     public enum Metric : uint
     {

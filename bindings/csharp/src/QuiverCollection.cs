@@ -220,6 +220,90 @@ namespace Quiver
             Errors.Check(rc, err);
         }
 
+        // ---- field indexes ---------------------------------------------------------------
+
+        /// <summary>
+        /// Creates an index of <paramref name="kind"/> on the payload field
+        /// <paramref name="field"/> (a dotted path; an array field indexes each element)
+        /// and builds it over every point before returning; searches and writes go on
+        /// meanwhile. Durable when it returns; filters on the field use it from then on.
+        /// </summary>
+        /// <exception cref="QuiverException">AlreadyExists, InvalidArgument (bad path or
+        /// kind), ReadOnly, Io, Corrupt, Closed.</exception>
+        public unsafe void CreateFieldIndex(string field, FieldKind kind)
+        {
+            byte[] f = Utf8.Encode(field, nameof(field));
+            int rc;
+            IntPtr err;
+            fixed (byte* pf = f)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_create_field_index(Live, pf, (UIntPtr)(uint)f.Length, (uint)kind, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+        }
+
+        /// <summary>Drops the index on <paramref name="field"/> and removes its files.</summary>
+        /// <exception cref="QuiverException">NotFound, InvalidArgument, ReadOnly, Io, Closed.</exception>
+        public unsafe void DropFieldIndex(string field)
+        {
+            byte[] f = Utf8.Encode(field, nameof(field));
+            int rc;
+            IntPtr err;
+            fixed (byte* pf = f)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_drop_field_index(Live, pf, (UIntPtr)(uint)f.Length, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+        }
+
+        /// <summary>The collection's field indexes, in creation order.</summary>
+        /// <exception cref="QuiverException">Closed.</exception>
+        public unsafe IReadOnlyList<FieldIndexInfo> FieldIndexes()
+        {
+            FieldIndexesHandle list;
+            IntPtr err;
+            int rc;
+            try
+            {
+                rc = NativeMethods.qv_collection_list_field_indexes(Live, out list, out err);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Errors.Disposed("collection");
+            }
+            using (list)
+            {
+                Errors.Check(rc, err);
+                int count = checked((int)(ulong)NativeMethods.qv_field_indexes_count(list));
+                var result = new FieldIndexInfo[count];
+                for (int i = 0; i < count; i++)
+                {
+                    NativeMethods.qv_field_index_view v;
+                    rc = NativeMethods.qv_field_indexes_get(list, (UIntPtr)(uint)i, &v, out err);
+                    Errors.Check(rc, err);
+                    byte* s = (byte*)v.field;
+                    ulong len = 0;
+                    while (s[len] != 0) len++;
+                    result[i] = new FieldIndexInfo(Utf8.Decode(s, len), (FieldKind)v.kind, v.ram_bytes, v.disk_bytes);
+                }
+                return result;
+            }
+        }
+
         // ---- maintenance -----------------------------------------------------------------
 
         /// <summary>

@@ -302,5 +302,57 @@ namespace Quiver.Tests
                 check("after reopen", c);
             }
         }
+
+        [Test]
+        public void FieldIndexesServeFilteredSearches()
+        {
+            const int n = 300;
+            ulong[] ids = TestData.Ids(0, n);
+            float[] vectors = TestData.RandomVectors(n, Dim, 5);
+            string[] payloads = ids.Select(i => "{\"tag\":\"t" + (i % 7) + "\",\"n\":" + i + "}").ToArray();
+            const string filter = "{\"and\": [{\"field\": \"tag\", \"eq\": \"t4\"}, {\"field\": \"n\", \"gte\": 60}]}";
+            using (var db = OpenFast(DbPath()))
+            using (var c = db.CreateCollection("f", new CollectionConfig(Dim, Metric.Euclidean)))
+            {
+                c.Upsert(ids.Take(150).ToArray(), vectors.Take(150 * Dim).ToArray(), payloads.Take(150).ToArray());
+                c.Optimize();
+                c.CreateFieldIndex("tag", FieldKind.Keyword);
+                c.CreateFieldIndex("n", FieldKind.Integer);
+                c.Upsert(ids.Skip(150).ToArray(), vectors.Skip(150 * Dim).ToArray(), payloads.Skip(150).ToArray());
+                var list = c.FieldIndexes();
+                Assert.That(list.Count, Is.EqualTo(2));
+                Assert.That(list[0].Field, Is.EqualTo("tag"));
+                Assert.That(list[0].Kind, Is.EqualTo(FieldKind.Keyword));
+                Assert.That(list[1].Kind, Is.EqualTo(FieldKind.Integer));
+                Assert.That(list[0].RamBytes, Is.GreaterThan(0UL));
+                Assert.That(Assert.Throws<QuiverException>(() => c.CreateFieldIndex("tag", FieldKind.Keyword)).Status,
+                    Is.EqualTo(QuiverStatus.AlreadyExists));
+                Assert.That(Assert.Throws<QuiverException>(() => c.CreateFieldIndex("a..b", FieldKind.Bool)).Status,
+                    Is.EqualTo(QuiverStatus.InvalidArgument));
+                Assert.That(Assert.Throws<QuiverException>(() => c.CreateFieldIndex("x", (FieldKind)9)).Status,
+                    Is.EqualTo(QuiverStatus.InvalidArgument));
+                Assert.That(Assert.Throws<QuiverException>(() => c.DropFieldIndex("nope")).Status,
+                    Is.EqualTo(QuiverStatus.NotFound));
+            }
+            using (var db = QuiverDatabase.Open(DbPath()))
+            using (var c = db.OpenCollection("f"))
+            {
+                Assert.That(c.FieldIndexes().Count, Is.EqualTo(2));
+                for (int q = 0; q < 5; q++)
+                {
+                    float[] query = vectors.Skip(q * 40 * Dim).Take(Dim).ToArray();
+                    var exact = c.Search(query, new SearchOptions(6) { Exact = true, Filter = filter });
+                    var got = c.Search(query, new SearchOptions(6) { Filter = filter });
+                    Assert.That(exact.Length, Is.EqualTo(6));
+                    Assert.That(got.Select(h => h.Id), Is.EqualTo(exact.Select(h => h.Id)), "query " + q);
+                    foreach (var h in got)
+                    {
+                        Assert.That(h.Id % 7 == 4 && h.Id >= 60, Is.True, "hit " + h.Id);
+                    }
+                }
+                c.DropFieldIndex("tag");
+                Assert.That(c.FieldIndexes().Select(x => x.Field), Is.EqualTo(new[] { "n" }));
+            }
+        }
     }
 }
