@@ -238,11 +238,6 @@ typedef int32_t qv_status;
 #endif // __cplusplus
 
 /**
- * What values a field index holds.
- */
-typedef struct FieldKind FieldKind;
-
-/**
  * A handle to a collection. Keeps its database alive.
  */
 typedef struct qv_collection qv_collection;

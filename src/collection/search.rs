@@ -1,14 +1,19 @@
 //! Vector search over the segments: each is searched (sealed ones by their
 //! graph, appendable ones exactly) and the best `k` of all are kept.
 //!
-//! With a filter, each sealed segment follows its estimated selectivity
-//! (from a sample of up to 256 of its live points): when few points match,
-//! scanning exactly the matching points is cheaper than a graph walk that
-//! must pass many non-matching nodes, and it is exact; otherwise the graph
-//! is searched with the filter applied during the walk. Whenever a graph
-//! search returns fewer than `k` hits while more points could match, an
-//! exact scan replaces it, so a search returns `k` hits whenever `k`
-//! points match.
+//! With a filter, the conditions on indexed fields are first evaluated on
+//! each segment's field indexes (`fields::tri`: sure matches and points to
+//! check against their payload). A sealed segment then takes the cheapest
+//! plan by estimated cost, in distance computations: an exact scan of the
+//! candidates; the graph walked with the candidates as its filter; or the
+//! two-hop walk, which computes distances of candidates only. Without any
+//! index answering, it follows the filter's selectivity estimated from a
+//! sample of its points: an exact scan of the matching points when few
+//! match, else the graph with the filter evaluated on visited points.
+//! Appendable segments scan their candidates (or every point). Whenever a
+//! graph search returns fewer than `k` hits while more points could match,
+//! an exact scan replaces it, so a search returns `k` hits whenever `k`
+//! points match. [`SegmentPlan`] records what each segment did.
 
 use super::fields::{tri, Tri};
 use super::ops::{check_vector, parse_stored};
@@ -458,12 +463,7 @@ impl Collection {
                 continue;
             }
             let d = dist(q, crate::index::hnsw::Vectors::vector(flat, o));
-            if heap.len() < k {
-                heap.push(Near { dist: d, id: o });
-            } else if heap.peek().is_some_and(|w| d < w.dist) {
-                heap.pop();
-                heap.push(Near { dist: d, id: o });
-            }
+            keep_best(&mut heap, k, Near { dist: d, id: o });
         }
         Ok(heap.into_sorted_vec())
     }
@@ -526,17 +526,7 @@ impl Collection {
                         plan.to_check = live;
                         if let (Some(g), false) = (graph, prefer_scan) {
                             plan.plan = "graph-filtered";
-                            let failed = std::cell::Cell::new(None);
-                            let hits = g.search(&flat, q, k, ef, |o| match matches(o) {
-                                Ok(m) => m,
-                                Err(e) => {
-                                    failed.set(Some(e));
-                                    false
-                                }
-                            });
-                            if let Some(e) = failed.take() {
-                                return Err(e);
-                            }
+                            let hits = graph_search(g, &flat, q, k, ef, &matches)?;
                             if hits.len() >= want || !any {
                                 return Ok((hits, plan));
                             }
@@ -616,21 +606,8 @@ impl Collection {
         } else if let (Some(g), true) = (graph, graph_cost < exact_cost) {
             plan.plan = "graph-indexed";
             plan.cost = graph_cost;
-            let failed = std::cell::Cell::new(None);
-            let hits = g.search(flat, q, k, ef, |o| {
-                t.yes.get(o)
-                    || (t.maybe.get(o)
-                        && match check(o) {
-                            Ok(m) => m,
-                            Err(e) => {
-                                failed.set(Some(e));
-                                false
-                            }
-                        })
-            });
-            if let Some(e) = failed.take() {
-                return Err(e);
-            }
+            let accept = |o: u32| Ok(t.yes.get(o) || (t.maybe.get(o) && check(o)?));
+            let hits = graph_search(g, flat, q, k, ef, &accept)?;
             if hits.len() >= k || hits.len() >= sure + to_check {
                 return Ok(hits);
             }
@@ -657,12 +634,7 @@ impl Collection {
                 continue;
             }
             let d = dist(q, crate::index::hnsw::Vectors::vector(flat, o));
-            if heap.len() < k {
-                heap.push(Near { dist: d, id: o });
-            } else if heap.peek().is_some_and(|w| d < w.dist) {
-                heap.pop();
-                heap.push(Near { dist: d, id: o });
-            }
+            keep_best(&mut heap, k, Near { dist: d, id: o });
         }
         Ok(heap.into_sorted_vec())
     }
@@ -695,6 +667,49 @@ impl Collection {
         let walk = (ef * 2 * self.config.hnsw.m) as f64 / selectivity;
         let graph_cost = 2.0 * walk.min(live as f64);
         Ok((scan_cost <= graph_cost, true))
+    }
+}
+
+/// Keeps `near` in `heap` (a max-heap of at most `k`) if it is among the
+/// `k` closest so far.
+#[inline]
+fn keep_best(heap: &mut BinaryHeap<Near>, k: usize, near: Near) {
+    if heap.len() < k {
+        heap.push(near);
+    } else if heap.peek().is_some_and(|w| near.dist < w.dist) {
+        heap.pop();
+        heap.push(near);
+    }
+}
+
+/// A graph search whose filter can fail (reading a payload): the first
+/// error ends it.
+fn graph_search(
+    g: &crate::index::hnsw::Hnsw,
+    flat: &Flat<'_>,
+    q: &[f32],
+    k: usize,
+    ef: usize,
+    accept: &dyn Fn(u32) -> Result<bool>,
+) -> Result<Vec<Near>> {
+    let failed = std::cell::Cell::new(None);
+    let hits = g.search(flat, q, k, ef, |o| {
+        if let Some(e) = failed.take() {
+            // Failed already: accept nothing more.
+            failed.set(Some(e));
+            return false;
+        }
+        match accept(o) {
+            Ok(m) => m,
+            Err(e) => {
+                failed.set(Some(e));
+                false
+            }
+        }
+    });
+    match failed.take() {
+        Some(e) => Err(e),
+        None => Ok(hits),
     }
 }
 

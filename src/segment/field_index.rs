@@ -138,6 +138,38 @@ fn cmp_float(x: f64, v: &Number) -> Ordering {
         .unwrap_or(Ordering::Less)
 }
 
+/// Sets the offsets of the `(value, offset)` pairs whose value `x` has
+/// `accept(cmp(x))`; when `sorted` (by value), the accepted values are one
+/// run, found by binary search.
+fn matching_run<T: Copy>(
+    items: &[(T, u32)],
+    sorted: bool,
+    cmp: impl Fn(T) -> Ordering,
+    accept: impl Fn(Ordering) -> bool,
+    yes: &mut Bits,
+) {
+    if !sorted {
+        for &(x, o) in items {
+            if accept(cmp(x)) {
+                yes.set(o);
+            }
+        }
+        return;
+    }
+    let lo = items.partition_point(|&(x, _)| {
+        let c = cmp(x);
+        c == Ordering::Less && !accept(c)
+    });
+    for &(x, o) in &items[lo..] {
+        let c = cmp(x);
+        if accept(c) {
+            yes.set(o);
+        } else if c == Ordering::Greater {
+            break;
+        }
+    }
+}
+
 /// Keyword postings.
 enum Keys {
     /// Appendable: a map.
@@ -394,45 +426,10 @@ impl FieldIndex {
     fn numbers_into(&self, accept: impl Fn(Ordering) -> bool, n: &Number, yes: &mut Bits) {
         match self.kind {
             FieldKind::Integer => {
-                if self.sorted {
-                    // The accepted values form one run of the sorted array.
-                    let lo = self.ints.partition_point(|&(x, _)| {
-                        !accept(cmp_int(x, n)) && cmp_int(x, n) == Ordering::Less
-                    });
-                    for &(x, o) in &self.ints[lo..] {
-                        if accept(cmp_int(x, n)) {
-                            yes.set(o);
-                        } else if cmp_int(x, n) == Ordering::Greater {
-                            break;
-                        }
-                    }
-                } else {
-                    for &(x, o) in &self.ints {
-                        if accept(cmp_int(x, n)) {
-                            yes.set(o);
-                        }
-                    }
-                }
+                matching_run(&self.ints, self.sorted, |x| cmp_int(x, n), accept, yes)
             }
             FieldKind::Float => {
-                if self.sorted {
-                    let lo = self.floats.partition_point(|&(x, _)| {
-                        !accept(cmp_float(x, n)) && cmp_float(x, n) == Ordering::Less
-                    });
-                    for &(x, o) in &self.floats[lo..] {
-                        if accept(cmp_float(x, n)) {
-                            yes.set(o);
-                        } else if cmp_float(x, n) == Ordering::Greater {
-                            break;
-                        }
-                    }
-                } else {
-                    for &(x, o) in &self.floats {
-                        if accept(cmp_float(x, n)) {
-                            yes.set(o);
-                        }
-                    }
-                }
+                matching_run(&self.floats, self.sorted, |x| cmp_float(x, n), accept, yes)
             }
             _ => {}
         }

@@ -66,6 +66,50 @@ impl Scratch {
         self.results.clear();
     }
 
+    /// Starts a layer search over `capacity` node ids from `start` (a result
+    /// too when `keep`); returns the bound `offer` takes.
+    fn begin(&mut self, capacity: usize, start: Near, keep: bool) -> f32 {
+        self.reset(capacity);
+        self.visit(start.id);
+        if keep {
+            self.results.push(start);
+        }
+        self.candidates.push(Reverse(start));
+        if keep {
+            start.dist
+        } else {
+            f32::INFINITY
+        }
+    }
+
+    /// Takes node `near` (at distance `near.dist`) into the walk if it can
+    /// still be among the `ef` best: as a candidate to expand, and as a
+    /// result when `keep` (it passes the filter). `lower` is the worst
+    /// result's distance once there are `ef`.
+    #[inline]
+    fn offer(&mut self, near: Near, ef: usize, lower: &mut f32, keep: bool) {
+        if self.results.len() < ef || near.dist < *lower {
+            self.candidates.push(Reverse(near));
+            if keep {
+                self.results.push(near);
+                if self.results.len() > ef {
+                    self.results.pop();
+                }
+            }
+            if let Some(w) = self.results.peek() {
+                *lower = w.dist;
+            }
+        }
+    }
+
+    /// The `k` best results, closest first (the results are drained).
+    fn best(&mut self, k: usize) -> Vec<Near> {
+        let mut out: Vec<Near> = self.results.drain().collect();
+        out.sort_unstable();
+        out.truncate(k);
+        out
+    }
+
     /// Whether `id` was visited.
     #[inline]
     fn seen(&self, id: u32) -> bool {
@@ -139,14 +183,7 @@ impl Hnsw {
         s: &mut Scratch,
         accept: &F,
     ) {
-        s.reset(self.capacity);
-        s.visit(start.id);
-        let mut lower = f32::INFINITY;
-        if accept(start.id) {
-            s.results.push(start);
-            lower = start.dist;
-        }
-        s.candidates.push(Reverse(start));
+        let mut lower = s.begin(self.capacity, start, accept(start.id));
         while let Some(Reverse(c)) = s.candidates.pop() {
             if c.dist > lower && s.results.len() >= ef {
                 break;
@@ -168,21 +205,24 @@ impl Hnsw {
                     continue;
                 }
                 let d = (self.dist)(q, vs.vector(n));
-                if s.results.len() < ef || d < lower {
-                    let near = Near { dist: d, id: n };
-                    s.candidates.push(Reverse(near));
-                    if accept(n) {
-                        s.results.push(near);
-                        if s.results.len() > ef {
-                            s.results.pop();
-                        }
-                    }
-                    if let Some(w) = s.results.peek() {
-                        lower = w.dist;
-                    }
-                }
+                s.offer(Near { dist: d, id: n }, ef, &mut lower, accept(n));
             }
         }
+    }
+
+    /// Greedy descent from the entry point `ep` through layers `top` down
+    /// to 1: the start of the layer-0 search.
+    fn descend<V: Vectors>(&self, vs: &V, q: &[f32], ep: u32, top: usize, s: &mut Scratch) -> Near {
+        let mut cur = Near {
+            dist: (self.dist)(q, vs.vector(ep)),
+            id: ep,
+        };
+        let mut links = std::mem::take(&mut s.links);
+        for level in (1..=top).rev() {
+            self.greedy(vs, q, &mut cur, level, &mut links);
+        }
+        s.links = links;
+        cur
     }
 
     /// Like [`Hnsw::search`] for a filter that admits a minority of the
@@ -206,22 +246,9 @@ impl Hnsw {
         };
         let ef = ef.max(k);
         with_scratch(|s| {
-            let mut cur = Near {
-                dist: (self.dist)(q, vs.vector(ep)),
-                id: ep,
-            };
+            let cur = self.descend(vs, q, ep, top, s);
             let mut links = std::mem::take(&mut s.links);
-            for level in (1..=top).rev() {
-                self.greedy(vs, q, &mut cur, level, &mut links);
-            }
-            s.reset(self.capacity);
-            s.visit(cur.id);
-            let mut lower = f32::INFINITY;
-            if accept(cur.id) {
-                s.results.push(cur);
-                lower = cur.dist;
-            }
-            s.candidates.push(Reverse(cur));
+            let mut lower = s.begin(self.capacity, cur, accept(cur.id));
             let limit = self.m0;
             while let Some(Reverse(c)) = s.candidates.pop() {
                 if c.dist > lower && s.results.len() >= ef {
@@ -276,24 +303,11 @@ impl Hnsw {
                         vs.prefetch(next);
                     }
                     let d = (self.dist)(q, vs.vector(n));
-                    if s.results.len() < ef || d < lower {
-                        let near = Near { dist: d, id: n };
-                        s.candidates.push(Reverse(near));
-                        s.results.push(near);
-                        if s.results.len() > ef {
-                            s.results.pop();
-                        }
-                        if let Some(w) = s.results.peek() {
-                            lower = w.dist;
-                        }
-                    }
+                    s.offer(Near { dist: d, id: n }, ef, &mut lower, true);
                 }
             }
             s.links = links;
-            let mut out: Vec<Near> = s.results.drain().collect();
-            out.sort_unstable();
-            out.truncate(k);
-            out
+            s.best(k)
         })
     }
 
@@ -311,20 +325,9 @@ impl Hnsw {
             return Vec::new();
         };
         with_scratch(|s| {
-            let mut cur = Near {
-                dist: (self.dist)(q, vs.vector(ep)),
-                id: ep,
-            };
-            let mut links = std::mem::take(&mut s.links);
-            for level in (1..=top).rev() {
-                self.greedy(vs, q, &mut cur, level, &mut links);
-            }
-            s.links = links;
+            let cur = self.descend(vs, q, ep, top, s);
             self.search_layer(vs, q, cur, ef.max(k), 0, s, &accept);
-            let mut out: Vec<Near> = s.results.drain().collect();
-            out.sort_unstable();
-            out.truncate(k);
-            out
+            s.best(k)
         })
     }
 }
