@@ -74,7 +74,9 @@ type SearchOptions struct {
 	Exact bool
 	// Filter is an optional payload filter as JSON text, "" = none, e.g.
 	// `{"and": [{"field": "lang", "eq": "fr"}, {"field": "year", "gte": 2022}]}`.
-	// Operators: eq, ne, lt, lte, gt, gte, in; and, or, not.
+	// Operators: eq, ne, lt, lte, gt, gte, between, in, nin, exists,
+	// is_null, is_empty, like, ilike, contains_any, contains_all; and, or,
+	// not (see the README's filter grammar).
 	Filter string
 	// WithPayload returns the payloads of the hits (Search, SearchBatch and
 	// SearchBatchFlat; SearchInto never returns payloads).

@@ -20,6 +20,20 @@ impl Filter {
             Filter::Gt(p, v) => ord_matches(p, v, payload, |o| o == Ordering::Greater),
             Filter::Gte(p, v) => ord_matches(p, v, payload, |o| o != Ordering::Less),
             Filter::In(p, vs) => field_any(p, payload, |x| vs.iter().any(|v| values_equal(x, v))),
+            Filter::Between(p, lo, hi) => field_any(p, payload, |x| {
+                compare_values(x, lo).is_some_and(|o| o != Ordering::Less)
+                    && compare_values(x, hi).is_some_and(|o| o != Ordering::Greater)
+            }),
+            Filter::Exists(p) => payload.and_then(|v| p.resolve(v)).is_some(),
+            Filter::IsNull(p) => matches!(payload.and_then(|v| p.resolve(v)), Some(Value::Null)),
+            Filter::IsEmpty(p) => match payload.and_then(|v| p.resolve(v)) {
+                None | Some(Value::Null) => true,
+                Some(Value::Array(items)) => items.is_empty(),
+                Some(_) => false,
+            },
+            Filter::Like(p, pat) => {
+                field_any(p, payload, |x| x.as_str().is_some_and(|s| pat.matches(s)))
+            }
             Filter::And(fs) => fs.iter().all(|f| f.matches(payload)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches(payload)),
             Filter::Not(f) => !f.matches(payload),

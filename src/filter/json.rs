@@ -5,13 +5,14 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::model::{bare, Filter};
+use super::model::{bare, Filter, Pattern};
 use super::path::FieldPath;
 use super::MAX_DEPTH;
 use crate::error::{Error, Result};
 
 /// The condition operators, which go next to `"field"`.
-const CONDITION_OPS: &str = "eq, ne, lt, lte, gt, gte, in";
+const CONDITION_OPS: &str =
+    "eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all";
 
 impl Filter {
     /// Builds a filter from its JSON form (see the [module
@@ -56,6 +57,17 @@ impl Filter {
             Filter::Gt(p, v) => cond("gt", p, v.clone()),
             Filter::Gte(p, v) => cond("gte", p, v.clone()),
             Filter::In(p, vs) => cond("in", p, Value::Array(vs.clone())),
+            Filter::Between(p, lo, hi) => {
+                cond("between", p, Value::Array(vec![lo.clone(), hi.clone()]))
+            }
+            Filter::Exists(p) => cond("exists", p, Value::Bool(true)),
+            Filter::IsNull(p) => cond("is_null", p, Value::Bool(true)),
+            Filter::IsEmpty(p) => cond("is_empty", p, Value::Bool(true)),
+            Filter::Like(p, pat) => cond(
+                if pat.ignores_case() { "ilike" } else { "like" },
+                p,
+                Value::String(pat.as_str().into()),
+            ),
             Filter::And(fs) => one("and", list(fs)),
             Filter::Or(fs) => one("or", list(fs)),
             Filter::Not(f) => one("not", f.to_json()),
@@ -118,7 +130,9 @@ fn parse_node(v: &Value, loc: &Loc<'_>, depth: usize) -> Result<Filter> {
     for (key, val) in obj {
         match key.as_str() {
             "field" => field = Some(val),
-            "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "and" | "or" | "not" => {
+            "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "between" | "in" | "nin" | "exists"
+            | "is_null" | "is_empty" | "like" | "ilike" | "contains_any" | "contains_all"
+            | "and" | "or" | "not" => {
                 if let Some((prev, _)) = op {
                     return Err(err(
                         loc,
@@ -201,7 +215,61 @@ fn parse_condition(op: &str, path: FieldPath, arg: &Value, loc: &Loc<'_>) -> Res
             format_args!("expected a number or a string, got {}", kind(other)),
         )),
     };
+    let list = || match arg {
+        Value::Array(vs) => Ok(vs.clone()),
+        other => Err(err(
+            loc,
+            format_args!("expected an array, got {}", kind(other)),
+        )),
+    };
+    let flag = || match arg {
+        Value::Bool(b) => Ok(*b),
+        other => Err(err(
+            loc,
+            format_args!("expected true or false, got {}", kind(other)),
+        )),
+    };
+    let negate_unless = |yes: bool, f: Filter| if yes { f } else { Filter::Not(Box::new(f)) };
     Ok(match op {
+        "between" => match arg {
+            Value::Array(b) if b.len() == 2 => {
+                for (i, v) in b.iter().enumerate() {
+                    if !(v.is_number() || v.is_string()) {
+                        return Err(err(
+                            &Loc::Index(loc, i),
+                            format_args!("expected a number or a string, got {}", kind(v)),
+                        ));
+                    }
+                }
+                Filter::Between(path, b[0].clone(), b[1].clone())
+            }
+            other => {
+                return Err(err(
+                    loc,
+                    format_args!("expected [low, high], got {}", kind(other)),
+                ))
+            }
+        },
+        "nin" => Filter::Not(Box::new(Filter::In(path, list()?))),
+        "contains_any" => Filter::In(path, list()?),
+        "contains_all" => Filter::And(
+            list()?
+                .into_iter()
+                .map(|v| Filter::Eq(path.clone(), v))
+                .collect(),
+        ),
+        "exists" => negate_unless(flag()?, Filter::Exists(path)),
+        "is_null" => negate_unless(flag()?, Filter::IsNull(path)),
+        "is_empty" => negate_unless(flag()?, Filter::IsEmpty(path)),
+        "like" | "ilike" => match arg {
+            Value::String(s) => Filter::Like(path, Pattern::new(s, op == "ilike")),
+            other => {
+                return Err(err(
+                    loc,
+                    format_args!("expected a pattern string, got {}", kind(other)),
+                ))
+            }
+        },
         "eq" => Filter::Eq(path, arg.clone()),
         "ne" => Filter::Ne(path, arg.clone()),
         "lt" => Filter::Lt(path, ordered()?),

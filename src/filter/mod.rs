@@ -11,9 +11,14 @@
 //! ```
 //!
 //! A condition is an object with `"field"` (a dotted path, see below) and
-//! exactly one of the operators `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in`.
-//! `eq`, `ne` take any JSON value; `lt`, `lte`, `gt`, `gte` a number or a
-//! string; `in` an array. `and` and `or` take an array of filters, `not` one
+//! exactly one of the operators `eq`, `ne`, `lt`, `lte`, `gt`, `gte`,
+//! `between`, `in`, `nin`, `contains_any`, `contains_all`, `like`, `ilike`,
+//! `exists`, `is_null`, `is_empty`. `eq`, `ne` take any JSON value; `lt`,
+//! `lte`, `gt`, `gte` a number or a string; `between` `[low, high]` of
+//! those; `in`, `nin`, `contains_any`, `contains_all` an array; `like`,
+//! `ilike` a pattern string; `exists`, `is_null`, `is_empty` `true` or
+//! `false` (`false` negates). `nin` is `not in`, `contains_any` is `in`,
+//! `contains_all` is an `and` of `eq`. `and` and `or` take an array of filters, `not` one
 //! filter, and stand alone in their object. Anything else — an unknown or
 //! extra key, two operators, a wrong type, an invalid path, nesting deeper
 //! than [`MAX_DEPTH`] levels — is an [`Error::InvalidArgument`] whose
@@ -47,6 +52,15 @@
 //!   never match.
 //! * **`in`** matches when `eq` matches any of the listed values; an empty
 //!   list matches nothing.
+//! * **`between`** matches when the value or one element lies in the range,
+//!   bounds included (one element in range, not one above the low and
+//!   another below the high bound).
+//! * **`like`** matches a string (or a string element) against a pattern:
+//!   `%` any run of characters, `_` one character, `\` escapes the next;
+//!   `ilike` compares lowercased.
+//! * **`exists`**: the field is present (any value, `null` included);
+//!   **`is_null`**: present and `null`; **`is_empty`**: missing, `null` or
+//!   `[]`.
 //! * **`and`** matches when all sub-filters match (empty: everything);
 //!   **`or`** when at least one does (empty: nothing); **`not`** negates.
 //!
@@ -77,7 +91,7 @@ mod path;
 mod tests;
 
 pub use eval::{compare_numbers, compare_values, estimate_selectivity, values_equal};
-pub use model::Filter;
+pub use model::{Filter, Pattern};
 pub use path::FieldPath;
 
 /// How deep a filter parsed from JSON may nest: the top-level filter is

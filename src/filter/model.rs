@@ -27,6 +27,17 @@ pub enum Filter {
     Gte(FieldPath, Value),
     /// `eq` holds for at least one of the values (none: never matches).
     In(FieldPath, Vec<Value>),
+    /// The field (or an element of it) lies between the two values,
+    /// inclusive (numbers with numbers, strings with strings).
+    Between(FieldPath, Value, Value),
+    /// The field is present (whatever its value, `null` included).
+    Exists(FieldPath),
+    /// The field is present and `null`.
+    IsNull(FieldPath),
+    /// The field is missing, `null`, or an empty array.
+    IsEmpty(FieldPath),
+    /// The field (or an element of it) is a string matching the pattern.
+    Like(FieldPath, Pattern),
     /// Every sub-filter matches (none: always matches).
     And(Vec<Filter>),
     /// At least one sub-filter matches (none: never matches).
@@ -76,6 +87,47 @@ impl Filter {
         Filter::In(FieldPath::from_str_lossy(field), values)
     }
 
+    /// `lo <= field <= hi` (for an array field: one element in the range).
+    pub fn between(field: &str, lo: impl Into<Value>, hi: impl Into<Value>) -> Filter {
+        Filter::Between(FieldPath::from_str_lossy(field), lo.into(), hi.into())
+    }
+
+    /// `field` equals none of `values` (also true when it is missing).
+    pub fn not_in(field: &str, values: Vec<Value>) -> Filter {
+        Filter::not(Filter::is_in(field, values))
+    }
+
+    /// `field` is present.
+    pub fn exists(field: &str) -> Filter {
+        Filter::Exists(FieldPath::from_str_lossy(field))
+    }
+
+    /// `field` is present and `null`.
+    pub fn is_null(field: &str) -> Filter {
+        Filter::IsNull(FieldPath::from_str_lossy(field))
+    }
+
+    /// `field` is missing, `null` or `[]`.
+    pub fn is_empty(field: &str) -> Filter {
+        Filter::IsEmpty(FieldPath::from_str_lossy(field))
+    }
+
+    /// `field` (or an element of it) is a string matching `pattern`: `%`
+    /// matches any run of characters, `_` one character, `\` escapes the
+    /// next one; with `ignore_case`, letters match in either case (ILIKE).
+    pub fn like(field: &str, pattern: &str, ignore_case: bool) -> Filter {
+        Filter::Like(
+            FieldPath::from_str_lossy(field),
+            Pattern::new(pattern, ignore_case),
+        )
+    }
+
+    /// `field` (an array) holds every one of `values` (an empty list:
+    /// always true).
+    pub fn contains_all(field: &str, values: Vec<Value>) -> Filter {
+        Filter::and(values.into_iter().map(|v| Filter::eq(field, v)).collect())
+    }
+
     /// All of `filters` (an empty list matches everything).
     pub fn and(filters: Vec<Filter>) -> Filter {
         Filter::And(filters)
@@ -101,7 +153,12 @@ impl Filter {
             | Filter::Lte(p, _)
             | Filter::Gt(p, _)
             | Filter::Gte(p, _)
-            | Filter::In(p, _) => Some(p),
+            | Filter::In(p, _)
+            | Filter::Between(p, _, _)
+            | Filter::Exists(p)
+            | Filter::IsNull(p)
+            | Filter::IsEmpty(p)
+            | Filter::Like(p, _) => Some(p),
             Filter::And(_) | Filter::Or(_) | Filter::Not(_) => None,
         }
     }
@@ -132,16 +189,117 @@ impl Filter {
                 FieldPath::parse(p.as_str())
                     .map_err(|e| Error::invalid(format!("filter: {}", bare(&e))))?;
             }
-            if let Filter::Lt(p, v) | Filter::Lte(p, v) | Filter::Gt(p, v) | Filter::Gte(p, v) = f {
+            let bounds: &[&Value] = match f {
+                Filter::Lt(_, v) | Filter::Lte(_, v) | Filter::Gt(_, v) | Filter::Gte(_, v) => {
+                    &[v][..]
+                }
+                Filter::Between(_, lo, hi) => &[lo, hi][..],
+                _ => &[],
+            };
+            for v in bounds {
                 if !(v.is_number() || v.is_string()) {
                     return Err(Error::invalid(format!(
-                        "filter: field \"{p}\": ordering comparison with {v}; expected a number or a string"
+                        "filter: field \"{}\": ordering comparison with {v}; expected a number or a string",
+                        f.field().map_or("", |p| p.as_str())
                     )));
                 }
             }
             stack.extend(f.children().iter().map(|c| (c, depth + 1)));
         }
         Ok(())
+    }
+}
+
+/// A LIKE pattern: `%` any run of characters, `_` one character, `\`
+/// escapes the next character (a trailing `\` is itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    text: String,
+    ignore_case: bool,
+    tokens: Vec<Tok>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tok {
+    Any,
+    One,
+    Char(char),
+}
+
+impl Pattern {
+    /// Parses `text`; `ignore_case` for ILIKE.
+    pub fn new(text: &str, ignore_case: bool) -> Pattern {
+        let source = if ignore_case {
+            text.to_lowercase()
+        } else {
+            text.to_owned()
+        };
+        let mut tokens = Vec::new();
+        let mut chars = source.chars();
+        while let Some(c) = chars.next() {
+            tokens.push(match c {
+                '%' => Tok::Any,
+                '_' => Tok::One,
+                '\\' => Tok::Char(chars.next().unwrap_or('\\')),
+                c => Tok::Char(c),
+            });
+        }
+        Pattern {
+            text: text.to_owned(),
+            ignore_case,
+            tokens,
+        }
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether it matches case-insensitively (ILIKE).
+    pub fn ignores_case(&self) -> bool {
+        self.ignore_case
+    }
+
+    /// Whether `s` matches the whole pattern.
+    pub fn matches(&self, s: &str) -> bool {
+        if self.ignore_case {
+            self.matches_chars(&s.to_lowercase().chars().collect::<Vec<_>>())
+        } else {
+            self.matches_chars(&s.chars().collect::<Vec<_>>())
+        }
+    }
+
+    /// Greedy matching with backtracking to the last `%` (linear in the
+    /// common cases, `O(len(s) * len(pattern))` at worst).
+    fn matches_chars(&self, s: &[char]) -> bool {
+        let (mut i, mut t) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while i < s.len() {
+            match self.tokens.get(t) {
+                Some(Tok::Any) => {
+                    star = Some((t, i));
+                    t += 1;
+                }
+                Some(Tok::One) => {
+                    i += 1;
+                    t += 1;
+                }
+                Some(Tok::Char(c)) if *c == s[i] => {
+                    i += 1;
+                    t += 1;
+                }
+                _ => match star {
+                    Some((st, si)) => {
+                        t = st + 1;
+                        i = si + 1;
+                        star = Some((st, si + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        self.tokens[t..].iter().all(|k| *k == Tok::Any)
     }
 }
 

@@ -418,7 +418,7 @@ fn error_messages_carry_their_location() {
         ),
         (
             r#"{"field": "a"}"#,
-            "filter: \"field\" without an operator (one of eq, ne, lt, lte, gt, gte, in)",
+            "filter: \"field\" without an operator (one of eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all)",
         ),
         (r#"{}"#, "filter: empty filter object"),
         (r#"{"eq": 1}"#, "filter: operator \"eq\" needs a \"field\""),
@@ -495,7 +495,7 @@ fn error_messages_carry_their_location() {
     }
     let msg = err_of(r#"{"field": "a", "eqq": 1}"#);
     assert!(
-        msg.contains("eq, ne, lt, lte, gt, gte, in") && msg.contains("and, or, not"),
+        msg.contains("eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all") && msg.contains("and, or, not"),
         "{msg}"
     );
 }
@@ -645,4 +645,128 @@ fn values_equal_helper() {
     assert!(!values_equal(&json!({"a": 1}), &json!({"b": 1})));
     assert!(!values_equal(&json!([1, 2]), &json!([2, 1])));
     assert!(!values_equal(&json!(null), &json!(false)));
+}
+
+#[test]
+fn between_exists_null_empty_like_and_their_sugar() {
+    let p = |s: &str| Filter::parse(s).unwrap();
+    let between = p(r#"{"field": "n", "between": [2, 4]}"#);
+    assert!(
+        m(&between, json!({"n": 2}))
+            && m(&between, json!({"n": 4.0}))
+            && m(&between, json!({"n": 3}))
+    );
+    assert!(
+        !m(&between, json!({"n": 5})) && !m(&between, json!({"n": "3"})) && !m(&between, json!({}))
+    );
+    // An array matches when ONE element is in the range (not one above the
+    // low and another below the high bound).
+    assert!(m(&between, json!({"n": [9, 3]})) && !m(&between, json!({"n": [1, 9]})));
+    let s = p(r#"{"field": "s", "between": ["b", "d"]}"#);
+    assert!(m(&s, json!({"s": "c"})) && m(&s, json!({"s": "d"})) && !m(&s, json!({"s": "da"})));
+
+    let nin = p(r#"{"field": "t", "nin": ["a", "b"]}"#);
+    assert!(m(&nin, json!({"t": "c"})) && m(&nin, json!({})) && !m(&nin, json!({"t": ["c", "a"]})));
+    let any = p(r#"{"field": "t", "contains_any": ["a", "z"]}"#);
+    assert!(m(&any, json!({"t": ["c", "a"]})) && !m(&any, json!({"t": ["c"]})));
+    let all = p(r#"{"field": "t", "contains_all": ["a", "c"]}"#);
+    assert!(m(&all, json!({"t": ["c", "b", "a"]})) && !m(&all, json!({"t": ["a"]})));
+
+    for (payload, exists, null, empty) in [
+        (json!({}), false, false, true),
+        (json!({"f": null}), true, true, true),
+        (json!({"f": []}), true, false, true),
+        (json!({"f": [null]}), true, false, false),
+        (json!({"f": 0}), true, false, false),
+        (json!({"f": ""}), true, false, false),
+    ] {
+        assert_eq!(
+            m(&p(r#"{"field": "f", "exists": true}"#), payload.clone()),
+            exists,
+            "{payload}"
+        );
+        assert_eq!(
+            m(&p(r#"{"field": "f", "exists": false}"#), payload.clone()),
+            !exists,
+            "{payload}"
+        );
+        assert_eq!(
+            m(&p(r#"{"field": "f", "is_null": true}"#), payload.clone()),
+            null,
+            "{payload}"
+        );
+        assert_eq!(
+            m(&p(r#"{"field": "f", "is_empty": true}"#), payload.clone()),
+            empty,
+            "{payload}"
+        );
+        assert_eq!(
+            m(&p(r#"{"field": "f", "is_empty": false}"#), payload.clone()),
+            !empty,
+            "{payload}"
+        );
+    }
+    assert!(
+        Filter::exists("f").matches(Some(&json!({"f": 1}))) && !Filter::exists("f").matches(None)
+    );
+
+    let like =
+        |pat: &str, s: &str, ci: bool| Filter::like("s", pat, ci).matches(Some(&json!({ "s": s })));
+    assert!(like("ab%", "abc", false) && like("ab%", "ab", false) && !like("ab%", "a", false));
+    assert!(like("%b%", "abc", false) && like("a_c", "abc", false) && !like("a_c", "abbc", false));
+    assert!(like("%", "", false) && !like("_", "", false) && like("%a%a%", "banana", false));
+    assert!(like("100\\%", "100%", false) && !like("100\\%", "1000", false));
+    assert!(like("a\\_c", "a_c", false) && !like("a\\_c", "abc", false));
+    assert!(!like("AB%", "abc", false) && like("AB%", "abc", true) && like("é_", "ÉT", true));
+    assert!(like("_", "é", false), "_ is one character, not one byte");
+    let arr = Filter::like("s", "x%", false);
+    assert!(arr.matches(Some(&json!({"s": ["a", "xy"]}))) && !arr.matches(Some(&json!({"s": 5}))));
+
+    for f in [
+        between,
+        Filter::between("a", "x", "y"),
+        Filter::exists("a.b"),
+        Filter::is_null("a"),
+        Filter::is_empty("a"),
+        Filter::like("a", "x\\%_%", false),
+        Filter::like("a", "Ab%", true),
+    ] {
+        assert_eq!(
+            Filter::from_json(&f.to_json()).unwrap(),
+            f,
+            "{}",
+            f.to_json()
+        );
+    }
+
+    for (text, want) in [
+        (
+            r#"{"field": "a", "between": [1]}"#,
+            "filter.between: expected [low, high], got an array",
+        ),
+        (
+            r#"{"field": "a", "between": [1, null]}"#,
+            "filter.between[1]: expected a number or a string, got null",
+        ),
+        (
+            r#"{"field": "a", "exists": 1}"#,
+            "filter.exists: expected true or false, got a number",
+        ),
+        (
+            r#"{"field": "a", "like": 3}"#,
+            "filter.like: expected a pattern string, got a number",
+        ),
+        (
+            r#"{"field": "a", "nin": "x"}"#,
+            "filter.nin: expected an array, got a string",
+        ),
+        (
+            r#"{"exists": true}"#,
+            "filter: operator \"exists\" needs a \"field\"",
+        ),
+    ] {
+        let got = err_of(text);
+        assert!(got.starts_with(want), "{text}: {got}");
+    }
+    assert!(Filter::between("a", json!([1]), 2).validate().is_err());
 }

@@ -170,6 +170,18 @@ fn matching_run<T: Copy>(
     }
 }
 
+/// Where `x` stands against a range, from its order against the low and
+/// the high bound: below (`Less`), inside (`Equal`), above (`Greater`).
+fn in_range(to_lo: Ordering, to_hi: Ordering) -> Ordering {
+    if to_lo == Ordering::Less {
+        Ordering::Less
+    } else if to_hi == Ordering::Greater {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
 /// Keyword postings.
 enum Keys {
     /// Appendable: a map.
@@ -353,6 +365,12 @@ impl FieldIndex {
             Filter::Lte(_, v) => self.range_into(v, |o| o != Ordering::Greater, &mut yes)?,
             Filter::Gt(_, v) => self.range_into(v, |o| o == Ordering::Greater, &mut yes)?,
             Filter::Gte(_, v) => self.range_into(v, |o| o != Ordering::Less, &mut yes)?,
+            Filter::Between(_, lo, hi) => self.between_into(lo, hi, &mut yes)?,
+            Filter::Like(_, pat) => {
+                if self.kind == FieldKind::Keyword {
+                    self.keys_into(|k| pat.matches(k), &mut yes);
+                }
+            }
             _ => return None,
         }
         let mut maybe = Bits::zeros(bits);
@@ -417,6 +435,52 @@ impl FieldIndex {
             }
             (_, Value::String(_) | Value::Number(_)) => {}
             // Bools, null, arrays and objects never compare.
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// Sets the offsets of every key `pick` selects (keyword indexes).
+    fn keys_into(&self, pick: impl Fn(&str) -> bool, yes: &mut Bits) {
+        match &self.keys {
+            Keys::Map(m) => {
+                for (k, list) in m {
+                    if pick(k) {
+                        list.iter().for_each(|&o| yes.set(o));
+                    }
+                }
+            }
+            Keys::Sorted { key_ends, .. } => {
+                for i in 0..key_ends.len() {
+                    if pick(self.key(i)) {
+                        self.key_postings(i).iter().for_each(|&o| yes.set(o));
+                    }
+                }
+            }
+        }
+    }
+
+    /// `lo <= x <= hi`, element by element.
+    fn between_into(&self, lo: &Value, hi: &Value, yes: &mut Bits) -> Option<()> {
+        match (self.kind, lo, hi) {
+            (FieldKind::Keyword, Value::String(a), Value::String(b)) => {
+                self.keys_into(|k| a.as_str() <= k && k <= b.as_str(), yes)
+            }
+            (FieldKind::Integer, Value::Number(a), Value::Number(b)) => matching_run(
+                &self.ints,
+                self.sorted,
+                |x| in_range(cmp_int(x, a), cmp_int(x, b)),
+                |o| o == Ordering::Equal,
+                yes,
+            ),
+            (FieldKind::Float, Value::Number(a), Value::Number(b)) => matching_run(
+                &self.floats,
+                self.sorted,
+                |x| in_range(cmp_float(x, a), cmp_float(x, b)),
+                |o| o == Ordering::Equal,
+                yes,
+            ),
+            (_, Value::String(_) | Value::Number(_), Value::String(_) | Value::Number(_)) => {}
             _ => return None,
         }
         Some(())
@@ -710,6 +774,12 @@ mod tests {
                     Filter::gt("f", v.clone()),
                     Filter::gte("f", v.clone()),
                     Filter::is_in("f", vec![v.clone(), json!("c")]),
+                    Filter::between("f", v.clone(), json!(3)),
+                    Filter::between("f", json!("a"), v.clone()),
+                    Filter::between("f", json!(-10), v.clone()),
+                    Filter::like("f", v.as_str().unwrap_or("%"), false),
+                    Filter::like("f", "_", false),
+                    Filter::like("f", "É%", true),
                 ];
                 for c in &conds {
                     let want: Vec<u32> = (0..payloads.len() as u32)

@@ -80,7 +80,7 @@ fn upsert(c: &Collection, range: std::ops::Range<usize>) {
 fn random_filter(rng: &mut Rng, depth: usize) -> Filter {
     let s = sample();
     let pick = |rng: &mut Rng| s.payloads[rng.below(s.n as u64) as usize].clone();
-    let r = rng.below(if depth == 0 { 9 } else { 12 });
+    let r = rng.below(if depth == 0 { 15 } else { 18 });
     match r {
         0 => Filter::eq("category", pick(rng)["category"].clone()),
         1 => Filter::is_in(
@@ -95,8 +95,26 @@ fn random_filter(rng: &mut Rng, depth: usize) -> Filter {
         7 => Filter::eq("flag", json!(rng.below(2) == 0)),
         // Unindexed.
         8 => Filter::lte("qv_n", json!(rng.below(1000))),
-        9 => Filter::and((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
-        10 => Filter::or((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
+        9 => {
+            let lo = rng.below(5000);
+            Filter::between("id", json!(lo), json!(lo + rng.below(2000)))
+        }
+        10 => Filter::between("qv_x", json!(0.25), json!(0.5)),
+        11 => Filter::like(
+            "category",
+            &format!("{}%", ["noun", "verb.c", "adj"][rng.below(3) as usize]),
+            false,
+        ),
+        12 => Filter::like("words", "%_ing", rng.below(2) == 0),
+        13 => Filter::not_in("pos", vec![json!("noun"), json!("verb")]),
+        14 => [
+            Filter::exists("mixed"),
+            Filter::is_null("mixed"),
+            Filter::is_empty("mixed"),
+        ][rng.below(3) as usize]
+            .clone(),
+        15 => Filter::and((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
+        16 => Filter::or((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
         _ => Filter::not(random_filter(rng, depth - 1)),
     }
 }
