@@ -198,51 +198,69 @@ impl Collection {
         };
         let (s_fields, f_fields) = built.inspect_err(|_| remove_written())?;
         // Under the write lock: the appendable segment (at most the
-        // segment limits' points), and segments frozen meanwhile.
+        // segment limits' points), and segments frozen meanwhile. Nothing
+        // in the state changes until every segment has its index.
         let _turn = self.turn.lock();
         let mut st = self.state.write();
-        let fail = |e: Error| {
-            remove_written();
-            e
+        let mut late_files = Vec::new();
+        let mut complete = || -> Result<_> {
+            let mut frozen_ix = Vec::new();
+            for f in &st.frozen {
+                frozen_ix.push(match f_fields.iter().find(|(id, _)| *id == f.seg.id) {
+                    Some((_, ix)) => Arc::clone(ix),
+                    None => {
+                        let mut ix = FieldIndex::new(def.kind);
+                        fill(&mut ix, &def, &*f.seg, 0, &|o| {
+                            format!("frozen segment {} offset {o}", f.seg.id)
+                        })?;
+                        Arc::new(ix)
+                    }
+                });
+            }
+            let mut sealed_ix = Vec::new();
+            for s in &st.sealed {
+                // Every sealed segment was indexed above (only the
+                // optimizer, which waits, adds sealed segments).
+                sealed_ix.push(match s_fields.iter().find(|(id, _)| *id == s.seg.id) {
+                    Some((_, ix)) => Arc::clone(ix),
+                    None => {
+                        late_files.push(file_path(&s.seg, def.id));
+                        build_one(&s.seg, &def, self.uid)?
+                    }
+                });
+            }
+            let mut active_ix = FieldIndex::new(def.kind);
+            fill(&mut active_ix, &def, &st.active, 0, &|o| {
+                format!("appendable segment offset {o}")
+            })?;
+            Ok((frozen_ix, sealed_ix, active_ix))
         };
-        for f in &mut st.frozen {
-            let ix = match f_fields.iter().find(|(id, _)| *id == f.seg.id) {
-                Some((_, ix)) => Arc::clone(ix),
-                None => {
-                    let mut ix = FieldIndex::new(def.kind);
-                    fill(&mut ix, &def, &*f.seg, 0, &|o| {
-                        format!("frozen segment {} offset {o}", f.seg.id)
-                    })
-                    .map_err(fail)?;
-                    Arc::new(ix)
-                }
-            };
+        let completed = complete();
+        let undo_files = || {
+            remove_written();
+            for p in &late_files {
+                let _ = std::fs::remove_file(p);
+            }
+        };
+        let (frozen_ix, sealed_ix, active_ix) = completed.inspect_err(|_| undo_files())?;
+        for (f, ix) in st.frozen.iter_mut().zip(frozen_ix) {
             f.fields.push((def.id, ix));
         }
-        for s in &mut st.sealed {
-            // Every sealed segment was indexed above (only the optimizer,
-            // which waits, adds sealed segments).
-            let ix = match s_fields.iter().find(|(id, _)| *id == s.seg.id) {
-                Some((_, ix)) => Arc::clone(ix),
-                None => build_one(&s.seg, &def, self.uid).map_err(fail)?,
-            };
+        for (s, ix) in st.sealed.iter_mut().zip(sealed_ix) {
             s.fields.push((def.id, ix));
         }
-        let mut ix = FieldIndex::new(def.kind);
-        fill(&mut ix, &def, &st.active, 0, &|o| {
-            format!("appendable segment offset {o}")
-        })
-        .map_err(fail)?;
-        st.active_fields.push((def.id, ix));
+        st.active_fields.push((def.id, active_ix));
+        let id = def.id;
         st.field_defs.push(def);
+        // Ids are never reused, even when this fails: a manifest that did
+        // reach the disk may name it.
         st.next_field_id += 1;
         if let Err(e) = self.write_manifest(&mut st) {
             // Not durable: take it back.
-            let id = st.field_defs.pop().map(|d| d.id);
-            st.next_field_id -= 1;
-            forget(&mut st, id);
+            st.field_defs.pop();
+            forget(&mut st, Some(id));
             drop(st);
-            remove_written();
+            undo_files();
             return Err(e);
         }
         Ok(())

@@ -373,3 +373,61 @@ fn backfill_while_writers_go_on_then_reopen_and_rebuild() {
         .collect();
     assert_eq!(listed, vec!["id".to_string()]);
 }
+
+/// A failed creation (a stored payload that no longer parses) changes
+/// nothing: no definition, no file, no index in any segment.
+#[test]
+fn a_failed_creation_leaves_nothing_behind() {
+    let tmp = TempDir::new("field-index-failed");
+    let dir = tmp.join("db");
+    let seg_dir = {
+        let db = Database::open(&dir).unwrap();
+        let c = db
+            .create_collection("w", CollectionConfig::new(2, Metric::Euclidean))
+            .unwrap();
+        let pts: Vec<Point> = (0..50u64)
+            .map(|i| Point::new(i, vec![i as f32, 1.0]).with_payload(json!({ "a": i })))
+            .collect();
+        c.upsert(&pts).unwrap();
+        c.optimize().unwrap();
+        c.upsert(&[Point::new(99, vec![0.5, 0.5]).with_payload(json!({"a": 99}))])
+            .unwrap();
+        db.close().unwrap();
+        std::fs::read_dir(dir.join("collections").join("w"))
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with("seg-"))
+            .unwrap()
+            .path()
+    };
+    // The first payload's `{` (after the 64-byte header and 51 offsets).
+    let p = seg_dir.join("payloads.qv");
+    let mut b = std::fs::read(&p).unwrap();
+    let at = 64 + 51 * 8;
+    assert_eq!(b[at], b'{');
+    b[at] = b'x';
+    std::fs::write(&p, &b).unwrap();
+
+    let db = Database::open(&dir).unwrap();
+    let c = db.collection("w").unwrap();
+    match c.create_field_index("a", FieldKind::Integer) {
+        Err(Error::Corrupt(m)) => assert!(m.contains("segment") && m.contains("offset 0"), "{m}"),
+        other => panic!("want Corrupt, got {other:?}"),
+    }
+    assert!(c.field_indexes().unwrap().is_empty());
+    let leftovers: Vec<_> = std::fs::read_dir(&seg_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("field-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(!c
+        .stats()
+        .unwrap()
+        .components
+        .iter()
+        .any(|x| x.name == "field_indexes" && x.ram_bytes > 0));
+    // The collection works as before.
+    let r = c.search(&[0.5, 0.5], &SearchParams::new(1)).unwrap();
+    assert_eq!(r.iter().map(|h| h.id).collect::<Vec<_>>(), vec![99]);
+}
