@@ -68,8 +68,10 @@
 
 #include <quiver.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
@@ -424,6 +426,125 @@ private:
     qv_collection_config raw_;
 };
 
+/// A JSON scalar for a filter condition: null, a bool, a number or a string.
+class FilterValue {
+public:
+    FilterValue(std::nullptr_t) : json_("null") {}
+    FilterValue(bool b) : json_(b ? "true" : "false") {}
+    FilterValue(int v) : json_(std::to_string(v)) {}
+    FilterValue(long v) : json_(std::to_string(v)) {}
+    FilterValue(long long v) : json_(std::to_string(v)) {}
+    FilterValue(unsigned v) : json_(std::to_string(v)) {}
+    FilterValue(unsigned long v) : json_(std::to_string(v)) {}
+    FilterValue(unsigned long long v) : json_(std::to_string(v)) {}
+    /// Throws Error(Status::InvalidArgument) for NaN and infinities (JSON has none).
+    FilterValue(double v) {
+        if (!std::isfinite(v)) throw Error(Status::InvalidArgument, "filter value is not a finite number");
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+        json_ = buf;
+    }
+    FilterValue(const char *s) : FilterValue(std::string_view(s)) {}
+    FilterValue(const std::string &s) : FilterValue(std::string_view(s)) {}
+    FilterValue(std::string_view s) : json_(quote(s)) {}
+
+    /// The value as JSON text.
+    const std::string &json() const noexcept { return json_; }
+
+    /// `s` as a JSON string literal.
+    static std::string quote(std::string_view s) {
+        std::string out = "\"";
+        for (char c : s) {
+            switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+                    out += buf;
+                } else {
+                    out += c;
+                }
+            }
+        }
+        return out + "\"";
+    }
+
+private:
+    std::string json_;
+};
+
+/// A payload filter built in code; json() is the text the library takes,
+/// the same as writing it by hand:
+/// `Filter::and_({Filter::eq("lang", "fr"), Filter::gte("year", 2022)})`.
+class Filter {
+public:
+    /// A filter from its JSON text, as written by hand.
+    explicit Filter(std::string json) : json_(std::move(json)) {}
+
+    const std::string &json() const noexcept { return json_; }
+
+    static Filter eq(std::string_view field, const FilterValue &v) { return cond(field, "eq", v.json()); }
+    static Filter ne(std::string_view field, const FilterValue &v) { return cond(field, "ne", v.json()); }
+    static Filter lt(std::string_view field, const FilterValue &v) { return cond(field, "lt", v.json()); }
+    static Filter lte(std::string_view field, const FilterValue &v) { return cond(field, "lte", v.json()); }
+    static Filter gt(std::string_view field, const FilterValue &v) { return cond(field, "gt", v.json()); }
+    static Filter gte(std::string_view field, const FilterValue &v) { return cond(field, "gte", v.json()); }
+    /// low <= field <= high (one element in the range for an array field).
+    static Filter between(std::string_view field, const FilterValue &low, const FilterValue &high) {
+        return cond(field, "between", "[" + low.json() + ", " + high.json() + "]");
+    }
+    static Filter in(std::string_view field, std::initializer_list<FilterValue> vs) { return cond(field, "in", list(vs)); }
+    /// Equals none of the values (a missing field matches).
+    static Filter not_in(std::string_view field, std::initializer_list<FilterValue> vs) {
+        return cond(field, "nin", list(vs));
+    }
+    static Filter contains_any(std::string_view field, std::initializer_list<FilterValue> vs) {
+        return cond(field, "contains_any", list(vs));
+    }
+    static Filter contains_all(std::string_view field, std::initializer_list<FilterValue> vs) {
+        return cond(field, "contains_all", list(vs));
+    }
+    /// A string matching `pattern`: % any run, _ one character, \ escapes.
+    static Filter like(std::string_view field, std::string_view pattern) {
+        return cond(field, "like", FilterValue::quote(pattern));
+    }
+    static Filter ilike(std::string_view field, std::string_view pattern) {
+        return cond(field, "ilike", FilterValue::quote(pattern));
+    }
+    static Filter exists(std::string_view field) { return cond(field, "exists", "true"); }
+    static Filter is_null(std::string_view field) { return cond(field, "is_null", "true"); }
+    static Filter is_empty(std::string_view field) { return cond(field, "is_empty", "true"); }
+    static Filter and_(std::initializer_list<Filter> fs) { return combine("and", fs); }
+    static Filter or_(std::initializer_list<Filter> fs) { return combine("or", fs); }
+    static Filter not_(const Filter &f) { return Filter("{\"not\": " + f.json_ + "}"); }
+
+private:
+    static Filter cond(std::string_view field, const char *op, const std::string &arg) {
+        return Filter("{\"field\": " + FilterValue::quote(field) + ", \"" + op + "\": " + arg + "}");
+    }
+    static std::string list(std::initializer_list<FilterValue> vs) {
+        std::string out = "[";
+        for (const FilterValue &v : vs) out += (out.size() > 1 ? ", " : "") + v.json();
+        return out + "]";
+    }
+    static Filter combine(const char *op, std::initializer_list<Filter> fs) {
+        std::string out = std::string("{\"") + op + "\": [";
+        bool first = true;
+        for (const Filter &f : fs) {
+            out += (first ? "" : ", ") + f.json_;
+            first = false;
+        }
+        return Filter(out + "]}");
+    }
+
+    std::string json_;
+};
+
 /// Per-call search parameters (qv_search_params). Defaults come from the
 /// library (qv_search_params_init: k 10, the collection's ef, graph search,
 /// no payloads, no filter). Setters chain:
@@ -460,6 +581,8 @@ public:
         filter_.assign(json.data(), json.size());
         return *this;
     }
+    /// The same with a built filter.
+    SearchParams &filter(const Filter &f) { return filter(f.json()); }
 
     uint32_t k() const noexcept { return raw_.k; }
     uint32_t ef() const noexcept { return raw_.ef; }

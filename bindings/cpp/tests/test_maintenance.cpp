@@ -291,3 +291,55 @@ TEST(Maintenance, FieldIndexesServeFilteredSearches) {
     ASSERT_EQ(c.field_indexes().size(), 1u);
     EXPECT_EQ(c.field_indexes()[0].field, "n");
 }
+
+// The filter builders write the JSON one writes by hand; a search with a
+// built filter equals the search with the hand-written one.
+TEST(Maintenance, FilterBuildersWriteTheHandWrittenJson) {
+    using quiver::Filter;
+    EXPECT_EQ(Filter::eq("lang", "fr").json(), R"({"field": "lang", "eq": "fr"})");
+    EXPECT_EQ(Filter::gte("year", 2022).json(), R"({"field": "year", "gte": 2022})");
+    EXPECT_EQ(Filter::lt("x", 2.5).json(), R"({"field": "x", "lt": 2.5})");
+    EXPECT_EQ(Filter::ne("a", nullptr).json(), R"({"field": "a", "ne": null})");
+    EXPECT_EQ(Filter::eq("a", true).json(), R"({"field": "a", "eq": true})");
+    EXPECT_EQ(Filter::between("n", 1, 9).json(), R"({"field": "n", "between": [1, 9]})");
+    EXPECT_EQ(Filter::in("t", {"a", "b"}).json(), R"({"field": "t", "in": ["a", "b"]})");
+    EXPECT_EQ(Filter::in("t", {}).json(), R"({"field": "t", "in": []})");
+    EXPECT_EQ(Filter::not_in("t", {1}).json(), R"({"field": "t", "nin": [1]})");
+    EXPECT_EQ(Filter::contains_all("t", {"x"}).json(), R"({"field": "t", "contains_all": ["x"]})");
+    EXPECT_EQ(Filter::contains_any("t", {"x"}).json(), R"({"field": "t", "contains_any": ["x"]})");
+    EXPECT_EQ(Filter::like("s", "50\\%").json(), R"({"field": "s", "like": "50\\%"})");
+    EXPECT_EQ(Filter::ilike("s", "a\"b").json(), R"({"field": "s", "ilike": "a\"b"})");
+    EXPECT_EQ(Filter::exists("m.l").json(), R"({"field": "m.l", "exists": true})");
+    EXPECT_EQ(Filter::is_null("d").json(), R"({"field": "d", "is_null": true})");
+    EXPECT_EQ(Filter::is_empty("d").json(), R"({"field": "d", "is_empty": true})");
+    EXPECT_EQ(Filter::and_({Filter::eq("a", 1), Filter::or_({})}).json(),
+              R"({"and": [{"field": "a", "eq": 1}, {"or": []}]})");
+    EXPECT_EQ(Filter::not_(Filter::eq("a", "x\n")).json(), R"({"not": {"field": "a", "eq": "x\n"}})");
+    qt::expect_error(quiver::Status::InvalidArgument, [] { Filter::eq("a", std::nan("")); });
+
+    qt::TempDir dir;
+    Database db = Database::open(dir / "db", quiver::DatabaseOptions().sync(quiver::Sync::Never));
+    quiver::Collection c = db.create_collection("b", CollectionConfig(dim, Metric::Euclidean));
+    const std::vector<uint64_t> ids = qt::iota_ids(120);
+    const std::vector<float> vectors = qt::random_vectors(120, dim, 9);
+    std::vector<std::string> payloads;
+    for (uint64_t i : ids)
+        payloads.push_back(R"({"n":)" + std::to_string(i) + R"(,"tag":"t)" + std::to_string(i % 5) + R"("})");
+    c.upsert(ids, vectors, payloads);
+    const Filter built = Filter::and_({Filter::between("n", 20, 90), Filter::not_in("tag", {"t1", "t2"}),
+                                       Filter::like("tag", "t_")});
+    const std::string hand =
+        R"({"and": [{"field": "n", "between": [20, 90]}, {"field": "tag", "nin": ["t1", "t2"]}, {"field": "tag", "like": "t_"}]})";
+    EXPECT_EQ(built.json(), hand);
+    for (size_t q = 0; q < 3; q++) {
+        const std::vector<float> query(vectors.begin() + q * 7 * dim, vectors.begin() + (q * 7 + 1) * dim);
+        const quiver::Results a = c.search(query, SearchParams(10).exact(true).filter(built));
+        const quiver::Results b = c.search(query, SearchParams(10).exact(true).filter(hand));
+        ASSERT_EQ(a[0].size(), 10u);
+        for (size_t j = 0; j < 10; j++) {
+            EXPECT_EQ(a[0][j].id, b[0][j].id);
+            const uint64_t i = a[0][j].id;
+            EXPECT_TRUE(i >= 20 && i <= 90 && i % 5 != 1 && i % 5 != 2) << i;
+        }
+    }
+}

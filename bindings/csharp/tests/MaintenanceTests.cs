@@ -354,5 +354,53 @@ namespace Quiver.Tests
                 Assert.That(c.FieldIndexes().Select(x => x.Field), Is.EqualTo(new[] { "n" }));
             }
         }
+    
+        [Test]
+        public void FilterBuildersWriteTheHandWrittenJson()
+        {
+            Assert.That(Filter.Eq("lang", "fr").Json, Is.EqualTo("{\"field\": \"lang\", \"eq\": \"fr\"}"));
+            Assert.That(Filter.Gte("year", 2022).Json, Is.EqualTo("{\"field\": \"year\", \"gte\": 2022}"));
+            Assert.That(Filter.Lt("x", 2.5).Json, Is.EqualTo("{\"field\": \"x\", \"lt\": 2.5}"));
+            Assert.That(Filter.Ne("a", null).Json, Is.EqualTo("{\"field\": \"a\", \"ne\": null}"));
+            Assert.That(Filter.Between("n", 1, 9).Json, Is.EqualTo("{\"field\": \"n\", \"between\": [1, 9]}"));
+            Assert.That(Filter.In("t", "a", "b").Json, Is.EqualTo("{\"field\": \"t\", \"in\": [\"a\", \"b\"]}"));
+            Assert.That(Filter.In("t").Json, Is.EqualTo("{\"field\": \"t\", \"in\": []}"));
+            Assert.That(Filter.NotIn("t", 1UL).Json, Is.EqualTo("{\"field\": \"t\", \"nin\": [1]}"));
+            Assert.That(Filter.ContainsAll("t", "x").Json, Is.EqualTo("{\"field\": \"t\", \"contains_all\": [\"x\"]}"));
+            Assert.That(Filter.ContainsAny("t", true).Json, Is.EqualTo("{\"field\": \"t\", \"contains_any\": [true]}"));
+            Assert.That(Filter.Like("s", "50\\%").Json, Is.EqualTo("{\"field\": \"s\", \"like\": \"50\\\\%\"}"));
+            Assert.That(Filter.ILike("s", "a\"b").Json, Is.EqualTo("{\"field\": \"s\", \"ilike\": \"a\\\"b\"}"));
+            Assert.That(Filter.Exists("m.l").Json, Is.EqualTo("{\"field\": \"m.l\", \"exists\": true}"));
+            Assert.That(Filter.IsNull("d").Json, Is.EqualTo("{\"field\": \"d\", \"is_null\": true}"));
+            Assert.That(Filter.IsEmpty("d").Json, Is.EqualTo("{\"field\": \"d\", \"is_empty\": true}"));
+            Assert.That(Filter.And(Filter.Eq("a", 1), Filter.Or()).Json,
+                Is.EqualTo("{\"and\": [{\"field\": \"a\", \"eq\": 1}, {\"or\": []}]}"));
+            Assert.That(Filter.Not(Filter.Eq("a", "x\n")).Json, Is.EqualTo("{\"not\": {\"field\": \"a\", \"eq\": \"x\\n\"}}"));
+            Assert.Throws<ArgumentException>(() => Filter.Eq("a", double.NaN));
+            Assert.Throws<ArgumentException>(() => Filter.Eq("a", new object()));
+
+            using (var db = OpenFast(DbPath()))
+            using (var c = db.CreateCollection("b", new CollectionConfig(Dim, Metric.Euclidean)))
+            {
+                ulong[] ids = TestData.Ids(0, 120);
+                float[] vectors = TestData.RandomVectors(120, Dim, 9);
+                c.Upsert(ids, vectors, ids.Select(i => "{\"n\":" + i + ",\"tag\":\"t" + (i % 5) + "\"}").ToArray());
+                var built = Filter.And(Filter.Between("n", 20, 90), Filter.NotIn("tag", "t1", "t2"), Filter.Like("tag", "t_"));
+                const string hand = "{\"and\": [{\"field\": \"n\", \"between\": [20, 90]}, {\"field\": \"tag\", \"nin\": [\"t1\", \"t2\"]}, {\"field\": \"tag\", \"like\": \"t_\"}]}";
+                Assert.That(built.Json, Is.EqualTo(hand));
+                for (int q = 0; q < 3; q++)
+                {
+                    float[] query = vectors.Skip(q * 7 * Dim).Take(Dim).ToArray();
+                    var a = c.Search(query, new SearchOptions(10) { Exact = true, Filter = built.Json });
+                    var b = c.Search(query, new SearchOptions(10) { Exact = true, Filter = hand });
+                    Assert.That(a.Length, Is.EqualTo(10));
+                    Assert.That(a.Select(h => h.Id), Is.EqualTo(b.Select(h => h.Id)));
+                    foreach (var h in a)
+                    {
+                        Assert.That(h.Id >= 20 && h.Id <= 90 && h.Id % 5 != 1 && h.Id % 5 != 2, Is.True, "hit " + h.Id);
+                    }
+                }
+            }
+        }
     }
 }
