@@ -39,6 +39,9 @@ TEST(Concurrency, WritersReadersAndSearchersShareOneCollection) {
     std::vector<std::thread> threads;
     for (size_t w = 0; w < writers; w++) {
         threads.emplace_back([&, w] {
+            // Writes start once a search ran: otherwise the writers may all
+            // be done before a searcher is first scheduled.
+            while (searches.load() == 0 && failures.count.load() == 0) std::this_thread::yield();
             try {
                 for (size_t b = 0; b < batches; b++) {
                     const uint64_t first = 1 + (w * batches + b) * batch;
