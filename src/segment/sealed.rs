@@ -59,16 +59,12 @@ impl Vectors for Flat<'_> {
 
     #[inline]
     fn prefetch(&self, id: u32) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let p = self.data.as_ptr().wrapping_add(id as usize * self.dim) as *const i8;
-            // SAFETY: prefetch is a hint and never faults, whatever the address.
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch(p, _MM_HINT_T0);
-                _mm_prefetch(p.wrapping_add(64), _MM_HINT_T0);
-            }
-        }
+        crate::index::hnsw::prefetch_two_lines(
+            self.data
+                .as_ptr()
+                .wrapping_add(id as usize * self.dim)
+                .cast(),
+        );
     }
 }
 

@@ -38,6 +38,21 @@ pub trait Vectors: Sync {
     fn prefetch(&self, _id: u32) {}
 }
 
+/// A hint that the two cache lines at `p` will be read soon (a no-op off
+/// x86_64). Any address is fine: a prefetch never faults.
+#[inline]
+pub fn prefetch_two_lines(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetch is a hint and never faults, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch(p.cast(), _MM_HINT_T0);
+        _mm_prefetch(p.wrapping_add(64).cast(), _MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Highest layer a node may get.
 pub const MAX_LEVEL: usize = 24;
 const NO_ENTRY: u64 = u64::MAX;
@@ -171,19 +186,12 @@ impl Hnsw {
     /// A hint that `node`'s layer-0 links will be read soon.
     #[inline]
     pub(super) fn prefetch_links(&self, node: u32) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let p = self
-                .level0
+        prefetch_two_lines(
+            self.level0
                 .as_ptr()
-                .wrapping_add(node as usize * (self.m0 + 1)) as *const i8;
-            // SAFETY: prefetch is a hint and never faults, whatever the address.
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch(p, _MM_HINT_T0);
-                _mm_prefetch(p.wrapping_add(64), _MM_HINT_T0);
-            }
-        }
+                .wrapping_add(node as usize * (self.m0 + 1))
+                .cast(),
+        );
     }
 
     /// Reads the neighbours of `node` on `level` into `out` (cleared first).
