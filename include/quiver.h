@@ -111,6 +111,12 @@
 #define QV_FIELD_BOOL 4
 
 /**
+ * Field index kind: RFC 3339 datetime strings, compared as instants
+ * (`lt`, `lte`, `gt`, `gte`, `between` with datetime strings).
+ */
+#define QV_FIELD_DATETIME 5
+
+/**
  * The id written into the unused result slots of `qv_collection_search`.
  */
 #define QV_NO_ID UINT64_MAX

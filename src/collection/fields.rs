@@ -382,14 +382,22 @@ pub(super) struct Tri {
     pub maybe: Bits,
 }
 
+/// Whether `f` has a `has_id` condition (which a segment answers from its
+/// id map, without any field index).
+pub(super) fn names_ids(f: &Filter) -> bool {
+    matches!(f, Filter::HasId(_)) || f.children().iter().any(names_ids)
+}
+
 /// Evaluates `f` over the indexes `fields` of a segment of `len` offsets
-/// (Kleene logic: a condition without an index is "maybe" everywhere).
+/// (Kleene logic: a condition without an index is "maybe" everywhere);
+/// `has_id` is answered with `lookup` (id to offset in the segment).
 /// `used` is set when an index answered a condition.
 pub(super) fn tri(
     f: &Filter,
     defs: &[FieldIndexDef],
     fields: &[(u64, &FieldIndex)],
     len: usize,
+    lookup: &dyn Fn(u64) -> Option<u32>,
     used: &mut bool,
 ) -> Tri {
     match f {
@@ -397,7 +405,7 @@ pub(super) fn tri(
             let mut yes = Bits::ones(len);
             let mut any = Bits::ones(len);
             for c in fs {
-                let t = tri(c, defs, fields, len, used);
+                let t = tri(c, defs, fields, len, lookup, used);
                 let mut any_c = t.yes.clone();
                 any_c.or(&t.maybe);
                 yes.and(&t.yes);
@@ -410,21 +418,35 @@ pub(super) fn tri(
             let mut yes = Bits::zeros(len);
             let mut maybe = Bits::zeros(len);
             for c in fs {
-                let t = tri(c, defs, fields, len, used);
+                let t = tri(c, defs, fields, len, lookup, used);
                 yes.or(&t.yes);
                 maybe.or(&t.maybe);
             }
             maybe.and_not(&yes);
             Tri { yes, maybe }
         }
-        Filter::Not(c) => negate(tri(c, defs, fields, len, used)),
+        Filter::Not(c) => negate(tri(c, defs, fields, len, lookup, used)),
         Filter::Ne(p, v) => negate(tri(
             &Filter::Eq(p.clone(), v.clone()),
             defs,
             fields,
             len,
+            lookup,
             used,
         )),
+        Filter::HasId(ids) => {
+            *used = true;
+            let mut yes = Bits::zeros(len);
+            for &id in ids {
+                if let Some(o) = lookup(id).filter(|&o| (o as usize) < len) {
+                    yes.set(o);
+                }
+            }
+            Tri {
+                yes,
+                maybe: Bits::zeros(len),
+            }
+        }
         leaf => {
             let answered = leaf.field().and_then(|p| {
                 let d = defs.iter().find(|d| &d.path == p)?;

@@ -139,6 +139,6 @@ impl Collection {
             Some(b) => Some(parse_stored(&b)?),
             None => None,
         };
-        Ok(f.matches(value.as_ref()))
+        Ok(f.matches_point(st.id_at(loc), value.as_ref()))
     }
 }

@@ -15,9 +15,9 @@
 //! an exact scan replaces it, so a search returns `k` hits whenever `k`
 //! points match. [`SegmentPlan`] records what each segment did.
 
-use super::fields::{tri, Tri};
+use super::fields::{names_ids, tri, Tri};
 use super::ops::{check_vector, parse_stored};
-use super::state::{Loc, State};
+use super::state::{Loc, Seg, State};
 use super::Collection;
 use crate::collection::config::CollectionKind;
 use crate::error::{Error, Result};
@@ -305,6 +305,7 @@ impl Collection {
                 q,
                 k,
                 filter,
+                Seg::Frozen(i),
                 &|o| Loc::Frozen(i, o),
             )?;
             record(SegmentPlan {
@@ -337,6 +338,7 @@ impl Collection {
             q,
             k,
             filter,
+            Seg::Active,
             &Loc::Active,
         )?;
         record(SegmentPlan {
@@ -383,12 +385,14 @@ impl Collection {
         fields: &[(u64, &FieldIndex)],
         len: usize,
         deleted: &Bitset,
+        seg: Seg,
     ) -> Option<Tri> {
-        if fields.is_empty() {
+        if fields.is_empty() && !names_ids(filter) {
             return None;
         }
         let mut used = false;
-        let mut t = tri(filter, &st.field_defs, fields, len, &mut used);
+        let lookup = |id: u64| st.lookup_in(seg, id);
+        let mut t = tri(filter, &st.field_defs, fields, len, &lookup, &mut used);
         if !used {
             return None;
         }
@@ -409,11 +413,12 @@ impl Collection {
         q: &[f32],
         k: usize,
         filter: Option<&Filter>,
+        seg: Seg,
         loc: &dyn Fn(u32) -> Loc,
     ) -> Result<(Vec<Near>, SegmentPlan)> {
         let live = len - deleted.count();
         let mut plan = SegmentPlan::new(0, "", live);
-        let hits = match filter.map(|f| (f, self.candidates(st, f, fields, len, deleted))) {
+        let hits = match filter.map(|f| (f, self.candidates(st, f, fields, len, deleted, seg))) {
             None => {
                 plan.plan = "scan";
                 plan.cost = live as f64;
@@ -514,7 +519,7 @@ impl Collection {
             Some(f) => {
                 let fields: Vec<(u64, &FieldIndex)> =
                     slot.fields.iter().map(|(d, ix)| (*d, &**ix)).collect();
-                match self.candidates(st, f, &fields, seg.len(), deleted) {
+                match self.candidates(st, f, &fields, seg.len(), deleted, Seg::Sealed(i)) {
                     Some(t) => {
                         self.search_indexed(st, i, &flat, &t, q, k, ef, graph, f, &mut plan)?
                     }
@@ -715,11 +720,7 @@ fn graph_search(
 
 /// The id at `loc`.
 fn id_at(st: &State, loc: Loc) -> u64 {
-    match loc {
-        Loc::Active(o) => st.active.id(o),
-        Loc::Frozen(i, o) => st.frozen[i].seg.id(o),
-        Loc::Sealed(i, o) => st.sealed[i].seg.id(o),
-    }
+    st.id_at(loc)
 }
 
 /// A distance ordered for a max-heap of the best hits.

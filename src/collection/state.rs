@@ -47,6 +47,17 @@ pub enum Loc {
     Sealed(usize, u32),
 }
 
+/// One segment of the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seg {
+    /// The appendable segment.
+    Active,
+    /// Frozen segment `i`.
+    Frozen(usize),
+    /// Sealed segment `i`.
+    Sealed(usize),
+}
+
 /// Everything behind the collection's lock.
 pub struct State {
     /// The appendable segment taking writes.
@@ -97,6 +108,24 @@ impl State {
             }
         }
         None
+    }
+
+    /// The offset of the newest copy of `id` in segment `seg` (live or not).
+    pub fn lookup_in(&self, seg: Seg, id: u64) -> Option<u32> {
+        match seg {
+            Seg::Active => self.active.lookup(id),
+            Seg::Frozen(i) => self.frozen[i].seg.lookup(id),
+            Seg::Sealed(i) => self.sealed[i].seg.lookup(id),
+        }
+    }
+
+    /// The id at `loc`.
+    pub fn id_at(&self, loc: Loc) -> u64 {
+        match loc {
+            Loc::Active(o) => self.active.id(o),
+            Loc::Frozen(i, o) => self.frozen[i].seg.id(o),
+            Loc::Sealed(i, o) => self.sealed[i].seg.id(o),
+        }
     }
 
     /// Marks a live copy deleted.

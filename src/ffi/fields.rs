@@ -15,6 +15,9 @@ pub const QV_FIELD_INTEGER: u32 = 2;
 pub const QV_FIELD_FLOAT: u32 = 3;
 /// Field index kind: booleans.
 pub const QV_FIELD_BOOL: u32 = 4;
+/// Field index kind: RFC 3339 datetime strings, compared as instants
+/// (`lt`, `lte`, `gt`, `gte`, `between` with datetime strings).
+pub const QV_FIELD_DATETIME: u32 = 5;
 
 /// One field index, as `qv_field_indexes_get` returns it.
 #[repr(C)]
@@ -69,7 +72,7 @@ pub unsafe extern "C" fn qv_collection_create_field_index(
         let field = unsafe { utf8(field, field_len, "field", "field_len") }?;
         let kind = FieldKind::from_code(kind).ok_or_else(|| {
             invalid(format!(
-                "kind is {kind}; it must be QV_FIELD_KEYWORD (1), QV_FIELD_INTEGER (2), QV_FIELD_FLOAT (3) or QV_FIELD_BOOL (4)"
+                "kind is {kind}; it must be QV_FIELD_KEYWORD (1), QV_FIELD_INTEGER (2), QV_FIELD_FLOAT (3), QV_FIELD_BOOL (4) or QV_FIELD_DATETIME (5)"
             ))
         })?;
         handle(coll, "coll")?.with(|c| Ok(c.create_field_index(field, kind)?))

@@ -9,9 +9,21 @@ use super::model::Filter;
 use super::path::FieldPath;
 
 impl Filter {
-    /// Whether `payload` satisfies the filter; `None` is a point without a
-    /// payload, in which every field is missing. Never allocates.
+    /// Whether a point with payload `payload` (`None`: no payload, every
+    /// field missing) satisfies the filter, for filters that do not name
+    /// ids: `has_id` never matches here (use [`Filter::matches_point`]).
+    /// Never allocates.
     pub fn matches(&self, payload: Option<&Value>) -> bool {
+        self.eval(None, payload)
+    }
+
+    /// Whether the point `id` with payload `payload` satisfies the filter.
+    /// Never allocates.
+    pub fn matches_point(&self, id: u64, payload: Option<&Value>) -> bool {
+        self.eval(Some(id), payload)
+    }
+
+    fn eval(&self, id: Option<u64>, payload: Option<&Value>) -> bool {
         match self {
             Filter::Eq(p, v) => eq_matches(p, v, payload),
             Filter::Ne(p, v) => !eq_matches(p, v, payload),
@@ -24,21 +36,49 @@ impl Filter {
                 compare_values(x, lo).is_some_and(|o| o != Ordering::Less)
                     && compare_values(x, hi).is_some_and(|o| o != Ordering::Greater)
             }),
-            Filter::Exists(p) => payload.and_then(|v| p.resolve(v)).is_some(),
-            Filter::IsNull(p) => matches!(payload.and_then(|v| p.resolve(v)), Some(Value::Null)),
-            Filter::IsEmpty(p) => match payload.and_then(|v| p.resolve(v)) {
-                None | Some(Value::Null) => true,
-                Some(Value::Array(items)) => items.is_empty(),
-                Some(_) => false,
-            },
+            Filter::Exists(p) => values_any(p, payload, |_| true),
+            Filter::IsNull(p) => values_any(p, payload, Value::is_null),
+            Filter::IsEmpty(p) => !values_any(p, payload, |v| match v {
+                Value::Null => false,
+                Value::Array(items) => !items.is_empty(),
+                _ => true,
+            }),
             Filter::Like(p, pat) => {
                 field_any(p, payload, |x| x.as_str().is_some_and(|s| pat.matches(s)))
             }
-            Filter::And(fs) => fs.iter().all(|f| f.matches(payload)),
-            Filter::Or(fs) => fs.iter().any(|f| f.matches(payload)),
-            Filter::Not(f) => !f.matches(payload),
+            Filter::ValuesCount(p, range) => range.contains(values_count(p, payload)),
+            Filter::HasId(ids) => id.is_some_and(|id| ids.binary_search(&id).is_ok()),
+            Filter::And(fs) => fs.iter().all(|f| f.eval(id, payload)),
+            Filter::Or(fs) => fs.iter().any(|f| f.eval(id, payload)),
+            Filter::Not(f) => !f.eval(id, payload),
         }
     }
+}
+
+/// How many values the field holds: the elements of each array it
+/// resolves to, plus one for each other value but `null`.
+pub(super) fn values_count(p: &FieldPath, payload: Option<&Value>) -> u64 {
+    let mut n = 0u64;
+    values_any(p, payload, |v| {
+        n += match v {
+            Value::Null => 0,
+            Value::Array(items) => items.len() as u64,
+            _ => 1,
+        };
+        false
+    });
+    n
+}
+
+/// Whether `pred` holds for one of the values `p` resolves to (not
+/// looking into arrays).
+#[inline]
+fn values_any(
+    p: &FieldPath,
+    payload: Option<&Value>,
+    mut pred: impl FnMut(&Value) -> bool,
+) -> bool {
+    payload.is_some_and(|v| p.any(v, &mut pred))
 }
 
 /// Counts how many of the `sample` payloads `filter` matches: returns
@@ -68,17 +108,15 @@ fn ord_matches(
     field_any(p, payload, |x| compare_values(x, v).is_some_and(&accept))
 }
 
-/// Resolves `p` in `payload` and applies `pred` to the value found and, if
-/// that is an array, to each of its elements (one level): true if any
-/// passes. A missing
-/// field passes nothing.
+/// Resolves `p` in `payload` and applies `pred` to each value found and,
+/// if that is an array, to each of its elements (one level): true if any
+/// passes. A missing field passes nothing.
 #[inline]
 fn field_any(p: &FieldPath, payload: Option<&Value>, pred: impl Fn(&Value) -> bool) -> bool {
-    match payload.and_then(|v| p.resolve(v)) {
-        None => false,
-        Some(x @ Value::Array(items)) => pred(x) || items.iter().any(&pred),
-        Some(x) => pred(x),
-    }
+    values_any(p, payload, |x| match x {
+        Value::Array(items) => pred(x) || items.iter().any(&pred),
+        x => pred(x),
+    })
 }
 
 /// JSON equality with numbers compared by value (`1 == 1.0`), recursively
@@ -101,14 +139,117 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// The order of two numbers or two strings (by value, and by Unicode code
-/// point, i.e. bytewise); `None` for any other pair.
+/// The order of two numbers or two strings (by value; strings by instant
+/// when both are datetimes, see [`compare_strings`]); `None` for any other
+/// pair.
 pub fn compare_values(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => compare_numbers(x, y),
-        (Value::String(x), Value::String(y)) => Some(x.as_str().cmp(y.as_str())),
+        (Value::String(x), Value::String(y)) => Some(compare_strings(x, y)),
         _ => None,
     }
+}
+
+/// The order of two strings in `lt`, `lte`, `gt`, `gte` and `between`:
+/// by instant when both are datetimes ([`parse_datetime`]), otherwise by
+/// Unicode code point (bytewise).
+pub fn compare_strings(a: &str, b: &str) -> Ordering {
+    match (parse_datetime(a), parse_datetime(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+/// Parses an RFC 3339 datetime, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`
+/// (`T` may be `t` or a space, `Z` may be `z`; without an offset the time
+/// is UTC), or a date `YYYY-MM-DD` (midnight UTC), into nanoseconds since
+/// 1970-01-01T00:00:00Z. Fractions beyond nanoseconds are truncated; a
+/// leap second (`:60`) counts as the next second's start. `None` for any
+/// other string. Does not allocate.
+pub fn parse_datetime(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = b.get(r)?;
+        d.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let mut secs = days * 86_400;
+    let mut nanos = 0i64;
+    if b.len() > 10 {
+        if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if h > 23 || m > 59 || sec > 60 {
+            return None;
+        }
+        secs += h * 3600 + m * 60 + sec;
+        let mut i = 19;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                if i - start < 9 {
+                    nanos = nanos * 10 + i64::from(b[i] - b'0');
+                }
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            for _ in (i - start)..9 {
+                nanos *= 10;
+            }
+        }
+        match b.get(i) {
+            None => {}
+            Some(b'Z' | b'z') if i + 1 == b.len() => {}
+            Some(&sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
+                let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let off = oh * 3600 + om * 60;
+                secs += if sign == b'+' { -off } else { off };
+            }
+            _ => return None,
+        }
+    }
+    Some(i128::from(secs) * 1_000_000_000 + i128::from(nanos))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the given date of the proleptic Gregorian
+/// calendar (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Exact numeric order of two JSON numbers, integers (`i64` or `u64`) and

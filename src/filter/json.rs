@@ -5,14 +5,14 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::model::{bare, Filter, Pattern};
+use super::model::{bare, CountRange, Filter, Pattern};
 use super::path::FieldPath;
 use super::MAX_DEPTH;
 use crate::error::{Error, Result};
 
 /// The condition operators, which go next to `"field"`.
 const CONDITION_OPS: &str =
-    "eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all";
+    "eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count";
 
 impl Filter {
     /// Builds a filter from its JSON form (see the [module
@@ -67,6 +67,20 @@ impl Filter {
                 if pat.ignores_case() { "ilike" } else { "like" },
                 p,
                 Value::String(pat.as_str().into()),
+            ),
+            Filter::ValuesCount(p, r) => {
+                let mut m = Map::new();
+                if r.min > 0 {
+                    m.insert("gte".into(), Value::from(r.min));
+                }
+                if r.max < u64::MAX {
+                    m.insert("lte".into(), Value::from(r.max));
+                }
+                cond("values_count", p, Value::Object(m))
+            }
+            Filter::HasId(ids) => one(
+                "has_id",
+                Value::Array(ids.iter().map(|&i| Value::from(i)).collect()),
             ),
             Filter::And(fs) => one("and", list(fs)),
             Filter::Or(fs) => one("or", list(fs)),
@@ -132,7 +146,7 @@ fn parse_node(v: &Value, loc: &Loc<'_>, depth: usize) -> Result<Filter> {
             "field" => field = Some(val),
             "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "between" | "in" | "nin" | "exists"
             | "is_null" | "is_empty" | "like" | "ilike" | "contains_any" | "contains_all"
-            | "and" | "or" | "not" => {
+            | "values_count" | "has_id" | "and" | "or" | "not" => {
                 if let Some((prev, _)) = op {
                     return Err(err(
                         loc,
@@ -146,7 +160,7 @@ fn parse_node(v: &Value, loc: &Loc<'_>, depth: usize) -> Result<Filter> {
                     loc,
                     format_args!(
                         "unknown operator \"{key}\" (expected \"field\" with one of \
-                         {CONDITION_OPS}, or one of and, or, not)"
+                         {CONDITION_OPS}, or one of has_id, and, or, not)"
                     ),
                 ))
             }
@@ -163,6 +177,32 @@ fn parse_node(v: &Value, loc: &Loc<'_>, depth: usize) -> Result<Filter> {
     };
     let here = Loc::Key(loc, op);
     match op {
+        "has_id" => {
+            if field.is_some() {
+                return Err(err(loc, "\"field\" cannot go with \"has_id\""));
+            }
+            let Value::Array(items) = arg else {
+                return Err(err(
+                    &here,
+                    format_args!("expected an array of point ids, got {}", kind(arg)),
+                ));
+            };
+            let ids = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.as_u64().ok_or_else(|| {
+                        err(
+                            &Loc::Index(&here, i),
+                            format_args!(
+                                "expected a point id (an integer from 0 to 2^64-1), got {v}"
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<u64>>>()?;
+            Ok(Filter::has_id(&ids))
+        }
         "and" | "or" | "not" => {
             if field.is_some() {
                 return Err(err(loc, format_args!("\"field\" cannot go with \"{op}\"")));
@@ -250,6 +290,7 @@ fn parse_condition(op: &str, path: FieldPath, arg: &Value, loc: &Loc<'_>) -> Res
                 ))
             }
         },
+        "values_count" => Filter::ValuesCount(path, parse_count_range(arg, loc)?),
         "nin" => Filter::Not(Box::new(Filter::In(path, list()?))),
         "contains_any" => Filter::In(path, list()?),
         "contains_all" => Filter::And(
@@ -286,4 +327,55 @@ fn parse_condition(op: &str, path: FieldPath, arg: &Value, loc: &Loc<'_>) -> Res
             }
         },
     })
+}
+
+/// `{"gte": 2, "lt": 5}`: any of `eq`, `lt`, `lte`, `gt`, `gte` with a
+/// non-negative integer, combined.
+fn parse_count_range(arg: &Value, loc: &Loc<'_>) -> Result<CountRange> {
+    let Value::Object(m) = arg else {
+        return Err(err(
+            loc,
+            format_args!(
+                "expected an object of bounds such as {{\"gte\": 2}}, got {}",
+                kind(arg)
+            ),
+        ));
+    };
+    let mut r = CountRange {
+        min: 0,
+        max: u64::MAX,
+    };
+    for (k, v) in m {
+        let here = Loc::Key(loc, k);
+        let Some(n) = v.as_u64() else {
+            return Err(err(
+                &here,
+                format_args!("expected a count (a non-negative integer), got {v}"),
+            ));
+        };
+        match k.as_str() {
+            "eq" => {
+                r.min = r.min.max(n);
+                r.max = r.max.min(n);
+            }
+            "gte" => r.min = r.min.max(n),
+            "gt" => r.min = r.min.max(n.saturating_add(1)),
+            "lte" => r.max = r.max.min(n),
+            // `lt 0` admits nothing: an empty range.
+            "lt" => match n.checked_sub(1) {
+                Some(m) => r.max = r.max.min(m),
+                None => {
+                    r.min = 1;
+                    r.max = 0;
+                }
+            },
+            other => {
+                return Err(err(
+                    loc,
+                    format_args!("unknown bound \"{other}\" (expected eq, lt, lte, gt or gte)"),
+                ))
+            }
+        }
+    }
+    Ok(r)
 }

@@ -90,8 +90,11 @@ mod path;
 #[cfg(test)]
 mod tests;
 
-pub use eval::{compare_numbers, compare_values, estimate_selectivity, values_equal};
-pub use model::{Filter, Pattern};
+pub use eval::{
+    compare_numbers, compare_strings, compare_values, estimate_selectivity, parse_datetime,
+    values_equal,
+};
+pub use model::{CountRange, Filter, Pattern};
 pub use path::FieldPath;
 
 /// How deep a filter parsed from JSON may nest: the top-level filter is

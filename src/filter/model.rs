@@ -38,6 +38,12 @@ pub enum Filter {
     IsEmpty(FieldPath),
     /// The field (or an element of it) is a string matching the pattern.
     Like(FieldPath, Pattern),
+    /// The number of values the field holds (array elements, or 1 for any
+    /// other value but `null`, summed over the values a `[]` path
+    /// resolves to) lies in the range.
+    ValuesCount(FieldPath, CountRange),
+    /// The point's id is one of these (sorted, without duplicates).
+    HasId(Vec<u64>),
     /// Every sub-filter matches (none: always matches).
     And(Vec<Filter>),
     /// At least one sub-filter matches (none: never matches).
@@ -128,6 +134,26 @@ impl Filter {
         Filter::and(values.into_iter().map(|v| Filter::eq(field, v)).collect())
     }
 
+    /// The number of values of `field` lies in `min..=max` (`max` `None`:
+    /// no upper bound).
+    pub fn values_count(field: &str, min: u64, max: Option<u64>) -> Filter {
+        Filter::ValuesCount(
+            FieldPath::from_str_lossy(field),
+            CountRange {
+                min,
+                max: max.unwrap_or(u64::MAX),
+            },
+        )
+    }
+
+    /// The point's id is one of `ids`.
+    pub fn has_id(ids: &[u64]) -> Filter {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        Filter::HasId(ids)
+    }
+
     /// All of `filters` (an empty list matches everything).
     pub fn and(filters: Vec<Filter>) -> Filter {
         Filter::And(filters)
@@ -144,7 +170,8 @@ impl Filter {
         Filter::Not(Box::new(filter))
     }
 
-    /// The field path of a condition, `None` for `and`, `or` and `not`.
+    /// The field path of a condition, `None` for `has_id`, `and`, `or` and
+    /// `not`.
     pub fn field(&self) -> Option<&FieldPath> {
         match self {
             Filter::Eq(p, _)
@@ -158,8 +185,9 @@ impl Filter {
             | Filter::Exists(p)
             | Filter::IsNull(p)
             | Filter::IsEmpty(p)
-            | Filter::Like(p, _) => Some(p),
-            Filter::And(_) | Filter::Or(_) | Filter::Not(_) => None,
+            | Filter::Like(p, _)
+            | Filter::ValuesCount(p, _) => Some(p),
+            Filter::HasId(_) | Filter::And(_) | Filter::Or(_) | Filter::Not(_) => None,
         }
     }
 
@@ -207,6 +235,22 @@ impl Filter {
             stack.extend(f.children().iter().map(|c| (c, depth + 1)));
         }
         Ok(())
+    }
+}
+
+/// An inclusive range of value counts (`values_count`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountRange {
+    /// The smallest count admitted.
+    pub min: u64,
+    /// The largest count admitted (`u64::MAX`: no bound).
+    pub max: u64,
+}
+
+impl CountRange {
+    /// Whether `n` lies in the range.
+    pub fn contains(&self, n: u64) -> bool {
+        self.min <= n && n <= self.max
     }
 }
 

@@ -10,9 +10,12 @@ use crate::error::{Error, Result};
 /// when it is built so that evaluation never re-parses it.
 ///
 /// Each segment names a key of a JSON object; the path resolves by looking
-/// the segments up one after the other, starting at the payload. Paths do
-/// not index into arrays, and a key that itself contains a `.` cannot be
-/// addressed.
+/// the segments up one after the other, starting at the payload. A segment
+/// written `key[]` steps into every element of the array found under `key`
+/// (a value there that is not an array is taken as it is): `tags[].name`
+/// resolves to the `name` of each object of the array `tags`, so a path
+/// resolves to any number of values. A key that itself contains a `.`, or
+/// ends in `[]`, cannot be addressed.
 ///
 /// A path built by [`FieldPath::parse`] is always valid: non-empty, with no
 /// empty segment. [`FieldPath::from_str_lossy`] (used by the [`Filter`]
@@ -25,12 +28,34 @@ pub struct FieldPath {
     /// The path as written.
     raw: Box<str>,
     /// The segments; empty if and only if the path is invalid.
-    segments: Box<[Box<str>]>,
+    segments: Box<[Segment]>,
+}
+
+/// One step of a path: a key, and whether to step into each element of
+/// the array found under it (`key[]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Segment {
+    key: Box<str>,
+    each: bool,
+}
+
+/// The key of a segment as written (`"a"`, `"a[]"`): `None` when it is
+/// empty (`""`, `"[]"`) or holds `[` or `]` elsewhere than a final `[]`.
+fn segment(raw: &str) -> Option<Segment> {
+    let (key, each) = match raw.strip_suffix("[]") {
+        Some(k) => (k, true),
+        None => (raw, false),
+    };
+    (!key.is_empty() && !key.contains(['[', ']'])).then(|| Segment {
+        key: key.into(),
+        each,
+    })
 }
 
 impl FieldPath {
     /// Parses a dotted path. Fails with [`Error::InvalidArgument`] if the
-    /// path is empty or has an empty segment (`"a..b"`, `".a"`, `"a."`).
+    /// path is empty, has an empty segment (`"a..b"`, `".a"`, `"a."`,
+    /// `"[]"`) or a bracket elsewhere than a segment's final `[]`.
     pub fn parse(path: &str) -> Result<FieldPath> {
         if path.is_empty() {
             return Err(Error::invalid("empty field path"));
@@ -38,6 +63,11 @@ impl FieldPath {
         if path.split('.').any(str::is_empty) {
             return Err(Error::invalid(format!(
                 "empty segment in field path \"{path}\""
+            )));
+        }
+        if let Some(bad) = path.split('.').find(|s| segment(s).is_none()) {
+            return Err(Error::invalid(format!(
+                "segment \"{bad}\" of field path \"{path}\": brackets may only end a segment, as in \"tags[].name\""
             )));
         }
         Ok(FieldPath::from_str_lossy(path))
@@ -48,12 +78,11 @@ impl FieldPath {
     /// its text (for [`FieldPath::as_str`] and error messages) but resolves
     /// to nothing in every payload.
     pub fn from_str_lossy(path: &str) -> FieldPath {
-        let valid = !path.is_empty() && !path.split('.').any(str::is_empty);
-        let segments = if valid {
-            path.split('.').map(Box::from).collect()
-        } else {
-            Box::default()
-        };
+        let segments = path
+            .split('.')
+            .map(segment)
+            .collect::<Option<Box<[Segment]>>>()
+            .unwrap_or_default();
         FieldPath {
             raw: path.into(),
             segments,
@@ -70,22 +99,51 @@ impl FieldPath {
         !self.segments.is_empty()
     }
 
-    /// The segments of a valid path, in order (none for an invalid path).
+    /// The keys of a valid path's segments, in order, without their `[]`
+    /// (none for an invalid path).
     pub fn segments(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.segments.iter().map(|s| &**s)
+        self.segments.iter().map(|s| &*s.key)
     }
 
-    /// Looks the path up in `payload`: `Some` with the value found, `None`
-    /// if a segment is missing, if an intermediate value is not an object,
-    /// or if the path is invalid. Does not allocate.
-    #[inline]
+    /// Whether a segment steps into array elements (`[]`), so that the
+    /// path can resolve to more than one value.
+    pub fn is_multi(&self) -> bool {
+        self.segments.iter().any(|s| s.each)
+    }
+
+    /// Looks a path without `[]` up in `payload`: `Some` with the value
+    /// found, `None` if a segment is missing, if an intermediate value is
+    /// not an object, or if the path is invalid. For a path with `[]`, the
+    /// first value [`FieldPath::any`] would visit. Does not allocate.
     pub fn resolve<'a>(&self, payload: &'a Value) -> Option<&'a Value> {
-        let (first, rest) = self.segments.split_first()?;
-        let mut cur = payload.as_object()?.get(&**first)?;
-        for seg in rest {
-            cur = cur.as_object()?.get(&**seg)?;
-        }
-        Some(cur)
+        let mut found = None;
+        self.any(payload, &mut |v| {
+            found = Some(v);
+            true
+        });
+        found
+    }
+
+    /// Calls `f` on each value the path resolves to in `payload`, in
+    /// document order, until it returns true; returns whether it did.
+    /// Nothing is visited for an invalid path or a missing field. Does
+    /// not allocate.
+    #[inline]
+    pub fn any<'a>(&self, payload: &'a Value, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+        !self.segments.is_empty() && walk(&self.segments, payload, f)
+    }
+}
+
+fn walk<'a>(segs: &[Segment], cur: &'a Value, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+    let Some((first, rest)) = segs.split_first() else {
+        return f(cur);
+    };
+    let Some(next) = cur.as_object().and_then(|o| o.get(&*first.key)) else {
+        return false;
+    };
+    match next {
+        Value::Array(items) if first.each => items.iter().any(|x| walk(rest, x, f)),
+        _ => walk(rest, next, f),
     }
 }
 

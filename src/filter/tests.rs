@@ -418,7 +418,7 @@ fn error_messages_carry_their_location() {
         ),
         (
             r#"{"field": "a"}"#,
-            "filter: \"field\" without an operator (one of eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all)",
+            "filter: \"field\" without an operator (one of eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count)",
         ),
         (r#"{}"#, "filter: empty filter object"),
         (r#"{"eq": 1}"#, "filter: operator \"eq\" needs a \"field\""),
@@ -495,7 +495,7 @@ fn error_messages_carry_their_location() {
     }
     let msg = err_of(r#"{"field": "a", "eqq": 1}"#);
     assert!(
-        msg.contains("eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all") && msg.contains("and, or, not"),
+        msg.contains("eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count") && msg.contains("has_id, and, or, not"),
         "{msg}"
     );
 }
@@ -769,4 +769,150 @@ fn between_exists_null_empty_like_and_their_sugar() {
         assert!(got.starts_with(want), "{text}: {got}");
     }
     assert!(Filter::between("a", json!([1]), 2).validate().is_err());
+}
+
+#[test]
+fn array_of_objects_paths() {
+    let doc = json!({"tags": [{"name": "red", "w": 1}, {"name": "blue", "w": [2, 3]}, 7], "one": {"name": "x"}});
+    let p = FieldPath::parse("tags[].name").unwrap();
+    assert!(p.is_multi());
+    let mut seen = Vec::new();
+    p.any(&doc, &mut |v| {
+        seen.push(v.clone());
+        false
+    });
+    assert_eq!(seen, [json!("red"), json!("blue")]);
+    assert!(m(&Filter::eq("tags[].name", "blue"), doc.clone()));
+    assert!(!m(&Filter::eq("tags[].name", "green"), doc.clone()));
+    assert!(m(&Filter::ne("tags[].name", "green"), doc.clone()));
+    assert!(m(&Filter::gte("tags[].w", 3), doc.clone()));
+    assert!(!m(&Filter::gt("tags[].w", 3), doc.clone()));
+    assert!(m(&Filter::like("tags[].name", "bl%", false), doc.clone()));
+    assert!(m(&Filter::exists("tags[].name"), doc.clone()));
+    assert!(!m(&Filter::exists("tags[].size"), doc.clone()));
+    // A non-array under `[]` is taken as it is.
+    assert!(m(&Filter::eq("one[].name", "x"), doc.clone()));
+    assert_eq!(
+        super::eval::values_count(&FieldPath::parse("tags[].w").unwrap(), Some(&doc)),
+        3
+    );
+    for bad in ["[]", "a[]b", "a[0]", "a]", "a.[].b"] {
+        let e = FieldPath::parse(bad).unwrap_err().to_string();
+        assert!(
+            e.contains(bad) || bad.starts_with('[') || bad.contains(".["),
+            "{bad}: {e}"
+        );
+        assert!(!FieldPath::from_str_lossy(bad).is_valid(), "{bad}");
+    }
+    let e = err_of(r#"{"field": "tags[0].name", "eq": 1}"#);
+    assert!(e.starts_with("filter.field: segment \"tags[0]\""), "{e}");
+}
+
+#[test]
+fn values_count_operator() {
+    let f = Filter::parse(r#"{"field": "words", "values_count": {"gte": 2, "lt": 4}}"#).unwrap();
+    assert_eq!(f, Filter::values_count("words", 2, Some(3)));
+    assert!(!m(&f, json!({"words": ["a"]})));
+    assert!(m(&f, json!({"words": ["a", "b"]})));
+    assert!(m(&f, json!({"words": ["a", "b", "c"]})));
+    assert!(!m(&f, json!({"words": ["a", "b", "c", "d"]})));
+    let zero = Filter::parse(r#"{"field": "words", "values_count": {"eq": 0}}"#).unwrap();
+    assert!(m(&zero, json!({})));
+    assert!(m(&zero, json!({"words": null})));
+    assert!(m(&zero, json!({"words": []})));
+    assert!(!m(&zero, json!({"words": "a"})));
+    let none = Filter::parse(r#"{"field": "w", "values_count": {"lt": 0}}"#).unwrap();
+    assert!(!m(&none, json!({})));
+    assert!(m(
+        &Filter::parse(r#"{"field": "w", "values_count": {"gt": 0}}"#).unwrap(),
+        json!({"w": {"x": 1}})
+    ));
+    for f in [f, zero, none, Filter::values_count("w", 0, None)] {
+        assert_eq!(Filter::from_json(&f.to_json()).unwrap(), f, "{f}");
+    }
+    assert!(err_of(r#"{"field": "w", "values_count": 2}"#)
+        .starts_with("filter.values_count: expected an object of bounds"));
+    assert!(err_of(r#"{"field": "w", "values_count": {"gte": -1}}"#)
+        .starts_with("filter.values_count.gte: expected a count"));
+    assert!(err_of(r#"{"field": "w", "values_count": {"ge": 1}}"#)
+        .starts_with("filter.values_count: unknown bound \"ge\""));
+}
+
+#[test]
+fn has_id_operator() {
+    let f = Filter::parse(r#"{"has_id": [5, 1, 5, 18446744073709551615]}"#).unwrap();
+    assert_eq!(f, Filter::HasId(vec![1, 5, u64::MAX]));
+    assert!(f.matches_point(5, None));
+    assert!(f.matches_point(u64::MAX, Some(&json!({}))));
+    assert!(!f.matches_point(2, None));
+    // Without an id, has_id matches nothing.
+    assert!(!f.matches(None));
+    let g = Filter::and(vec![Filter::has_id(&[1, 2]), Filter::eq("a", 1)]);
+    assert!(g.matches_point(2, Some(&json!({"a": 1}))));
+    assert!(!g.matches_point(3, Some(&json!({"a": 1}))));
+    assert!(Filter::not(Filter::has_id(&[1])).matches_point(2, None));
+    assert_eq!(Filter::from_json(&f.to_json()).unwrap(), f);
+    assert!(err_of(r#"{"has_id": [1, -2]}"#).starts_with("filter.has_id[1]: expected a point id"));
+    assert!(err_of(r#"{"has_id": 1}"#).starts_with("filter.has_id: expected an array of point ids"));
+    assert!(err_of(r#"{"field": "a", "has_id": [1]}"#)
+        .starts_with("filter: \"field\" cannot go with \"has_id\""));
+}
+
+#[test]
+fn datetimes_parse_and_compare_as_instants() {
+    let t = |s: &str| parse_datetime(s);
+    assert_eq!(t("1970-01-01T00:00:00Z"), Some(0));
+    assert_eq!(t("1970-01-01"), Some(0));
+    assert_eq!(t("1970-01-01T00:00:01.5Z"), Some(1_500_000_000));
+    assert_eq!(t("1970-01-01 01:00:00+01:00"), Some(0));
+    assert_eq!(t("1969-12-31T23:00:00-01:00"), Some(0));
+    assert_eq!(t("1970-01-01t00:00:00.123456789123z"), Some(123_456_789));
+    assert_eq!(t("2000-03-01T00:00:00Z"), Some(951_868_800 * 1_000_000_000));
+    assert_eq!(t("2024-02-29"), Some(1_709_164_800 * 1_000_000_000));
+    assert_eq!(t("0000-01-01"), Some(-62_167_219_200 * 1_000_000_000));
+    for bad in [
+        "2023-02-29",
+        "2024-13-01",
+        "2024-00-10",
+        "2024-01-32",
+        "2024-1-01",
+        "2024-01-01T24:00:00Z",
+        "2024-01-01T10:00Z",
+        "2024-01-01T10:00:00.Z",
+        "2024-01-01T10:00:00+0100",
+        "2024-01-01T10:00:00Zx",
+        "2024-01-01X10:00:00",
+        "noon",
+        "",
+    ] {
+        assert_eq!(t(bad), None, "{bad}");
+    }
+    // Ordering by instant when both are datetimes, bytewise otherwise.
+    let late_paris = json!({"t": "2024-01-01T10:30:00+02:00"}); // 08:30Z
+    assert!(m(
+        &Filter::lt("t", "2024-01-01T09:00:00Z"),
+        late_paris.clone()
+    ));
+    assert!(!m(
+        &Filter::gt("t", "2024-01-01T09:00:00Z"),
+        late_paris.clone()
+    ));
+    assert!(m(
+        &Filter::between("t", "2024-01-01", "2024-01-02"),
+        late_paris.clone()
+    ));
+    assert!(m(&Filter::gt("t", "2024"), late_paris.clone()));
+    // eq stays string equality.
+    assert!(!m(
+        &Filter::eq("t", "2024-01-01T08:30:00Z"),
+        late_paris.clone()
+    ));
+    assert!(m(
+        &Filter::between("t", "2024-01-01T08:30:00Z", "2024-01-01T08:30:00Z"),
+        late_paris
+    ));
+    assert_eq!(
+        compare_strings("2024-01-01T00:00:00.5Z", "2024-01-01T00:00:00.25Z"),
+        std::cmp::Ordering::Greater
+    );
 }

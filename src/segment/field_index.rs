@@ -16,7 +16,7 @@
 //! (`n`: the index's id in the manifest) and decoded into sorted arrays.
 
 use crate::error::{Error, Result};
-use crate::filter::{compare_numbers, FieldPath, Filter};
+use crate::filter::{compare_numbers, compare_strings, parse_datetime, FieldPath, Filter};
 use serde_json::{Number, Value};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -34,24 +34,30 @@ pub enum FieldKind {
     Float = 3,
     /// Booleans.
     Bool = 4,
+    /// RFC 3339 datetime strings, as instants (nanoseconds since 1970,
+    /// years 1677 to 2262; other strings and datetimes are re-checked).
+    Datetime = 5,
 }
 
 impl FieldKind {
     /// Every kind.
-    pub const ALL: [FieldKind; 4] = [
+    pub const ALL: [FieldKind; 5] = [
         FieldKind::Keyword,
         FieldKind::Integer,
         FieldKind::Float,
         FieldKind::Bool,
+        FieldKind::Datetime,
     ];
 
-    /// Its name: `"keyword"`, `"integer"`, `"float"`, `"bool"`.
+    /// Its name: `"keyword"`, `"integer"`, `"float"`, `"bool"`,
+    /// `"datetime"`.
     pub fn name(self) -> &'static str {
         match self {
             FieldKind::Keyword => "keyword",
             FieldKind::Integer => "integer",
             FieldKind::Float => "float",
             FieldKind::Bool => "bool",
+            FieldKind::Datetime => "datetime",
         }
     }
 
@@ -62,7 +68,7 @@ impl FieldKind {
             .find(|k| k.name() == name)
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "unknown field index kind \"{name}\"; use keyword, integer, float or bool"
+                    "unknown field index kind \"{name}\"; use keyword, integer, float, bool or datetime"
                 ))
             })
     }
@@ -99,6 +105,9 @@ fn classify(kind: FieldKind, v: &Value) -> Elem<'_> {
         (FieldKind::Integer, Value::Number(n)) => integer_of(n).map_or(Elem::Other, Elem::Int),
         (FieldKind::Float, Value::Number(n)) => float_of(n).map_or(Elem::Other, Elem::Float),
         (FieldKind::Bool, Value::Bool(b)) => Elem::Bool(*b),
+        (FieldKind::Datetime, Value::String(s)) => parse_datetime(s)
+            .and_then(|t| i64::try_from(t).ok())
+            .map_or(Elem::Other, Elem::Int),
         _ => Elem::Other,
     }
 }
@@ -250,38 +259,47 @@ impl FieldIndex {
     pub fn add(&mut self, offset: u32, path: &FieldPath, payload: Option<&Value>) {
         debug_assert!(offset >= self.len && !self.sorted);
         self.len = offset + 1;
-        let Some(v) = payload.and_then(|p| path.resolve(p)) else {
-            return;
-        };
-        let elems: &[Value] = match v {
-            Value::Array(items) => items,
-            single => std::slice::from_ref(single),
-        };
+        let Some(payload) = payload else { return };
         let mut other = false;
-        for e in elems {
-            match classify(self.kind, e) {
-                Elem::Key(k) => {
-                    if let Keys::Map(m) = &mut self.keys {
-                        let list = m.entry(k.into()).or_default();
-                        if list.last() != Some(&offset) {
-                            list.push(offset);
-                        }
-                    }
+        path.any(payload, &mut |v| {
+            let elems: &[Value] = match v {
+                Value::Array(items) => items,
+                single => std::slice::from_ref(single),
+            };
+            for e in elems {
+                if !self.file(offset, e) {
+                    other = true;
                 }
-                Elem::Int(i) => self.ints.push((i, offset)),
-                Elem::Float(f) => self.floats.push((f, offset)),
-                Elem::Bool(b) => {
-                    let list = &mut self.bools[usize::from(b)];
+            }
+            false
+        });
+        if other {
+            self.other.push(offset);
+        }
+    }
+
+    /// Files one element; false if it is not of the index's kind.
+    fn file(&mut self, offset: u32, e: &Value) -> bool {
+        match classify(self.kind, e) {
+            Elem::Key(k) => {
+                if let Keys::Map(m) = &mut self.keys {
+                    let list = m.entry(k.into()).or_default();
                     if list.last() != Some(&offset) {
                         list.push(offset);
                     }
                 }
-                Elem::Other => other = true,
             }
+            Elem::Int(i) => self.ints.push((i, offset)),
+            Elem::Float(f) => self.floats.push((f, offset)),
+            Elem::Bool(b) => {
+                let list = &mut self.bools[usize::from(b)];
+                if list.last() != Some(&offset) {
+                    list.push(offset);
+                }
+            }
+            Elem::Other => return false,
         }
-        if other {
-            self.other.push(offset);
-        }
+        true
     }
 
     /// Covers offsets up to `len` (points past the last one given had no
@@ -353,6 +371,9 @@ impl FieldIndex {
     /// cannot answer `f` (not a condition, or one comparing with an array
     /// or an object, which can match an array field as a whole).
     pub fn lookup(&self, f: &Filter, bits: usize) -> Option<(Bits, Bits)> {
+        if self.kind == FieldKind::Datetime {
+            return self.lookup_datetime(f, bits);
+        }
         let mut yes = Bits::zeros(bits);
         match f {
             Filter::Eq(_, v) => self.eq_into(v, &mut yes)?,
@@ -376,6 +397,77 @@ impl FieldIndex {
         let mut maybe = Bits::zeros(bits);
         for &o in &self.other {
             maybe.set(o);
+        }
+        Some((yes, maybe))
+    }
+
+    /// [`FieldIndex::lookup`] of a datetime index, which holds instants,
+    /// not the strings: `eq` and `in` (string equality) give the points
+    /// with an equal instant to check; ordering comparisons with a
+    /// datetime are answered by instant, with another string not at all.
+    fn lookup_datetime(&self, f: &Filter, bits: usize) -> Option<(Bits, Bits)> {
+        let mut yes = Bits::zeros(bits);
+        let mut maybe = Bits::zeros(bits);
+        for &o in &self.other {
+            maybe.set(o);
+        }
+        let instant = |v: &Value| -> Option<Option<i128>> {
+            match v {
+                Value::String(s) => Some(parse_datetime(s)),
+                Value::Array(_) | Value::Object(_) => None,
+                _ => Some(None),
+            }
+        };
+        let run = |t: i128, accept: &dyn Fn(Ordering) -> bool, out: &mut Bits| {
+            matching_run(
+                &self.ints,
+                self.sorted,
+                |x| i128::from(x).cmp(&t),
+                accept,
+                out,
+            )
+        };
+        let range = |v: &Value, accept: &dyn Fn(Ordering) -> bool, yes: &mut Bits| -> Option<()> {
+            match v {
+                Value::String(s) => run(parse_datetime(s)?, accept, yes),
+                // A datetime string never compares with a number.
+                Value::Number(_) => {}
+                _ => return None,
+            }
+            Some(())
+        };
+        match f {
+            Filter::Eq(_, v) => {
+                if let Some(t) = instant(v)? {
+                    run(t, &|o| o == Ordering::Equal, &mut maybe);
+                }
+            }
+            Filter::In(_, vs) => {
+                for v in vs {
+                    if let Some(t) = instant(v)? {
+                        run(t, &|o| o == Ordering::Equal, &mut maybe);
+                    }
+                }
+            }
+            Filter::Lt(_, v) => range(v, &|o| o == Ordering::Less, &mut yes)?,
+            Filter::Lte(_, v) => range(v, &|o| o != Ordering::Greater, &mut yes)?,
+            Filter::Gt(_, v) => range(v, &|o| o == Ordering::Greater, &mut yes)?,
+            Filter::Gte(_, v) => range(v, &|o| o != Ordering::Less, &mut yes)?,
+            Filter::Between(_, lo, hi) => match (lo, hi) {
+                (Value::String(a), Value::String(b)) => {
+                    let (a, b) = (parse_datetime(a)?, parse_datetime(b)?);
+                    matching_run(
+                        &self.ints,
+                        self.sorted,
+                        |x| in_range(i128::from(x).cmp(&a), i128::from(x).cmp(&b)),
+                        |o| o == Ordering::Equal,
+                        &mut yes,
+                    );
+                }
+                (Value::String(_) | Value::Number(_), Value::String(_) | Value::Number(_)) => {}
+                _ => return None,
+            },
+            _ => return None,
         }
         Some((yes, maybe))
     }
@@ -417,14 +509,14 @@ impl FieldIndex {
             (FieldKind::Keyword, Value::String(s)) => match &self.keys {
                 Keys::Map(m) => {
                     for (k, list) in m {
-                        if accept(k.as_ref().cmp(s.as_str())) {
+                        if accept(compare_strings(k, s)) {
                             list.iter().for_each(|&o| yes.set(o));
                         }
                     }
                 }
                 Keys::Sorted { key_ends, .. } => {
                     for i in 0..key_ends.len() {
-                        if accept(self.key(i).cmp(s.as_str())) {
+                        if accept(compare_strings(self.key(i), s)) {
                             self.key_postings(i).iter().for_each(|&o| yes.set(o));
                         }
                     }
@@ -463,9 +555,13 @@ impl FieldIndex {
     /// `lo <= x <= hi`, element by element.
     fn between_into(&self, lo: &Value, hi: &Value, yes: &mut Bits) -> Option<()> {
         match (self.kind, lo, hi) {
-            (FieldKind::Keyword, Value::String(a), Value::String(b)) => {
-                self.keys_into(|k| a.as_str() <= k && k <= b.as_str(), yes)
-            }
+            (FieldKind::Keyword, Value::String(a), Value::String(b)) => self.keys_into(
+                |k| {
+                    compare_strings(k, a) != Ordering::Less
+                        && compare_strings(k, b) != Ordering::Greater
+                },
+                yes,
+            ),
             (FieldKind::Integer, Value::Number(a), Value::Number(b)) => matching_run(
                 &self.ints,
                 self.sorted,
@@ -569,7 +665,7 @@ impl FieldIndex {
                     list(&mut out, postings);
                 }
             }
-            FieldKind::Integer => {
+            FieldKind::Integer | FieldKind::Datetime => {
                 put64(&mut out, self.ints.len() as u64);
                 for &(x, o) in &self.ints {
                     out.extend_from_slice(&x.to_le_bytes());
@@ -649,7 +745,7 @@ impl FieldIndex {
                     postings,
                 };
             }
-            FieldKind::Integer | FieldKind::Float => {
+            FieldKind::Integer | FieldKind::Float | FieldKind::Datetime => {
                 let count = r.u64().ok_or_else(|| bad("too short"))? as usize;
                 if count > b.len() / 12 {
                     return Err(bad("truncated values"));
@@ -660,13 +756,13 @@ impl FieldIndex {
                     if o >= len {
                         return Err(bad("offset out of range"));
                     }
-                    if kind == FieldKind::Integer {
+                    if kind != FieldKind::Float {
                         ix.ints.push((x as i64, o));
                     } else {
                         ix.floats.push((f64::from_bits(x), o));
                     }
                 }
-                let sorted = if kind == FieldKind::Integer {
+                let sorted = if kind != FieldKind::Float {
                     ix.ints.windows(2).all(|w| w[0] <= w[1])
                 } else {
                     ix.floats.iter().all(|x| x.0.is_finite())
@@ -748,6 +844,10 @@ mod tests {
             json!({"f": -7}),
             json!({"f": {"x": 1}}),
             json!({"f": "é"}),
+            json!({"f": "2024-01-01T10:00:00+02:00"}),
+            json!({"f": ["2024-01-01T08:00:00Z", "x"]}),
+            json!({"f": "2300-01-01T00:00:00Z"}),
+            json!({"f": "2024-01-01T08:00:00.000Z"}),
         ];
         let values = [
             json!("a"),
@@ -760,6 +860,9 @@ mod tests {
             json!(false),
             json!(null),
             json!(1e30),
+            json!("2024-01-01T08:00:00Z"),
+            json!("2024-01-01"),
+            json!("2299-12-31T23:59:59.999999999-01:00"),
         ];
         for kind in FieldKind::ALL {
             let mem = build(kind, &payloads);
@@ -810,6 +913,33 @@ mod tests {
                 }
             }
             assert!(mem.lookup(&Filter::eq("f", json!([1])), 13).is_none());
+        }
+    }
+
+    /// A `[]` path indexes the values of every element.
+    #[test]
+    fn array_of_objects_paths_are_indexed() {
+        let path = FieldPath::parse("tags[].name").unwrap();
+        let payloads = [
+            json!({"tags": [{"name": "a"}, {"name": "b"}]}),
+            json!({"tags": [{"name": "b"}, {"other": 1}]}),
+            json!({"tags": {"name": "a"}}),
+            json!({"tags": [{"name": 3}]}),
+            json!({}),
+        ];
+        let mut ix = FieldIndex::new(FieldKind::Keyword);
+        for (o, p) in payloads.iter().enumerate() {
+            ix.add(o as u32, &path, Some(p));
+        }
+        let ix = ix.seal();
+        for v in ["a", "b", "c"] {
+            let f = Filter::eq("tags[].name", v);
+            let (yes, maybe) = ix.lookup(&f, payloads.len()).unwrap();
+            let want: Vec<u32> = (0..5)
+                .filter(|&o| f.matches(Some(&payloads[o as usize])))
+                .collect();
+            assert_eq!(yes.iter().collect::<Vec<_>>(), want, "{v}");
+            assert_eq!(maybe.iter().collect::<Vec<_>>(), [3]);
         }
     }
 

@@ -41,6 +41,18 @@ fn sample() -> &'static Sample {
             };
             p["mixed"] = mixed;
             p["flag"] = json!(i % 3 == 0);
+            p["when"] = json!(match i % 17 {
+                0 => "not a date".to_string(),
+                1 => "2400-01-01T00:00:00Z".to_string(),
+                _ => datetime(i),
+            });
+            let tags: Vec<Value> = p["words"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| json!({"name": w, "len": w.as_str().unwrap().len()}))
+                .collect();
+            p["tags"] = json!(tags);
         }
         Sample {
             n: d.n,
@@ -50,6 +62,20 @@ fn sample() -> &'static Sample {
             payloads,
         }
     })
+}
+
+/// An RFC 3339 datetime in 2020..2024 with one of three UTC offsets.
+fn datetime(i: usize) -> String {
+    let offset = ["Z", "+02:00", "-05:30"][i % 3];
+    format!(
+        "{}-{:02}-{:02}T{:02}:{:02}:{:02}{offset}",
+        2020 + i % 5,
+        1 + i % 12,
+        1 + i % 28,
+        i % 24,
+        i % 60,
+        (i * 7) % 60
+    )
 }
 
 fn options() -> DatabaseOptions {
@@ -80,8 +106,21 @@ fn upsert(c: &Collection, range: std::ops::Range<usize>) {
 fn random_filter(rng: &mut Rng, depth: usize) -> Filter {
     let s = sample();
     let pick = |rng: &mut Rng| s.payloads[rng.below(s.n as u64) as usize].clone();
-    let r = rng.below(if depth == 0 { 15 } else { 18 });
+    let r = rng.below(if depth == 0 { 21 } else { 24 });
     match r {
+        15 => Filter::gte("when", datetime(rng.below(5000) as usize)),
+        16 => {
+            let (a, b) = (rng.below(5000) as usize, rng.below(5000) as usize);
+            Filter::between("when", datetime(a.min(b)), datetime(a.max(b)))
+        }
+        17 => Filter::eq("tags[].name", pick(rng)["words"][0].clone()),
+        18 => Filter::gt("tags[].len", json!(rng.below(12))),
+        19 => Filter::values_count("words", 1 + rng.below(3), Some(2 + rng.below(3))),
+        20 => Filter::has_id(
+            &(0..1 + rng.below(40))
+                .map(|_| rng.below(s.n as u64 + 10))
+                .collect::<Vec<_>>(),
+        ),
         0 => Filter::eq("category", pick(rng)["category"].clone()),
         1 => Filter::is_in(
             "category",
@@ -113,8 +152,8 @@ fn random_filter(rng: &mut Rng, depth: usize) -> Filter {
             Filter::is_empty("mixed"),
         ][rng.below(3) as usize]
             .clone(),
-        15 => Filter::and((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
-        16 => Filter::or((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
+        21 => Filter::and((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
+        22 => Filter::or((0..2).map(|_| random_filter(rng, depth - 1)).collect()),
         _ => Filter::not(random_filter(rng, depth - 1)),
     }
 }
@@ -124,7 +163,7 @@ fn random_filter(rng: &mut Rng, depth: usize) -> Filter {
 fn check(c: &Collection, f: &Filter, n: usize, what: &str) -> (usize, Vec<&'static str>) {
     let s = sample();
     let matching: Vec<u64> = (0..n)
-        .filter(|&i| f.matches(Some(&s.payloads[i])))
+        .filter(|&i| f.matches_point(i as u64, Some(&s.payloads[i])))
         .map(|i| i as u64)
         .collect();
     let page = c.scroll(None, 10_000, Some(f)).unwrap();
@@ -194,6 +233,9 @@ fn indexed_filters_equal_brute_force_in_every_kind_of_segment() {
     c.create_field_index("mixed", FieldKind::Integer).unwrap();
     c.create_field_index("pos", FieldKind::Keyword).unwrap();
     c.create_field_index("flag", FieldKind::Bool).unwrap();
+    c.create_field_index("when", FieldKind::Datetime).unwrap();
+    c.create_field_index("tags[].name", FieldKind::Keyword)
+        .unwrap();
     upsert(&c, 4600..s.n);
     let listed: Vec<(String, FieldKind)> = c
         .field_indexes()
@@ -201,14 +243,14 @@ fn indexed_filters_equal_brute_force_in_every_kind_of_segment() {
         .into_iter()
         .map(|i| (i.field, i.kind))
         .collect();
-    assert_eq!(listed.len(), 7);
+    assert_eq!(listed.len(), 9);
     assert_eq!(listed[0], ("category".to_string(), FieldKind::Keyword));
     let st = c.stats().unwrap();
     assert!(st.segments.len() >= 2, "{:?}", st.segments);
 
     let mut rng = Rng::new(0xF1E1D);
     let mut seen = std::collections::BTreeSet::new();
-    for i in 0..40 {
+    for i in 0..60 {
         let f = random_filter(&mut rng, 2);
         let (_, plans) = check(&c, &f, s.n, &format!("filter {i}"));
         seen.extend(plans);
