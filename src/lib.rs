@@ -34,10 +34,15 @@ pub use collection::config::{CollectionConfig, CollectionKind, HnswConfig};
 pub use collection::stats::{
     CollectionStats, ComponentStats, OptimizerState, OptimizerStats, SegmentKind, SegmentStats,
 };
-pub use collection::{Collection, FieldIndexInfo, SegmentLimits, SegmentPlan, SyncPolicy};
+pub use collection::{
+    Collection, FieldIndexInfo, PayloadChange, SegmentLimits, SegmentPlan, Selection, SyncPolicy,
+};
 pub use database::{Database, DatabaseOptions};
 pub use distance::Metric;
 pub use error::{Error, Result};
 pub use filter::Filter;
-pub use point::{Point, RawHit, RawPoint, ScoredPoint, ScrollPage, SearchParams};
+pub use point::{
+    Cursor, OrderBy, Point, PointsPage, RawHit, RawPoint, ScoredPoint, ScrollPage, ScrollRequest,
+    SearchParams,
+};
 pub use segment::field_index::FieldKind;

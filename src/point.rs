@@ -104,6 +104,85 @@ pub struct ScrollPage {
     pub next: Option<u64>,
 }
 
+/// Where a scroll goes on: returned with each page but the last, passed
+/// back with the same request for the next one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    /// A scroll by id: the next page starts at this id.
+    Id(u64),
+    /// An ordered scroll: the next page starts after this sort key and id.
+    Ordered {
+        /// The sort key of the last point returned (an order-preserving
+        /// encoding of its value).
+        key: u64,
+        /// Its id.
+        id: u64,
+    },
+}
+
+impl Cursor {
+    /// The cursor as text (what the C ABI hands out): `id:<n>` or
+    /// `ord:<key>:<id>`.
+    pub fn encode(&self) -> String {
+        match self {
+            Cursor::Id(id) => format!("id:{id}"),
+            Cursor::Ordered { key, id } => format!("ord:{key}:{id}"),
+        }
+    }
+
+    /// Parses [`Cursor::encode`]'s text.
+    pub fn decode(text: &str) -> crate::error::Result<Cursor> {
+        let bad = || {
+            crate::error::Error::invalid(format!("cursor \"{text}\" is not one a scroll returned"))
+        };
+        if let Some(id) = text.strip_prefix("id:") {
+            return id.parse().map(Cursor::Id).map_err(|_| bad());
+        }
+        let rest = text.strip_prefix("ord:").ok_or_else(bad)?;
+        let (key, id) = rest.split_once(':').ok_or_else(bad)?;
+        Ok(Cursor::Ordered {
+            key: key.parse().map_err(|_| bad())?,
+            id: id.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// The order of an ordered scroll.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderBy {
+    /// A payload field with an integer, float or datetime index.
+    pub field: String,
+    /// Largest values first.
+    pub descending: bool,
+}
+
+/// What [`crate::Collection::scroll_points`] returns.
+#[derive(Clone, Debug, Default)]
+pub struct ScrollRequest {
+    /// Only points matching it (all when `None`).
+    pub filter: Option<Filter>,
+    /// Points per page (>= 1).
+    pub limit: usize,
+    /// Where to go on (`None`: the first page).
+    pub cursor: Option<Cursor>,
+    /// Order by an indexed numeric or datetime field instead of by id.
+    pub order_by: Option<OrderBy>,
+    /// Return the vectors.
+    pub with_vectors: bool,
+    /// Return the payloads.
+    pub with_payload: bool,
+}
+
+/// A page of points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointsPage {
+    /// The points, in scroll order (vectors and payloads as asked; an empty
+    /// vector when not).
+    pub points: Vec<RawPoint>,
+    /// The cursor of the next page, `None` after the last.
+    pub next: Option<Cursor>,
+}
+
 /// A stored point with its payload as the exact bytes it was written with
 /// (what the C ABI returns).
 #[derive(Clone, Debug, PartialEq)]

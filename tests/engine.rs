@@ -15,6 +15,7 @@ mod engine {
     mod failure;
     mod field_index;
     mod filtered;
+    mod payload_ops;
     mod persistence;
     mod recall;
     mod torture;

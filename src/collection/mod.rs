@@ -21,6 +21,7 @@ mod manifest;
 mod open;
 pub mod ops;
 mod optimize;
+mod payload;
 mod read;
 mod search;
 pub mod state;
@@ -32,6 +33,7 @@ mod write;
 pub use fields::FieldIndexInfo;
 pub use optimize::OptimizerHandle;
 pub(crate) use optimize::Pool;
+pub use payload::{PayloadChange, Selection};
 pub use search::SegmentPlan;
 
 use crate::error::{Error, Result};
@@ -111,6 +113,12 @@ pub struct Collection {
     log: RecordLog,
     /// Whose turn it is to apply (writes apply in log order).
     turn: Mutex<write::TurnState>,
+    /// Held shared by each write from before it is logged until it is
+    /// applied, and exclusively by a read-modify-write (payload updates,
+    /// delete by filter) from its read until it is applied: that one then
+    /// reads the state every earlier write left and no other write comes
+    /// between.
+    write_gate: parking_lot::RwLock<()>,
     state: RwLock<State>,
     closed: AtomicBool,
     read_only: Mutex<Option<String>>,

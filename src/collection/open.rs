@@ -216,6 +216,7 @@ impl Collection {
 
             limits,
             log,
+            write_gate: parking_lot::RwLock::new(()),
             turn: Mutex::new(TurnState {
                 next: 0,
                 voids: BTreeSet::new(),

@@ -1,11 +1,13 @@
 //! Reads by id: get, count, scroll.
 
+use super::fields::{names_ids, tri, Tri};
 use super::ops::parse_stored;
-use super::state::{Loc, State};
+use super::state::{Loc, Seg, SegView, State};
 use super::Collection;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
-use crate::point::{Point, RawPoint, ScrollPage};
+use crate::point::{Cursor, OrderBy, Point, PointsPage, RawPoint, ScrollPage, ScrollRequest};
+use crate::segment::field_index::FieldKind;
 
 /// Reserves room for `n` values or reports the request as too large.
 pub(crate) fn reserve<T>(n: usize, what: &str) -> Result<Vec<T>> {
@@ -64,6 +66,23 @@ impl Collection {
         Ok(st.live())
     }
 
+    /// Number of points matching `filter` (all points when `None`), exactly.
+    /// Conditions on indexed fields are answered by the field indexes; the
+    /// others are evaluated on the payloads the indexes leave open.
+    pub fn count_where(&self, filter: Option<&Filter>) -> Result<usize> {
+        let st = self.state.read();
+        self.check_open()?;
+        let Some(f) = filter else {
+            return Ok(st.live());
+        };
+        let mut n = 0;
+        for seg in st.segments() {
+            let m = self.matcher(&st, seg, Some(f));
+            n += m.count(self, &st)?;
+        }
+        Ok(n)
+    }
+
     /// Up to `limit` ids, ascending, starting at `from` (inclusive; `None`
     /// starts at the smallest), of the points matching `filter` (all points
     /// when `None`). Pass the returned `next` as `from` to get the next page.
@@ -73,63 +92,202 @@ impl Collection {
         limit: usize,
         filter: Option<&Filter>,
     ) -> Result<ScrollPage> {
-        if limit == 0 {
+        let req = ScrollRequest {
+            filter: filter.cloned(),
+            limit,
+            cursor: from.map(Cursor::Id),
+            order_by: None,
+            with_vectors: false,
+            with_payload: false,
+        };
+        let page = self.scroll_points(&req)?;
+        Ok(ScrollPage {
+            ids: page.points.into_iter().map(|p| p.id).collect(),
+            next: match page.next {
+                Some(Cursor::Id(id)) => Some(id),
+                _ => None,
+            },
+        })
+    }
+
+    /// One page of the points matching `req.filter`, in ascending id order
+    /// or, with `req.order_by`, by the values of an indexed integer, float
+    /// or datetime field (ties by ascending id), starting at `req.cursor`
+    /// (`None`: the first page). Pass the returned `next` back, with the
+    /// same request otherwise, for the next page; it is `None` after the
+    /// last one. Each page is read at once from the collection as it is
+    /// then: a point that exists and keeps its sort value throughout a
+    /// scroll is returned exactly once, whatever is written meanwhile.
+    ///
+    /// With `order_by`, a point is ordered by its smallest value of the
+    /// index's kind (the largest when descending); points without such a
+    /// value are not returned. Fails with `InvalidArgument` if `limit` is
+    /// 0 or the field has no integer, float or datetime index, or the
+    /// cursor does not belong to this kind of scroll.
+    pub fn scroll_points(&self, req: &ScrollRequest) -> Result<PointsPage> {
+        if req.limit == 0 {
             return Err(Error::invalid("scroll limit must be at least 1"));
         }
-        let from = from.unwrap_or(0);
+        if let Some(f) = &req.filter {
+            f.validate()?;
+        }
         let st = self.state.read();
         self.check_open()?;
+        let filter = req.filter.as_ref();
+        let picked: Vec<Loc>;
+        let next: Option<Cursor>;
+        match &req.order_by {
+            None => {
+                let from = match req.cursor {
+                    None => 0,
+                    Some(Cursor::Id(id)) => id,
+                    Some(Cursor::Ordered { .. }) => {
+                        return Err(Error::invalid(
+                            "cursor: an ordered scroll's cursor was given to a scroll by id",
+                        ))
+                    }
+                };
+                let (locs, more) = self.scroll_by_id(&st, from, req.limit, filter)?;
+                next = more.map(Cursor::Id);
+                picked = locs;
+            }
+            Some(order) => {
+                let after = match req.cursor {
+                    None => None,
+                    Some(Cursor::Ordered { key, id }) => Some((key, id)),
+                    Some(Cursor::Id(_)) => {
+                        return Err(Error::invalid(
+                            "cursor: a scroll by id's cursor was given to an ordered scroll",
+                        ))
+                    }
+                };
+                (picked, next) = self.scroll_ordered(&st, order, after, req.limit, filter)?;
+            }
+        }
+        let mut points = reserve(picked.len(), "the points of a scroll page")?;
+        for loc in picked {
+            points.push(RawPoint {
+                id: st.id_at(loc),
+                vector: if req.with_vectors {
+                    st.vector_at(loc).to_vec()
+                } else {
+                    Vec::new()
+                },
+                payload: if req.with_payload {
+                    st.payload_at(loc)?
+                } else {
+                    None
+                },
+            });
+        }
+        Ok(PointsPage { points, next })
+    }
+
+    /// The first `limit` matching points with ids `>= from`, ascending, and
+    /// the id to continue from.
+    fn scroll_by_id(
+        &self,
+        st: &State,
+        from: u64,
+        limit: usize,
+        filter: Option<&Filter>,
+    ) -> Result<(Vec<Loc>, Option<u64>)> {
         // Each segment's live ids >= from, ascending, merged.
-        let mut runs: Vec<Vec<(u64, Loc)>> = Vec::new();
-        let mut small: Vec<(u64, Loc)> = st
-            .active
-            .entries()
-            .filter(|&(id, o)| id >= from && !st.active_deleted.get(o))
-            .map(|(id, o)| (id, Loc::Active(o)))
-            .collect();
-        for (i, f) in st.frozen.iter().enumerate() {
-            small.extend(
-                f.seg
-                    .entries()
-                    .filter(|&(id, o)| id >= from && !f.deleted.get(o))
-                    .map(|(id, o)| (id, Loc::Frozen(i, o))),
-            );
+        let mut iters: Vec<(IdRun<'_>, Matcher<'_>, Seg)> = Vec::new();
+        for seg in st.segments() {
+            let which = seg.seg;
+            let m = self.matcher(st, seg, filter);
+            let it: IdRun<'_> = match which {
+                Seg::Sealed(i) => {
+                    let s = &st.sealed[i].seg;
+                    Box::new(s.offsets_from(from).map(move |o| (s.id(o), o)))
+                }
+                Seg::Frozen(_) | Seg::Active => {
+                    let entries: Box<dyn Iterator<Item = (u64, u32)>> = match which {
+                        Seg::Frozen(i) => Box::new(st.frozen[i].seg.entries()),
+                        _ => Box::new(st.active.entries()),
+                    };
+                    let mut v: Vec<(u64, u32)> = entries.filter(|&(id, _)| id >= from).collect();
+                    v.sort_unstable();
+                    Box::new(v.into_iter())
+                }
+            };
+            iters.push((it, m, which));
         }
-        small.sort_unstable_by_key(|e| e.0);
-        runs.push(small);
-        let mut ids = Vec::with_capacity(limit.min(1024));
-        let mut next = None;
-        let mut iters: Vec<Box<dyn Iterator<Item = (u64, Loc)> + '_>> = Vec::new();
-        for run in runs {
-            iters.push(Box::new(run.into_iter()));
-        }
-        for (i, s) in st.sealed.iter().enumerate() {
-            iters.push(Box::new(
-                s.seg
-                    .offsets_from(from)
-                    .filter(move |&o| !s.deleted.get(o))
-                    .map(move |o| (s.seg.id(o), Loc::Sealed(i, o))),
-            ));
-        }
-        let mut heads: Vec<Option<(u64, Loc)>> = iters.iter_mut().map(|it| it.next()).collect();
-        while let Some((k, _)) = heads
+        let mut heads: Vec<Option<(u64, u32)>> = iters.iter_mut().map(|it| it.0.next()).collect();
+        let mut out = Vec::with_capacity(limit.min(1024));
+        while let Some((k, id)) = heads
             .iter()
             .enumerate()
             .filter_map(|(k, h)| h.map(|h| (k, h.0)))
             .min_by_key(|&(_, id)| id)
         {
-            let (id, loc) = heads[k].expect("chosen head exists");
-            heads[k] = iters[k].next();
-            if !self.matches(&st, loc, filter)? {
+            let (_, o) = heads[k].expect("chosen head exists");
+            heads[k] = iters[k].0.next();
+            let loc = iters[k].2.at(o);
+            if !iters[k].1.test(self, st, o, loc)? {
                 continue;
             }
-            if ids.len() == limit {
-                next = Some(id);
-                break;
+            if out.len() == limit {
+                return Ok((out, Some(id)));
             }
-            ids.push(id);
+            out.push(loc);
         }
-        Ok(ScrollPage { ids, next })
+        Ok((out, None))
+    }
+
+    /// The first `limit` matching points after `after` in the order of
+    /// `order`, with their keys, and the cursor past the last of them.
+    fn scroll_ordered(
+        &self,
+        st: &State,
+        order: &OrderBy,
+        after: Option<(u64, u64)>,
+        limit: usize,
+        filter: Option<&Filter>,
+    ) -> Result<(Vec<Loc>, Option<Cursor>)> {
+        let path = crate::filter::FieldPath::parse(&order.field)
+            .map_err(|e| Error::invalid(format!("order_by: {e}")))?;
+        let def = st
+            .field_defs
+            .iter()
+            .find(|d| d.path == path)
+            .filter(|d| d.kind != FieldKind::Keyword && d.kind != FieldKind::Bool)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "order_by: field \"{}\" has no integer, float or datetime index; create one to order by it",
+                    order.field
+                ))
+            })?;
+        // (key, id, loc) of every matching point past the cursor.
+        let mut all: Vec<(u64, u64, Loc)> = Vec::new();
+        for seg in st.segments() {
+            let Some(ix) = seg.fields.iter().find(|(d, _)| *d == def.id).map(|f| f.1) else {
+                continue;
+            };
+            let m = self.matcher(st, seg, filter);
+            let keys = ix.sort_keys(order.descending);
+            for (o, key) in keys {
+                let loc = m.seg.seg.at(o);
+                let id = st.id_at(loc);
+                if after.is_some_and(|a| (key, id) <= a) {
+                    continue;
+                }
+                if m.test(self, st, o, loc)? {
+                    all.push((key, id, loc));
+                }
+            }
+        }
+        let more = all.len() > limit;
+        if more {
+            all.select_nth_unstable_by_key(limit, |e| (e.0, e.1));
+            all.truncate(limit);
+        }
+        all.sort_unstable_by_key(|e| (e.0, e.1));
+        let next = more
+            .then(|| all.last().map(|&(key, id, _)| Cursor::Ordered { key, id }))
+            .flatten();
+        Ok((all.into_iter().map(|e| e.2).collect(), next))
     }
 
     /// Whether the point at `loc` matches `filter` (always, without one).
@@ -140,5 +298,91 @@ impl Collection {
             None => None,
         };
         Ok(f.matches_point(st.id_at(loc), value.as_ref()))
+    }
+
+    /// How to test the points of `seg` against `filter`: by its field
+    /// indexes where they answer, by the payload otherwise.
+    pub(super) fn matcher<'a>(
+        &self,
+        st: &'a State,
+        seg: SegView<'a>,
+        filter: Option<&'a Filter>,
+    ) -> Matcher<'a> {
+        let tri = filter.and_then(|f| {
+            if seg.fields.is_empty() && !names_ids(f) {
+                return None;
+            }
+            let mut used = false;
+            let lookup = |id: u64| st.lookup_in(seg.seg, id);
+            let t = tri(f, &st.field_defs, &seg.fields, seg.len, &lookup, &mut used);
+            used.then_some(t)
+        });
+        Matcher { seg, filter, tri }
+    }
+
+    /// Every live point matching `filter`, segment by segment.
+    pub(super) fn matching_locs(&self, st: &State, filter: &Filter) -> Result<Vec<Loc>> {
+        let mut out = Vec::new();
+        for seg in st.segments() {
+            let m = self.matcher(st, seg, Some(filter));
+            for o in 0..m.seg.len as u32 {
+                let loc = m.seg.seg.at(o);
+                if m.test(self, st, o, loc)? {
+                    out.push(loc);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A segment's `(id, offset)` pairs in ascending id order.
+type IdRun<'a> = Box<dyn Iterator<Item = (u64, u32)> + 'a>;
+
+/// A filter prepared for the points of one segment.
+pub(super) struct Matcher<'a> {
+    seg: SegView<'a>,
+    filter: Option<&'a Filter>,
+    tri: Option<Tri>,
+}
+
+impl Matcher<'_> {
+    /// Whether the point at offset `o` (at `loc`) is live and matches.
+    pub(super) fn test(&self, coll: &Collection, st: &State, o: u32, loc: Loc) -> Result<bool> {
+        if self.seg.deleted.get(o) {
+            return Ok(false);
+        }
+        match (&self.tri, self.filter) {
+            (_, None) => Ok(true),
+            (Some(t), Some(f)) => {
+                Ok(t.yes.get(o) || (t.maybe.get(o) && coll.matches(st, loc, Some(f))?))
+            }
+            (None, Some(f)) => coll.matches(st, loc, Some(f)),
+        }
+    }
+
+    /// Number of live matching points.
+    fn count(&self, coll: &Collection, st: &State) -> Result<usize> {
+        match (&self.tri, self.filter) {
+            (_, None) => Ok(self.seg.len - self.seg.deleted.count()),
+            (Some(t), Some(f)) => {
+                let mut n = t.yes.iter().filter(|&o| !self.seg.deleted.get(o)).count();
+                for o in t.maybe.iter() {
+                    if !self.seg.deleted.get(o) && coll.matches(st, self.seg.seg.at(o), Some(f))? {
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            }
+            (None, Some(_)) => {
+                let mut n = 0;
+                for o in 0..self.seg.len as u32 {
+                    if self.test(coll, st, o, self.seg.seg.at(o))? {
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            }
+        }
     }
 }

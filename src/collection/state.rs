@@ -58,6 +58,31 @@ pub enum Seg {
     Sealed(usize),
 }
 
+impl Seg {
+    /// The place of offset `o` of this segment.
+    pub fn at(self, o: u32) -> Loc {
+        match self {
+            Seg::Active => Loc::Active(o),
+            Seg::Frozen(i) => Loc::Frozen(i, o),
+            Seg::Sealed(i) => Loc::Sealed(i, o),
+        }
+    }
+}
+
+/// One segment as readers see it: its offsets, deleted set and field
+/// indexes.
+#[derive(Clone)]
+pub struct SegView<'a> {
+    /// Which segment.
+    pub seg: Seg,
+    /// Its offsets: `0..len`.
+    pub len: usize,
+    /// Its deleted set.
+    pub deleted: &'a Bitset,
+    /// Its field indexes, by definition id.
+    pub fields: Vec<(u64, &'a FieldIndex)>,
+}
+
 /// Everything behind the collection's lock.
 pub struct State {
     /// The appendable segment taking writes.
@@ -108,6 +133,34 @@ impl State {
             }
         }
         None
+    }
+
+    /// Every segment: sealed, frozen, then the appendable one.
+    pub fn segments(&self) -> Vec<SegView<'_>> {
+        let mut v = Vec::with_capacity(self.sealed.len() + self.frozen.len() + 1);
+        for (i, s) in self.sealed.iter().enumerate() {
+            v.push(SegView {
+                seg: Seg::Sealed(i),
+                len: s.seg.len(),
+                deleted: &s.deleted,
+                fields: s.fields.iter().map(|(d, ix)| (*d, &**ix)).collect(),
+            });
+        }
+        for (i, f) in self.frozen.iter().enumerate() {
+            v.push(SegView {
+                seg: Seg::Frozen(i),
+                len: f.seg.len(),
+                deleted: &f.deleted,
+                fields: f.fields.iter().map(|(d, ix)| (*d, &**ix)).collect(),
+            });
+        }
+        v.push(SegView {
+            seg: Seg::Active,
+            len: self.active.len(),
+            deleted: &self.active_deleted,
+            fields: self.active_fields.iter().map(|(d, ix)| (*d, ix)).collect(),
+        });
+        v
     }
 
     /// The offset of the newest copy of `id` in segment `seg` (live or not).

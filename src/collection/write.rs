@@ -111,11 +111,17 @@ impl Collection {
         self.write_upsert(batch)
     }
 
-    fn write_upsert(&self, batch: UpsertBatch) -> Result<()> {
+    pub(super) fn write_upsert(&self, batch: UpsertBatch) -> Result<()> {
         self.check_writable()?;
         if batch.is_empty() {
             return Ok(());
         }
+        let _gate = self.write_gate.read();
+        self.write_upsert_gated(batch)
+    }
+
+    /// [`Collection::write_upsert`] for a caller holding the write gate.
+    pub(super) fn write_upsert_gated(&self, batch: UpsertBatch) -> Result<()> {
         let (body, at) = ops::encode_upsert(&batch, self.config.dimension);
         let decoded = DecodedUpsert {
             ids: batch.ids,
@@ -142,11 +148,19 @@ impl Collection {
         if present.is_empty() {
             return Ok(0);
         }
-        self.logged_write(&ops::encode_delete(&present), Applied::Delete(&present))
+        let _gate = self.write_gate.read();
+        self.write_delete_gated(&present)
+    }
+
+    /// Logs and applies the deletion of `ids` (sorted, unique) for a caller
+    /// holding the write gate.
+    pub(super) fn write_delete_gated(&self, ids: &[u64]) -> Result<usize> {
+        self.logged_write(&ops::encode_delete(ids), Applied::Delete(ids))
     }
 
     /// Appends `body`, waits until it is durable, then applies `op` in log
-    /// order. Returns the number of points the op changed.
+    /// order. Returns the number of points the op changed. The caller holds
+    /// the write gate (shared, or exclusive for a read-modify-write).
     fn logged_write(&self, body: &[u8], op: Applied<'_>) -> Result<usize> {
         let pos = match self.log.append(body) {
             Ok(p) => p,
@@ -359,6 +373,25 @@ impl Drop for Turn<'_> {
     }
 }
 
+/// Files the point at `offset` of the appendable segment, with payload
+/// `bytes` (validated when written), in the segment's field indexes.
+fn index_active(st: &mut State, offset: u32, bytes: Option<&[u8]>) {
+    if st.active_fields.is_empty() {
+        return;
+    }
+    let value: Option<Value> = bytes.and_then(|b| serde_json::from_slice(b).ok());
+    let State {
+        active_fields,
+        field_defs,
+        ..
+    } = st;
+    for (def_id, ix) in active_fields.iter_mut() {
+        if let Some(d) = field_defs.iter().find(|d| d.id == *def_id) {
+            ix.add(offset, &d.path, value.as_ref());
+        }
+    }
+}
+
 fn apply_upsert(
     st: &mut State,
     u: &DecodedUpsert,
@@ -386,21 +419,7 @@ fn apply_upsert(
             pos.file,
             bytes,
         )?;
-        if !st.active_fields.is_empty() {
-            // Validated when it was written: it parses.
-            let value: Option<serde_json::Value> =
-                bytes.and_then(|b| serde_json::from_slice(b).ok());
-            let State {
-                active_fields,
-                field_defs,
-                ..
-            } = &mut *st;
-            for (def_id, ix) in active_fields.iter_mut() {
-                if let Some(d) = field_defs.iter().find(|d| d.id == *def_id) {
-                    ix.add(offset, &d.path, value.as_ref());
-                }
-            }
-        }
+        index_active(st, offset, bytes);
     }
     Ok(u.ids.len())
 }

@@ -134,6 +134,40 @@ impl FieldPath {
     }
 }
 
+impl FieldPath {
+    /// Removes the field the path names from `payload` (from each element
+    /// a `[]` segment steps into); returns whether anything was removed.
+    /// A final `key[]` removes `key` itself.
+    pub fn remove_from(&self, payload: &mut Value) -> bool {
+        remove(&self.segments, payload)
+    }
+}
+
+fn remove(segs: &[Segment], cur: &mut Value) -> bool {
+    let Some((first, rest)) = segs.split_first() else {
+        return false;
+    };
+    let Some(obj) = cur.as_object_mut() else {
+        return false;
+    };
+    if rest.is_empty() {
+        return obj.remove(&*first.key).is_some();
+    }
+    let Some(next) = obj.get_mut(&*first.key) else {
+        return false;
+    };
+    match next {
+        Value::Array(items) if first.each => {
+            let mut any = false;
+            for x in items {
+                any |= remove(rest, x);
+            }
+            any
+        }
+        _ => remove(rest, next),
+    }
+}
+
 fn walk<'a>(segs: &[Segment], cur: &'a Value, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
     let Some((first, rest)) = segs.split_first() else {
         return f(cur);

@@ -635,6 +635,29 @@ impl FieldIndex {
         None
     }
 
+    /// For ordered scrolls: each offset holding a value of a numeric or
+    /// datetime index, with its sort key (an order-preserving `u64` of its
+    /// smallest value, or of the largest negated when `descending`, so that
+    /// ascending keys are the wanted order). Empty for other kinds.
+    pub fn sort_keys(&self, descending: bool) -> Vec<(u32, u64)> {
+        let encoded: Box<dyn Iterator<Item = (u32, u64)> + '_> = match self.kind {
+            FieldKind::Integer | FieldKind::Datetime => {
+                Box::new(self.ints.iter().map(|&(x, o)| (o, (x as u64) ^ (1 << 63))))
+            }
+            FieldKind::Float => Box::new(self.floats.iter().map(|&(x, o)| {
+                let b = x.to_bits();
+                (o, if b >> 63 == 1 { !b } else { b | (1 << 63) })
+            })),
+            _ => return Vec::new(),
+        };
+        let mut best: HashMap<u32, u64> = HashMap::new();
+        for (o, k) in encoded {
+            let k = if descending { !k } else { k };
+            best.entry(o).and_modify(|b| *b = (*b).min(k)).or_insert(k);
+        }
+        best.into_iter().collect()
+    }
+
     /// The bytes of a sealed index's file.
     pub fn encode(&self) -> Vec<u8> {
         debug_assert!(self.sorted);
