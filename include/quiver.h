@@ -117,6 +117,26 @@
 #define QV_FIELD_DATETIME 5
 
 /**
+ * Payload operation: set the keys of a JSON object (the others stay).
+ */
+#define QV_PAYLOAD_SET 1
+
+/**
+ * Payload operation: replace the payload with a JSON object.
+ */
+#define QV_PAYLOAD_OVERWRITE 2
+
+/**
+ * Payload operation: remove the fields at a JSON array of paths.
+ */
+#define QV_PAYLOAD_DELETE_KEYS 3
+
+/**
+ * Payload operation: remove the payload.
+ */
+#define QV_PAYLOAD_CLEAR 4
+
+/**
  * The id written into the unused result slots of `qv_collection_search`.
  */
 #define QV_NO_ID UINT64_MAX
@@ -382,6 +402,112 @@ typedef struct qv_field_index_view {
 } qv_field_index_view;
 
 /**
+ * Parameters of `qv_collection_scroll_points`; initialise with
+ * `qv_scroll_params_init`.
+ */
+typedef struct qv_scroll_params {
+  /**
+   * `sizeof(qv_scroll_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * Points per page, at least 1. Default 100.
+   */
+  uint32_t limit;
+  /**
+   * 1 = return vectors, 0 = not (default).
+   */
+  uint32_t with_vectors;
+  /**
+   * 1 = return payloads (default), 0 = not.
+   */
+  uint32_t with_payload;
+  /**
+   * 1 = largest values first (with `order_by`), 0 = smallest first
+   * (default).
+   */
+  uint32_t descending;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Optional filter, UTF-8 JSON (`filter_len` bytes); NULL/0 = all.
+   */
+  const uint8_t *filter_json;
+  /**
+   * Bytes in `filter_json`.
+   */
+  uint64_t filter_len;
+  /**
+   * Optional field to order by (`order_by_len` bytes of UTF-8): it must
+   * have an integer, float or datetime index. NULL/0 = by ascending id.
+   */
+  const uint8_t *order_by;
+  /**
+   * Bytes in `order_by`.
+   */
+  uint64_t order_by_len;
+  /**
+   * Where to go on: the text `qv_points_next_cursor` gave for the
+   * previous page (`cursor_len` bytes); NULL/0 = the first page.
+   */
+  const uint8_t *cursor;
+  /**
+   * Bytes in `cursor`.
+   */
+  uint64_t cursor_len;
+} qv_scroll_params;
+
+/**
+ * Per-call search parameters. Initialise with `qv_search_params_init`, then
+ * set at least `k`.
+ *
+ * Versioning: `struct_size` must be `sizeof(qv_search_params)` of this
+ * library's version, and `reserved` must be 0. A caller built against a
+ * newer quiver.h, whose struct is larger, gets QV_ERR_INVALID_ARGUMENT
+ * from an older library (saying both sizes) rather than a search that
+ * ignores the parameters it does not know.
+ */
+typedef struct qv_search_params {
+  /**
+   * `sizeof(qv_search_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * Results per query, 1 to 100000. Default 10.
+   */
+  uint32_t k;
+  /**
+   * HNSW candidate list size, 1 to 100000, or 0 (the default) for the
+   * collection's `hnsw_ef_search`. Raised to `k` when smaller.
+   */
+  uint32_t ef;
+  /**
+   * 1 = exact (brute-force) search, 0 = graph search (default).
+   */
+  uint32_t exact;
+  /**
+   * 1 = include payloads (owned-results mode only), 0 = not (default).
+   */
+  uint32_t with_payload;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Optional payload filter as UTF-8 JSON text (`filter_len` bytes, no NUL
+   * needed); NULL or length 0 = no filter. Example:
+   * `{"field": "category", "eq": "noun.animal"}`.
+   */
+  const uint8_t *filter_json;
+  /**
+   * Bytes in `filter_json`.
+   */
+  uint64_t filter_len;
+} qv_search_params;
+
+/**
  * Borrowed views into a `qv_points`, valid until `qv_points_free`.
  * Entry `i` answers `ids[i]`: `found[i]` is 1 if the point exists (else its
  * vector is zeros and its payload empty); its vector is
@@ -467,54 +593,6 @@ typedef struct qv_results_view {
    */
   uint64_t payload_data_len;
 } qv_results_view;
-
-/**
- * Per-call search parameters. Initialise with `qv_search_params_init`, then
- * set at least `k`.
- *
- * Versioning: `struct_size` must be `sizeof(qv_search_params)` of this
- * library's version, and `reserved` must be 0. A caller built against a
- * newer quiver.h, whose struct is larger, gets QV_ERR_INVALID_ARGUMENT
- * from an older library (saying both sizes) rather than a search that
- * ignores the parameters it does not know.
- */
-typedef struct qv_search_params {
-  /**
-   * `sizeof(qv_search_params)`, set by the init function.
-   */
-  uint32_t struct_size;
-  /**
-   * Results per query, 1 to 100000. Default 10.
-   */
-  uint32_t k;
-  /**
-   * HNSW candidate list size, 1 to 100000, or 0 (the default) for the
-   * collection's `hnsw_ef_search`. Raised to `k` when smaller.
-   */
-  uint32_t ef;
-  /**
-   * 1 = exact (brute-force) search, 0 = graph search (default).
-   */
-  uint32_t exact;
-  /**
-   * 1 = include payloads (owned-results mode only), 0 = not (default).
-   */
-  uint32_t with_payload;
-  /**
-   * Reserved: must be 0.
-   */
-  uint32_t reserved;
-  /**
-   * Optional payload filter as UTF-8 JSON text (`filter_len` bytes, no NUL
-   * needed); NULL or length 0 = no filter. Example:
-   * `{"field": "category", "eq": "noun.animal"}`.
-   */
-  const uint8_t *filter_json;
-  /**
-   * Bytes in `filter_json`.
-   */
-  uint64_t filter_len;
-} qv_search_params;
 
 /**
  * One segment of a collection (an entry of `qv_stats_view.segments`).
@@ -993,6 +1071,154 @@ int32_t qv_field_indexes_get(const struct qv_field_indexes *list,
  * Thread safety: the list must not be in use by another thread.
  */
 void qv_field_indexes_free(struct qv_field_indexes *list);
+
+/**
+ * Changes the payloads of some points without touching their vectors.
+ * `op` is one of `QV_PAYLOAD_*`; `arg_json` (`arg_len` bytes of UTF-8
+ * JSON) is its argument: for SET the object whose keys are set (the
+ * payload is then rewritten with its keys in sorted order), for OVERWRITE
+ * the new payload object (kept byte for byte), for DELETE_KEYS an array
+ * of field paths such as `["a.b", "tags[].name"]` (absent ones are
+ * ignored), for CLEAR nothing (`arg_len` 0).
+ *
+ * The points are either the `n_ids` ids in `ids` (those that exist), or,
+ * when `filter_len` is not 0, those matching the filter `filter_json`
+ * (then `n_ids` must be 0). `*applied` (if not NULL) receives how many
+ * points the operation applied to. The whole call is one atomic, durable
+ * write (an upsert of the changed points); a point whose payload would
+ * not change is not rewritten. On any error nothing changes. Nothing is
+ * retained after the call returns.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer with a non-zero
+ * length, unknown `op`, ids and a filter both given, a bad filter, an
+ * argument that is not what `op` takes), QV_ERR_CLOSED, QV_ERR_READ_ONLY,
+ * QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
+ *
+ * Thread safety: safe to call concurrently with any call; it runs alone
+ * among the writes to the collection (from reading the points to applying
+ * its write), so no concurrent write is lost or half-seen.
+ */
+int32_t qv_collection_update_payload(const struct qv_collection *coll,
+                                     uint32_t op,
+                                     const uint64_t *ids,
+                                     size_t n_ids,
+                                     const uint8_t *filter_json,
+                                     size_t filter_len,
+                                     const uint8_t *arg_json,
+                                     size_t arg_len,
+                                     uint64_t *applied,
+                                     struct qv_error **err);
+
+/**
+ * Deletes every point matching the filter `filter_json` (`filter_len`
+ * bytes of UTF-8 JSON, required); `*deleted` (if not NULL) receives how
+ * many there were. One atomic, durable write.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, empty or bad
+ * filter), QV_ERR_CLOSED, QV_ERR_READ_ONLY, QV_ERR_IO.
+ *
+ * Thread safety: as `qv_collection_update_payload`.
+ */
+int32_t qv_collection_delete_where(const struct qv_collection *coll,
+                                   const uint8_t *filter_json,
+                                   size_t filter_len,
+                                   uint64_t *deleted,
+                                   struct qv_error **err);
+
+/**
+ * Counts, exactly, the points matching the filter `filter_json`
+ * (`filter_len` bytes; NULL/0 = all points) into `*count`, using the field
+ * indexes where they answer.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad filter),
+ * QV_ERR_CLOSED.
+ *
+ * Thread safety: safe to call concurrently with any call; sees each write
+ * whole or not at all.
+ */
+int32_t qv_collection_count_where(const struct qv_collection *coll,
+                                  const uint8_t *filter_json,
+                                  size_t filter_len,
+                                  uint64_t *count,
+                                  struct qv_error **err);
+
+/**
+ * Fills `*params` with the defaults (limit 100, payloads without vectors,
+ * no filter, by id, first page) and its `struct_size`. Does nothing when
+ * NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*params`).
+ */
+void qv_scroll_params_init(struct qv_scroll_params *params);
+
+/**
+ * Reads one page of points: those matching `params->filter_json`, by
+ * ascending id or, with `params->order_by`, by the values of that indexed
+ * integer, float or datetime field (a point by its smallest value, its
+ * largest when descending; ties by ascending id; points without a value of
+ * the index's kind are not returned), starting at `params->cursor`. On
+ * success `*out` receives a `qv_points` owned by the caller (free it with
+ * `qv_points_free`), read with `qv_points_get_view` (every `found` is 1)
+ * and `qv_points_next_cursor`; on failure NULL.
+ *
+ * Each page is read at once: a point that exists and keeps its sort value
+ * during a whole scroll is returned exactly once, whatever is written
+ * meanwhile. Pass the next cursor back with the same parameters
+ * otherwise.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, limit 0, bad
+ * filter, an `order_by` field without an integer, float or datetime
+ * index, a cursor no scroll of this kind returned, a flag not 0 or 1),
+ * QV_ERR_CLOSED, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: safe to call concurrently with any call.
+ */
+int32_t qv_collection_scroll_points(const struct qv_collection *coll,
+                                    const struct qv_scroll_params *params,
+                                    struct qv_points **out,
+                                    struct qv_error **err);
+
+/**
+ * The cursor of the page after the one `points` holds (from
+ * `qv_collection_scroll_points`): `*cursor` receives a NUL-terminated
+ * string borrowed from `points` (valid until `qv_points_free(points)`)
+ * and `*len` (if not NULL) its length, or NULL and 0 when `points` is the
+ * last page (or came from `qv_collection_get`).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `points` or `cursor`).
+ *
+ * Thread safety: a `qv_points` is immutable; any thread may read it.
+ */
+int32_t qv_points_next_cursor(const struct qv_points *points,
+                              const char **cursor,
+                              size_t *len,
+                              struct qv_error **err);
+
+/**
+ * Runs one search (`query`: `dim` floats, `params` as for
+ * `qv_collection_search`) and describes how the planner searched each
+ * segment. On success `*out` receives a `qv_strings` owned by the caller
+ * (free it with `qv_strings_free`) holding one string, a JSON object:
+ * `{"hits": [{"id", "score"}, ...], "segments": [...]}` with the search's
+ * hits and one object per segment: `{"segment", "kind" ("sealed",
+ * "frozen", "appendable"), "live", "sure" (points the field indexes
+ * matched for sure, or null when no index answered), "to_check" (points
+ * the filter is evaluated on), "estimate" (matching points, estimated),
+ * "plan" ("graph", "graph-indexed", "graph-two-hop", "graph-filtered",
+ * "scan-candidates", "scan-filtered", "scan", "none"), "cost" (estimated,
+ * in distance computations), "fallback" (the graph came back short and an
+ * exact scan replaced it)}`.
+ *
+ * Returns QV_OK, or the errors of `qv_collection_search`.
+ *
+ * Thread safety: safe to call concurrently with any call.
+ */
+int32_t qv_collection_explain(const struct qv_collection *coll,
+                              const float *query,
+                              size_t dim,
+                              const struct qv_search_params *params,
+                              struct qv_strings **out,
+                              struct qv_error **err);
 
 /**
  * Inserts or replaces `n` points. `ids` holds `n` ids; `vectors` holds

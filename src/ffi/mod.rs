@@ -35,6 +35,7 @@ mod collection;
 mod database;
 mod error;
 mod fields;
+mod payload;
 mod points;
 mod results;
 mod search;

@@ -213,12 +213,14 @@ pub unsafe extern "C" fn qv_collection_scroll(
 /// Points read by `qv_collection_get`: owned by the caller, freed with
 /// `qv_points_free`; read through `qv_points_get_view`.
 pub struct qv_points {
-    dimension: u64,
-    ids: Vec<u64>,
-    found: Vec<u8>,
-    vectors: Vec<f32>,
-    payload_offsets: Vec<u64>,
-    payload_data: Vec<u8>,
+    pub(crate) dimension: u64,
+    pub(crate) ids: Vec<u64>,
+    pub(crate) found: Vec<u8>,
+    pub(crate) vectors: Vec<f32>,
+    pub(crate) payload_offsets: Vec<u64>,
+    pub(crate) payload_data: Vec<u8>,
+    /// A scroll page's cursor for the next page.
+    pub(crate) cursor: Option<std::ffi::CString>,
 }
 
 /// Borrowed views into a `qv_points`, valid until `qv_points_free`.
@@ -286,6 +288,7 @@ pub unsafe extern "C" fn qv_collection_get(
                 found: try_vec(n, "the found flags of the result")?,
                 payload_offsets: try_vec(n.saturating_add(1), "the payload offsets of the result")?,
                 payload_data: Vec::new(),
+                cursor: None,
             };
             // SAFETY: `ids` holds `n` ids (the caller's promise).
             let ids = unsafe { slice(ids, n, "ids", "n") }?;

@@ -71,7 +71,7 @@ pub unsafe extern "C" fn qv_search_params_init(params: Option<&mut MaybeUninit<q
 /// # Safety
 /// `p` is NULL or a `qv_search_params` (see [`option_struct`]) whose filter
 /// pointer holds `filter_len` bytes.
-unsafe fn params_arg(p: *const qv_search_params) -> FfiResult<SearchParams> {
+pub(crate) unsafe fn params_arg(p: *const qv_search_params) -> FfiResult<SearchParams> {
     // SAFETY: the caller's promise.
     let p = unsafe { option_struct(p, "params", "qv_search_params") }?
         .ok_or_else(|| invalid("params is NULL"))?;

@@ -310,6 +310,7 @@ static const test_case tests[] = {
     T(test_out_of_memory),
     T(test_concurrent_close),
     T(test_field_indexes),
+    T(test_payload_operations),
     T(test_wordnet_sample),
 };
 

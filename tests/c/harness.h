@@ -171,6 +171,7 @@ void test_out_of_memory(void);
 void test_concurrent_close(void);
 
 void test_field_indexes(void);
+void test_payload_operations(void);
 
 void test_wordnet_sample(void);
 
