@@ -3,7 +3,9 @@
 //! line format of `shared/bench/filtered_peers.py`.
 
 use crate::common::{self, BoxError, DataOpts};
-use quiver::{Collection, FieldKind, Filter, SearchParams};
+use quiver::{
+    Collection, FieldKind, Filter, OrderBy, PayloadChange, ScrollRequest, SearchParams, Selection,
+};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -158,6 +160,7 @@ pub fn run(a: &FilteredArgs) -> Result<(), BoxError> {
             for &ef in &a.efs {
                 measure(&coll, &w, c, truth, nq, k, ef, sel, label)?;
             }
+            count_and_scroll(&coll, c, sel, label)?;
         }
         Ok(())
     };
@@ -175,8 +178,86 @@ pub fn run(a: &FilteredArgs) -> Result<(), BoxError> {
         ram as f64 / w.n as f64
     );
     phase("category,id")?;
+    // A payload update by filter (a read-modify-write of every matching
+    // point), then its undo.
+    for c in cases.iter().filter(|c| c.filter.is_some()).take(3) {
+        let f = c.filter.clone().expect("filtered case");
+        let t = Instant::now();
+        let n = coll.update_payload(
+            &Selection::Filter(f.clone()),
+            PayloadChange::Set(&json!({"bench_seen": true})),
+        )?;
+        let set_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        coll.update_payload(
+            &Selection::Filter(f),
+            PayloadChange::DeleteKeys(&["bench_seen"]),
+        )?;
+        println!(
+            "engine=quiver-payload op=set-by-filter filter={} points={n} set_ms={:.1} delete_keys_ms={:.1}",
+            c.name,
+            set_s * 1e3,
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
     drop(coll);
     db.close()?;
+    Ok(())
+}
+
+/// Exact count with the case's filter (checked against the truth), and a
+/// full scroll of its points in pages of 100, by id and, with the index,
+/// ordered by the payload's `id` field.
+fn count_and_scroll(coll: &Collection, c: &Case, sel: f64, index: &str) -> Result<(), BoxError> {
+    let want = c.matching.iter().filter(|&&m| m).count();
+    let reps = 20;
+    let t = Instant::now();
+    for _ in 0..reps {
+        let n = coll.count_where(c.filter.as_ref())?;
+        if n != want {
+            return Err(format!("count_where({}) = {n}, expected {want}", c.name).into());
+        }
+    }
+    let count_qps = reps as f64 / t.elapsed().as_secs_f64();
+    let mut orders = vec![None];
+    if index != "none" {
+        orders.push(Some("id"));
+    }
+    for order in orders {
+        let mut req = ScrollRequest {
+            filter: c.filter.clone(),
+            limit: 100,
+            order_by: order.map(|f| OrderBy {
+                field: f.into(),
+                descending: false,
+            }),
+            with_payload: true,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let (mut points, mut pages) = (0usize, 0usize);
+        loop {
+            let page = coll.scroll_points(&req)?;
+            points += page.points.len();
+            pages += 1;
+            match page.next {
+                Some(n) => req.cursor = Some(n),
+                None => break,
+            }
+        }
+        let dt = t.elapsed().as_secs_f64();
+        if points != want {
+            return Err(
+                format!("scroll of {} gave {points} points, expected {want}", c.name).into(),
+            );
+        }
+        println!(
+            "engine=quiver-scroll index={index} filter={} selectivity={sel:.4} order={} points={points} pages={pages} points_per_s={:.0} count_qps={count_qps:.1}",
+            c.name,
+            order.unwrap_or("point-id"),
+            points as f64 / dt
+        );
+    }
     Ok(())
 }
 

@@ -1076,15 +1076,17 @@ void qv_field_indexes_free(struct qv_field_indexes *list);
  * Changes the payloads of some points without touching their vectors.
  * `op` is one of `QV_PAYLOAD_*`; `arg_json` (`arg_len` bytes of UTF-8
  * JSON) is its argument: for SET the object whose keys are set (the
- * payload is then rewritten with its keys in sorted order), for OVERWRITE
- * the new payload object (kept byte for byte), for DELETE_KEYS an array
- * of field paths such as `["a.b", "tags[].name"]` (absent ones are
- * ignored), for CLEAR nothing (`arg_len` 0).
+ * payload is then rewritten with its keys in sorted order; a point without
+ * payload gets one), for OVERWRITE the new payload object (kept byte for
+ * byte; `null` clears), for DELETE_KEYS an array of field paths such as
+ * `["a.b", "tags[].name"]` (absent ones are ignored), for CLEAR nothing
+ * (`arg_len` 0).
  *
- * The points are either the `n_ids` ids in `ids` (those that exist), or,
- * when `filter_len` is not 0, those matching the filter `filter_json`
- * (then `n_ids` must be 0). `*applied` (if not NULL) receives how many
- * points the operation applied to. The whole call is one atomic, durable
+ * The points are either the `n_ids` ids in `ids` (those that exist;
+ * `n_ids` 0 selects none), or, when `filter_len` is not 0, those matching
+ * the filter `filter_json` (then `n_ids` must be 0; `{"and": []}` selects
+ * every point). `*applied` (if not NULL) receives how many points were
+ * selected, whether or not their payload changed. The whole call is one atomic, durable
  * write (an upsert of the changed points); a point whose payload would
  * not change is not rewritten. On any error nothing changes. Nothing is
  * retained after the call returns.
@@ -1158,13 +1160,15 @@ void qv_scroll_params_init(struct qv_scroll_params *params);
  * largest when descending; ties by ascending id; points without a value of
  * the index's kind are not returned), starting at `params->cursor`. On
  * success `*out` receives a `qv_points` owned by the caller (free it with
- * `qv_points_free`), read with `qv_points_get_view` (every `found` is 1)
+ * `qv_points_free`), read with `qv_points_get_view` (every `found` is 1;
+ * without `with_vectors` the view's `dimension` is 0 and `vectors` NULL)
  * and `qv_points_next_cursor`; on failure NULL.
  *
  * Each page is read at once: a point that exists and keeps its sort value
  * during a whole scroll is returned exactly once, whatever is written
  * meanwhile. Pass the next cursor back with the same parameters
- * otherwise.
+ * otherwise (a cursor names its order: one given to a scroll of another
+ * order, or by id, is refused). `descending` is 1 only with `order_by`.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, limit 0, bad
  * filter, an `order_by` field without an integer, float or datetime

@@ -106,12 +106,14 @@ pub struct ScrollPage {
 
 /// Where a scroll goes on: returned with each page but the last, passed
 /// back with the same request for the next one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cursor {
     /// A scroll by id: the next page starts at this id.
     Id(u64),
     /// An ordered scroll: the next page starts after this sort key and id.
     Ordered {
+        /// The order it belongs to (a cursor of another order is refused).
+        order: OrderBy,
         /// The sort key of the last point returned (an order-preserving
         /// encoding of its value).
         key: u64,
@@ -122,11 +124,15 @@ pub enum Cursor {
 
 impl Cursor {
     /// The cursor as text (what the C ABI hands out): `id:<n>` or
-    /// `ord:<key>:<id>`.
+    /// `ord:<a|d>:<key>:<id>:<field>`.
     pub fn encode(&self) -> String {
         match self {
             Cursor::Id(id) => format!("id:{id}"),
-            Cursor::Ordered { key, id } => format!("ord:{key}:{id}"),
+            Cursor::Ordered { order, key, id } => format!(
+                "ord:{}:{key}:{id}:{}",
+                if order.descending { 'd' } else { 'a' },
+                order.field
+            ),
         }
     }
 
@@ -139,8 +145,25 @@ impl Cursor {
             return id.parse().map(Cursor::Id).map_err(|_| bad());
         }
         let rest = text.strip_prefix("ord:").ok_or_else(bad)?;
-        let (key, id) = rest.split_once(':').ok_or_else(bad)?;
+        let mut parts = rest.splitn(4, ':');
+        let (Some(dir), Some(key), Some(id), Some(field)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let descending = match dir {
+            "a" => false,
+            "d" => true,
+            _ => return Err(bad()),
+        };
+        if field.is_empty() {
+            return Err(bad());
+        }
         Ok(Cursor::Ordered {
+            order: OrderBy {
+                field: field.to_owned(),
+                descending,
+            },
             key: key.parse().map_err(|_| bad())?,
             id: id.parse().map_err(|_| bad())?,
         })

@@ -141,13 +141,17 @@ func (c *Collection) UpsertFlat(ids []uint64, vectors []float32, payloads [][]by
 	return c.upsert(ids, vectors, offsets, data)
 }
 
-// Point is one point for UpsertPoints.
+// Point is one point for UpsertPoints, and one point of a PointPage
+// (ScrollPoints).
 type Point struct {
 	ID     uint64
 	Vector []float32 // nil for a metadata-only collection
 	// Payload is stored as JSON: nil means no payload; a []byte or
 	// json.RawMessage is taken as JSON text as is; any other value is
-	// marshalled with encoding/json.
+	// marshalled with encoding/json. ScrollPoints sets it to a
+	// json.RawMessage, byte for byte as written (nil when the point has
+	// none or payloads were not asked for), so a page can be upserted
+	// again as it is.
 	Payload any
 }
 
@@ -162,18 +166,9 @@ func (c *Collection) UpsertPoints(points []Point) error {
 	for i, p := range points {
 		ids[i] = p.ID
 		vectors[i] = p.Vector
-		var js []byte
-		switch v := p.Payload.(type) {
-		case nil:
-		case []byte:
-			js = v
-		case json.RawMessage:
-			js = v
-		default:
-			var err error
-			if js, err = json.Marshal(v); err != nil {
-				return errorf(CodeInvalidArgument, "payload of point %d (batch index %d): %v", p.ID, i, err)
-			}
+		js, err := payloadJSON(p.Payload)
+		if err != nil {
+			return errorf(CodeInvalidArgument, "payload of point %d (batch index %d): %v", p.ID, i, err)
 		}
 		if len(js) > 0 && offsets == nil {
 			offsets = make([]uint64, len(points)+1) // points before i: no payload
@@ -188,6 +183,21 @@ func (c *Collection) UpsertPoints(points []Point) error {
 		return err
 	}
 	return c.upsert(ids, flat, offsets, data)
+}
+
+// payloadJSON returns a payload as JSON text by the rule of Point.Payload:
+// nil is nil (no payload), a []byte or json.RawMessage is the text as is,
+// anything else is marshalled with encoding/json.
+func payloadJSON(p any) ([]byte, error) {
+	switch v := p.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		return v, nil
+	case json.RawMessage:
+		return v, nil
+	}
+	return json.Marshal(p)
 }
 
 // upsert makes the C call. offsets is nil (no payloads) or has len(ids)+1
@@ -282,17 +292,33 @@ func (c *Collection) Get(ids ...uint64) ([]Record, error) {
 		return nil, takeError(rc, cerr)
 	}
 	defer C.qv_points_free(pts)
+	return readPoints(pts, true)
+}
+
+// readPoints copies the entries of pts (from qv_collection_get or
+// qv_collection_scroll_points) into Go memory, one Record per entry.
+// withVectors false leaves the vectors nil: a scroll without vectors still
+// has dimension floats (zeros) per point in its view. A metadata-only
+// collection gives nil vectors, points without payloads nil payloads.
+func readPoints(pts *C.qv_points, withVectors bool) ([]Record, error) {
 	var v C.qv_points_view
+	var cerr *C.qv_error
 	if rc := C.qv_points_get_view(pts, &v, &cerr); rc != C.QV_OK {
 		return nil, takeError(rc, cerr)
 	}
 	n, dim := int(v.count), int(v.dimension)
+	if n == 0 {
+		return []Record{}, nil
+	}
 	found := unsafe.Slice((*byte)(unsafe.Pointer(v.found)), n)
 	gotIDs := unsafe.Slice((*uint64)(unsafe.Pointer(v.ids)), n)
-	offsets := unsafe.Slice((*uint64)(unsafe.Pointer(v.payload_offsets)), n+1)
+	var offsets []uint64
+	if v.payload_offsets != nil {
+		offsets = unsafe.Slice((*uint64)(unsafe.Pointer(v.payload_offsets)), n+1)
+	}
 	payloadData := unsafe.Slice((*byte)(unsafe.Pointer(v.payload_data)), int(v.payload_data_len))
 	var vectors []float32
-	if dim > 0 {
+	if withVectors && dim > 0 && v.vectors != nil {
 		vectors = make([]float32, n*dim) // one copy of all vectors, sliced per record
 		copy(vectors, unsafe.Slice((*float32)(unsafe.Pointer(v.vectors)), n*dim))
 	}
@@ -304,8 +330,11 @@ func (c *Collection) Get(ids ...uint64) ([]Record, error) {
 		if !r.Found {
 			continue
 		}
-		if dim > 0 {
+		if vectors != nil {
 			r.Vector = vectors[i*dim : (i+1)*dim : (i+1)*dim]
+		}
+		if offsets == nil {
+			continue
 		}
 		if lo, hi := offsets[i], offsets[i+1]; hi > lo {
 			r.Payload = append([]byte(nil), payloadData[lo:hi]...)
@@ -359,7 +388,8 @@ type Page struct {
 // starting at id from (inclusive; 0 starts at the beginning), of the points
 // matching filter (JSON text such as `{"field": "lang", "eq": "fr"}`; ""
 // = all points). Each page is consistent; pages taken while others write
-// may reflect those writes. Errors: ErrInvalidArgument (limit < 1, bad
+// may reflect those writes. ScrollPoints reads whole points, optionally
+// ordered by an indexed field. Errors: ErrInvalidArgument (limit < 1, bad
 // filter), ErrClosed.
 func (c *Collection) Scroll(from uint64, limit int, filter string) (Page, error) {
 	if limit < 1 {
@@ -486,9 +516,15 @@ const (
 	Float FieldKind = C.QV_FIELD_FLOAT
 	// Bool indexes booleans.
 	Bool FieldKind = C.QV_FIELD_BOOL
+	// Datetime indexes RFC 3339 datetime strings such as
+	// "2024-05-01T12:00:00Z", compared as instants (lt, lte, gt, gte,
+	// between with datetime strings; a time.Time in a filter builder
+	// encodes as one).
+	Datetime FieldKind = C.QV_FIELD_DATETIME
 )
 
-// String returns the kind's name ("keyword", "integer", "float", "bool").
+// String returns the kind's name ("keyword", "integer", "float", "bool",
+// "datetime").
 func (k FieldKind) String() string {
 	switch k {
 	case Keyword:
@@ -499,6 +535,8 @@ func (k FieldKind) String() string {
 		return "float"
 	case Bool:
 		return "bool"
+	case Datetime:
+		return "datetime"
 	}
 	return fmt.Sprintf("FieldKind(%d)", uint32(k))
 }

@@ -204,6 +204,18 @@ func closedCalls(c *quiver.Collection, q []float32) map[string]error {
 	errs["WaitOptimized"] = c.WaitOptimized()
 	errs["Verify"] = c.Verify()
 	_, errs["Stats"] = c.Stats()
+	_, errs["SetPayload"] = c.SetPayload(quiver.IDs(1), map[string]any{"a": 1})
+	_, errs["OverwritePayload"] = c.OverwritePayload(quiver.Where(`{"has_id": [1]}`), map[string]any{"a": 1})
+	_, errs["DeletePayloadKeys"] = c.DeletePayloadKeys(quiver.IDs(1), "a")
+	_, errs["ClearPayload"] = c.ClearPayload(quiver.IDs(1))
+	_, errs["DeleteWhere"] = c.DeleteWhere(`{"has_id": [1]}`)
+	_, errs["CountWhere"] = c.CountWhere("")
+	_, errs["ScrollPoints"] = c.ScrollPoints(quiver.ScrollOptions{})
+	_, errs["Explain"] = c.Explain(q, quiver.SearchOptions{})
+	it := c.ScrollIter(quiver.ScrollOptions{})
+	for it.Next() {
+	}
+	errs["ScrollIter"] = it.Err()
 	return errs
 }
 

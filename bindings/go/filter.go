@@ -2,12 +2,13 @@ package quiver
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 )
 
 // Filter is a payload filter built in code: its String is the JSON text the
-// library takes (SearchOptions.Filter, Scroll), the same as writing it by
-// hand. Build one with the condition functions (Eq, Between, Like, ...)
+// library takes (SearchOptions.Filter, Scroll, ScrollOptions.Filter, Where,
+// DeleteWhere, CountWhere), the same as writing it by hand. Build one with the condition functions (Eq, Between, Like, ...)
 // and combine them with And, Or and Not:
 //
 //	f := quiver.And(quiver.Eq("lang", "fr"), quiver.Gte("year", 2022))
@@ -60,7 +61,9 @@ func Eq(field string, value any) Filter { return condition(field, "eq", value) }
 // Ne: not Eq (a missing field matches).
 func Ne(field string, value any) Filter { return condition(field, "ne", value) }
 
-// Lt: the field (or an element) is below value (a number or a string).
+// Lt: the field (or an element) is below value (a number or a string;
+// two RFC 3339 datetime strings compare as instants, and a time.Time
+// encodes as one).
 func Lt(field string, value any) Filter { return condition(field, "lt", value) }
 
 // Lte: at most value.
@@ -99,6 +102,77 @@ func Like(field, pattern string) Filter { return condition(field, "like", patter
 
 // ILike: Like ignoring case.
 func ILike(field, pattern string) Filter { return condition(field, "ilike", pattern) }
+
+// CountBound is one bound of ValuesCount: CountEq, CountLt, CountLte,
+// CountGt or CountGte.
+type CountBound struct {
+	op string
+	n  int
+}
+
+// CountEq: exactly n values.
+func CountEq(n int) CountBound { return CountBound{"eq", n} }
+
+// CountLt: fewer than n values.
+func CountLt(n int) CountBound { return CountBound{"lt", n} }
+
+// CountLte: at most n values.
+func CountLte(n int) CountBound { return CountBound{"lte", n} }
+
+// CountGt: more than n values.
+func CountGt(n int) CountBound { return CountBound{"gt", n} }
+
+// CountGte: at least n values.
+func CountGte(n int) CountBound { return CountBound{"gte", n} }
+
+// ValuesCount: the number of values of the field (the elements of an
+// array, 1 for any other value, 0 when missing or null) is within every
+// bound (none: always):
+//
+//	quiver.ValuesCount("words", quiver.CountGte(2), quiver.CountLt(5))
+//	// {"field": "words", "values_count": {"gte": 2, "lt": 5}}
+//
+// A negative count, a zero CountBound or a bound given twice makes the
+// filter invalid (see Filter.Err).
+func ValuesCount(field string, bounds ...CountBound) Filter {
+	k, _ := json.Marshal(field)
+	var b strings.Builder
+	b.WriteString(`{"field": ` + string(k) + `, "values_count": {`)
+	seen := make(map[string]bool, len(bounds))
+	for i, bd := range bounds {
+		switch {
+		case bd.op == "":
+			return Filter{err: errorf(CodeInvalidArgument, "filter on %q: values_count: bound %d is a zero CountBound", field, i)}
+		case bd.n < 0:
+			return Filter{err: errorf(CodeInvalidArgument, "filter on %q: values_count: %s %d is negative", field, bd.op, bd.n)}
+		case seen[bd.op]:
+			return Filter{err: errorf(CodeInvalidArgument, "filter on %q: values_count: %s given twice", field, bd.op)}
+		}
+		seen[bd.op] = true
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`"` + bd.op + `": ` + strconv.Itoa(bd.n))
+	}
+	b.WriteString(`}}`)
+	return Filter{json: b.String()}
+}
+
+// HasID: the point's id is one of ids (none: never). It takes no field:
+//
+//	quiver.HasID(1, 2, 3) // {"has_id": [1, 2, 3]}
+func HasID(ids ...uint64) Filter {
+	var b strings.Builder
+	b.WriteString(`{"has_id": [`)
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatUint(id, 10))
+	}
+	b.WriteString(`]}`)
+	return Filter{json: b.String()}
+}
 
 // Exists: the field is present (whatever its value).
 func Exists(field string) Filter { return condition(field, "exists", true) }

@@ -86,3 +86,104 @@ func TestFilterBuilders(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterBuildersCountsAndIDs: ValuesCount and HasID write the JSON one
+// writes by hand, refuse what the library would, and count the same points
+// as the hand-written JSON (and as a Go loop).
+func TestFilterBuildersCountsAndIDs(t *testing.T) {
+	cases := []struct {
+		f    quiver.Filter
+		want string
+	}{
+		{quiver.ValuesCount("words", quiver.CountGte(2), quiver.CountLt(5)), `{"field": "words", "values_count": {"gte": 2, "lt": 5}}`},
+		{quiver.ValuesCount("w", quiver.CountEq(0)), `{"field": "w", "values_count": {"eq": 0}}`},
+		{quiver.ValuesCount("tags[].name", quiver.CountGt(1), quiver.CountLte(3)), `{"field": "tags[].name", "values_count": {"gt": 1, "lte": 3}}`},
+		{quiver.ValuesCount("w"), `{"field": "w", "values_count": {}}`},
+		{quiver.HasID(1, 2, 3), `{"has_id": [1, 2, 3]}`},
+		{quiver.HasID(18446744073709551615), `{"has_id": [18446744073709551615]}`},
+		{quiver.HasID(), `{"has_id": []}`},
+		{quiver.Eq("tags[].name", "x"), `{"field": "tags[].name", "eq": "x"}`},
+		{quiver.Not(quiver.HasID(7)), `{"not": {"has_id": [7]}}`},
+	}
+	for _, c := range cases {
+		if got := c.f.String(); got != c.want || c.f.Err() != nil {
+			t.Errorf("got %s (%v), want %s", got, c.f.Err(), c.want)
+		}
+	}
+	for _, bad := range []quiver.Filter{
+		quiver.ValuesCount("w", quiver.CountGte(-1)),
+		quiver.ValuesCount("w", quiver.CountBound{}),
+		quiver.ValuesCount("w", quiver.CountLt(3), quiver.CountLt(4)),
+		quiver.And(quiver.HasID(1), quiver.ValuesCount("w", quiver.CountEq(-2))),
+	} {
+		if !errors.Is(bad.Err(), quiver.ErrInvalidArgument) || !strings.Contains(bad.String(), "invalid filter") {
+			t.Errorf("%s: Err %v", bad, bad.Err())
+		}
+	}
+
+	db, _ := openDB(t, nil)
+	c := createCollection(t, db, "vc", quiver.CollectionConfig{Kind: quiver.KindMetadataOnly})
+	// Point i: i%6 words, tags [{"name": ...}] of i%3 objects (one without a
+	// name when i%4 == 0).
+	var points []quiver.Point
+	words := make(map[uint64]int)
+	names := make(map[uint64]int)
+	for i := 0; i < 60; i++ {
+		tags := []map[string]any{}
+		for j := 0; j < i%3; j++ {
+			tags = append(tags, map[string]any{"name": fmt.Sprintf("n%d", j)})
+		}
+		if i%4 == 0 {
+			tags = append(tags, map[string]any{"other": 1})
+		}
+		id := uint64(i)
+		words[id], names[id] = i%6, i%3
+		points = append(points, quiver.Point{ID: id, Payload: map[string]any{
+			"words": []string{"a", "b", "c", "d", "e", "f"}[:i%6], "tags": tags,
+		}})
+	}
+	if err := c.UpsertPoints(points); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		built quiver.Filter
+		hand  string
+		pred  func(id uint64) bool
+	}{
+		{quiver.ValuesCount("words", quiver.CountGte(2), quiver.CountLt(5)), `{"field": "words", "values_count": {"gte": 2, "lt": 5}}`,
+			func(id uint64) bool { return words[id] >= 2 && words[id] < 5 }},
+		{quiver.ValuesCount("words", quiver.CountEq(0)), `{"field":"words","values_count":{"eq":0}}`,
+			func(id uint64) bool { return words[id] == 0 }},
+		{quiver.ValuesCount("tags[].name", quiver.CountGt(1)), `{"field": "tags[].name", "values_count": {"gt": 1}}`,
+			func(id uint64) bool { return names[id] > 1 }},
+		{quiver.Eq("tags[].name", "n1"), `{"field": "tags[].name", "eq": "n1"}`,
+			func(id uint64) bool { return names[id] >= 2 }},
+		{quiver.HasID(3, 5, 8, 1000), `{"has_id": [3, 5, 8, 1000]}`,
+			func(id uint64) bool { return id == 3 || id == 5 || id == 8 }},
+		{quiver.And(quiver.Not(quiver.HasID(0, 1)), quiver.ValuesCount("words", quiver.CountLte(1))),
+			`{"and": [{"not": {"has_id": [0, 1]}}, {"field": "words", "values_count": {"lte": 1}}]}`,
+			func(id uint64) bool { return id > 1 && words[id] <= 1 }},
+	}
+	for _, ch := range checks {
+		var want []uint64
+		for id := uint64(0); id < 60; id++ {
+			if ch.pred(id) {
+				want = append(want, id)
+			}
+		}
+		built, err := c.ScrollAll(ch.built.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hand, err := c.ScrollAll(ch.hand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 || !slices.Equal(built, want) || !slices.Equal(hand, want) {
+			t.Errorf("%s: built %v, hand-written %v, want %v", ch.built, built, hand, want)
+		}
+		if n, err := c.CountWhere(ch.built.String()); err != nil || n != len(want) {
+			t.Errorf("CountWhere(%s) = %d, %v; want %d", ch.built, n, err, len(want))
+		}
+	}
+}

@@ -44,10 +44,27 @@ static qvgo_search_status qvgo_search_results(const qv_collection *c, const floa
 	s.rc = qv_collection_search_results(c, queries, nq, dim, &p, &s.results, &s.err);
 	return s;
 }
+
+typedef struct {
+	int32_t rc;
+	qv_error *err;
+	qv_strings *strings;
+} qvgo_explain_status;
+
+static qvgo_explain_status qvgo_explain(const qv_collection *c, const float *query, size_t dim,
+                                        uint32_t k, uint32_t ef, uint32_t exact,
+                                        const uint8_t *filter, size_t filter_len) {
+	qv_search_params p;
+	qvgo_params(&p, k, ef, exact, 0, filter, filter_len);
+	qvgo_explain_status s = {0, NULL, NULL};
+	s.rc = qv_collection_explain(c, query, dim, &p, &s.strings, &s.err);
+	return s;
+}
 */
 import "C"
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
@@ -75,8 +92,10 @@ type SearchOptions struct {
 	// Filter is an optional payload filter as JSON text, "" = none, e.g.
 	// `{"and": [{"field": "lang", "eq": "fr"}, {"field": "year", "gte": 2022}]}`.
 	// Operators: eq, ne, lt, lte, gt, gte, between, in, nin, exists,
-	// is_null, is_empty, like, ilike, contains_any, contains_all; and, or,
-	// not (see the README's filter grammar).
+	// is_null, is_empty, like, ilike, contains_any, contains_all,
+	// values_count; has_id, and, or, not (see the README's filter grammar).
+	// A field is a dotted path; "tags[].name" reaches into an array of
+	// objects.
 	Filter string
 	// WithPayload returns the payloads of the hits (Search, SearchBatch and
 	// SearchBatchFlat; SearchInto never returns payloads).
@@ -417,4 +436,79 @@ func (r *Results) Payload(i, j int) []byte {
 	}
 	data := unsafe.Slice((*byte)(unsafe.Pointer(r.view.payload_data)), int(r.view.payload_data_len))
 	return append([]byte(nil), data[start:end]...)
+}
+
+// Explanation is what Explain returns: the hits of one search and how the
+// planner searched each segment.
+type Explanation struct {
+	// Hits are the search's hits, best first (Payload nil).
+	Hits []Hit `json:"hits"`
+	// Segments describe the search of each segment.
+	Segments []SegmentPlan `json:"segments"`
+	// JSON is the library's document, as it came.
+	JSON string `json:"-"`
+}
+
+// SegmentPlan is how one segment was searched.
+type SegmentPlan struct {
+	// Segment is the segment's id.
+	Segment uint64 `json:"segment"`
+	// Kind is "sealed", "frozen" or "appendable".
+	Kind string `json:"kind"`
+	// Live is the number of its live points.
+	Live int `json:"live"`
+	// Sure is the number of points its field indexes matched for sure, nil
+	// when no index answered a condition of the filter.
+	Sure *int `json:"sure"`
+	// ToCheck is the number of points the filter is evaluated on.
+	ToCheck int `json:"to_check"`
+	// Estimate is the estimated number of matching points (exact when
+	// nothing is left to check).
+	Estimate float64 `json:"estimate"`
+	// Plan is "graph" (no filter), "graph-indexed", "graph-two-hop",
+	// "graph-filtered", "scan-candidates", "scan-filtered", "scan" (exact,
+	// no filter) or "none" (nothing can match).
+	Plan string `json:"plan"`
+	// Cost is the plan's estimated cost, in distance computations.
+	Cost float64 `json:"cost"`
+	// Fallback: the graph came back short and an exact scan replaced it.
+	Fallback bool `json:"fallback"`
+}
+
+// Explain runs one search as Search does (opts.WithPayload is ignored) and
+// returns its hits with the planner's choices for each segment. Errors: as
+// Search.
+func (c *Collection) Explain(query []float32, opts SearchOptions) (Explanation, error) {
+	k, err := opts.k()
+	if err != nil {
+		return Explanation{}, err
+	}
+	ef, err := opts.ef()
+	if err != nil {
+		return Explanation{}, err
+	}
+	ptr, err := c.acquire()
+	if err != nil {
+		return Explanation{}, err
+	}
+	defer c.release()
+	st := C.qvgo_explain(ptr, floatsPtr(query), C.size_t(len(query)),
+		C.uint32_t(k), ef, cbool(opts.Exact), stringPtr(opts.Filter), C.size_t(len(opts.Filter)))
+	runtime.KeepAlive(query)
+	runtime.KeepAlive(opts.Filter)
+	if st.rc != C.QV_OK {
+		return Explanation{}, takeError(st.rc, st.err)
+	}
+	defer C.qv_strings_free(st.strings)
+	var text *C.char
+	var n C.size_t
+	var cerr *C.qv_error
+	if rc := C.qv_strings_get(st.strings, 0, &text, &n, &cerr); rc != C.QV_OK {
+		return Explanation{}, takeError(rc, cerr)
+	}
+	e := Explanation{JSON: C.GoStringN(text, C.int(n))}
+	if err := json.Unmarshal([]byte(e.JSON), &e); err != nil {
+		return Explanation{}, errorf(CodeInternal, "explain: the library's JSON does not parse: %v", err)
+	}
+	return e, nil
 }

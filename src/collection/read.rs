@@ -152,15 +152,27 @@ impl Collection {
                 picked = locs;
             }
             Some(order) => {
-                let after = match req.cursor {
-                    None => None,
-                    Some(Cursor::Ordered { key, id }) => Some((key, id)),
-                    Some(Cursor::Id(_)) => {
-                        return Err(Error::invalid(
-                            "cursor: a scroll by id's cursor was given to an ordered scroll",
-                        ))
-                    }
-                };
+                let after =
+                    match &req.cursor {
+                        None => None,
+                        Some(Cursor::Ordered { order: o, key, id }) if o == order => {
+                            Some((*key, *id))
+                        }
+                        Some(Cursor::Ordered { order: o, .. }) => {
+                            return Err(Error::invalid(format!(
+                            "cursor: it continues a scroll ordered by \"{}\" {}, not by \"{}\" {}",
+                            o.field,
+                            if o.descending { "descending" } else { "ascending" },
+                            order.field,
+                            if order.descending { "descending" } else { "ascending" }
+                        )))
+                        }
+                        Some(Cursor::Id(_)) => {
+                            return Err(Error::invalid(
+                                "cursor: a scroll by id's cursor was given to an ordered scroll",
+                            ))
+                        }
+                    };
                 (picked, next) = self.scroll_ordered(&st, order, after, req.limit, filter)?;
             }
         }
@@ -285,7 +297,13 @@ impl Collection {
         }
         all.sort_unstable_by_key(|e| (e.0, e.1));
         let next = more
-            .then(|| all.last().map(|&(key, id, _)| Cursor::Ordered { key, id }))
+            .then(|| {
+                all.last().map(|&(key, id, _)| Cursor::Ordered {
+                    order: order.clone(),
+                    key,
+                    id,
+                })
+            })
             .flatten();
         Ok((all.into_iter().map(|e| e.2).collect(), next))
     }

@@ -427,7 +427,7 @@ impl Collection {
             Some((f, None)) => {
                 plan.plan = "scan-filtered";
                 plan.to_check = live;
-                plan.cost = live as f64 * (1.0 + EVAL_COST);
+                plan.cost = live as f64 * (SCAN_COST + EVAL_COST);
                 self.scan(flat, len, q, k, |o| {
                     Ok(!deleted.get(o) && self.matches(st, loc(o), Some(f))?)
                 })?
@@ -436,8 +436,11 @@ impl Collection {
                 plan.plan = "scan-candidates";
                 plan.sure = Some(t.yes.count());
                 plan.to_check = t.maybe.count();
-                plan.cost =
-                    plan.sure.unwrap_or(0) as f64 + plan.to_check as f64 * (1.0 + EVAL_COST);
+                let sure = plan.sure.unwrap_or(0) as f64;
+                // Exact when nothing is left to check; at most every
+                // point to check otherwise.
+                plan.estimate = sure + plan.to_check as f64;
+                plan.cost = SCAN_COST * sure + plan.to_check as f64 * (SCAN_COST + EVAL_COST);
                 self.scan_candidates(flat, &t, q, k, &|o| self.matches(st, loc(o), Some(f)))?
             }
         };

@@ -26,15 +26,17 @@ pub const QV_PAYLOAD_CLEAR: u32 = 4;
 /// Changes the payloads of some points without touching their vectors.
 /// `op` is one of `QV_PAYLOAD_*`; `arg_json` (`arg_len` bytes of UTF-8
 /// JSON) is its argument: for SET the object whose keys are set (the
-/// payload is then rewritten with its keys in sorted order), for OVERWRITE
-/// the new payload object (kept byte for byte), for DELETE_KEYS an array
-/// of field paths such as `["a.b", "tags[].name"]` (absent ones are
-/// ignored), for CLEAR nothing (`arg_len` 0).
+/// payload is then rewritten with its keys in sorted order; a point without
+/// payload gets one), for OVERWRITE the new payload object (kept byte for
+/// byte; `null` clears), for DELETE_KEYS an array of field paths such as
+/// `["a.b", "tags[].name"]` (absent ones are ignored), for CLEAR nothing
+/// (`arg_len` 0).
 ///
-/// The points are either the `n_ids` ids in `ids` (those that exist), or,
-/// when `filter_len` is not 0, those matching the filter `filter_json`
-/// (then `n_ids` must be 0). `*applied` (if not NULL) receives how many
-/// points the operation applied to. The whole call is one atomic, durable
+/// The points are either the `n_ids` ids in `ids` (those that exist;
+/// `n_ids` 0 selects none), or, when `filter_len` is not 0, those matching
+/// the filter `filter_json` (then `n_ids` must be 0; `{"and": []}` selects
+/// every point). `*applied` (if not NULL) receives how many points were
+/// selected, whether or not their payload changed. The whole call is one atomic, durable
 /// write (an upsert of the changed points); a point whose payload would
 /// not change is not rewritten. On any error nothing changes. Nothing is
 /// retained after the call returns.
@@ -80,6 +82,11 @@ pub unsafe extern "C" fn qv_collection_update_payload(
         // SAFETY: as above.
         let arg = unsafe { slice(arg_json, arg_len, "arg_json", "arg_len") }?;
         let parsed = || -> FfiResult<Value> {
+            if arg.is_empty() {
+                return Err(invalid(
+                    "arg_len is 0; SET takes a JSON object and DELETE_KEYS a JSON array of field paths",
+                ));
+            }
             serde_json::from_slice(arg)
                 .map_err(|e| invalid(format!("arg_json is not valid JSON: {e}")))
         };
@@ -262,13 +269,15 @@ fn len_of(v: u64, name: &str) -> FfiResult<usize> {
 /// largest when descending; ties by ascending id; points without a value of
 /// the index's kind are not returned), starting at `params->cursor`. On
 /// success `*out` receives a `qv_points` owned by the caller (free it with
-/// `qv_points_free`), read with `qv_points_get_view` (every `found` is 1)
+/// `qv_points_free`), read with `qv_points_get_view` (every `found` is 1;
+/// without `with_vectors` the view's `dimension` is 0 and `vectors` NULL)
 /// and `qv_points_next_cursor`; on failure NULL.
 ///
 /// Each page is read at once: a point that exists and keeps its sort value
 /// during a whole scroll is returned exactly once, whatever is written
 /// meanwhile. Pass the next cursor back with the same parameters
-/// otherwise.
+/// otherwise (a cursor names its order: one given to a scroll of another
+/// order, or by id, is refused). `descending` is 1 only with `order_by`.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, limit 0, bad
 /// filter, an `order_by` field without an integer, float or datetime
@@ -300,6 +309,12 @@ pub unsafe extern "C" fn qv_collection_scroll_points(
             )
         }?;
         let order_len = len_of(p.order_by_len, "params.order_by_len")?;
+        let descending = flag(p.descending, "params.descending")?;
+        if descending && order_len == 0 {
+            return Err(invalid(
+                "params.descending is 1 without params.order_by: a scroll by id is ascending",
+            ));
+        }
         let order_by = if order_len == 0 {
             None
         } else {
@@ -314,7 +329,7 @@ pub unsafe extern "C" fn qv_collection_scroll_points(
             }?;
             Some(OrderBy {
                 field: field.to_owned(),
-                descending: flag(p.descending, "params.descending")?,
+                descending,
             })
         };
         let cursor_len = len_of(p.cursor_len, "params.cursor_len")?;
@@ -337,7 +352,12 @@ pub unsafe extern "C" fn qv_collection_scroll_points(
             with_payload: flag(p.with_payload, "params.with_payload")?,
         };
         let points = h.with(|c| {
-            let dim = c.config().dimension;
+            // Without vectors, the page's view has dimension 0 and no vectors.
+            let dim = if req.with_vectors {
+                c.config().dimension
+            } else {
+                0
+            };
             let page = c.scroll_points(&req)?;
             let n = page.points.len();
             let mut r = qv_points {
@@ -362,11 +382,7 @@ pub unsafe extern "C" fn qv_collection_scroll_points(
             for pt in &page.points {
                 r.ids.push(pt.id);
                 r.found.push(1);
-                if req.with_vectors {
-                    r.vectors.extend_from_slice(&pt.vector);
-                } else {
-                    r.vectors.extend(std::iter::repeat_n(0.0, dim));
-                }
+                r.vectors.extend_from_slice(&pt.vector);
                 if let Some(b) = &pt.payload {
                     r.payload_data.extend_from_slice(b);
                 }

@@ -650,12 +650,17 @@ impl FieldIndex {
             })),
             _ => return Vec::new(),
         };
-        let mut best: HashMap<u32, u64> = HashMap::new();
+        // Per offset, the smallest key (u64::MAX: none yet; a real key of
+        // u64::MAX is the largest anyway, so it is kept as well).
+        let mut best = vec![u64::MAX; self.len as usize];
+        let mut has = super::bits::Bits::zeros(self.len as usize);
         for (o, k) in encoded {
             let k = if descending { !k } else { k };
-            best.entry(o).and_modify(|b| *b = (*b).min(k)).or_insert(k);
+            let slot = &mut best[o as usize];
+            *slot = (*slot).min(k);
+            has.set(o);
         }
-        best.into_iter().collect()
+        has.iter().map(|o| (o, best[o as usize])).collect()
     }
 
     /// The bytes of a sealed index's file.

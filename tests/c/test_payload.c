@@ -63,6 +63,8 @@ static size_t scroll_all(qv_collection *c, qv_scroll_params *params, uint64_t *o
         qv_points_view v;
         if (OK(qv_collection_scroll_points(c, params, &p, ERR)) != QV_OK) return n;
         OK(qv_points_get_view(p, &v, ERR));
+        /* Vectors only when asked for. */
+        CHECK(params->with_vectors ? v.dimension == PDIM : (v.dimension == 0 && v.vectors == NULL));
         for (uint64_t i = 0; i < v.count && n < cap; i++) {
             CHECK(v.found[i] == 1);
             out[n++] = v.ids[i];
@@ -222,6 +224,10 @@ void test_payload_operations(void) {
     sp.cursor_len = 5;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_scroll_points(c, &sp, &p, ERR));
     CHECK(strstr(qvt_last_message, "params.cursor \"bogus\"") != NULL);
+    qv_scroll_params_init(&sp);
+    sp.descending = 1;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_scroll_points(c, &sp, &p, ERR));
+    CHECK(strstr(qvt_last_message, "params.descending is 1 without params.order_by") != NULL);
     qv_scroll_params_init(&sp);
     sp.limit = 0;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_scroll_points(c, &sp, &p, ERR));

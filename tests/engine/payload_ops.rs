@@ -435,7 +435,41 @@ fn count_and_scroll_with_filter_order_and_cursor() {
             other => panic!("{req:?}: {other:?}"),
         }
     }
-    for bad in ["", "id:", "id:x", "ord:1", "ord:1:x", "x:1"] {
+    // A cursor belongs to its order.
+    let asc = ScrollRequest {
+        limit: 5,
+        ..order("n")
+    };
+    let next = c.scroll_points(&asc).unwrap().next.unwrap();
+    let mut desc = asc.clone();
+    desc.order_by.as_mut().unwrap().descending = true;
+    desc.cursor = Some(next.clone());
+    match c.scroll_points(&desc) {
+        Err(Error::InvalidArgument(m)) => assert!(
+            m.contains("continues a scroll ordered by \"n\" ascending, not by \"n\" descending"),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let mut by_id = ScrollRequest {
+        limit: 5,
+        ..Default::default()
+    };
+    by_id.cursor = Some(next);
+    assert!(matches!(
+        c.scroll_points(&by_id),
+        Err(Error::InvalidArgument(_))
+    ));
+    for bad in [
+        "",
+        "id:",
+        "id:x",
+        "ord:1",
+        "ord:1:x",
+        "ord:a:1:2:",
+        "ord:x:1:2:n",
+        "x:1",
+    ] {
         assert!(
             matches!(Cursor::decode(bad), Err(Error::InvalidArgument(_))),
             "{bad}"

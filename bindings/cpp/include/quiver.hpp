@@ -32,6 +32,8 @@
 //   are valid until it is destroyed or assigned to. Calling a view-returning
 //   member on a temporary (`coll.search(q)[0]`) does not compile, so a view
 //   cannot outlive its owner by accident: keep the Results in a variable.
+// - PointsPages (Collection::scroll_pages) reads pages through the
+//   collection's handle as it is iterated: the Collection must outlive it.
 //
 // Moved-from objects (and objects after release())
 // - A moved-from Database or Collection holds no handle: valid() and
@@ -46,11 +48,13 @@
 //   library's message with context. Codes this header does not know (added
 //   by a newer library) keep their numeric value; status_name() says
 //   "unknown error" for them. std::bad_alloc may come from the few places
-//   that build C++ containers (list_collections, scroll, payload batches).
+//   that build C++ containers (list_collections, scroll, payload batches,
+//   selections, payload key lists, explain).
 // - The C library validates everything; this header adds checks only where
 //   the C signature has no length to check against (the query count of a
 //   batch search, the `counts` array of search_into, the payload offsets of
-//   upsert) and for objects without a handle; they throw
+//   upsert), for an empty quiver::where() filter (which the C call would
+//   take as "no ids") and for objects without a handle; they throw
 //   Status::InvalidArgument too.
 //
 // Thread safety
@@ -319,6 +323,9 @@ enum class FieldKind : uint32_t {
     Integer = QV_FIELD_INTEGER, ///< integers (a float with an integral value counts)
     Float = QV_FIELD_FLOAT,     ///< numbers, as doubles
     Bool = QV_FIELD_BOOL,       ///< booleans
+    /// RFC 3339 datetime strings, compared as instants ("2024-05-01T10:00:00+02:00",
+    /// or a date "2024-05-01", UTC); lt, lte, gt, gte, between with datetime strings
+    Datetime = QV_FIELD_DATETIME,
 };
 
 /// One field index of a collection (Collection::field_indexes()).
@@ -478,9 +485,44 @@ private:
     std::string json_;
 };
 
+/// The bounds of a values_count condition (non-negative counts):
+/// `CountBounds().gte(2).lt(5)` is `{"gte": 2, "lt": 5}`. Setting a bound
+/// twice keeps the last value; the JSON lists them as eq, gt, gte, lt, lte.
+class CountBounds {
+public:
+    CountBounds &eq(uint64_t n) noexcept { return set(0, n); }
+    CountBounds &gt(uint64_t n) noexcept { return set(1, n); }
+    CountBounds &gte(uint64_t n) noexcept { return set(2, n); }
+    CountBounds &lt(uint64_t n) noexcept { return set(3, n); }
+    CountBounds &lte(uint64_t n) noexcept { return set(4, n); }
+
+    /// The bounds as a JSON object (`{}` when none is set).
+    std::string json() const {
+        static const char *const names[5] = {"eq", "gt", "gte", "lt", "lte"};
+        std::string out = "{";
+        for (size_t i = 0; i < 5; i++) {
+            if (!bounds_[i]) continue;
+            if (out.size() > 1) out += ", ";
+            out += std::string("\"") + names[i] + "\": " + std::to_string(*bounds_[i]);
+        }
+        return out + "}";
+    }
+
+private:
+    CountBounds &set(size_t i, uint64_t n) noexcept {
+        bounds_[i] = n;
+        return *this;
+    }
+    std::optional<uint64_t> bounds_[5];
+};
+
 /// A payload filter built in code; json() is the text the library takes,
 /// the same as writing it by hand:
 /// `Filter::and_({Filter::eq("lang", "fr"), Filter::gte("year", 2022)})`.
+/// A field is a dotted path (`meta.lang`); `tags[].name` is the `name` of
+/// each object of the array `tags`. Comparisons of two RFC 3339 datetime
+/// strings (lt ... between) compare instants:
+/// `Filter::gte("at", "2024-01-01T00:00:00Z")`.
 class Filter {
 public:
     /// A filter from its JSON text, as written by hand.
@@ -522,6 +564,28 @@ public:
     static Filter and_(std::initializer_list<Filter> fs) { return combine("and", fs); }
     static Filter or_(std::initializer_list<Filter> fs) { return combine("or", fs); }
     static Filter not_(const Filter &f) { return Filter("{\"not\": " + f.json_ + "}"); }
+    /// The field holds `min` to `max` values, both included (array
+    /// elements; 1 for another value; 0 when missing or null); no `max`: no
+    /// upper bound. `values_count("tags", 2, 4)` is
+    /// `{"field": "tags", "values_count": {"gte": 2, "lte": 4}}`.
+    static Filter values_count(std::string_view field, uint64_t min, std::optional<uint64_t> max = std::nullopt) {
+        CountBounds b;
+        b.gte(min);
+        if (max) b.lte(*max);
+        return values_count(field, b);
+    }
+    /// The number of values within any bounds:
+    /// `values_count("tags", CountBounds().gte(2).lt(5))` is
+    /// `{"field": "tags", "values_count": {"gte": 2, "lt": 5}}`.
+    static Filter values_count(std::string_view field, const CountBounds &bounds) {
+        return cond(field, "values_count", bounds.json());
+    }
+    /// The point's id is one of `ids` (no field): `{"has_id": [1, 2, 3]}`.
+    static Filter has_id(span<const uint64_t> ids) {
+        std::string out = "{\"has_id\": [";
+        for (size_t i = 0; i < ids.size(); i++) out += (i == 0 ? "" : ", ") + std::to_string(ids[i]);
+        return Filter(out + "]}");
+    }
 
 private:
     static Filter cond(std::string_view field, const char *op, const std::string &arg) {
@@ -602,6 +666,140 @@ public:
 private:
     qv_search_params raw_;
     std::string filter_;
+};
+
+/// Parameters of Collection::scroll_points and scroll_pages
+/// (qv_scroll_params). Defaults come from the library
+/// (qv_scroll_params_init: 100 points a page, payloads without vectors, no
+/// filter, by ascending id, the first page). Setters chain:
+/// `ScrollParams(50).filter(Filter::eq("lang", "fr")).order_by("year").descending()`.
+class ScrollParams {
+public:
+    ScrollParams() noexcept { qv_scroll_params_init(&raw_); }
+    /// The defaults with `limit` points a page.
+    explicit ScrollParams(uint32_t limit) noexcept : ScrollParams() { raw_.limit = limit; }
+
+    /// Points per page (>= 1).
+    ScrollParams &limit(uint32_t n) noexcept {
+        raw_.limit = n;
+        return *this;
+    }
+    /// Return the vectors (default: not; PointRef::vector is then empty).
+    ScrollParams &with_vectors(bool on = true) noexcept {
+        raw_.with_vectors = on ? 1u : 0u;
+        return *this;
+    }
+    /// Return the payloads (default: yes).
+    ScrollParams &with_payload(bool on = true) noexcept {
+        raw_.with_payload = on ? 1u : 0u;
+        return *this;
+    }
+    /// Only the points matching this JSON filter; empty = all. Copied.
+    ScrollParams &filter(std::string_view json) {
+        filter_.assign(json.data(), json.size());
+        return *this;
+    }
+    /// The same with a built filter.
+    ScrollParams &filter(const Filter &f) { return filter(f.json()); }
+    /// Order by the values of `field`, which must have an integer, float or
+    /// datetime index (a point by its smallest value, its largest when
+    /// descending; ties by ascending id; points without a value of the
+    /// index's kind are left out); empty = by ascending id. Copied.
+    ScrollParams &order_by(std::string_view field) {
+        order_by_.assign(field.data(), field.size());
+        return *this;
+    }
+    /// Largest values first (with order_by; by id the order is ascending).
+    ScrollParams &descending(bool on = true) noexcept {
+        raw_.descending = on ? 1u : 0u;
+        return *this;
+    }
+    /// Go on where the previous page ended: its PointsPage::next (with
+    /// the same other parameters); empty = the first page. Copied.
+    ScrollParams &cursor(std::string_view c) {
+        cursor_.assign(c.data(), c.size());
+        return *this;
+    }
+
+    uint32_t limit() const noexcept { return raw_.limit; }
+    bool with_vectors() const noexcept { return raw_.with_vectors != 0; }
+    bool with_payload() const noexcept { return raw_.with_payload != 0; }
+    bool descending() const noexcept { return raw_.descending != 0; }
+    const std::string &filter() const noexcept { return filter_; }
+    const std::string &order_by() const noexcept { return order_by_; }
+    const std::string &cursor() const noexcept { return cursor_; }
+
+    /// The C struct, pointing into this object's strings (valid while this
+    /// object lives and is not changed).
+    qv_scroll_params to_c() const noexcept {
+        qv_scroll_params p = raw_;
+        p.filter_json = filter_.empty() ? nullptr : detail::bytes(filter_);
+        p.filter_len = filter_.size();
+        p.order_by = order_by_.empty() ? nullptr : detail::bytes(order_by_);
+        p.order_by_len = order_by_.size();
+        p.cursor = cursor_.empty() ? nullptr : detail::bytes(cursor_);
+        p.cursor_len = cursor_.size();
+        return p;
+    }
+
+private:
+    qv_scroll_params raw_;
+    std::string filter_;
+    std::string order_by_;
+    std::string cursor_;
+};
+
+// ---- payload operations ---------------------------------------------------------
+
+/// The points a payload operation applies to: some ids (those that exist)
+/// or those matching a filter. Owns a copy of the ids / the filter text.
+/// Build it with quiver::ids({1, 2}) or quiver::where(filter).
+class Selection {
+public:
+    /// The points with these ids (missing ids are skipped).
+    static Selection ids(span<const uint64_t> ids) {
+        Selection s;
+        s.ids_.assign(ids.begin(), ids.end());
+        return s;
+    }
+    /// The points matching a JSON filter (it must not be empty).
+    static Selection where(std::string_view filter_json) {
+        Selection s;
+        s.by_filter_ = true;
+        s.filter_.assign(filter_json.data(), filter_json.size());
+        return s;
+    }
+    /// The points matching a built filter.
+    static Selection where(const Filter &f) { return where(f.json()); }
+
+    /// True for a selection by filter.
+    bool by_filter() const noexcept { return by_filter_; }
+    /// The ids of a selection by ids (empty otherwise).
+    const std::vector<uint64_t> &id_list() const noexcept { return ids_; }
+    /// The filter of a selection by filter (empty otherwise).
+    const std::string &filter() const noexcept { return filter_; }
+
+private:
+    Selection() = default;
+
+    bool by_filter_ = false;
+    std::vector<uint64_t> ids_;
+    std::string filter_;
+};
+
+/// The points with these ids: `coll.set_payload(quiver::ids({1, 2}), ...)`.
+inline Selection ids(span<const uint64_t> ids) { return Selection::ids(ids); }
+/// The points matching a JSON filter: `quiver::where(R"({"field": "lang", "eq": "fr"})")`.
+inline Selection where(std::string_view filter_json) { return Selection::where(filter_json); }
+/// The points matching a built filter: `quiver::where(Filter::eq("lang", "fr"))`.
+inline Selection where(const Filter &f) { return Selection::where(f); }
+
+/// A payload operation (QV_PAYLOAD_*), for Collection::update_payload.
+enum class PayloadOp : uint32_t {
+    Set = QV_PAYLOAD_SET,               ///< set the keys of a JSON object, keep the others
+    Overwrite = QV_PAYLOAD_OVERWRITE,   ///< replace the payload with a JSON object (kept byte for byte)
+    DeleteKeys = QV_PAYLOAD_DELETE_KEYS, ///< remove the fields at a JSON array of paths
+    Clear = QV_PAYLOAD_CLEAR,           ///< remove the payload (no argument)
 };
 
 // ---- results --------------------------------------------------------------------
@@ -895,8 +1093,13 @@ struct PointSource {
 
 } // namespace detail
 
+namespace detail {
+struct ScrollAccess;
+} // namespace detail
+
 /// Points read by Collection::get, owned by the program (a qv_points): one
-/// entry per id asked for, in the order asked, read in place. Move-only.
+/// entry per id asked for, in the order asked, read in place; or one page of
+/// Collection::scroll_points (every entry found). Move-only.
 class Points {
 public:
     using iterator = detail::IndexIterator<detail::PointSource, PointRef>;
@@ -963,6 +1166,13 @@ public:
     }
 
 private:
+    friend struct detail::ScrollAccess;
+    // A scroll page without vectors holds zeros in their place: show none.
+    void drop_vectors() noexcept {
+        view_.dimension = 0;
+        view_.vectors = nullptr;
+    }
+
     qv_points *raw_ = nullptr;
     qv_points_view view_{};
 };
@@ -981,6 +1191,133 @@ struct ScrollResult {
     size_t count;
     /// The `from` of the next page; empty at the end.
     std::optional<uint64_t> next;
+};
+
+/// One page of Collection::scroll_points.
+struct PointsPage {
+    /// The page's points, in scroll order (all found). Their vectors are
+    /// empty unless ScrollParams::with_vectors, their payloads unless
+    /// ScrollParams::with_payload (the default).
+    Points points;
+    /// The cursor of the next page (pass it to ScrollParams::cursor); empty
+    /// when this is the last page.
+    std::optional<std::string> next;
+};
+
+namespace detail {
+
+struct ScrollAccess {
+    // One page: qv_collection_scroll_points, then its cursor copied out.
+    static PointsPage page(qv_collection *coll, const ScrollParams &params) {
+        const qv_scroll_params p = params.to_c();
+        qv_points *raw = nullptr;
+        call([&](qv_error **e) { return qv_collection_scroll_points(coll, &p, &raw, e); });
+        PointsPage page{Points(raw), std::nullopt};
+        const char *cursor = nullptr;
+        size_t len = 0;
+        call([&](qv_error **e) { return qv_points_next_cursor(page.points.get(), &cursor, &len, e); });
+        if (cursor != nullptr) page.next.emplace(cursor, len);
+        if (!params.with_vectors()) page.points.drop_vectors();
+        return page;
+    }
+};
+
+} // namespace detail
+
+/// Every page of a scroll (Collection::scroll_pages), fetched one at a time
+/// as the iteration goes on: an input range of `const PointsPage &`.
+///
+///     for (const quiver::PointsPage &page : coll.scroll_pages(quiver::ScrollParams(100).order_by("year")))
+///         for (quiver::PointRef p : page.points) use(p.id, p.payload);
+///
+/// The first page is read by begin(), each next one by ++ (which throws
+/// quiver::Error as scroll_points does); the page an iterator refers to is
+/// valid until the next ++. Pages without points are skipped. It uses the
+/// collection's handle: the Collection must outlive it (and not be closed
+/// while it iterates). Move-only; moving it invalidates its iterators.
+class PointsPages {
+public:
+    class iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = PointsPage;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const PointsPage *;
+        using reference = const PointsPage &;
+
+        iterator() noexcept = default;
+        reference operator*() const noexcept { return pages_->page_; }
+        pointer operator->() const noexcept { return &pages_->page_; }
+        /// Reads the next page (the end when there is none).
+        iterator &operator++() {
+            pages_->advance();
+            if (pages_->done_) pages_ = nullptr;
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+        friend bool operator==(const iterator &a, const iterator &b) noexcept { return a.pages_ == b.pages_; }
+        friend bool operator!=(const iterator &a, const iterator &b) noexcept { return a.pages_ != b.pages_; }
+
+    private:
+        friend class PointsPages;
+        explicit iterator(PointsPages *pages) noexcept : pages_(pages) {}
+        PointsPages *pages_ = nullptr;
+    };
+
+    PointsPages(PointsPages &&) noexcept = default;
+    PointsPages &operator=(PointsPages &&) noexcept = default;
+    PointsPages(const PointsPages &) = delete;
+    PointsPages &operator=(const PointsPages &) = delete;
+
+    /// Reads the first page (the one at the parameters' cursor) on the
+    /// first call; later calls return the current position.
+    iterator begin() {
+        if (!started_) {
+            started_ = true;
+            fetch();
+        }
+        return done_ ? iterator() : iterator(this);
+    }
+    iterator end() noexcept { return iterator(); }
+
+private:
+    friend class Collection;
+    PointsPages(qv_collection *coll, ScrollParams params) : coll_(coll), params_(std::move(params)) {}
+
+    // Reads the page at params_'s cursor, going on past pages without points.
+    // An error ends the iteration (and propagates).
+    void fetch() {
+        try {
+            for (;;) {
+                page_ = detail::ScrollAccess::page(coll_, params_);
+                if (!page_.points.empty()) return;
+                if (!page_.next) break;
+                params_.cursor(*page_.next);
+            }
+        } catch (...) {
+            done_ = true;
+            page_ = PointsPage{};
+            throw;
+        }
+        done_ = true;
+        page_ = PointsPage{};
+    }
+    void advance() {
+        if (done_) return;
+        if (!page_.next) {
+            done_ = true;
+            page_ = PointsPage{};
+            return;
+        }
+        params_.cursor(*page_.next);
+        fetch();
+    }
+
+    qv_collection *coll_ = nullptr;
+    ScrollParams params_;
+    PointsPage page_;
+    bool started_ = false;
+    bool done_ = false;
 };
 
 // ---- collection -----------------------------------------------------------------
@@ -1089,6 +1426,72 @@ public:
         uint64_t deleted = 0;
         detail::call([&](qv_error **e) { return qv_collection_delete(handle(), ids.data(), ids.size(), &deleted, e); });
         return deleted;
+    }
+
+    /// Deletes every point matching the JSON filter (required: to delete
+    /// everything, drop the collection) and returns how many there were.
+    /// One atomic, durable write. Throws Status::InvalidArgument (empty or
+    /// bad filter; nothing changed), ReadOnly, Io, Closed.
+    uint64_t delete_where(std::string_view filter_json) {
+        uint64_t deleted = 0;
+        detail::call([&](qv_error **e) {
+            return qv_collection_delete_where(handle(), detail::bytes(filter_json), filter_json.size(), &deleted, e);
+        });
+        return deleted;
+    }
+    /// The same with a built filter.
+    uint64_t delete_where(const Filter &f) { return delete_where(f.json()); }
+
+    // -- payload operations --
+    //
+    // Each changes the payloads of the selected points (quiver::ids({...}):
+    // those that exist; quiver::where(filter): those matching) without
+    // touching their vectors, and returns how many points it applied to.
+    // Each is one atomic, durable write that runs alone among the
+    // collection's writes; on any error nothing changes. They throw
+    // Status::InvalidArgument (bad filter or argument, also an empty
+    // where() filter), ReadOnly, OutOfMemory, Io, Closed.
+
+    /// Sets the keys of the JSON object `object_json` in each payload (the
+    /// other keys stay; the payload is rewritten with its keys sorted).
+    uint64_t set_payload(const Selection &sel, std::string_view object_json) {
+        return update_payload(sel, PayloadOp::Set, object_json);
+    }
+    /// Replaces each payload with the JSON object `object_json`, kept byte
+    /// for byte.
+    uint64_t overwrite_payload(const Selection &sel, std::string_view object_json) {
+        return update_payload(sel, PayloadOp::Overwrite, object_json);
+    }
+    /// Removes the fields at these paths ("a.b", "tags[].name"; absent ones
+    /// are ignored) from each payload.
+    uint64_t delete_payload_keys(const Selection &sel, std::initializer_list<std::string_view> paths) {
+        return update_payload(sel, PayloadOp::DeleteKeys, path_list(paths));
+    }
+    /// The same from any container of things convertible to std::string_view.
+    template <class Paths,
+              class = std::enable_if_t<std::is_convertible_v<decltype(*std::begin(std::declval<const Paths &>())),
+                                                             std::string_view>>>
+    uint64_t delete_payload_keys(const Selection &sel, const Paths &paths) {
+        return update_payload(sel, PayloadOp::DeleteKeys, path_list(paths));
+    }
+    /// Removes the payloads.
+    uint64_t clear_payload(const Selection &sel) { return update_payload(sel, PayloadOp::Clear, {}); }
+    /// The C call itself: `arg_json` is what `op` takes (Set, Overwrite: a
+    /// JSON object; DeleteKeys: a JSON array of path strings; Clear: empty).
+    uint64_t update_payload(const Selection &sel, PayloadOp op, std::string_view arg_json) {
+        qv_collection *coll = handle();
+        if (sel.by_filter() && sel.filter().empty())
+            detail::throw_invalid("quiver::where() with an empty filter (to select every point, use "
+                                  "quiver::where(Filter::and_({})))");
+        const std::vector<uint64_t> &ids = sel.id_list();
+        const std::string &filter = sel.filter();
+        uint64_t applied = 0;
+        detail::call([&](qv_error **e) {
+            return qv_collection_update_payload(coll, static_cast<uint32_t>(op), ids.data(), ids.size(),
+                                                detail::bytes(filter), filter.size(), detail::bytes(arg_json),
+                                                arg_json.size(), &applied, e);
+        });
+        return applied;
     }
 
     /// Makes everything written so far part of the on-disk checkpoint.
@@ -1202,6 +1605,36 @@ public:
         return n;
     }
 
+    /// Number of points matching the JSON filter (exactly; answered by the
+    /// field indexes where they can); empty = all points.
+    uint64_t count_where(std::string_view filter_json = {}) const {
+        uint64_t n = 0;
+        detail::call([&](qv_error **e) {
+            return qv_collection_count_where(handle(), detail::bytes(filter_json), filter_json.size(), &n, e);
+        });
+        return n;
+    }
+    /// The same with a built filter.
+    uint64_t count_where(const Filter &f) const { return count_where(f.json()); }
+
+    /// One page of points (ids, payloads, vectors if asked for) matching
+    /// params.filter(), by ascending id or ordered by params.order_by(),
+    /// from params.cursor(). Pass page.next to ScrollParams::cursor for the
+    /// next page (empty: this was the last). A point that exists and keeps
+    /// its sort value during the whole scroll is returned exactly once,
+    /// whatever is written meanwhile. Throws Status::InvalidArgument (limit
+    /// 0, bad filter, an order_by field without an integer, float or
+    /// datetime index, a cursor no such scroll returned), OutOfMemory, Closed.
+    PointsPage scroll_points(const ScrollParams &params = ScrollParams()) const {
+        return detail::ScrollAccess::page(handle(), params);
+    }
+
+    /// Every page of that scroll, read as the iteration goes on (see
+    /// PointsPages; the first page is read by begin()).
+    PointsPages scroll_pages(ScrollParams params = ScrollParams()) const {
+        return PointsPages(handle(), std::move(params));
+    }
+
     /// Writes the next ids (ascending, from `from` inclusive, matching the
     /// optional JSON filter) into `out` (at least 1 slot) without allocating.
     ScrollResult scroll_into(span<uint64_t> out, uint64_t from = 0, std::string_view filter = {}) const {
@@ -1249,6 +1682,27 @@ public:
         return Results(out);
     }
 
+    /// Runs one search as search(query, params) does and describes how the
+    /// planner searched each segment: the JSON text
+    /// `{"hits": [{"id", "score"}, ...], "segments": [{"segment", "kind",
+    /// "live", "sure", "to_check", "estimate", "plan", "cost", "fallback"}, ...]}`
+    /// (see qv_collection_explain). Throws as search().
+    std::string explain(span<const float> query, const SearchParams &params = SearchParams()) const {
+        struct StringsFree {
+            void operator()(qv_strings *s) const noexcept { qv_strings_free(s); }
+        };
+        const qv_search_params p = params.to_c();
+        qv_strings *raw = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_explain(handle(), query.data(), query.size(), &p, &raw, e);
+        });
+        std::unique_ptr<qv_strings, StringsFree> list(raw);
+        const char *text = nullptr;
+        size_t len = 0;
+        detail::call([&](qv_error **e) { return qv_strings_get(list.get(), 0, &text, &len, e); });
+        return std::string(text, len);
+    }
+
     /// The caller-array mode, without allocation: searches `num_queries`
     /// queries and writes k = params.k() results per query: query q's hits
     /// are ids/scores[q * k, q * k + counts[q]), best first; the slots after
@@ -1276,6 +1730,17 @@ private:
                         "invalid argument: this quiver::Collection holds no handle (moved from, released or "
                         "default-constructed)");
         return raw_;
+    }
+
+    // The JSON array of strings DELETE_KEYS takes.
+    template <class Paths>
+    static std::string path_list(const Paths &paths) {
+        std::string out = "[";
+        for (const auto &p : paths) {
+            if (out.size() > 1) out += ", ";
+            out += FilterValue::quote(std::string_view(p));
+        }
+        return out + "]";
     }
 
     // The C call takes `nq` and `dim` but not the length of `queries`: the

@@ -57,6 +57,19 @@ namespace Quiver
         public static Filter IsNull(string field) => Cond(field, "is_null", "true");
         /// <summary>The field is missing, null or [].</summary>
         public static Filter IsEmpty(string field) => Cond(field, "is_empty", "true");
+        /// <summary>The field holds between <paramref name="min"/> and <paramref name="max"/>
+        /// values, both included (array elements, 1 for any other value, 0 when missing or
+        /// null); <paramref name="max"/> null = no upper bound. Writes
+        /// <c>{"field": f, "values_count": {"gte": min, "lte": max}}</c> (without <c>lte</c>
+        /// when it is null); the library checks the bounds (non-negative). Other bounds
+        /// (<c>eq</c>, <c>lt</c>, <c>gt</c>): <see cref="FromJson"/>.
+        /// </summary>
+        public static Filter ValuesCount(string field, long min, long? max = null) =>
+            Cond(field, "values_count", "{\"gte\": " + min.ToString(CultureInfo.InvariantCulture) +
+                (max.HasValue ? ", \"lte\": " + max.Value.ToString(CultureInfo.InvariantCulture) : "") + "}");
+        /// <summary>The point's id is one of <paramref name="ids"/> (none: never). A filter without a field: <c>{"has_id": [1, 2]}</c>.</summary>
+        public static Filter HasId(params ulong[] ids) =>
+            new Filter("{\"has_id\": [" + string.Join(", ", (ids ?? new ulong[0]).Select(i => i.ToString(CultureInfo.InvariantCulture))) + "]}");
         /// <summary>Every filter matches (none: always).</summary>
         public static Filter And(params Filter[] filters) => Combine("and", filters);
         /// <summary>At least one filter matches (none: never).</summary>
@@ -97,7 +110,7 @@ namespace Quiver
             return d.ToString("R", CultureInfo.InvariantCulture);
         }
 
-        private static string Quote(string s)
+        internal static string Quote(string s)
         {
             if (s == null) throw new ArgumentNullException(nameof(s));
             var b = new StringBuilder("\"");

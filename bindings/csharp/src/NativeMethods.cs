@@ -87,6 +87,23 @@ namespace Quiver
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_scroll_params
+        {
+            public uint struct_size;
+            public uint limit;
+            public uint with_vectors;
+            public uint with_payload;
+            public uint descending;
+            public uint reserved;
+            public byte* filter_json;
+            public ulong filter_len;
+            public byte* order_by;
+            public ulong order_by_len;
+            public byte* cursor;
+            public ulong cursor_len;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         internal struct qv_segment_stats
         {
             public ulong id;
@@ -262,6 +279,41 @@ namespace Quiver
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_search_results(CollectionHandle coll, float* queries,
             UIntPtr nq, UIntPtr dim, qv_search_params* p, out ResultsHandle results, out IntPtr err);
+
+        // ---- payload operations, filtered count and delete, scroll of points, explain ----
+
+        internal const uint PayloadSet = 1;        // QV_PAYLOAD_SET
+        internal const uint PayloadOverwrite = 2;  // QV_PAYLOAD_OVERWRITE
+        internal const uint PayloadDeleteKeys = 3; // QV_PAYLOAD_DELETE_KEYS
+        internal const uint PayloadClear = 4;      // QV_PAYLOAD_CLEAR
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_update_payload(CollectionHandle coll, uint op,
+            ulong* ids, UIntPtr n_ids, byte* filter_json, UIntPtr filter_len, byte* arg_json,
+            UIntPtr arg_len, out ulong applied, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_delete_where(CollectionHandle coll, byte* filter_json,
+            UIntPtr filter_len, out ulong deleted, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_count_where(CollectionHandle coll, byte* filter_json,
+            UIntPtr filter_len, out ulong count, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_scroll_params_init(qv_scroll_params* p);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_scroll_points(CollectionHandle coll, qv_scroll_params* p,
+            out PointsHandle points, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_points_next_cursor(PointsHandle points, out IntPtr cursor,
+            out UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_explain(CollectionHandle coll, float* query, UIntPtr dim,
+            qv_search_params* p, out StringsHandle plan, out IntPtr err);
 
         // ---- owned results -----------------------------------------------------------
 

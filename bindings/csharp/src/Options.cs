@@ -13,6 +13,13 @@ namespace Quiver
         Float = 3,
         /// <summary>Booleans.</summary>
         Bool = 4,
+        /// <summary>
+        /// RFC 3339 datetime strings (<c>2024-05-01T10:00:00+02:00</c>, or a date
+        /// <c>2024-05-01</c>), compared as instants by <c>lt</c>, <c>lte</c>, <c>gt</c>,
+        /// <c>gte</c> and <c>between</c> with datetime strings; orders
+        /// <see cref="QuiverCollection.ScrollPoints"/> by instant.
+        /// </summary>
+        Datetime = 5,
     }
 
     /// <summary>One field index of a collection (<see cref="QuiverCollection.FieldIndexes"/>).</summary>
@@ -232,6 +239,120 @@ namespace Quiver
             p.with_payload = WithPayload ? 1u : 0u;
             p.filter_json = filterJson;
             p.filter_len = (ulong)filterLen;
+            return p;
+        }
+    }
+
+    /// <summary>
+    /// What <see cref="QuiverCollection.ScrollPoints"/> reads (<c>qv_scroll_params</c>):
+    /// the points matching <see cref="Filter"/>, by ascending id or ordered by the
+    /// indexed field <see cref="OrderBy"/>, <see cref="Limit"/> a page, from
+    /// <see cref="Cursor"/> on. Not shared state: one instance may be used by many
+    /// threads at once as long as nobody changes it meanwhile.
+    /// </summary>
+    public sealed class ScrollOptions
+    {
+        private int limit;
+        private string filter;
+        private byte[] filterUtf8;
+        private string orderBy;
+        private byte[] orderByUtf8;
+        private string cursor;
+        private byte[] cursorUtf8;
+
+        /// <summary>The library's defaults (<c>qv_scroll_params_init</c>): 100 a page, payloads without vectors, all points, by id, the first page.</summary>
+        public unsafe ScrollOptions()
+        {
+            NativeMethods.qv_scroll_params p;
+            NativeMethods.qv_scroll_params_init(&p);
+            limit = unchecked((int)p.limit);
+            WithVectors = p.with_vectors != 0;
+            WithPayload = p.with_payload != 0;
+            Descending = p.descending != 0;
+        }
+
+        /// <summary>Defaults with <paramref name="limit"/> points a page.</summary>
+        public ScrollOptions(int limit) : this() => Limit = limit;
+
+        /// <summary>Points per page (at least 1; 0 is passed on and rejected by the library). Default 100.</summary>
+        public int Limit
+        {
+            get => limit;
+            set => limit = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(Limit), value, "limit must not be negative");
+        }
+
+        /// <summary>Return each point's vector. Default false (<see cref="QuiverPoint.Vector"/> is then null).</summary>
+        public bool WithVectors { get; set; }
+
+        /// <summary>Return each point's payload. Default true.</summary>
+        public bool WithPayload { get; set; }
+
+        /// <summary>A payload filter as JSON text (e.g. <c>Filter.Eq("lang", "fr").Json</c>); null or empty = all points.</summary>
+        public string Filter
+        {
+            get => filter;
+            set
+            {
+                filterUtf8 = Utf8.EncodeOptional(value, nameof(Filter));
+                filter = value;
+            }
+        }
+
+        /// <summary>
+        /// The payload field (a path) to order by; it must have an integer, float or
+        /// datetime index. A point comes by its smallest value (its largest when
+        /// <see cref="Descending"/>), ties by ascending id; points without a value of
+        /// the index's kind are left out. Null or empty = by ascending id.
+        /// </summary>
+        public string OrderBy
+        {
+            get => orderBy;
+            set
+            {
+                orderByUtf8 = Utf8.EncodeOptional(value, nameof(OrderBy));
+                orderBy = value;
+            }
+        }
+
+        /// <summary>Largest values first (with <see cref="OrderBy"/>; a scroll by id is always ascending).</summary>
+        public bool Descending { get; set; }
+
+        /// <summary>
+        /// Where to go on: the <see cref="PointsPage.NextCursor"/> of the previous page,
+        /// with these options otherwise unchanged; null = the first page.
+        /// </summary>
+        public string Cursor
+        {
+            get => cursor;
+            set
+            {
+                cursorUtf8 = Utf8.EncodeOptional(value, nameof(Cursor));
+                cursor = value;
+            }
+        }
+
+        internal byte[] FilterUtf8 => filterUtf8;
+        internal byte[] OrderByUtf8 => orderByUtf8;
+        internal byte[] CursorUtf8 => cursorUtf8;
+
+        /// <summary>A copy (for an iteration that must not see later changes).</summary>
+        internal ScrollOptions Clone() => (ScrollOptions)MemberwiseClone();
+
+        internal unsafe NativeMethods.qv_scroll_params ToNative(byte* filterJson, int filterLen,
+            byte* orderByField, int orderByLen, byte* cursorText, int cursorLen)
+        {
+            NativeMethods.qv_scroll_params p;
+            NativeMethods.qv_scroll_params_init(&p);
+            p.limit = (uint)limit;
+            p.with_vectors = WithVectors ? 1u : 0u;
+            p.with_payload = WithPayload ? 1u : 0u;
+            p.descending = Descending ? 1u : 0u;
+            p.filter_json = filterJson;
+            p.filter_len = (ulong)filterLen;
+            p.order_by = orderByField;
+            p.order_by_len = (ulong)orderByLen;
+            p.cursor = cursorText;
+            p.cursor_len = (ulong)cursorLen;
             return p;
         }
     }

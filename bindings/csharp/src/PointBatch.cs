@@ -16,11 +16,42 @@ namespace Quiver
         /// <summary>The id.</summary>
         public ulong Id { get; }
 
-        /// <summary>The vector (as stored: cosine collections store it normalised).</summary>
+        /// <summary>
+        /// The vector (as stored: cosine collections store it normalised); null when
+        /// it was not asked for (<see cref="ScrollOptions.WithVectors"/>).
+        /// </summary>
         public float[] Vector { get; }
 
-        /// <summary>The payload's JSON text exactly as it was written, or null.</summary>
+        /// <summary>
+        /// The payload's JSON text exactly as it was written, or null (no payload, or
+        /// not asked for: <see cref="ScrollOptions.WithPayload"/>).
+        /// </summary>
         public string Payload { get; }
+
+        /// <summary>For diagnostics.</summary>
+        public override string ToString() => Id + (Payload == null ? "" : " " + Payload);
+    }
+
+    /// <summary>A page of points from <see cref="QuiverCollection.ScrollPoints"/> (copied out of the library).</summary>
+    public sealed class PointsPage
+    {
+        internal PointsPage(QuiverPoint[] points, string nextCursor)
+        {
+            Points = points;
+            NextCursor = nextCursor;
+        }
+
+        /// <summary>The points of this page, in scroll order.</summary>
+        public QuiverPoint[] Points { get; }
+
+        /// <summary>
+        /// The cursor of the next page: set it as <see cref="ScrollOptions.Cursor"/>,
+        /// with the same options otherwise; null after the last page.
+        /// </summary>
+        public string NextCursor { get; }
+
+        /// <summary>Whether more points follow (<see cref="NextCursor"/> is not null).</summary>
+        public bool HasNext => NextCursor != null;
     }
 
     /// <summary>A page of ids from <see cref="QuiverCollection.Scroll(ulong, int, string)"/>.</summary>
@@ -158,6 +189,32 @@ namespace Quiver
         /// <summary>Entry <paramref name="i"/> as a point (a copy), or null when it was not found.</summary>
         public QuiverPoint GetPoint(int i) =>
             IsFound(i) ? new QuiverPoint(GetId(i), GetVector(i), GetPayload(i)) : null;
+
+        // The points as copies; vectors only when they were read (a scroll without
+        // vectors hands out zeros in their place).
+        internal QuiverPoint[] ToPoints(bool withVectors)
+        {
+            var points = new QuiverPoint[Count];
+            for (int i = 0; i < points.Length; i++)
+            {
+                points[i] = new QuiverPoint(GetId(i), withVectors ? GetVector(i) : null, GetPayload(i));
+            }
+            return points;
+        }
+
+        // The cursor of the page after this one (qv_points_next_cursor), null at the end.
+        internal string NextCursor()
+        {
+            using (Lease())
+            {
+                IntPtr s;
+                UIntPtr len;
+                IntPtr err;
+                int rc = NativeMethods.qv_points_next_cursor(handle, out s, out len, out err);
+                Errors.Check(rc, err);
+                return s == IntPtr.Zero ? null : Utf8.Decode((byte*)s, (ulong)len);
+            }
+        }
 
         /// <summary>Frees the points. Safe while other threads read them; later reads throw QuiverException(Closed).</summary>
         public void Dispose() => handle.Dispose();

@@ -220,6 +220,187 @@ namespace Quiver
             Errors.Check(rc, err);
         }
 
+        // ---- payload operations and deletes by filter -----------------------------------
+
+        /// <summary>
+        /// Sets the keys of the JSON object <paramref name="json"/> in the payloads of
+        /// the points with these ids (those that exist; the other keys stay, a point
+        /// without payload gets these keys), leaving their vectors as they are. The
+        /// payload is then rewritten with its keys in sorted order. One atomic,
+        /// durable write; on any error nothing changes.
+        /// </summary>
+        /// <returns>How many of the ids exist (the points it applied to).</returns>
+        /// <exception cref="QuiverException">InvalidArgument (<paramref name="json"/> not a
+        /// JSON object), Closed, ReadOnly, OutOfMemory, Io.</exception>
+        public long SetPayload(ulong[] ids, string json) =>
+            UpdatePayloadCore(NativeMethods.PayloadSet, Ids(ids), null, Utf8.Encode(json, nameof(json)));
+
+        /// <summary>
+        /// <see cref="SetPayload(ulong[], string)"/> on the points matching
+        /// <paramref name="filter"/> (JSON text, e.g. <c>Filter.Eq("lang", "fr").Json</c>;
+        /// <c>{"and": []}</c> matches every point).
+        /// </summary>
+        /// <returns>How many points matched.</returns>
+        /// <exception cref="QuiverException">InvalidArgument (also a bad or empty filter), Closed, ReadOnly, OutOfMemory, Io.</exception>
+        public long SetPayload(string filter, string json) =>
+            UpdatePayloadCore(NativeMethods.PayloadSet, null, SelectingFilter(filter, nameof(filter)), Utf8.Encode(json, nameof(json)));
+
+        /// <summary><see cref="SetPayload(ulong[], string)"/> on the points matching <paramref name="filter"/>.</summary>
+        /// <returns>How many points matched.</returns>
+        public long SetPayload(Filter filter, string json) => SetPayload(FilterJson(filter), json);
+
+        /// <summary>
+        /// Replaces the payloads of the points with these ids (those that exist) with
+        /// the JSON object <paramref name="json"/>, kept byte for byte (<c>null</c>
+        /// clears them), leaving their vectors as they are. One atomic, durable write;
+        /// on any error nothing changes.
+        /// </summary>
+        /// <returns>How many of the ids exist.</returns>
+        /// <exception cref="QuiverException">InvalidArgument (not a JSON object), Closed, ReadOnly, OutOfMemory, Io.</exception>
+        public long OverwritePayload(ulong[] ids, string json) =>
+            UpdatePayloadCore(NativeMethods.PayloadOverwrite, Ids(ids), null, Utf8.Encode(json, nameof(json)));
+
+        /// <summary><see cref="OverwritePayload(ulong[], string)"/> on the points matching <paramref name="filter"/> (JSON text).</summary>
+        /// <returns>How many points matched.</returns>
+        public long OverwritePayload(string filter, string json) =>
+            UpdatePayloadCore(NativeMethods.PayloadOverwrite, null, SelectingFilter(filter, nameof(filter)), Utf8.Encode(json, nameof(json)));
+
+        /// <summary><see cref="OverwritePayload(ulong[], string)"/> on the points matching <paramref name="filter"/>.</summary>
+        /// <returns>How many points matched.</returns>
+        public long OverwritePayload(Filter filter, string json) => OverwritePayload(FilterJson(filter), json);
+
+        /// <summary>
+        /// Removes the fields at these paths (dotted, <c>tags[].name</c> removes
+        /// <c>name</c> from every element of <c>tags</c>; absent ones are ignored) from
+        /// the payloads of the points with these ids, leaving their vectors as they
+        /// are. One atomic, durable write; on any error nothing changes.
+        /// </summary>
+        /// <returns>How many of the ids exist.</returns>
+        /// <exception cref="QuiverException">InvalidArgument (a bad path; the message names
+        /// <c>keys[i]</c>), Closed, ReadOnly, OutOfMemory, Io.</exception>
+        public long DeletePayloadKeys(ulong[] ids, params string[] keys) =>
+            UpdatePayloadCore(NativeMethods.PayloadDeleteKeys, Ids(ids), null, KeysJson(keys));
+
+        /// <summary><see cref="DeletePayloadKeys(ulong[], string[])"/> on the points matching <paramref name="filter"/> (JSON text).</summary>
+        /// <returns>How many points matched.</returns>
+        public long DeletePayloadKeys(string filter, params string[] keys) =>
+            UpdatePayloadCore(NativeMethods.PayloadDeleteKeys, null, SelectingFilter(filter, nameof(filter)), KeysJson(keys));
+
+        /// <summary><see cref="DeletePayloadKeys(ulong[], string[])"/> on the points matching <paramref name="filter"/>.</summary>
+        /// <returns>How many points matched.</returns>
+        public long DeletePayloadKeys(Filter filter, params string[] keys) => DeletePayloadKeys(FilterJson(filter), keys);
+
+        /// <summary>
+        /// Removes the payloads of the points with these ids (their vectors stay). One
+        /// atomic, durable write.
+        /// </summary>
+        /// <returns>How many of the ids exist.</returns>
+        /// <exception cref="QuiverException">Closed, ReadOnly, OutOfMemory, Io.</exception>
+        public long ClearPayload(params ulong[] ids) =>
+            UpdatePayloadCore(NativeMethods.PayloadClear, Ids(ids), null, null);
+
+        /// <summary><see cref="ClearPayload(ulong[])"/> on the points matching <paramref name="filter"/> (JSON text).</summary>
+        /// <returns>How many points matched.</returns>
+        public long ClearPayload(string filter) =>
+            UpdatePayloadCore(NativeMethods.PayloadClear, null, SelectingFilter(filter, nameof(filter)), null);
+
+        /// <summary><see cref="ClearPayload(ulong[])"/> on the points matching <paramref name="filter"/>.</summary>
+        /// <returns>How many points matched.</returns>
+        public long ClearPayload(Filter filter) => ClearPayload(FilterJson(filter));
+
+        /// <summary>
+        /// Deletes every point matching <paramref name="filter"/> (JSON text, required).
+        /// One atomic, durable write.
+        /// </summary>
+        /// <returns>How many points matched.</returns>
+        /// <exception cref="QuiverException">InvalidArgument (a bad or empty filter), Closed, ReadOnly, Io.</exception>
+        public unsafe long DeleteWhere(string filter)
+        {
+            byte[] f = Utf8.Encode(filter, nameof(filter));
+            int rc;
+            IntPtr err;
+            ulong deleted;
+            fixed (byte* pf = f)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_delete_where(Live, pf, (UIntPtr)(uint)f.Length, out deleted, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+            return (long)deleted;
+        }
+
+        /// <summary>Deletes every point matching <paramref name="filter"/>.</summary>
+        /// <returns>How many points matched.</returns>
+        public long DeleteWhere(Filter filter) => DeleteWhere(FilterJson(filter));
+
+        private unsafe long UpdatePayloadCore(uint op, ulong[] ids, byte[] filter, byte[] arg)
+        {
+            int rc;
+            IntPtr err;
+            ulong applied;
+            fixed (ulong* pi = ids)
+            fixed (byte* pf = filter)
+            fixed (byte* pa = arg)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_update_payload(Live, op,
+                        pi, (UIntPtr)(uint)(ids == null ? 0 : ids.Length),
+                        pf, (UIntPtr)(uint)(filter == null ? 0 : filter.Length),
+                        pa, (UIntPtr)(uint)(arg == null ? 0 : arg.Length), out applied, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+            return (long)applied;
+        }
+
+        private static ulong[] Ids(ulong[] ids) => ids ?? throw new ArgumentNullException(nameof(ids));
+
+        private static string FilterJson(Filter filter) =>
+            (filter ?? throw new ArgumentNullException(nameof(filter))).Json;
+
+        // The filter that selects the points of a payload update. The C call
+        // takes an empty filter as "select by ids" (of which there are none
+        // here): a silent no-op, so the binding refuses it.
+        private static byte[] SelectingFilter(string filter, string paramName)
+        {
+            byte[] f = Utf8.Encode(filter, paramName);
+            if (f.Length == 0)
+            {
+                throw Errors.Invalid("`" + paramName + "` is empty: a payload update by filter needs a filter ({\"and\": []} matches every point)");
+            }
+            return f;
+        }
+
+        // DELETE_KEYS' argument: a JSON array of the paths.
+        private static byte[] KeysJson(string[] keys)
+        {
+            if (keys == null)
+            {
+                throw new ArgumentNullException(nameof(keys));
+            }
+            var quoted = new string[keys.Length];
+            for (int i = 0; i < keys.Length; i++)
+            {
+                if (keys[i] == null)
+                {
+                    throw new ArgumentNullException(nameof(keys), "keys[" + i + "] is null");
+                }
+                quoted[i] = Filter.Quote(keys[i]);
+            }
+            return Utf8.Encode("[" + string.Join(", ", quoted) + "]", nameof(keys));
+        }
+
         // ---- field indexes ---------------------------------------------------------------
 
         /// <summary>
@@ -424,6 +605,35 @@ namespace Quiver
         }
 
         /// <summary>
+        /// The number of points matching <paramref name="filter"/> (JSON text; null or
+        /// empty = all points), exactly, answered by the field indexes where they can.
+        /// </summary>
+        /// <exception cref="QuiverException">InvalidArgument (a bad filter), Closed.</exception>
+        public unsafe long CountWhere(string filter)
+        {
+            byte[] f = Utf8.EncodeOptional(filter, nameof(filter));
+            int rc;
+            IntPtr err;
+            ulong n;
+            fixed (byte* pf = f)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_count_where(Live, pf, (UIntPtr)(uint)(f == null ? 0 : f.Length), out n, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+            return (long)n;
+        }
+
+        /// <summary>The number of points matching <paramref name="filter"/>, exactly.</summary>
+        public long CountWhere(Filter filter) => CountWhere(FilterJson(filter));
+
+        /// <summary>
         /// Reads the points with these ids in one call. The result refers to
         /// library memory without copying; dispose it when done.
         /// </summary>
@@ -549,6 +759,83 @@ namespace Quiver
             }
         }
 
+        /// <summary>
+        /// One page of points (ids, payloads, vectors as <paramref name="options"/> ask;
+        /// null = the defaults: the first 100 points by id, with payloads): those
+        /// matching <c>options.Filter</c>, by ascending id or ordered by
+        /// <c>options.OrderBy</c>, from <c>options.Cursor</c> on. For the next page, set
+        /// <see cref="ScrollOptions.Cursor"/> to <see cref="PointsPage.NextCursor"/>
+        /// while it is not null, the options otherwise unchanged. Each page is read at
+        /// once: a point that exists and keeps its sort value during the whole scroll
+        /// comes exactly once, whatever is written meanwhile.
+        /// </summary>
+        /// <exception cref="QuiverException">InvalidArgument (limit 0, a bad filter, an
+        /// <c>OrderBy</c> field without an integer, float or datetime index, a cursor no
+        /// scroll of this kind returned), Closed, OutOfMemory.</exception>
+        public PointsPage ScrollPoints(ScrollOptions options = null)
+        {
+            ScrollOptions o = options ?? new ScrollOptions();
+            return ScrollPointsCore(o, o.CursorUtf8);
+        }
+
+        /// <summary>
+        /// Every point <see cref="ScrollPoints"/> reaches with <paramref name="options"/>
+        /// (from <c>options.Cursor</c> on), fetched lazily a page
+        /// (<c>options.Limit</c> points) at a time. The options are copied when this is
+        /// called: later changes to them do not affect the iteration.
+        /// </summary>
+        public IEnumerable<QuiverPoint> ScrollAllPoints(ScrollOptions options = null)
+        {
+            ScrollOptions o = options == null ? new ScrollOptions() : options.Clone();
+            return ScrollAllPointsIterator(o);
+        }
+
+        private IEnumerable<QuiverPoint> ScrollAllPointsIterator(ScrollOptions o)
+        {
+            byte[] cursor = o.CursorUtf8;
+            while (true)
+            {
+                PointsPage page = ScrollPointsCore(o, cursor);
+                foreach (var p in page.Points)
+                {
+                    yield return p;
+                }
+                if (page.NextCursor == null)
+                {
+                    yield break;
+                }
+                cursor = Utf8.Encode(page.NextCursor, "cursor");
+            }
+        }
+
+        private unsafe PointsPage ScrollPointsCore(ScrollOptions o, byte[] cursor)
+        {
+            byte[] filter = o.FilterUtf8;
+            byte[] orderBy = o.OrderByUtf8;
+            int rc;
+            IntPtr err;
+            PointsHandle h;
+            fixed (byte* pf = filter)
+            fixed (byte* po = orderBy)
+            fixed (byte* pc = cursor)
+            {
+                var p = o.ToNative(pf, filter == null ? 0 : filter.Length, po, orderBy == null ? 0 : orderBy.Length,
+                    pc, cursor == null ? 0 : cursor.Length);
+                try
+                {
+                    rc = NativeMethods.qv_collection_scroll_points(Live, &p, out h, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            using (var batch = PointBatch.FromNative(rc, h, err))
+            {
+                return new PointsPage(batch.ToPoints(o.WithVectors), batch.NextCursor());
+            }
+        }
+
         // ---- search ----------------------------------------------------------------------
 
         /// <summary>
@@ -569,6 +856,55 @@ namespace Quiver
             {
                 return results.GetHits(0);
             }
+        }
+
+        /// <summary>
+        /// Runs one search like <see cref="Search"/> and says how the planner searched
+        /// each segment: the plan it chose ("graph", "scan-candidates", ...), its
+        /// estimated cost and the candidate counts (<c>qv_collection_explain</c>).
+        /// <see cref="SearchExplanation.Json"/> is the library's document as it came.
+        /// </summary>
+        /// <exception cref="QuiverException">As <see cref="Search"/>.</exception>
+        public unsafe SearchExplanation Explain(float[] query, SearchOptions options = null)
+        {
+            if (query == null)
+            {
+                throw new ArgumentNullException(nameof(query));
+            }
+            options = options ?? new SearchOptions();
+            byte[] filter = options.FilterUtf8;
+            int rc;
+            IntPtr err;
+            StringsHandle list;
+            fixed (float* pq = query)
+            fixed (byte* pf = filter)
+            {
+                var p = options.ToNative(pf, filter == null ? 0 : filter.Length);
+                try
+                {
+                    rc = NativeMethods.qv_collection_explain(Live, pq, (UIntPtr)(uint)query.Length, &p, out list, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            string json;
+            using (list)
+            {
+                Errors.Check(rc, err);
+                ulong n = (ulong)NativeMethods.qv_strings_count(list);
+                if (n != 1)
+                {
+                    throw new QuiverException(QuiverStatus.Internal, "internal: qv_collection_explain returned " + n + " strings, not 1");
+                }
+                IntPtr s;
+                UIntPtr len;
+                rc = NativeMethods.qv_strings_get(list, UIntPtr.Zero, out s, out len, out err);
+                Errors.Check(rc, err);
+                json = Utf8.Decode((byte*)s, (ulong)len);
+            }
+            return SearchExplanation.Parse(json);
         }
 
         /// <summary>
