@@ -15,8 +15,12 @@
 //! payloads of 0..=2000 bytes (JSON objects with varied whitespace, key
 //! order, escapes, non-ASCII text, numbers as written, or none), deletes,
 //! bad upserts that must fail and change nothing (NaN, short vector, bad
-//! JSON, non-object payload), `optimize`, `checkpoint`, `wait_optimized`,
-//! and close/reopen cycles.
+//! JSON, non-object payload), payload updates by filter (set `qv_tag` /
+//! `qv_n` on the points matching a filter on `qv_tag`, `has_id` or a
+//! field's existence: read-modify-writes), deletes by filter, `optimize`,
+//! `checkpoint`, `wait_optimized`, and close/reopen cycles. The collection
+//! has an integer field index on `qv_tag`, created when the child opens it
+//! (so also killed while it is created or backfilled).
 //!
 //! # Kill moments
 //!
@@ -47,7 +51,8 @@
 //! whichever it shows. A call that returned an error must never show.
 //! Then: `get_raw` over the whole id range (latest vector bit for bit,
 //! payload bytes as written, deleted and never-written ids absent), `count`,
-//! `scroll`, `stats().live_points`, a graph search (`exact = false`) with each
+//! `scroll`, `stats().live_points`, `count_where` and `scroll` with filters
+//! on the indexed `qv_tag` (against the model), a graph search (`exact = false`) with each
 //! stored vector that must find that point at distance 0 and return only
 //! live ids, `search_batch_raw` payloads, and `verify()`. The parent's open
 //! time (with the recovery) is recorded after each kill.
@@ -59,8 +64,10 @@
 #![allow(dead_code)]
 
 use quiver::{
-    Collection, CollectionConfig, Database, Error, HnswConfig, Metric, Point, SearchParams,
+    Collection, CollectionConfig, Database, Error, FieldKind, Filter, HnswConfig, Metric,
+    PayloadChange, Point, SearchParams, Selection,
 };
+use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
@@ -215,6 +222,10 @@ pub enum Op {
     },
     /// `delete`.
     Delete(Vec<u64>),
+    /// `update_payload` by filter, setting the keys of the object.
+    SetPayloadWhere(Filter, Value),
+    /// `delete_where`.
+    DeleteWhere(Filter),
     /// `optimize()`.
     Optimize,
     /// `checkpoint()`.
@@ -247,6 +258,10 @@ pub enum Kind {
     BadUpsert,
     /// A delete.
     Delete,
+    /// A payload update by filter.
+    SetPayloadWhere,
+    /// A delete by filter.
+    DeleteWhere,
     /// `optimize()`.
     Optimize,
     /// `checkpoint()`.
@@ -265,6 +280,8 @@ impl Kind {
             Kind::SmallUpsert => "small-upsert",
             Kind::BadUpsert => "bad-upsert",
             Kind::Delete => "delete",
+            Kind::SetPayloadWhere => "set-payload-where",
+            Kind::DeleteWhere => "delete-where",
             Kind::Optimize => "optimize",
             Kind::Checkpoint => "checkpoint",
             Kind::WaitOptimized => "wait-optimized",
@@ -287,9 +304,11 @@ fn op_rng(seed: u64, i: u64) -> Rng {
 
 fn kind_of(r: &mut Rng) -> Kind {
     match r.below(100) {
-        0..=57 => Kind::Upsert,
+        0..=53 => Kind::Upsert,
+        54..=57 => Kind::SetPayloadWhere,
         58..=61 => Kind::SmallUpsert,
-        62..=77 => Kind::Delete,
+        62..=75 => Kind::Delete,
+        76..=77 => Kind::DeleteWhere,
         78..=84 => Kind::BadUpsert,
         85..=89 => Kind::Optimize,
         90..=91 => Kind::Checkpoint,
@@ -341,11 +360,59 @@ pub fn op(seed: u64, i: u64) -> Op {
             };
             Op::Delete(ids)
         }
+        Kind::SetPayloadWhere => {
+            let f = payload_filter(&mut r);
+            let mut set = serde_json::Map::new();
+            set.insert("qv_tag".into(), Value::from(r.below(TAGS)));
+            if r.chance(50) {
+                set.insert("qv_n".into(), Value::from(r.below(1000)));
+            }
+            Op::SetPayloadWhere(f, Value::Object(set))
+        }
+        Kind::DeleteWhere => {
+            // A tag and a few ids: it must not empty the collection.
+            let ids: Vec<u64> = (0..r.range(1, 60)).map(|_| r.below(ID_RANGE)).collect();
+            Op::DeleteWhere(Filter::and(vec![
+                Filter::eq("qv_tag", r.below(TAGS)),
+                Filter::has_id(&ids),
+            ]))
+        }
         Kind::Optimize => Op::Optimize,
         Kind::Checkpoint => Op::Checkpoint,
         Kind::WaitOptimized => Op::WaitOptimized,
         Kind::Reopen => Op::Reopen,
     }
+}
+
+/// Values of the indexed `qv_tag` field.
+const TAGS: u64 = 4;
+
+/// The filter of a payload update: on the indexed tag, on ids, or on a
+/// field of the random payloads.
+fn payload_filter(r: &mut Rng) -> Filter {
+    match r.below(4) {
+        0 => Filter::eq("qv_tag", r.below(TAGS)),
+        1 => {
+            let ids: Vec<u64> = (0..r.range(1, 80)).map(|_| r.below(ID_RANGE)).collect();
+            Filter::has_id(&ids)
+        }
+        2 => Filter::and(vec![
+            Filter::exists("~pad"),
+            Filter::lt("qv_tag", r.below(TAGS)),
+        ]),
+        _ => Filter::or(vec![
+            Filter::is_empty("qv_tag"),
+            Filter::between("qv_n", 0, r.below(1000)),
+        ]),
+    }
+}
+
+/// The parsed payload of a model entry (payloads the model holds are JSON
+/// objects: the writes that made them were acknowledged).
+fn parsed(e: &Entry) -> Option<Value> {
+    e.payload
+        .as_deref()
+        .map(|b| serde_json::from_slice(b).expect("a stored payload is JSON"))
 }
 
 fn upsert(r: &mut Rng, n: u64, bad: Option<Bad>) -> Op {
@@ -398,6 +465,8 @@ impl Op {
             Op::Upsert { ids, .. } if ids.len() <= 3 => Kind::SmallUpsert,
             Op::Upsert { .. } => Kind::Upsert,
             Op::Delete(_) => Kind::Delete,
+            Op::SetPayloadWhere(..) => Kind::SetPayloadWhere,
+            Op::DeleteWhere(_) => Kind::DeleteWhere,
             Op::Optimize => Kind::Optimize,
             Op::Checkpoint => Kind::Checkpoint,
             Op::WaitOptimized => Kind::WaitOptimized,
@@ -413,6 +482,8 @@ impl Op {
                 ids, bad: Some(b), ..
             } => format!("bad upsert of {} points ({b:?})", ids.len()),
             Op::Delete(ids) => format!("delete of {} ids", ids.len()),
+            Op::SetPayloadWhere(f, v) => format!("set payload {v} where {f}"),
+            Op::DeleteWhere(f) => format!("delete where {f}"),
             Op::Optimize => "optimize".into(),
             Op::Checkpoint => "checkpoint".into(),
             Op::WaitOptimized => "wait_optimized".into(),
@@ -472,13 +543,49 @@ impl Op {
                 None
             }
             Op::Delete(ids) => Some(ids.iter().filter(|id| model.remove(id).is_some()).count()),
+            Op::SetPayloadWhere(f, set) => {
+                let mut n = 0;
+                for (id, e) in model.iter_mut() {
+                    let v = parsed(e);
+                    if !f.matches_point(*id, v.as_ref()) {
+                        continue;
+                    }
+                    n += 1;
+                    let mut obj = v.unwrap_or_else(|| Value::Object(Default::default()));
+                    if let (Value::Object(m), Value::Object(s)) = (&mut obj, set) {
+                        for (k, x) in s {
+                            m.insert(k.clone(), x.clone());
+                        }
+                    }
+                    let bytes = serde_json::to_vec(&obj).expect("JSON serialises");
+                    // The engine keeps the bytes when the payload is unchanged.
+                    if e.payload.as_deref() != Some(&bytes[..]) {
+                        e.payload = Some(bytes);
+                    }
+                }
+                Some(n)
+            }
+            Op::DeleteWhere(f) => {
+                let gone: Vec<u64> = model
+                    .iter()
+                    .filter(|(id, e)| f.matches_point(**id, parsed(e).as_ref()))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in &gone {
+                    model.remove(id);
+                }
+                Some(gone.len())
+            }
             _ => None,
         }
     }
 
     /// True when the operation can change the collection's content.
     pub fn writes(&self) -> bool {
-        matches!(self, Op::Upsert { .. } | Op::Delete(_))
+        matches!(
+            self,
+            Op::Upsert { .. } | Op::Delete(_) | Op::SetPayloadWhere(..) | Op::DeleteWhere(_)
+        )
     }
 }
 
@@ -760,11 +867,16 @@ pub fn open_collection(dir: &Path) -> quiver::Result<(Database, Arc<Collection>)
     Ok((db, c))
 }
 
-/// The torture's collection of `db`, created if needed.
+/// The torture's collection of `db`, created if needed, with its field
+/// index on `qv_tag` (created if missing: a kill may have come first).
 pub fn collection_of(db: &Database) -> quiver::Result<Arc<Collection>> {
-    match db.collection(COLLECTION) {
-        Ok(c) => Ok(c),
-        Err(Error::NotFound(_)) => db.create_collection(COLLECTION, config()),
+    let c = match db.collection(COLLECTION) {
+        Ok(c) => c,
+        Err(Error::NotFound(_)) => db.create_collection(COLLECTION, config())?,
+        Err(e) => return Err(e),
+    };
+    match c.create_field_index("qv_tag", FieldKind::Integer) {
+        Ok(()) | Err(Error::AlreadyExists(_)) => Ok(c),
         Err(e) => Err(e),
     }
 }
@@ -805,6 +917,10 @@ fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
             c.upsert_json(ids, v, &p).map(|_| None)
         }
         Op::Delete(ids) => c.delete(ids).map(Some),
+        Op::SetPayloadWhere(f, set) => c
+            .update_payload(&Selection::Filter(f.clone()), PayloadChange::Set(set))
+            .map(Some),
+        Op::DeleteWhere(f) => c.delete_where(f).map(Some),
         Op::Optimize => c.optimize().map(|_| None),
         Op::Checkpoint => c.checkpoint().map(|_| None),
         Op::WaitOptimized => c.wait_optimized().map(|_| None),
@@ -1590,6 +1706,34 @@ impl Torture<'_> {
                 page.next,
                 model.len()
             ));
+        }
+        // Filters on the indexed tag (the index, when it exists, must agree
+        // with the payloads), by count and by scroll.
+        for tag in 0..=TAGS {
+            let f = if tag == TAGS {
+                Filter::is_empty("qv_tag")
+            } else {
+                Filter::eq("qv_tag", tag)
+            };
+            let want: Vec<u64> = model
+                .iter()
+                .filter(|(id, e)| f.matches_point(**id, parsed(e).as_ref()))
+                .map(|(id, _)| *id)
+                .collect();
+            let n = c
+                .count_where(Some(&f))
+                .map_err(|e| format!("count_where: {e}"))?;
+            let ids = c
+                .scroll(None, (2 * ID_RANGE) as usize, Some(&f))
+                .map_err(|e| format!("scroll: {e}"))?
+                .ids;
+            if n != want.len() || ids != want {
+                return Err(format!(
+                    "{f}: count_where {n}, scroll {} ids, the model has {}",
+                    ids.len(),
+                    want.len()
+                ));
+            }
         }
         let stats = c.stats().map_err(|e| format!("stats: {e}"))?;
         if stats.live_points != model.len() as u64 {
