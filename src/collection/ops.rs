@@ -70,6 +70,70 @@ fn not_an_object(v: &Value, what: &dyn Fn() -> String) -> Error {
     ))
 }
 
+/// Parses the top-level `keys` (sorted) of stored payload bytes into an
+/// object holding only them: the other members are checked but not built,
+/// which is what makes evaluating a filter on a payload cheap (a filter
+/// reads a few fields; building the whole document allocates every string
+/// of it).
+pub fn parse_stored_keys(bytes: &[u8], keys: &[&str]) -> Result<Value> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+    struct Pick<'k>(&'k [&'k str]);
+    impl<'de> Visitor<'de> for Pick<'_> {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            while let Some(k) = map.next_key_seed(Key)? {
+                if self.0.binary_search(&&*k).is_ok() {
+                    out.insert(k.into_owned(), map.next_value::<Value>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Value::Object(out))
+        }
+    }
+    /// A key, borrowed from the input unless it has escapes.
+    struct Key;
+    impl<'de> Visitor<'de> for Key {
+        type Value = std::borrow::Cow<'de, str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+            Ok(std::borrow::Cow::Borrowed(v))
+        }
+        fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+            Ok(std::borrow::Cow::Owned(v.to_owned()))
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Key {
+        type Value = std::borrow::Cow<'de, str>;
+        fn deserialize<D: serde::Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Pick<'_> {
+        type Value = Value;
+        fn deserialize<D: serde::Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    Pick(keys)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| Error::corrupt(format!("stored payload is not a valid JSON object: {e}")))
+}
+
 /// Parses stored payload bytes (for filters and the Rust API).
 pub fn parse_stored(bytes: &[u8]) -> Result<Value> {
     serde_json::from_slice(bytes)

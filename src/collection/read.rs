@@ -1,13 +1,14 @@
 //! Reads by id: get, count, scroll.
 
 use super::fields::{names_ids, tri, Tri};
-use super::ops::parse_stored;
+use super::ops::{parse_stored, parse_stored_keys};
 use super::state::{Loc, Seg, SegView, State};
 use super::Collection;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::point::{Cursor, OrderBy, Point, PointsPage, RawPoint, ScrollPage, ScrollRequest};
 use crate::segment::field_index::FieldKind;
+use serde_json::Value;
 
 /// Reserves room for `n` values or reports the request as too large.
 pub(crate) fn reserve<T>(n: usize, what: &str) -> Result<Vec<T>> {
@@ -311,9 +312,16 @@ impl Collection {
     /// Whether the point at `loc` matches `filter` (always, without one).
     pub(super) fn matches(&self, st: &State, loc: Loc, filter: Option<&Filter>) -> Result<bool> {
         let Some(f) = filter else { return Ok(true) };
-        let value = match st.payload_at(loc)? {
-            Some(b) => Some(parse_stored(&b)?),
-            None => None,
+        // Only the fields the filter reads are built from the payload.
+        let keys = f.top_keys();
+        let parse = |b: &[u8]| match &keys {
+            Some(k) if k.is_empty() => Ok(Value::Object(Default::default())),
+            Some(k) => parse_stored_keys(b, k),
+            None => parse_stored(b),
+        };
+        let value = match loc {
+            Loc::Sealed(i, o) => st.sealed[i].seg.payload(o).map(parse).transpose()?,
+            _ => st.payload_at(loc)?.map(|b| parse(&b)).transpose()?,
         };
         Ok(f.matches_point(st.id_at(loc), value.as_ref()))
     }

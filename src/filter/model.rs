@@ -191,6 +191,23 @@ impl Filter {
         }
     }
 
+    /// The payload's top-level keys the filter reads (the first segment of
+    /// each field path), sorted and unique; `None` when the filter cannot
+    /// be evaluated on a part of the payload (an invalid path).
+    pub fn top_keys(&self) -> Option<Vec<&str>> {
+        let mut keys = Vec::new();
+        let mut stack = vec![self];
+        while let Some(f) = stack.pop() {
+            if let Some(p) = f.field() {
+                keys.push(p.segments().next()?);
+            }
+            stack.extend(f.children());
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        Some(keys)
+    }
+
     /// The sub-filters of `and`, `or` and `not` (none for a condition).
     pub fn children(&self) -> &[Filter] {
         match self {

@@ -115,7 +115,15 @@ fn random_filter(rng: &mut Rng, depth: usize) -> Filter {
         }
         17 => Filter::eq("tags[].name", pick(rng)["words"][0].clone()),
         18 => Filter::gt("tags[].len", json!(rng.below(12))),
-        19 => Filter::values_count("words", 1 + rng.below(3), Some(2 + rng.below(3))),
+        19 => {
+            if rng.below(2) == 0 {
+                Filter::values_count("words", 1 + rng.below(3), Some(2 + rng.below(3)))
+            } else {
+                let p = pick(rng);
+                let words = p["words"].as_array().unwrap();
+                Filter::contains_all("words", words.iter().take(2).cloned().collect())
+            }
+        }
         20 => Filter::has_id(
             &(0..1 + rng.below(40))
                 .map(|_| rng.below(s.n as u64 + 10))
