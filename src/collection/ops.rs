@@ -70,7 +70,7 @@ fn not_an_object(v: &Value, what: &dyn Fn() -> String) -> Error {
     ))
 }
 
-/// Parses the top-level `keys` (sorted) of stored payload bytes into an
+/// Parses the top-level `keys` of stored payload bytes into an
 /// object holding only them: the other members are checked but not built,
 /// which is what makes evaluating a filter on a payload cheap (a filter
 /// reads a few fields; building the whole document allocates every string
@@ -86,7 +86,7 @@ pub fn parse_stored_keys(bytes: &[u8], keys: &[&str]) -> Result<Value> {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
             let mut out = serde_json::Map::new();
             while let Some(k) = map.next_key_seed(Key)? {
-                if self.0.binary_search(&&*k).is_ok() {
+                if self.0.contains(&&*k) {
                     out.insert(k.into_owned(), map.next_value::<Value>()?);
                 } else {
                     map.next_value::<IgnoredAny>()?;

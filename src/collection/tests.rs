@@ -147,3 +147,28 @@ fn an_index_kind_plugs_into_writes_sealing_and_open() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The pruned parse keeps exactly the asked keys, whatever the escapes,
+/// and refuses what is not one JSON object.
+#[test]
+fn parse_stored_keys_keeps_only_the_asked_fields() {
+    use super::ops::{parse_stored, parse_stored_keys};
+    use serde_json::json;
+    let text =
+        br#"{"text": "long \"quoted\" text", "c\u0061t": "x", "n": {"a": [1, 2]}, "z": null}"#;
+    let v = parse_stored_keys(text, &["cat", "n", "missing"]).unwrap();
+    assert_eq!(v, json!({"cat": "x", "n": {"a": [1, 2]}}));
+    assert_eq!(parse_stored_keys(text, &[]).unwrap(), json!({}));
+    let full = parse_stored(text).unwrap();
+    assert_eq!(
+        parse_stored_keys(text, &["cat", "n", "text", "z"]).unwrap(),
+        full
+    );
+    for bad in [&b"[1]"[..], b"{\"a\": 1} x", b"{\"a\": }", b""] {
+        assert!(
+            parse_stored_keys(bad, &["a"]).is_err(),
+            "{:?}",
+            std::str::from_utf8(bad)
+        );
+    }
+}
