@@ -1086,7 +1086,10 @@ void qv_field_indexes_free(struct qv_field_indexes *list);
  * `n_ids` 0 selects none), or, when `filter_len` is not 0, those matching
  * the filter `filter_json` (then `n_ids` must be 0; `{"and": []}` selects
  * every point). `*applied` (if not NULL) receives how many points were
- * selected, whether or not their payload changed. The whole call is one atomic, durable
+ * selected, whether or not their payload changed. The changed points,
+ * with their vectors, must fit in one write of 1 GiB (about 650,000
+ * points of 384 floats; QV_ERR_INVALID_ARGUMENT otherwise, nothing
+ * changed). The whole call is one atomic, durable
  * write (an upsert of the changed points); a point whose payload would
  * not change is not rewritten. On any error nothing changes. Nothing is
  * retained after the call returns.

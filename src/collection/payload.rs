@@ -47,9 +47,13 @@ pub enum PayloadChange<'a> {
 impl Collection {
     /// Applies `change` to the payloads of the points `selection` picks,
     /// leaving their vectors as they are; returns how many points it
-    /// applied to (the points that exist, or match, when it runs). The
-    /// arguments are checked first: on any error nothing changes. Atomic
-    /// and durable when it returns, like an upsert of those points.
+    /// applied to (the points that exist, or match, when it runs, whether
+    /// or not their payload changed). The arguments are checked first: on
+    /// any error nothing changes. Atomic and durable when it returns, like
+    /// an upsert of those points: the changed points, with their vectors,
+    /// must fit in one log record of 1 GiB (about 650,000 points of 384
+    /// floats), or the call fails with `InvalidArgument` and changes
+    /// nothing.
     pub fn update_payload(
         &self,
         selection: &Selection,
@@ -91,6 +95,18 @@ impl Collection {
             batch
                 .payloads
                 .push(after.map(|bytes| StoredPayload { bytes }));
+        }
+        let bytes: usize = 5 + batch
+            .payloads
+            .iter()
+            .map(|p| 12 + dim * 4 + p.as_ref().map_or(0, |p| p.bytes.len()))
+            .sum::<usize>();
+        if bytes > crate::storage::record_log::MAX_BODY {
+            return Err(Error::invalid(format!(
+                "this payload update changes {} points, which with their vectors take {bytes} bytes, more than the {} bytes of one write; select fewer points per call (by ids, or a narrower filter)",
+                batch.len(),
+                crate::storage::record_log::MAX_BODY
+            )));
         }
         if !batch.is_empty() {
             self.write_upsert_gated(batch)?;

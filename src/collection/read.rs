@@ -275,8 +275,13 @@ impl Collection {
         // (key, id, loc) of every matching point past the cursor.
         let mut all: Vec<(u64, u64, Loc)> = Vec::new();
         for seg in st.segments() {
+            // Every segment has every declared index (a new one is declared
+            // once all segments have it; new segments are indexed first).
             let Some(ix) = seg.fields.iter().find(|(d, _)| *d == def.id).map(|f| f.1) else {
-                continue;
+                return Err(Error::corrupt(format!(
+                    "order_by: a segment has no index on \"{}\" although the collection declares one",
+                    order.field
+                )));
             };
             let m = self.matcher(st, seg, filter);
             let keys = ix.sort_keys(order.descending);
