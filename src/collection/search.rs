@@ -463,9 +463,11 @@ impl Collection {
         let list: Vec<u32> = all.iter().collect();
         let mut heap: BinaryHeap<Near> = BinaryHeap::with_capacity(k.min(list.len()) + 1);
         for (j, &o) in list.iter().enumerate() {
-            // The candidates are known ahead: their loads overlap.
-            if let Some(&next) = list.get(j + 4) {
-                crate::index::hnsw::Vectors::prefetch(flat, next);
+            // The candidates are known ahead: their loads overlap. The
+            // whole vector is asked for (the hardware prefetcher does not
+            // follow a gather of scattered rows).
+            if let Some(&next) = list.get(j + PREFETCH_AHEAD) {
+                prefetch_row(flat, next);
             }
             if t.maybe.get(o) && !check(o)? {
                 continue;
@@ -724,6 +726,23 @@ fn graph_search(
 /// The id at `loc`.
 fn id_at(st: &State, loc: Loc) -> u64 {
     st.id_at(loc)
+}
+
+/// How many candidates ahead an exact scan asks for the vector.
+const PREFETCH_AHEAD: usize = 3;
+
+/// Asks for every cache line of row `o` of `flat`.
+#[inline]
+fn prefetch_row(flat: &Flat<'_>, o: u32) {
+    let start = (o as usize).saturating_mul(flat.dim);
+    let Some(row) = flat.data.get(start..start + flat.dim) else {
+        return;
+    };
+    let bytes = std::mem::size_of_val(row);
+    let p = row.as_ptr().cast::<u8>();
+    for off in (0..bytes).step_by(128) {
+        crate::index::hnsw::prefetch_two_lines(p.wrapping_add(off));
+    }
 }
 
 /// A distance ordered for a max-heap of the best hits.
