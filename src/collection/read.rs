@@ -1,6 +1,6 @@
 //! Reads by id: get, count, scroll.
 
-use super::fields::{names_ids, tri, Tri};
+use super::fields::Tri;
 use super::ops::{parse_stored, parse_stored_keys};
 use super::state::{Loc, Seg, SegView, State};
 use super::Collection;
@@ -238,7 +238,7 @@ impl Collection {
             let (_, o) = heads[k].expect("chosen head exists");
             heads[k] = iters[k].0.next();
             let loc = iters[k].2.at(o);
-            if !iters[k].1.test(self, st, o, loc)? {
+            if !iters[k].1.test(self, st, o)? {
                 continue;
             }
             if out.len() == limit {
@@ -291,7 +291,7 @@ impl Collection {
                 if after.is_some_and(|a| (key, id) <= a) {
                     continue;
                 }
-                if m.test(self, st, o, loc)? {
+                if m.test(self, st, o)? {
                     all.push((key, id, loc));
                 }
             }
@@ -339,15 +339,8 @@ impl Collection {
         seg: SegView<'a>,
         filter: Option<&'a Filter>,
     ) -> Matcher<'a> {
-        let tri = filter.and_then(|f| {
-            if seg.fields.is_empty() && !names_ids(f) {
-                return None;
-            }
-            let mut used = false;
-            let lookup = |id: u64| st.lookup_in(seg.seg, id);
-            let t = tri(f, &st.field_defs, &seg.fields, seg.len, &lookup, &mut used);
-            used.then_some(t)
-        });
+        let tri = filter
+            .and_then(|f| self.candidates(st, f, &seg.fields, seg.len, seg.deleted, seg.seg));
         Matcher { seg, filter, tri }
     }
 
@@ -358,7 +351,7 @@ impl Collection {
             let m = self.matcher(st, seg, Some(filter));
             for o in 0..m.seg.len as u32 {
                 let loc = m.seg.seg.at(o);
-                if m.test(self, st, o, loc)? {
+                if m.test(self, st, o)? {
                     out.push(loc);
                 }
             }
@@ -378,13 +371,15 @@ pub(super) struct Matcher<'a> {
 }
 
 impl Matcher<'_> {
-    /// Whether the point at offset `o` (at `loc`) is live and matches.
-    pub(super) fn test(&self, coll: &Collection, st: &State, o: u32, loc: Loc) -> Result<bool> {
+    /// Whether the point at offset `o` is live and matches.
+    pub(super) fn test(&self, coll: &Collection, st: &State, o: u32) -> Result<bool> {
         if self.seg.deleted.get(o) {
             return Ok(false);
         }
+        let loc = self.seg.seg.at(o);
         match (&self.tri, self.filter) {
             (_, None) => Ok(true),
+            // The candidates have the deleted points removed already.
             (Some(t), Some(f)) => {
                 Ok(t.yes.get(o) || (t.maybe.get(o) && coll.matches(st, loc, Some(f))?))
             }
@@ -394,23 +389,20 @@ impl Matcher<'_> {
 
     /// Number of live matching points.
     fn count(&self, coll: &Collection, st: &State) -> Result<usize> {
-        match (&self.tri, self.filter) {
-            (_, None) => Ok(self.seg.len - self.seg.deleted.count()),
-            (Some(t), Some(f)) => {
-                let mut n = t.yes.iter().filter(|&o| !self.seg.deleted.get(o)).count();
+        match &self.tri {
+            _ if self.filter.is_none() => Ok(self.seg.len - self.seg.deleted.count()),
+            // Sure matches are counted, only the others are checked.
+            Some(t) => {
+                let mut n = t.yes.count();
                 for o in t.maybe.iter() {
-                    if !self.seg.deleted.get(o) && coll.matches(st, self.seg.seg.at(o), Some(f))? {
-                        n += 1;
-                    }
+                    n += usize::from(self.test(coll, st, o)?);
                 }
                 Ok(n)
             }
-            (None, Some(_)) => {
+            None => {
                 let mut n = 0;
                 for o in 0..self.seg.len as u32 {
-                    if self.test(coll, st, o, self.seg.seg.at(o))? {
-                        n += 1;
-                    }
+                    n += usize::from(self.test(coll, st, o)?);
                 }
                 Ok(n)
             }

@@ -378,7 +378,7 @@ impl Collection {
     /// The filter's candidates in a segment of `len` offsets from its field
     /// indexes, deleted points removed; `None` when no index answers any
     /// of its conditions.
-    fn candidates(
+    pub(super) fn candidates(
         &self,
         st: &State,
         filter: &Filter,
