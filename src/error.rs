@@ -66,6 +66,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// The message of an [`Error::InvalidArgument`] without its
+    /// "invalid argument: " prefix (for another error, its whole text), to
+    /// be put after the name of the argument it is about.
+    pub(crate) fn bare_message(&self) -> String {
+        match self {
+            Error::InvalidArgument(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// Builds an [`Error::Io`] with a context that names what was done to which path.
     pub fn io(what: &str, path: &Path, source: std::io::Error) -> Error {
         Error::Io {

@@ -183,10 +183,8 @@ impl Edit {
                 keys.iter()
                     .enumerate()
                     .map(|(i, k)| {
-                        FieldPath::parse(k).map_err(|e| match e {
-                            Error::InvalidArgument(m) => Error::invalid(format!("keys[{i}]: {m}")),
-                            other => other,
-                        })
+                        FieldPath::parse(k)
+                            .map_err(|e| Error::invalid(format!("keys[{i}]: {}", e.bare_message())))
                     })
                     .collect::<Result<Vec<_>>>()?,
             ),

@@ -339,8 +339,8 @@ impl Collection {
         seg: SegView<'a>,
         filter: Option<&'a Filter>,
     ) -> Matcher<'a> {
-        let tri = filter
-            .and_then(|f| self.candidates(st, f, &seg.fields, seg.len, seg.deleted, seg.seg));
+        let tri =
+            filter.and_then(|f| self.candidates(st, f, &seg.fields, seg.len, seg.deleted, seg.seg));
         Matcher { seg, filter, tri }
     }
 

@@ -341,7 +341,10 @@ pub unsafe extern "C" fn qv_collection_scroll_points(
         } else {
             // SAFETY: as above.
             let text = unsafe { utf8(p.cursor, cursor_len, "params.cursor", "params.cursor_len") }?;
-            Some(Cursor::decode(text).map_err(|e| invalid(format!("params.{}", bare(&e))))?)
+            Some(
+                Cursor::decode(text)
+                    .map_err(|e| invalid(format!("params.{}", e.bare_message())))?,
+            )
         };
         if p.limit == 0 {
             return Err(invalid("params.limit is 0; it must be at least 1"));
@@ -396,13 +399,6 @@ pub unsafe extern "C" fn qv_collection_scroll_points(
         out.write(Box::into_raw(Box::new(points)));
         Ok(())
     })
-}
-
-fn bare(e: &crate::Error) -> String {
-    match e {
-        crate::Error::InvalidArgument(m) => m.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// The cursor of the page after the one `points` holds (from

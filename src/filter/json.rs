@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::model::{bare, CountRange, Filter, Pattern};
+use super::model::{CountRange, Filter, Pattern};
 use super::path::FieldPath;
 use super::MAX_DEPTH;
 use crate::error::{Error, Result};
@@ -244,7 +244,7 @@ fn parse_path(v: &Value, loc: &Loc<'_>) -> Result<FieldPath> {
     let Value::String(s) = v else {
         return Err(err(loc, format_args!("expected a string, got {}", kind(v))));
     };
-    FieldPath::parse(s).map_err(|e| err(loc, bare(&e)))
+    FieldPath::parse(s).map_err(|e| err(loc, e.bare_message()))
 }
 
 fn parse_condition(op: &str, path: FieldPath, arg: &Value, loc: &Loc<'_>) -> Result<Filter> {

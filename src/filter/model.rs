@@ -232,7 +232,7 @@ impl Filter {
             }
             if let Some(p) = f.field() {
                 FieldPath::parse(p.as_str())
-                    .map_err(|e| Error::invalid(format!("filter: {}", bare(&e))))?;
+                    .map_err(|e| Error::invalid(format!("filter: {}", e.bare_message())))?;
             }
             let bounds: &[&Value] = match f {
                 Filter::Lt(_, v) | Filter::Lte(_, v) | Filter::Gt(_, v) | Filter::Gte(_, v) => {
@@ -361,14 +361,6 @@ impl Pattern {
             }
         }
         self.tokens[t..].iter().all(|k| *k == Tok::Any)
-    }
-}
-
-/// The message of an [`Error::InvalidArgument`] without its prefix.
-pub(super) fn bare(e: &Error) -> String {
-    match e {
-        Error::InvalidArgument(m) => m.clone(),
-        other => other.to_string(),
     }
 }
 
