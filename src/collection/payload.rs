@@ -232,12 +232,6 @@ impl Edit {
 fn not_object(v: &Value) -> Error {
     Error::invalid(format!(
         "payload must be a JSON object, got {}",
-        match v {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            _ => "an array",
-        }
+        crate::filter::json_kind(v)
     ))
 }

@@ -112,7 +112,7 @@ fn err(loc: &Loc<'_>, msg: impl fmt::Display) -> Error {
 }
 
 /// "a string", "an array", ... for error messages.
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a bool",

@@ -94,6 +94,7 @@ pub use eval::{
     compare_numbers, compare_strings, compare_values, estimate_selectivity, parse_datetime,
     values_equal,
 };
+pub(crate) use json::kind as json_kind;
 pub use model::{CountRange, Filter, Pattern};
 pub use path::FieldPath;
 
