@@ -31,11 +31,19 @@ options:
   --ef LIST      comma-separated search ef values [default: 16,32,64,128,256]
   --m M          HNSW links per node [default: 16]
   --efc EF       HNSW construction ef [default: 200]
+  --storage S    storage mode: f32 or sq8 [default: f32]; the lines then
+                 carry storage=S, and the memory line ram_bytes_per_point=
+                 (resident vectors or codes plus the graph, per point)
+  --oversampling X  candidates rescored per result in quantized modes
+                 [default: the engine's, 3]
   --n N          use only the first N base vectors (exact ground truth of the
                  subset is recomputed by brute force) [default: all]
   --k K          neighbours per query for recall@K [default: 10]
   --dir DIR      database directory, kept afterwards [default: a temporary
                  directory, removed at the end]
+  --open DIR     search the collection an earlier run left in DIR (its
+                 --dir) instead of building one: only the ef lines (without
+                 build_s) and rss_mb are printed (to profile the search alone)
   -h, --help     this message";
 
 /// Queries of the after-ingest measurement (quick: the optimizer is busy).
@@ -46,6 +54,9 @@ pub struct AnnArgs {
     efs: Vec<usize>,
     m: usize,
     efc: usize,
+    open: Option<std::path::PathBuf>,
+    storage: quiver::quant::StorageMode,
+    oversampling: Option<f32>,
 }
 
 /// Parses the options of `ann`; `Ok(None)` when help was asked for.
@@ -55,6 +66,9 @@ pub fn parse(args: &[String]) -> Result<Option<AnnArgs>, String> {
         efs: vec![16, 32, 64, 128, 256],
         m: 16,
         efc: 200,
+        open: None,
+        storage: quiver::quant::StorageMode::F32,
+        oversampling: None,
     };
     let Some(opts) = common::options(args)? else {
         return Ok(None);
@@ -64,6 +78,19 @@ pub fn parse(args: &[String]) -> Result<Option<AnnArgs>, String> {
             "--ef" => a.efs = common::positive_list(&name, &v)?,
             "--m" => a.m = common::positive(&name, &v)?,
             "--efc" => a.efc = common::positive(&name, &v)?,
+            "--open" => a.open = Some(v.into()),
+            "--storage" => {
+                a.storage = quiver::quant::StorageMode::parse(&v)
+                    .ok_or_else(|| format!("--storage {v}: expected f32 or sq8"))?
+            }
+            "--oversampling" => {
+                a.oversampling = Some(
+                    v.parse::<f32>()
+                        .ok()
+                        .filter(|x| *x >= 1.0)
+                        .ok_or_else(|| format!("--oversampling {v}: expected a number >= 1"))?,
+                )
+            }
             _ if a.data.set(&name, &v)? => {}
             _ => return Err(common::unknown(&name)),
         }
@@ -71,8 +98,88 @@ pub fn parse(args: &[String]) -> Result<Option<AnnArgs>, String> {
     Ok(Some(a))
 }
 
+impl AnnArgs {
+    /// The search parameters of one ef line.
+    fn params(&self, k: usize, ef: usize) -> SearchParams {
+        let mut p = SearchParams::new(k).ef(ef);
+        p.oversampling = self.oversampling;
+        p
+    }
+
+    fn label(&self) -> String {
+        label(self.storage)
+    }
+}
+
+/// ` storage=S` for quantized modes (f32 lines keep peers.py's format).
+fn label(storage: quiver::quant::StorageMode) -> String {
+    if storage.quantized() {
+        format!(" storage={}", storage.as_str())
+    } else {
+        String::new()
+    }
+}
+
+/// `--open DIR`: the ef lines of the collection an earlier run left in `DIR`.
+fn run_open(a: &AnnArgs, dir: &std::path::Path) -> Result<(), BoxError> {
+    let k = a.data.k;
+    let w = common::load(&a.data, false, true)?.w;
+    let db = Database::open(dir).map_err(|e| format!("open database {}: {e}", dir.display()))?;
+    let coll = db
+        .collection(COLLECTION)
+        .map_err(|e| format!("open collection: {e}"))?;
+    eprintln!("{}", common::stats_line("opened", &coll.stats()?));
+    if std::env::var_os("QV_AB").is_some() {
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        let p = a.params(k, a.efs[0]);
+        let mut t = [0f64; 2];
+        for round in 0..40 {
+            for (side, on) in [(0, round % 2 == 0), (1, round % 2 != 0)] {
+                let which = if on { 1 } else { 0 };
+                let _ = side;
+                quiver::index::hnsw::EXPERIMENT.store(on, std::sync::atomic::Ordering::Relaxed);
+                let s = Instant::now();
+                for q in 0..w.nq {
+                    coll.search(w.query(q), &p)?;
+                }
+                t[which] += s.elapsed().as_secs_f64();
+            }
+        }
+        let n = 40.0 * w.nq as f64;
+        println!("AB off qps={:.1} on qps={:.1}", n / t[0], n / t[1]);
+        return Ok(());
+    }
+    for &ef in &a.efs {
+        let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
+        println!(
+            "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1}",
+            label(coll.config().storage),
+            a.m,
+            a.efc,
+            k,
+            m.recall,
+            m.qps
+        );
+    }
+    println!("engine=quiver rss_mb={:.1}", common::rss_mb());
+    eprintln!(
+        "{}",
+        common::stats_line("after the searches", &coll.stats()?)
+    );
+    drop(coll);
+    db.close().map_err(|e| format!("close: {e}"))?;
+    Ok(())
+}
+
 pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
-    eprintln!("distance kernel: {}", quiver::distance::kernel_name());
+    eprintln!(
+        "distance kernel: {}; sq8 kernel: {}",
+        quiver::distance::kernel_name(),
+        quiver::quant::sq8::dot_kernel_name()
+    );
+    if let Some(dir) = &a.open {
+        return run_open(a, dir);
+    }
     let k = a.data.k;
     let common::Data {
         mut w,
@@ -88,7 +195,7 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
         ef_construction: a.efc,
         ..HnswConfig::default()
     };
-    let (db, coll) = common::create(&dir.path, w.dim, hnsw)?;
+    let (db, coll) = common::create_stored(&dir.path, w.dim, hnsw, a.storage)?;
 
     let t = Instant::now();
     common::upsert_all(&coll, &w, &payloads)?;
@@ -100,10 +207,13 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
 
     let mid_ef = a.efs[a.efs.len() / 2];
     let nq = w.nq.min(AFTER_INGEST_QUERIES);
-    let m = common::search_recall(&coll, &w, nq, k, mid_ef, &w.gt, w.gt_k)?;
+    let m = common::search_recall_with(&coll, &w, nq, &a.params(k, mid_ef), &w.gt, w.gt_k)?;
     println!(
-        "engine=quiver phase=after-ingest ef={mid_ef} recall@{}={:.4} qps={:.1}",
-        k, m.recall, m.qps
+        "engine=quiver{} phase=after-ingest ef={mid_ef} recall@{}={:.4} qps={:.1}",
+        a.label(),
+        k,
+        m.recall,
+        m.qps
     );
 
     let t = Instant::now();
@@ -116,7 +226,8 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
     let stats = coll.stats()?;
     eprintln!("{}", common::stats_line("after optimize", &stats));
     let db_heap = common::live_heap_bytes().saturating_sub(heap_before) as u64;
-    let index_ram = common::index_ram_bytes(&stats);
+    // Only the heap part: the resident copies are not allocator memory.
+    let index_ram = common::index_ram_bytes(&stats).saturating_sub(stats.resident_bytes);
     let heap_per_point = db_heap.saturating_sub(index_ram) as f64 / stats.live_points.max(1) as f64;
     eprintln!(
         "heap: database {:.1} MiB, of which vectors/graph/codes {:.1} MiB, over {} live points",
@@ -131,15 +242,29 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
     payloads.shrink_to_fit();
 
     for &ef in &a.efs {
-        let m = common::search_recall(&coll, &w, w.nq, k, ef, &w.gt, w.gt_k)?;
+        let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
         println!(
-            "engine=quiver m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1} build_s={build_s:.1}",
-            a.m, a.efc, k, m.recall, m.qps
+            "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1} build_s={build_s:.1}",
+            a.label(),
+            a.m,
+            a.efc,
+            k,
+            m.recall,
+            m.qps
         );
     }
+    let stats = coll.stats()?;
+    let graph_ram: u64 = stats
+        .components
+        .iter()
+        .filter(|c| c.name == "graph")
+        .map(|c| c.ram_bytes)
+        .sum();
     println!(
-        "engine=quiver rss_mb={:.1} heap_per_point={heap_per_point:.1}",
-        common::rss_mb()
+        "engine=quiver{} rss_mb={:.1} heap_per_point={heap_per_point:.1} ram_bytes_per_point={:.1}",
+        a.label(),
+        common::rss_mb(),
+        (stats.resident_bytes + graph_ram) as f64 / stats.live_points.max(1) as f64
     );
 
     // Reopen: open + collection + one search, after a clean close.

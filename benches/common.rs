@@ -278,6 +278,16 @@ pub fn create(
     dim: usize,
     hnsw: HnswConfig,
 ) -> Result<(Database, Arc<Collection>), BoxError> {
+    create_stored(dir, dim, hnsw, quiver::quant::StorageMode::F32)
+}
+
+/// Like [`create`], with storage mode `storage`.
+pub fn create_stored(
+    dir: &Path,
+    dim: usize,
+    hnsw: HnswConfig,
+    storage: quiver::quant::StorageMode,
+) -> Result<(Database, Arc<Collection>), BoxError> {
     let db = Database::open(dir).map_err(|e| format!("open database {}: {e}", dir.display()))?;
     if db.list_collections()?.iter().any(|c| c == COLLECTION) {
         return Err(format!(
@@ -286,7 +296,9 @@ pub fn create(
         )
         .into());
     }
-    let config = CollectionConfig::new(dim, Metric::Cosine).with_hnsw(hnsw);
+    let config = CollectionConfig::new(dim, Metric::Cosine)
+        .with_hnsw(hnsw)
+        .with_storage(storage);
     let coll = db
         .create_collection(COLLECTION, config)
         .map_err(|e| format!("create collection: {e}"))?;
@@ -323,11 +335,12 @@ pub fn stats_line(label: &str, s: &CollectionStats) -> String {
         .map(|g| format!("{}:{}/{}del", g.kind.as_str(), g.points, g.deleted))
         .collect();
     format!(
-        "{label}: stats: live {} deleted {} segments {} [{}] optimizer {} runs {}{}",
+        "{label}: stats: live {} deleted {} segments {} [{}] resident {:.1} MiB optimizer {} runs {}{}",
         s.live_points,
         s.deleted_points,
         s.segments.len(),
         kinds.join(" "),
+        s.resident_bytes as f64 / MIB,
         s.optimizer.state.as_str(),
         s.optimizer.completed_runs,
         s.optimizer
@@ -361,10 +374,23 @@ pub fn search_recall(
     gt_k: usize,
 ) -> Result<Measured, BoxError> {
     let params = quiver::SearchParams::new(k).ef(ef);
+    search_recall_with(coll, w, nq, &params, gt, gt_k)
+}
+
+/// Like [`search_recall`] with every parameter given (`params.k` results).
+pub fn search_recall_with(
+    coll: &Collection,
+    w: &Wordnet,
+    nq: usize,
+    params: &quiver::SearchParams,
+    gt: &[u32],
+    gt_k: usize,
+) -> Result<Measured, BoxError> {
+    let k = params.k;
     let mut found: Vec<Vec<u64>> = Vec::with_capacity(nq);
     let t = Instant::now();
     for q in 0..nq {
-        let hits = coll.search(w.query(q), &params)?;
+        let hits = coll.search(w.query(q), params)?;
         found.push(hits.iter().map(|h| h.id).collect());
     }
     let dt = t.elapsed().as_secs_f64();

@@ -80,6 +80,19 @@
 #define QV_KIND_METADATA_ONLY 1
 
 /**
+ * `qv_collection_config.storage`: vectors stored and walked as 32-bit
+ * floats (default).
+ */
+#define QV_STORAGE_F32 0
+
+/**
+ * `qv_collection_config.storage`: sealed segments walk one-byte codes per
+ * dimension (trained per segment) and rescore the best candidates on the
+ * original vectors, which stay on disk. Metrics cosine, dot, euclidean.
+ */
+#define QV_STORAGE_SQ8 1
+
+/**
  * `qv_database_options.sync`: fsync every write batch before it returns (default).
  */
 #define QV_SYNC_EVERY_BATCH 0
@@ -314,7 +327,7 @@ typedef struct qv_strings qv_strings;
  * `qv_collection_config_init`, then set at least `dimension`.
  *
  * Versioning: `struct_size` must be `sizeof(qv_collection_config)` of this
- * library's version, and `reserved` must be 0. A caller built against a
+ * library's version. A caller built against a
  * newer quiver.h, whose struct is larger, gets QV_ERR_INVALID_ARGUMENT
  * from an older library (saying both sizes) rather than a collection
  * without the settings it asked for.
@@ -349,9 +362,10 @@ typedef struct qv_collection_config {
    */
   uint32_t hnsw_ef_search;
   /**
-   * Reserved: must be 0.
+   * One of `QV_STORAGE_*`: how sealed segments store what searches walk.
+   * Default `QV_STORAGE_F32`. Fixed at creation.
    */
-  uint32_t reserved;
+  uint32_t storage;
 } qv_collection_config;
 
 /**
@@ -505,6 +519,19 @@ typedef struct qv_search_params {
    * Bytes in `filter_json`.
    */
   uint64_t filter_len;
+  /**
+   * Quantized storage modes (`QV_STORAGE_SQ8`): the walk on codes keeps
+   * the best `k × oversampling` candidates for rescoring, 1 to 100, or 0
+   * (the default) for 3. Ignored in f32 mode.
+   */
+  float oversampling;
+  /**
+   * Quantized storage modes: 1 (the default) = rescore the candidates on
+   * the original vectors, so the scores returned are exact; 0 = return
+   * the scores estimated on the codes (faster, approximate). Ignored in
+   * f32 mode, whose scores are always exact.
+   */
+  uint32_t rescore;
 } qv_search_params;
 
 /**
@@ -739,7 +766,8 @@ extern "C" {
 
 /**
  * Fills `*config` with the defaults (vector kind, dimension 0 — to be set —,
- * cosine, m 16, ef_construction 200, ef_search 64) and its `struct_size`.
+ * cosine, m 16, ef_construction 200, ef_search 64, f32 storage) and its
+ * `struct_size`.
  * Does nothing when `config` is NULL.
  *
  * Thread safety: safe from any thread (it writes only `*config`).
@@ -754,8 +782,8 @@ void qv_collection_config_init(struct qv_collection_config *config);
  * is NULL.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad name, field
- * out of range, unknown enum value, wrong struct_size, non-zero reserved
- * field), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED, QV_ERR_IO.
+ * out of range, unknown enum value, wrong struct_size, a quantized storage
+ * with metric hamming or jaccard or without vectors), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED, QV_ERR_IO.
  *
  * Thread safety: safe to call concurrently with any call on `db`.
  */
@@ -767,8 +795,7 @@ int32_t qv_database_create_collection(const struct qv_database *db,
                                       struct qv_error **err);
 
 /**
- * Writes the collection's configuration into `*out` (`struct_size` set,
- * `reserved` 0).
+ * Writes the collection's configuration into `*out` (`struct_size` set).
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED.
  *
@@ -1378,7 +1405,8 @@ void qv_results_free(struct qv_results *results);
 
 /**
  * Fills `*params` with the defaults (k 10, collection's ef, graph search,
- * no payloads, no filter) and its `struct_size`. Does nothing when NULL.
+ * no payloads, no filter, oversampling 3 and rescoring in quantized
+ * modes) and its `struct_size`. Does nothing when NULL.
  *
  * Thread safety: safe from any thread (it writes only `*params`).
  */

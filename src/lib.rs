@@ -27,6 +27,7 @@ pub mod ffi;
 pub mod filter;
 pub mod index;
 pub mod point;
+pub mod quant;
 pub mod segment;
 pub mod storage;
 

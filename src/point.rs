@@ -34,7 +34,7 @@ impl Point {
 }
 
 /// Per-call search parameters.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SearchParams {
     /// Number of results wanted (>= 1).
     pub k: usize,
@@ -47,6 +47,29 @@ pub struct SearchParams {
     pub filter: Option<Filter>,
     /// Return each hit's payload.
     pub with_payload: bool,
+    /// Quantized storage modes: the walk on codes keeps the best
+    /// `k × oversampling` candidates for rescoring (1 to 100; `None` = 3).
+    /// Ignored in f32 mode.
+    pub oversampling: Option<f32>,
+    /// Quantized storage modes: rescore the candidates on the original
+    /// vectors, so that the scores returned are exact (default `true`).
+    /// With `false`, hits carry the scores estimated on the codes. Ignored
+    /// in f32 mode, whose scores are always exact.
+    pub rescore: bool,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        SearchParams {
+            k: 0,
+            ef: None,
+            exact: false,
+            filter: None,
+            with_payload: false,
+            oversampling: None,
+            rescore: true,
+        }
+    }
 }
 
 impl SearchParams {
@@ -79,6 +102,18 @@ impl SearchParams {
     /// Asks for payloads in the results.
     pub fn with_payload(mut self, yes: bool) -> Self {
         self.with_payload = yes;
+        self
+    }
+
+    /// Sets the oversampling of quantized modes.
+    pub fn oversampling(mut self, factor: f32) -> Self {
+        self.oversampling = Some(factor);
+        self
+    }
+
+    /// Turns the exact rescoring of quantized modes on or off.
+    pub fn rescore(mut self, yes: bool) -> Self {
+        self.rescore = yes;
         self
     }
 }

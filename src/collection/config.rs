@@ -3,6 +3,7 @@
 
 use crate::distance::Metric;
 use crate::error::{Error, Result};
+use crate::quant::StorageMode;
 
 /// HNSW graph parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub struct CollectionConfig {
     pub hnsw: HnswConfig,
     /// Vector collection or metadata-only.
     pub kind: CollectionKind,
+    /// How sealed segments store what searches walk (default f32).
+    pub storage: StorageMode,
 }
 
 /// Largest dimension a collection may have.
@@ -58,6 +61,7 @@ impl CollectionConfig {
             metric,
             hnsw: HnswConfig::default(),
             kind: CollectionKind::Vector,
+            storage: StorageMode::F32,
         }
     }
 
@@ -68,12 +72,19 @@ impl CollectionConfig {
             metric: Metric::Cosine,
             hnsw: HnswConfig::default(),
             kind: CollectionKind::MetadataOnly,
+            storage: StorageMode::F32,
         }
     }
 
     /// Sets the HNSW parameters.
     pub fn with_hnsw(mut self, hnsw: HnswConfig) -> Self {
         self.hnsw = hnsw;
+        self
+    }
+
+    /// This configuration with storage mode `storage`.
+    pub fn with_storage(mut self, storage: StorageMode) -> Self {
+        self.storage = storage;
         self
     }
 
@@ -95,6 +106,25 @@ impl CollectionConfig {
                         self.dimension
                     )));
                 }
+            }
+        }
+        if self.storage.quantized() {
+            if self.kind == CollectionKind::MetadataOnly {
+                return Err(Error::invalid(format!(
+                    "config.storage is {}; a metadata-only collection has no vectors to quantize",
+                    self.storage.as_str()
+                )));
+            }
+            if !matches!(
+                self.metric,
+                Metric::Cosine | Metric::Dot | Metric::Euclidean
+            ) {
+                return Err(Error::invalid(format!(
+                    "config.storage is {} with metric {}; {} works with cosine, dot and euclidean",
+                    self.storage.as_str(),
+                    self.metric.as_str(),
+                    self.storage.as_str()
+                )));
             }
         }
         let h = &self.hnsw;

@@ -166,6 +166,7 @@ impl Collection {
         self.check_writable()?;
         self.freeze()?;
         while self.run_once(true)? {}
+        self.make_resident();
         Ok(())
     }
 
@@ -192,9 +193,36 @@ impl Collection {
         }
     }
 
+    /// Gives every sealed segment its resident copy of the vectors (the
+    /// segments opened with the collection; the optimizer's own get theirs
+    /// when written). A refusal is kept as the optimizer's last error and
+    /// tried again at the next step.
+    pub(crate) fn make_resident(&self) {
+        let segs: Vec<Arc<Sealed>> = {
+            let st = self.state.read();
+            st.sealed
+                .iter()
+                .filter(|s| s.seg.resident_bytes().0 == 0)
+                .map(|s| Arc::clone(&s.seg))
+                .collect()
+        };
+        for seg in segs {
+            if self.check_open().is_err() {
+                return;
+            }
+            if let Err(e) = seg.make_resident() {
+                self.opt.lock().last_error = Some(format!(
+                    "segment {}: no memory for the resident copy of what its graph walks ({e}); searches read the mapped file",
+                    seg.id
+                ));
+            }
+        }
+    }
+
     /// One background step: freezes an old appendable segment, then runs
     /// once if there is work.
     pub(crate) fn background_step(&self) {
+        self.make_resident();
         if self.check_writable().is_err() {
             return;
         }
@@ -300,6 +328,9 @@ impl Collection {
             let defs = self.state.read().field_defs.clone();
             let built = built.and_then(|s| {
                 let fields = super::fields::build_sealed(&s, &defs, self.uid)?;
+                // Searches of the new segment walk a resident copy from
+                // the start (if the memory is refused, they read the file).
+                let _ = s.make_resident();
                 Ok((Arc::new(s), fields))
             });
             match built {
@@ -623,6 +654,8 @@ impl Pool {
     pub(crate) fn register(&self, c: &Arc<Collection>) {
         let _ = c.optimizer.me.set(Arc::downgrade(c));
         self.state.lock().collections.push(Arc::downgrade(c));
+        // Its first step makes the opened segments' vectors resident.
+        self.wake();
     }
 
     /// Stops the threads (the caller joins them).

@@ -22,8 +22,9 @@ use super::Collection;
 use crate::collection::config::CollectionKind;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
-use crate::index::hnsw::Near;
+use crate::index::hnsw::{Exact, Hnsw, Near, Scorer};
 use crate::point::{RawHit, ScoredPoint, SearchParams};
+use crate::quant::sq8::Sq8Scorer;
 use crate::segment::bitset::Bitset;
 use crate::segment::field_index::FieldIndex;
 use crate::segment::sealed::Flat;
@@ -226,6 +227,14 @@ impl Collection {
                 )));
             }
         }
+        if let Some(o) = p.oversampling {
+            if !(1.0..=crate::quant::MAX_OVERSAMPLING).contains(&o) {
+                return Err(Error::invalid(format!(
+                    "params.oversampling is {o}; it must be between 1 and {}",
+                    crate::quant::MAX_OVERSAMPLING
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -277,7 +286,7 @@ impl Collection {
             }
         };
         for (i, s) in st.sealed.iter().enumerate() {
-            let (hits, plan) = self.search_sealed(st, i, &s.deleted, q, k, ef, p.exact, filter)?;
+            let (hits, plan) = self.search_sealed(st, i, &s.deleted, q, p, ef)?;
             record(plan);
             for n in hits {
                 push(
@@ -478,18 +487,16 @@ impl Collection {
         Ok(heap.into_sorted_vec())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn search_sealed(
         &self,
         st: &State,
         i: usize,
         deleted: &Bitset,
         q: &[f32],
-        k: usize,
+        p: &SearchParams,
         ef: usize,
-        exact: bool,
-        filter: Option<&Filter>,
     ) -> Result<(Vec<Near>, SegmentPlan)> {
+        let (k, exact, filter) = (p.k, p.exact, p.filter.as_ref());
         let slot = &st.sealed[i];
         let seg = &slot.seg;
         let live = seg.len() - deleted.count();
@@ -499,6 +506,17 @@ impl Collection {
             return Ok((Vec::new(), plan));
         }
         let flat = seg.flat();
+        let codes = seg.codes();
+        let walker = Walker {
+            exact: Exact {
+                vs: &flat,
+                q,
+                dist: self.config.metric.distance_fn(),
+            },
+            sq8: codes.as_ref().map(|c| c.scorer(q, self.config.metric)),
+            oversampling: p.oversampling.unwrap_or(crate::quant::DEFAULT_OVERSAMPLING),
+            rescore: p.rescore,
+        };
         let want = k.min(live);
         let walk_cost = |selectivity: f64| {
             let walk = (ef * 2 * self.config.hnsw.m) as f64 / selectivity;
@@ -511,7 +529,7 @@ impl Collection {
                 plan.plan = "graph";
                 plan.cost = walk_cost(1.0);
                 if let Some(g) = graph {
-                    let hits = g.search(&flat, q, k, ef, accept);
+                    let hits = walker.search(g, k, ef, accept);
                     if hits.len() >= want {
                         return Ok((hits, plan));
                     }
@@ -526,7 +544,7 @@ impl Collection {
                     slot.fields.iter().map(|(d, ix)| (*d, &**ix)).collect();
                 match self.candidates(st, f, &fields, seg.len(), deleted, Seg::Sealed(i)) {
                     Some(t) => {
-                        self.search_indexed(st, i, &flat, &t, q, k, ef, graph, f, &mut plan)?
+                        self.search_indexed(st, i, &walker, &t, k, ef, graph, f, &mut plan)?
                     }
                     None => {
                         let matches = |o: u32| -> Result<bool> {
@@ -536,7 +554,7 @@ impl Collection {
                         plan.to_check = live;
                         if let (Some(g), false) = (graph, prefer_scan) {
                             plan.plan = "graph-filtered";
-                            let hits = graph_search(g, &flat, q, k, ef, &matches)?;
+                            let hits = graph_search(g, &walker, k, ef, &matches)?;
                             if hits.len() >= want || !any {
                                 return Ok((hits, plan));
                             }
@@ -561,9 +579,8 @@ impl Collection {
         &self,
         st: &State,
         i: usize,
-        flat: &Flat<'_>,
+        walker: &Walker<'_>,
         t: &Tri,
-        q: &[f32],
         k: usize,
         ef: usize,
         graph: Option<&crate::index::hnsw::Hnsw>,
@@ -608,7 +625,7 @@ impl Collection {
         if let (Some(g), true, 0) = (graph, two_hop_cost < exact_cost.min(graph_cost), to_check) {
             plan.plan = "graph-two-hop";
             plan.cost = two_hop_cost;
-            let hits = g.search_two_hop(flat, q, k, ef2 as usize, |o| t.yes.get(o));
+            let hits = walker.two_hop(g, k, ef2 as usize, |o| t.yes.get(o));
             if hits.len() >= k || hits.len() >= sure {
                 return Ok(hits);
             }
@@ -617,7 +634,7 @@ impl Collection {
             plan.plan = "graph-indexed";
             plan.cost = graph_cost;
             let accept = |o: u32| Ok(t.yes.get(o) || (t.maybe.get(o) && check(o)?));
-            let hits = graph_search(g, flat, q, k, ef, &accept)?;
+            let hits = graph_search(g, walker, k, ef, &accept)?;
             if hits.len() >= k || hits.len() >= sure + to_check {
                 return Ok(hits);
             }
@@ -625,7 +642,7 @@ impl Collection {
         }
         plan.plan = "scan-candidates";
         plan.cost = exact_cost;
-        self.scan_candidates(flat, t, q, k, &check)
+        self.scan_candidates(walker.exact.vs, t, walker.exact.q, k, &check)
     }
 
     /// Exact search over the offsets `accept` admits.
@@ -695,15 +712,14 @@ fn keep_best(heap: &mut BinaryHeap<Near>, k: usize, near: Near) {
 /// A graph search whose filter can fail (reading a payload): the first
 /// error ends it.
 fn graph_search(
-    g: &crate::index::hnsw::Hnsw,
-    flat: &Flat<'_>,
-    q: &[f32],
+    g: &Hnsw,
+    walker: &Walker<'_>,
     k: usize,
     ef: usize,
     accept: &dyn Fn(u32) -> Result<bool>,
 ) -> Result<Vec<Near>> {
     let failed = std::cell::Cell::new(None);
-    let hits = g.search(flat, q, k, ef, |o| {
+    let hits = walker.search(g, k, ef, |o| {
         if let Some(e) = failed.take() {
             // Failed already: accept nothing more.
             failed.set(Some(e));
@@ -720,6 +736,64 @@ fn graph_search(
     match failed.take() {
         Some(e) => Err(e),
         None => Ok(hits),
+    }
+}
+
+/// How a sealed segment's graph is walked for one query: on the exact
+/// vectors, or on SQ8 codes with the best `k × oversampling` candidates
+/// rescored exactly (unless `rescore` is off).
+struct Walker<'a> {
+    exact: Exact<'a, Flat<'a>>,
+    sq8: Option<Sq8Scorer<'a>>,
+    oversampling: f32,
+    rescore: bool,
+}
+
+impl Walker<'_> {
+    /// Candidates the walk on codes keeps for `k` results.
+    fn candidates(&self, k: usize) -> usize {
+        ((k as f64 * self.oversampling as f64).ceil() as usize).clamp(k, k.max(MAX_K))
+    }
+
+    /// The (up to) `k` best accepted nodes of a best-first walk.
+    fn search(&self, g: &Hnsw, k: usize, ef: usize, accept: impl Fn(u32) -> bool) -> Vec<Near> {
+        match &self.sq8 {
+            None => g.search_by(&self.exact, k, ef, accept),
+            Some(sc) => {
+                let c = self.candidates(k);
+                self.finish(g.search_by(sc, c, ef.max(c), accept), k)
+            }
+        }
+    }
+
+    /// Like [`Walker::search`] with the two-hop walk.
+    fn two_hop(&self, g: &Hnsw, k: usize, ef: usize, accept: impl Fn(u32) -> bool) -> Vec<Near> {
+        match &self.sq8 {
+            None => g.search_two_hop(&self.exact, k, ef, accept),
+            Some(sc) => {
+                let c = self.candidates(k);
+                self.finish(g.search_two_hop(sc, c, ef.max(c), accept), k)
+            }
+        }
+    }
+
+    /// The `k` best of candidates found on codes: rescored on the original
+    /// vectors (rows asked for ahead), or as estimated.
+    fn finish(&self, mut hits: Vec<Near>, k: usize) -> Vec<Near> {
+        if self.rescore {
+            for h in hits.iter().take(PREFETCH_AHEAD) {
+                prefetch_row(self.exact.vs, h.id);
+            }
+            for j in 0..hits.len() {
+                if let Some(next) = hits.get(j + PREFETCH_AHEAD) {
+                    prefetch_row(self.exact.vs, next.id);
+                }
+                hits[j].dist = self.exact.dist(hits[j].id);
+            }
+            hits.sort_unstable();
+        }
+        hits.truncate(k);
+        hits
     }
 }
 

@@ -37,7 +37,8 @@ pub struct SegmentStats {
     pub deleted: u64,
     /// Bytes of the segment's files.
     pub disk_bytes: u64,
-    /// Bytes of heap the segment holds (mapped files not included).
+    /// Bytes of memory the segment holds: heap, and the resident copy of
+    /// its vectors (mapped files not included).
     pub ram_bytes: u64,
 }
 
@@ -51,7 +52,9 @@ pub struct ComponentStats {
     pub name: String,
     /// Bytes of its files.
     pub disk_bytes: u64,
-    /// Bytes of heap it holds (mapped files not included).
+    /// Bytes of memory it holds: heap, and for `"vectors"` (f32 storage) or
+    /// `"codes"` (quantized storage) the resident copies the graph walks
+    /// (mapped files not included).
     pub ram_bytes: u64,
 }
 
@@ -101,8 +104,14 @@ pub struct CollectionStats {
     pub components: Vec<ComponentStats>,
     /// Bytes of every file of the collection.
     pub disk_bytes: u64,
-    /// Bytes of heap the collection holds (mapped files not included).
+    /// Bytes of memory the collection holds: heap and resident copies
+    /// (mapped files not included).
     pub ram_bytes: u64,
+    /// Of `ram_bytes`, the bytes of resident copies of what the graph walks
+    /// (the vectors of sealed segments, or their codes in a quantized
+    /// storage mode, copied out of their files into huge-page memory after
+    /// open and after each optimization).
+    pub resident_bytes: u64,
     /// The optimizer's state.
     pub optimizer: OptimizerStats,
     /// Derived files (graphs, ...) found missing or damaged on open and
@@ -121,6 +130,7 @@ impl CollectionStats {
             "deleted_points": self.deleted_points,
             "disk_bytes": self.disk_bytes,
             "ram_bytes": self.ram_bytes,
+            "resident_bytes": self.resident_bytes,
             "segments": self.segments.iter().map(|s| json!({
                 "id": s.id,
                 "kind": s.kind.as_str(),
@@ -209,6 +219,8 @@ impl Collection {
             add("deleted", deleted_disk, s.deleted.ram_bytes());
             let graph_ram = s.seg.graph_ram_bytes();
             add("graph", 0, graph_ram);
+            let (vectors_ram, walked) = s.seg.resident_bytes();
+            add(walked, 0, vectors_ram);
             let mut index_ram = 0;
             for (id, ix) in &s.fields {
                 let file = s.seg.dir.join(super::fields::file_name(*id));
@@ -228,7 +240,7 @@ impl Collection {
                 points: (s.seg.len() - s.deleted.count()) as u64,
                 deleted: s.deleted.count() as u64,
                 disk_bytes: disk + deleted_disk,
-                ram_bytes: graph_ram + index_ram + s.deleted.ram_bytes(),
+                ram_bytes: vectors_ram + graph_ram + index_ram + s.deleted.ram_bytes(),
             });
         }
         add("log", self.log.disk_bytes(), 0);
@@ -251,6 +263,7 @@ impl Collection {
             deleted_points: st.dead() as u64,
             disk_bytes: components.iter().map(|c| c.disk_bytes).sum(),
             ram_bytes: components.iter().map(|c| c.ram_bytes).sum(),
+            resident_bytes: st.sealed.iter().map(|s| s.seg.resident_bytes().0).sum(),
             segments,
             components,
             optimizer: OptimizerStats {

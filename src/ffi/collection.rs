@@ -2,13 +2,14 @@
 //! maintenance calls (checkpoint, optimize, verify).
 
 use super::{
-    check_reserved, closed, free_boxed, guard, handle, invalid, object_out, option_struct,
-    qv_database, qv_error, utf8, FfiResult,
+    closed, free_boxed, guard, handle, invalid, object_out, option_struct, qv_database, qv_error,
+    utf8, FfiResult,
 };
 use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
 use crate::collection::Collection;
 use crate::database::Database;
 use crate::distance::Metric;
+use crate::quant::StorageMode;
 use parking_lot::RwLock;
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -27,12 +28,19 @@ pub const QV_METRIC_JACCARD: u32 = 4;
 pub const QV_KIND_VECTOR: u32 = 0;
 /// `qv_collection_config.kind`: payloads only, no vectors (dimension 0).
 pub const QV_KIND_METADATA_ONLY: u32 = 1;
+/// `qv_collection_config.storage`: vectors stored and walked as 32-bit
+/// floats (default).
+pub const QV_STORAGE_F32: u32 = 0;
+/// `qv_collection_config.storage`: sealed segments walk one-byte codes per
+/// dimension (trained per segment) and rescore the best candidates on the
+/// original vectors, which stay on disk. Metrics cosine, dot, euclidean.
+pub const QV_STORAGE_SQ8: u32 = 1;
 
 /// Configuration of a new collection. Initialise with
 /// `qv_collection_config_init`, then set at least `dimension`.
 ///
 /// Versioning: `struct_size` must be `sizeof(qv_collection_config)` of this
-/// library's version, and `reserved` must be 0. A caller built against a
+/// library's version. A caller built against a
 /// newer quiver.h, whose struct is larger, gets QV_ERR_INVALID_ARGUMENT
 /// from an older library (saying both sizes) rather than a collection
 /// without the settings it asked for.
@@ -53,8 +61,9 @@ pub struct qv_collection_config {
     pub hnsw_ef_construction: u32,
     /// Default search candidate list, 1 to 10000. Default 64.
     pub hnsw_ef_search: u32,
-    /// Reserved: must be 0.
-    pub reserved: u32,
+    /// One of `QV_STORAGE_*`: how sealed segments store what searches walk.
+    /// Default `QV_STORAGE_F32`. Fixed at creation.
+    pub storage: u32,
 }
 
 /// A handle to a collection. Keeps its database alive.
@@ -104,7 +113,8 @@ fn metric_to(m: Metric) -> u32 {
 }
 
 /// Fills `*config` with the defaults (vector kind, dimension 0 — to be set —,
-/// cosine, m 16, ef_construction 200, ef_search 64) and its `struct_size`.
+/// cosine, m 16, ef_construction 200, ef_search 64, f32 storage) and its
+/// `struct_size`.
 /// Does nothing when `config` is NULL.
 ///
 /// Thread safety: safe from any thread (it writes only `*config`).
@@ -122,7 +132,7 @@ pub unsafe extern "C" fn qv_collection_config_init(
             hnsw_m: d.m as u32,
             hnsw_ef_construction: d.ef_construction as u32,
             hnsw_ef_search: d.ef_search as u32,
-            reserved: 0,
+            storage: QV_STORAGE_F32,
         });
     }
 }
@@ -134,8 +144,8 @@ pub unsafe extern "C" fn qv_collection_config_init(
 /// is NULL.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad name, field
-/// out of range, unknown enum value, wrong struct_size, non-zero reserved
-/// field), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED, QV_ERR_IO.
+/// out of range, unknown enum value, wrong struct_size, a quantized storage
+/// with metric hamming or jaccard or without vectors), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED, QV_ERR_IO.
 ///
 /// Thread safety: safe to call concurrently with any call on `db`.
 #[no_mangle]
@@ -154,7 +164,15 @@ pub unsafe extern "C" fn qv_database_create_collection(
         // SAFETY: NULL or a config struct (the caller's promise).
         let cfg = unsafe { option_struct(config, "config", "qv_collection_config") }?
             .ok_or_else(|| invalid("config is NULL"))?;
-        check_reserved(cfg.reserved, "config.reserved")?;
+        let storage = match cfg.storage {
+            QV_STORAGE_F32 => StorageMode::F32,
+            QV_STORAGE_SQ8 => StorageMode::Sq8,
+            s => {
+                return Err(invalid(format!(
+                    "config.storage is {s}; it must be QV_STORAGE_F32 (0) or QV_STORAGE_SQ8 (1)"
+                )))
+            }
+        };
         let kind = match cfg.kind {
             QV_KIND_VECTOR => CollectionKind::Vector,
             QV_KIND_METADATA_ONLY => CollectionKind::MetadataOnly,
@@ -173,6 +191,7 @@ pub unsafe extern "C" fn qv_database_create_collection(
                 ef_search: cfg.hnsw_ef_search as usize,
             },
             kind,
+            storage,
         };
         handle(db, "db")?.with(|d| {
             let c = d.create_collection(name, config)?;
@@ -182,8 +201,7 @@ pub unsafe extern "C" fn qv_database_create_collection(
     })
 }
 
-/// Writes the collection's configuration into `*out` (`struct_size` set,
-/// `reserved` 0).
+/// Writes the collection's configuration into `*out` (`struct_size` set).
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED.
 ///
@@ -210,7 +228,10 @@ pub unsafe extern "C" fn qv_collection_get_config(
                 hnsw_m: cfg.hnsw.m as u32,
                 hnsw_ef_construction: cfg.hnsw.ef_construction as u32,
                 hnsw_ef_search: cfg.hnsw.ef_search as u32,
-                reserved: 0,
+                storage: match cfg.storage {
+                    StorageMode::F32 => QV_STORAGE_F32,
+                    StorageMode::Sq8 => QV_STORAGE_SQ8,
+                },
             });
             Ok(())
         })

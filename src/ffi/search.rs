@@ -44,10 +44,20 @@ pub struct qv_search_params {
     pub filter_json: *const u8,
     /// Bytes in `filter_json`.
     pub filter_len: u64,
+    /// Quantized storage modes (`QV_STORAGE_SQ8`): the walk on codes keeps
+    /// the best `k × oversampling` candidates for rescoring, 1 to 100, or 0
+    /// (the default) for 3. Ignored in f32 mode.
+    pub oversampling: f32,
+    /// Quantized storage modes: 1 (the default) = rescore the candidates on
+    /// the original vectors, so the scores returned are exact; 0 = return
+    /// the scores estimated on the codes (faster, approximate). Ignored in
+    /// f32 mode, whose scores are always exact.
+    pub rescore: u32,
 }
 
 /// Fills `*params` with the defaults (k 10, collection's ef, graph search,
-/// no payloads, no filter) and its `struct_size`. Does nothing when NULL.
+/// no payloads, no filter, oversampling 3 and rescoring in quantized
+/// modes) and its `struct_size`. Does nothing when NULL.
 ///
 /// Thread safety: safe from any thread (it writes only `*params`).
 #[no_mangle]
@@ -62,6 +72,8 @@ pub unsafe extern "C" fn qv_search_params_init(params: Option<&mut MaybeUninit<q
             reserved: 0,
             filter_json: std::ptr::null(),
             filter_len: 0,
+            oversampling: 0.0,
+            rescore: 1,
         });
     }
 }
@@ -82,11 +94,22 @@ pub(crate) unsafe fn params_arg(p: *const qv_search_params) -> FfiResult<SearchP
             p.filter_len
         ))
     })?;
+    let oversampling = if p.oversampling == 0.0 {
+        None
+    } else if p.oversampling.is_nan() {
+        return Err(invalid(
+            "params.oversampling is NaN; it must be between 1 and 100, or 0 for the default",
+        ));
+    } else {
+        Some(p.oversampling)
+    };
     Ok(SearchParams {
         k: p.k as usize,
         ef: (p.ef > 0).then_some(p.ef as usize),
         exact: flag(p.exact, "params.exact")?,
         with_payload: flag(p.with_payload, "params.with_payload")?,
+        oversampling,
+        rescore: flag(p.rescore, "params.rescore")?,
         // SAFETY: the caller's promise.
         filter: unsafe {
             filter_arg(

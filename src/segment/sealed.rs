@@ -22,9 +22,11 @@ use super::component::{Component, IndexKind, PointIndex, PointSource};
 use crate::collection::config::CollectionConfig;
 use crate::error::{Error, Result};
 use crate::index::hnsw::{Hnsw, Params, Vectors};
+use crate::quant::sq8::{Codes, Sq8};
+use crate::storage::resident::Resident;
 use crate::storage::sealed_file::{FileKind, Identity, SealedFile, SealedWriter};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Name of the directory of segment `id`.
 pub fn segment_dir_name(id: u64) -> String {
@@ -40,6 +42,7 @@ const IDS: &str = "ids.qv";
 const VECTORS: &str = "vectors.qv";
 const PAYLOADS: &str = "payloads.qv";
 const GRAPH: &str = "graph.qv";
+const CODES: &str = "codes.qv";
 
 /// Vectors laid out flat, `dim` floats per offset: what the graph and the
 /// exact scan read.
@@ -59,12 +62,14 @@ impl Vectors for Flat<'_> {
 
     #[inline]
     fn prefetch(&self, id: u32) {
-        crate::index::hnsw::prefetch_two_lines(
-            self.data
-                .as_ptr()
-                .wrapping_add(id as usize * self.dim)
-                .cast(),
-        );
+        let p: *const u8 = self
+            .data
+            .as_ptr()
+            .wrapping_add(id as usize * self.dim)
+            .cast();
+        for off in (0..self.dim * 4).step_by(128) {
+            crate::index::hnsw::prefetch_two_lines(p.wrapping_add(off));
+        }
     }
 }
 
@@ -80,6 +85,13 @@ pub struct Sealed {
     vectors: Option<SealedFile>,
     payloads: SealedFile,
     graph_file: Option<SealedFile>,
+    /// The quantized codes (quantized storage modes only) and their
+    /// quantizer.
+    codes_file: Option<(SealedFile, Sq8)>,
+    /// What the graph walks (the codes when there are, else the vectors)
+    /// copied into huge-page memory, once [`Sealed::make_resident`] has run
+    /// (until then, and if it fails, the walk reads the mapped file).
+    resident: OnceLock<Resident>,
     /// The graph, in memory (`None` for metadata-only collections).
     pub graph: Option<Hnsw>,
     /// The point indexes of the collection's index kinds.
@@ -173,6 +185,8 @@ impl Sealed {
             vectors,
             payloads,
             graph_file: None,
+            codes_file: None,
+            resident: OnceLock::new(),
             graph: None,
             indexes: Vec::new(),
         };
@@ -186,6 +200,14 @@ impl Sealed {
                     ));
                     seg.build_graph(config, None, &|| false)?;
                     seg.save_graph(owner)?;
+                }
+            }
+            if config.storage.quantized() {
+                if let Err(why) = seg.load_codes(owner) {
+                    rebuilt.push(format!(
+                        "segment {id}: codes rebuilt from the vectors ({why})"
+                    ));
+                    seg.build_codes(owner)?;
                 }
             }
         }
@@ -270,6 +292,43 @@ impl Sealed {
         Ok(())
     }
 
+    /// Opens and checks the codes file.
+    fn load_codes(&mut self, owner: u64) -> Result<()> {
+        let path = self.dir.join(CODES);
+        if !path.exists() {
+            return Err(Error::corrupt(format!("{} is missing", path.display())));
+        }
+        let f = SealedFile::open(&path, identity(FileKind::Codes, owner, self.id))?;
+        let sq8 = Sq8::parse(f.data(), self.dim, self.n, &path.display().to_string())?;
+        self.codes_file = Some((f, sq8));
+        Ok(())
+    }
+
+    /// Trains the quantizer on this segment's vectors, writes the codes
+    /// file and opens it.
+    fn build_codes(&mut self, owner: u64) -> Result<()> {
+        let flat = self.flat();
+        let sq8 = Sq8::train(self.dim, (0..self.n as u32).map(|o| flat.vector(o)));
+        let bytes = sq8.write(self.n, |i| flat.vector(i as u32));
+        let path = self.dir.join(CODES);
+        let id = identity(FileKind::Codes, owner, self.id);
+        crate::storage::sealed_file::write_sealed(&path, id, &bytes)?;
+        crate::storage::sync_dir(&self.dir)?;
+        self.load_codes(owner)
+    }
+
+    /// The codes the graph walks in a quantized storage mode (resident
+    /// once [`Sealed::make_resident`] ran), or `None` in f32 mode.
+    #[inline]
+    pub fn codes(&self) -> Option<Codes<'_>> {
+        let (f, sq8) = self.codes_file.as_ref()?;
+        let bytes = match self.resident.get() {
+            Some(r) => r.bytes(),
+            None => f.data(),
+        };
+        Some(Codes::view(sq8, bytes, self.n))
+    }
+
     fn save_graph(&mut self, owner: u64) -> Result<()> {
         let Some(g) = &self.graph else { return Ok(()) };
         let path = self.dir.join(GRAPH);
@@ -347,10 +406,14 @@ impl Sealed {
     pub fn flat(&self) -> Flat<'_> {
         let data = match &self.vectors {
             Some(v) => {
-                let b = v.data();
+                let b = match (self.resident.get(), &self.codes_file) {
+                    (Some(r), None) => r.bytes(),
+                    _ => v.data(),
+                };
                 // SAFETY: the data starts 64-byte aligned in a page-aligned
-                // mapping and holds `n * dim` little-endian f32 (checked on
-                // open); every bit pattern is a valid f32.
+                // mapping (or 2 MiB aligned in the resident copy of it) and
+                // holds `n * dim` little-endian f32 (checked on open); every
+                // bit pattern is a valid f32.
                 unsafe { std::slice::from_raw_parts(b.as_ptr() as *const f32, b.len() / 4) }
             }
             None => &[],
@@ -359,6 +422,38 @@ impl Sealed {
             data,
             dim: self.dim,
         }
+    }
+
+    /// Copies the vectors into resident huge-page memory for the graph walk
+    /// (see [`crate::storage::resident`]), once; a no-op when done or when
+    /// the segment has no vectors. When the memory cannot be had, searches
+    /// go on reading the mapped file and the refusal is returned.
+    pub fn make_resident(&self) -> std::io::Result<()> {
+        let walked = match (&self.codes_file, &self.vectors) {
+            (Some((f, _)), _) => f,
+            (None, Some(v)) => v,
+            (None, None) => return Ok(()),
+        };
+        if self.resident.get().is_some() || walked.data().is_empty() {
+            return Ok(());
+        }
+        let copy = Resident::copy_of(walked.data())?;
+        if self.resident.set(copy).is_ok() {
+            walked.release_pages();
+        }
+        Ok(())
+    }
+
+    /// Bytes of the resident copy of what the graph walks (0 before
+    /// [`Sealed::make_resident`]), and the component it belongs to
+    /// (`"codes"` or `"vectors"`).
+    pub fn resident_bytes(&self) -> (u64, &'static str) {
+        let kind = if self.codes_file.is_some() {
+            "codes"
+        } else {
+            "vectors"
+        };
+        (self.resident.get().map_or(0, Resident::ram_bytes), kind)
     }
 
     /// The vector at `offset`.
@@ -385,6 +480,9 @@ impl Sealed {
         }
         if let Some(g) = &self.graph_file {
             c.push(("graph", g));
+        }
+        if let Some((f, _)) = &self.codes_file {
+            c.push(("codes", f));
         }
         c
     }
@@ -535,6 +633,9 @@ pub fn write_segment(
     if seg.vectors.is_some() {
         seg.build_graph(config, base, cancelled)?;
         seg.save_graph(owner)?;
+        if config.storage.quantized() {
+            seg.build_codes(owner)?;
+        }
     }
     // A new segment has no index files: each kind builds and saves its own.
     seg.open_indexes(kinds)?;

@@ -12,6 +12,7 @@
 use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
 use crate::distance::Metric;
 use crate::error::{Error, Result};
+use crate::quant::StorageMode;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -31,6 +32,7 @@ pub fn encode(config: &CollectionConfig, uid: u64) -> Vec<u8> {
         "kind": kind,
         "dimension": config.dimension,
         "metric": config.metric.as_str(),
+        "storage": config.storage.as_str(),
         "hnsw": {
             "m": config.hnsw.m,
             "ef_construction": config.hnsw.ef_construction,
@@ -84,6 +86,14 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(CollectionConfig, u64)> {
     let metric_name = field("metric")?.as_str().unwrap_or("");
     let metric = Metric::parse(metric_name)
         .ok_or_else(|| Error::corrupt(format!("{name}: unknown metric {metric_name:?}")))?;
+    // Absent in collections created before storage modes existed: f32.
+    let storage = match doc.get("storage") {
+        None => StorageMode::F32,
+        Some(v) => v
+            .as_str()
+            .and_then(StorageMode::parse)
+            .ok_or_else(|| Error::corrupt(format!("{name}: unknown storage mode {v}")))?,
+    };
     let hnsw = field("hnsw")?;
     let get = |key: &str| -> Result<usize> {
         uint(
@@ -101,6 +111,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(CollectionConfig, u64)> {
             ef_search: get("ef_search")?,
         },
         kind,
+        storage,
     };
     config
         .validate()

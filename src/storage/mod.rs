@@ -8,6 +8,7 @@ pub mod config_file;
 pub mod fault;
 pub mod format;
 pub mod record_log;
+pub mod resident;
 pub mod sealed_file;
 
 use crate::error::{Error, Result};

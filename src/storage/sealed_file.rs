@@ -52,6 +52,8 @@ pub enum FileKind {
     /// A field index of a segment (the generation field holds the
     /// index's id).
     FieldIndex = 7,
+    /// Quantized codes of a segment's vectors.
+    Codes = 8,
 }
 
 impl FileKind {
@@ -64,6 +66,7 @@ impl FileKind {
             FileKind::Deleted => "deleted",
             FileKind::Manifest => "manifest",
             FileKind::FieldIndex => "field index",
+            FileKind::Codes => "codes",
         }
     }
 }
@@ -339,6 +342,18 @@ impl SealedFile {
         match &self.map {
             Some(m) => &m[DATA_OFFSET..DATA_OFFSET + self.len],
             None => &[],
+        }
+    }
+
+    /// Lets go of the pages of this file mapped into the process (they stay
+    /// in the page cache and come back on the next read): for a file whose
+    /// data a [`super::resident::Resident`] copy now serves.
+    pub fn release_pages(&self) {
+        if let Some(m) = &self.map {
+            // SAFETY: the mapping is a read-only shared mapping of a file
+            // that is never written once sealed; dropping its pages loses
+            // nothing, a later read faults them in again from the file.
+            let _ = unsafe { m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
         }
     }
 

@@ -312,6 +312,7 @@ static const test_case tests[] = {
     T(test_field_indexes),
     T(test_payload_operations),
     T(test_wordnet_sample),
+    T(test_wordnet_sq8),
 };
 
 static double now(void) {

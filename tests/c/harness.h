@@ -174,5 +174,6 @@ void test_field_indexes(void);
 void test_payload_operations(void);
 
 void test_wordnet_sample(void);
+void test_wordnet_sq8(void);
 
 #endif /* QUIVER_TEST_HARNESS_H */

@@ -172,3 +172,107 @@ out:
     free(queries);
     qvt_wordnet_free(&w);
 }
+
+/* Exact cosine of query q and base row i. */
+static double cosine(const qvt_wordnet *w, const float *q, size_t i) {
+    const float *v = &w->vectors[i * w->dim];
+    double dot = 0, qn = 0, vn = 0;
+    for (size_t d = 0; d < w->dim; d++)
+        dot += (double)q[d] * v[d], qn += (double)q[d] * q[d], vn += (double)v[d] * v[d];
+    return dot / sqrt(qn * vn);
+}
+
+/* QV_STORAGE_SQ8: the sealed segment walks one-byte codes; scores come back
+ * exact (rescored) by default, estimated with rescore 0; bad settings are
+ * refused with the parameter's name. */
+void test_wordnet_sq8(void) {
+    const size_t n = qvt_quick ? 300 : 2000, nq = qvt_quick ? 3 : 20, k = 10;
+    qvt_wordnet w;
+    if (qvt_wordnet_load(&w, n) != 0) {
+        qvt_fail(__FILE__, __LINE__, "cannot load the WordNet sample from %s", qvt_data_dir);
+        return;
+    }
+    float *queries = qvt_wordnet_queries(nq, w.dim);
+    uint64_t *ids = malloc(n * sizeof *ids), *hit = malloc(nq * k * sizeof *hit);
+    uint64_t *truth = malloc(k * sizeof *truth);
+    float *score = malloc(nq * k * sizeof *score);
+    uint32_t *cnt = malloc(nq * sizeof *cnt);
+    if (!queries || !ids || !hit || !truth || !score || !cnt) abort();
+    qv_database *db = qvt_open_db(qvt_path("sq8"));
+    qv_collection *c = NULL;
+    if (db == NULL) goto out;
+
+    qv_collection_config cfg;
+    qv_collection_config_init(&cfg);
+    CHECK_EQ_U64(cfg.storage, QV_STORAGE_F32);
+    cfg.dimension = (uint32_t)w.dim;
+    cfg.storage = QV_STORAGE_SQ8;
+    cfg.metric = QV_METRIC_HAMMING;
+    FAILS(QV_ERR_INVALID_ARGUMENT,
+          qv_database_create_collection(db, (const uint8_t *)"bad", 3, &cfg, &c, ERR));
+    CHECK_MESSAGE_HAS("config.storage is sq8 with metric hamming");
+    cfg.metric = QV_METRIC_COSINE;
+    if (OK(qv_database_create_collection(db, (const uint8_t *)"sq8", 3, &cfg, &c, ERR)) != QV_OK)
+        goto out;
+    qv_collection_config got;
+    OK(qv_collection_get_config(c, &got, ERR));
+    CHECK_EQ_U64(got.storage, QV_STORAGE_SQ8);
+    for (size_t i = 0; i < n; i++) ids[i] = i;
+    OK(qv_collection_upsert(c, ids, n, w.vectors, n * w.dim, NULL, NULL, 0, ERR));
+    OK(qv_collection_optimize(c, ERR));
+
+    qv_search_params p;
+    qv_search_params_init(&p);
+    CHECK_EQ_U64(p.rescore, 1);
+    CHECK(p.oversampling == 0.0f);
+    p.k = (uint32_t)k;
+    OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
+    size_t found = 0, off = 0;
+    for (size_t q = 0; q < nq; q++) {
+        brute_force(&w, &queries[q * w.dim], k, truth);
+        for (size_t j = 0; j < k; j++) {
+            for (size_t t = 0; t < k; t++)
+                if (hit[q * k + j] == truth[t]) found++;
+            if (fabs(score[q * k + j] - cosine(&w, &queries[q * w.dim], hit[q * k + j])) > 1e-4) off++;
+        }
+    }
+    CHECK_EQ_U64(off, 0);
+    double recall = (double)found / (double)(nq * k);
+    qvt_checks++;
+    if (recall < 0.95) qvt_fail(__FILE__, __LINE__, "SQ8 recall@10 %.3f < 0.95", recall);
+
+    /* Without rescoring: estimates, close to the exact cosines. */
+    p.rescore = 0;
+    p.oversampling = 2.0f;
+    OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
+    size_t far = 0, differ = 0;
+    for (size_t j = 0; j < nq * k; j++) {
+        double e = cosine(&w, &queries[(j / k) * w.dim], hit[j]);
+        if (fabs(score[j] - e) > 0.05) far++;
+        if (fabs(score[j] - e) > 1e-6) differ++;
+    }
+    CHECK_EQ_U64(far, 0);
+    CHECK(differ > 0);
+
+    p.rescore = 2;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, queries, 1, w.dim, &p, hit, score, k, cnt, ERR));
+    CHECK_MESSAGE_HAS("params.rescore");
+    p.rescore = 1;
+    p.oversampling = 0.5f;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, queries, 1, w.dim, &p, hit, score, k, cnt, ERR));
+    CHECK_MESSAGE_HAS("params.oversampling is 0.5; it must be between 1 and 100");
+    p.oversampling = NAN;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_search(c, queries, 1, w.dim, &p, hit, score, k, cnt, ERR));
+    CHECK_MESSAGE_HAS("params.oversampling is NaN");
+out:
+    qv_collection_free(c);
+    if (db) OK(qv_database_close(db, ERR));
+    qv_database_free(db);
+    free(ids);
+    free(hit);
+    free(truth);
+    free(score);
+    free(cnt);
+    free(queries);
+    qvt_wordnet_free(&w);
+}

@@ -395,6 +395,7 @@ fn invalid_configs_are_rejected() {
                 metric: Metric::Cosine,
                 hnsw: h,
                 kind: CollectionKind::MetadataOnly,
+                storage: quiver::quant::StorageMode::F32,
             },
         ),
     ];

@@ -27,7 +27,7 @@ namespace Quiver
             public uint hnsw_m;
             public uint hnsw_ef_construction;
             public uint hnsw_ef_search;
-            public uint reserved;
+            public uint storage;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -84,6 +84,8 @@ namespace Quiver
             public uint reserved;
             public byte* filter_json;
             public ulong filter_len;
+            public float oversampling;
+            public uint rescore;
         }
 
         [StructLayout(LayoutKind.Sequential)]

@@ -36,15 +36,16 @@ impl Hnsw {
             dist: (self.dist)(q, vs.vector(ep)),
             id: ep,
         };
+        let sc = self.exact(vs, q);
         with_scratch(|s| {
             let mut links = std::mem::take(&mut s.links);
             for l in (level + 1..=top).rev() {
-                self.greedy(vs, q, &mut cur, l, &mut links);
+                self.greedy(&sc, &mut cur, l, &mut links);
             }
             s.links = links;
             let mut found: Vec<Near> = Vec::with_capacity(self.params.ef_construction);
             for l in (0..=level.min(top)).rev() {
-                self.search_layer(vs, q, cur, self.params.ef_construction, l, s, &|n| n != id);
+                self.search_layer(&sc, cur, self.params.ef_construction, l, s, &|n| n != id);
                 found.clear();
                 found.extend(s.results.drain());
                 found.sort_unstable();

@@ -15,13 +15,16 @@
 //! (searches walk through it but do not return it), which keeps the graph
 //! navigable however many points are deleted.
 
+#[doc(hidden)]
+pub static EXPERIMENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 mod insert;
 mod persist;
 mod search;
 #[cfg(test)]
 mod tests;
 
-pub use search::Near;
+pub use search::{Exact, Near, Scorer};
 
 use crate::distance::DistanceFn;
 use parking_lot::Mutex;

@@ -2,6 +2,7 @@
 //! the upper layers and the best-first search of one layer.
 
 use super::{Hnsw, Vectors};
+use crate::distance::DistanceFn;
 use std::cell::RefCell;
 use std::cmp::{Ordering as CmpOrdering, Reverse};
 use std::collections::BinaryHeap;
@@ -31,6 +32,40 @@ impl Ord for Near {
             .then(self.id.cmp(&other.id))
     }
 }
+
+/// What a graph walk scores nodes with: the distance of node `id` to the
+/// query it was made for (exact on the vectors, or estimated on codes).
+pub trait Scorer {
+    /// Distance of node `id` to the query (lower is closer).
+    fn dist(&self, id: u32) -> f32;
+    /// A hint that node `id` will be scored soon.
+    #[inline]
+    fn prefetch(&self, _id: u32) {}
+}
+
+/// Exact distances to `q` on the vectors of `vs`.
+pub struct Exact<'a, V: Vectors> {
+    /// The vectors.
+    pub vs: &'a V,
+    /// The query.
+    pub q: &'a [f32],
+    /// The metric's distance.
+    pub dist: DistanceFn,
+}
+
+impl<V: Vectors> Scorer for Exact<'_, V> {
+    #[inline]
+    fn dist(&self, id: u32) -> f32 {
+        (self.dist)(self.q, self.vs.vector(id))
+    }
+    #[inline]
+    fn prefetch(&self, id: u32) {
+        self.vs.prefetch(id);
+    }
+}
+
+/// Vectors asked for ahead of the one being scored.
+const AHEAD: usize = 4;
 
 /// Reusable per-thread search state: no allocation per visited node.
 pub(super) struct Scratch {
@@ -146,10 +181,9 @@ pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 impl Hnsw {
     /// Greedy walk on `level` from `cur` towards `q` (beam width 1).
     #[inline]
-    pub(super) fn greedy<V: Vectors>(
+    pub(super) fn greedy<S: Scorer>(
         &self,
-        vs: &V,
-        q: &[f32],
+        sc: &S,
         cur: &mut Near,
         level: usize,
         links: &mut Vec<u32>,
@@ -159,7 +193,7 @@ impl Hnsw {
             changed = false;
             self.neighbours(cur.id, level, links);
             for &n in links.iter() {
-                let d = (self.dist)(q, vs.vector(n));
+                let d = sc.dist(n);
                 if d < cur.dist {
                     *cur = Near { dist: d, id: n };
                     changed = true;
@@ -173,10 +207,9 @@ impl Hnsw {
     /// walked through but not kept; the search goes on until `ef` nodes are
     /// kept or the reachable graph is exhausted.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn search_layer<V: Vectors, F: Fn(u32) -> bool>(
+    pub(super) fn search_layer<S: Scorer, F: Fn(u32) -> bool>(
         &self,
-        vs: &V,
-        q: &[f32],
+        sc: &S,
         start: Near,
         ef: usize,
         level: usize,
@@ -184,42 +217,56 @@ impl Hnsw {
         accept: &F,
     ) {
         let mut lower = s.begin(self.capacity, start, accept(start.id));
+        let mut fresh = std::mem::take(&mut s.links);
         while let Some(Reverse(c)) = s.candidates.pop() {
             if c.dist > lower && s.results.len() >= ef {
                 break;
+            }
+            // The next candidate's links are read after this one's
+            // neighbours are scored: ask for them now.
+            if level == 0 {
+                if let Some(Reverse(next)) = s.candidates.peek() {
+                    self.prefetch_links(next.id);
+                }
             }
             let l = self.links(c.id, level);
             if l.is_empty() {
                 continue;
             }
             let count = (l[0].load(Ordering::Acquire) as usize).min(l.len() - 1);
-            if count > 0 {
-                vs.prefetch(l[1].load(Ordering::Relaxed));
+            // The neighbours not seen yet, their vectors asked for
+            // `AHEAD` at a time so that their loads overlap.
+            fresh.clear();
+            for a in &l[1..=count] {
+                let n = a.load(Ordering::Acquire);
+                if s.visit(n) {
+                    fresh.push(n);
+                }
             }
-            for j in 1..=count {
-                let n = l[j].load(Ordering::Acquire);
-                if j < count {
-                    vs.prefetch(l[j + 1].load(Ordering::Relaxed));
+            for &n in fresh.iter().take(AHEAD) {
+                sc.prefetch(n);
+            }
+            for (j, &n) in fresh.iter().enumerate() {
+                if let Some(&next) = fresh.get(j + AHEAD) {
+                    sc.prefetch(next);
                 }
-                if !s.visit(n) {
-                    continue;
-                }
-                let d = (self.dist)(q, vs.vector(n));
+                let d = sc.dist(n);
                 s.offer(Near { dist: d, id: n }, ef, &mut lower, accept(n));
             }
         }
+        s.links = fresh;
     }
 
     /// Greedy descent from the entry point `ep` through layers `top` down
     /// to 1: the start of the layer-0 search.
-    fn descend<V: Vectors>(&self, vs: &V, q: &[f32], ep: u32, top: usize, s: &mut Scratch) -> Near {
+    fn descend<S: Scorer>(&self, sc: &S, ep: u32, top: usize, s: &mut Scratch) -> Near {
         let mut cur = Near {
-            dist: (self.dist)(q, vs.vector(ep)),
+            dist: sc.dist(ep),
             id: ep,
         };
         let mut links = std::mem::take(&mut s.links);
         for level in (1..=top).rev() {
-            self.greedy(vs, q, &mut cur, level, &mut links);
+            self.greedy(sc, &mut cur, level, &mut links);
         }
         s.links = links;
         cur
@@ -233,10 +280,9 @@ impl Hnsw {
     /// paying a distance for each of them. At most `2m` admitted nodes are
     /// taken per expanded node. May return fewer than `k` when the admitted
     /// nodes are too sparse to reach; the caller then scans them exactly.
-    pub fn search_two_hop<V: Vectors, F: Fn(u32) -> bool>(
+    pub fn search_two_hop<S: Scorer, F: Fn(u32) -> bool>(
         &self,
-        vs: &V,
-        q: &[f32],
+        sc: &S,
         k: usize,
         ef: usize,
         accept: F,
@@ -246,7 +292,7 @@ impl Hnsw {
         };
         let ef = ef.max(k);
         with_scratch(|s| {
-            let cur = self.descend(vs, q, ep, top, s);
+            let cur = self.descend(sc, ep, top, s);
             let mut links = std::mem::take(&mut s.links);
             let mut lower = s.begin(self.capacity, cur, accept(cur.id));
             let limit = self.m0;
@@ -296,13 +342,13 @@ impl Hnsw {
                     }
                 }
                 for &n in links.iter().take(2) {
-                    vs.prefetch(n);
+                    sc.prefetch(n);
                 }
                 for (j, &n) in links.iter().enumerate() {
                     if let Some(&next) = links.get(j + 2) {
-                        vs.prefetch(next);
+                        sc.prefetch(next);
                     }
-                    let d = (self.dist)(q, vs.vector(n));
+                    let d = sc.dist(n);
                     s.offer(Near { dist: d, id: n }, ef, &mut lower, true);
                 }
             }
@@ -311,8 +357,8 @@ impl Hnsw {
         })
     }
 
-    /// The (up to) `k` accepted nodes closest to `q`, closest first, found
-    /// with a candidate list of `ef` (raised to `k`).
+    /// The (up to) `k` accepted nodes closest to `q` on the vectors `vs`,
+    /// closest first, found with a candidate list of `ef` (raised to `k`).
     pub fn search<V: Vectors, F: Fn(u32) -> bool>(
         &self,
         vs: &V,
@@ -321,12 +367,33 @@ impl Hnsw {
         ef: usize,
         accept: F,
     ) -> Vec<Near> {
+        self.search_by(&self.exact(vs, q), k, ef, accept)
+    }
+
+    /// Exact distances to `q` on `vs` with this graph's metric.
+    pub fn exact<'a, V: Vectors>(&self, vs: &'a V, q: &'a [f32]) -> Exact<'a, V> {
+        Exact {
+            vs,
+            q,
+            dist: self.dist,
+        }
+    }
+
+    /// Like [`Hnsw::search`], scoring with `sc` (its distances are what
+    /// the results carry).
+    pub fn search_by<S: Scorer, F: Fn(u32) -> bool>(
+        &self,
+        sc: &S,
+        k: usize,
+        ef: usize,
+        accept: F,
+    ) -> Vec<Near> {
         let Some((ep, top)) = self.entry() else {
             return Vec::new();
         };
         with_scratch(|s| {
-            let cur = self.descend(vs, q, ep, top, s);
-            self.search_layer(vs, q, cur, ef.max(k), 0, s, &accept);
+            let cur = self.descend(sc, ep, top, s);
+            self.search_layer(sc, cur, ef.max(k), 0, s, &accept);
             s.best(k)
         })
     }
