@@ -129,26 +129,6 @@ fn run_open(a: &AnnArgs, dir: &std::path::Path) -> Result<(), BoxError> {
         .collection(COLLECTION)
         .map_err(|e| format!("open collection: {e}"))?;
     eprintln!("{}", common::stats_line("opened", &coll.stats()?));
-    if std::env::var_os("QV_AB").is_some() {
-        std::thread::sleep(std::time::Duration::from_millis(800));
-        let p = a.params(k, a.efs[0]);
-        let mut t = [0f64; 2];
-        for round in 0..40 {
-            for (side, on) in [(0, round % 2 == 0), (1, round % 2 != 0)] {
-                let which = if on { 1 } else { 0 };
-                let _ = side;
-                quiver::index::hnsw::EXPERIMENT.store(on, std::sync::atomic::Ordering::Relaxed);
-                let s = Instant::now();
-                for q in 0..w.nq {
-                    coll.search(w.query(q), &p)?;
-                }
-                t[which] += s.elapsed().as_secs_f64();
-            }
-        }
-        let n = 40.0 * w.nq as f64;
-        println!("AB off qps={:.1} on qps={:.1}", n / t[0], n / t[1]);
-        return Ok(());
-    }
     for &ef in &a.efs {
         let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
         println!(

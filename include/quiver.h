@@ -182,9 +182,11 @@
 
 /**
  * Version of the ABI described by this header. Changes only when existing
- * functions or structs change incompatibly.
+ * functions or structs change incompatibly. 2: `qv_search_params` gained
+ * `oversampling` and `rescore` (its size changed), and
+ * `qv_collection_config.reserved` became `storage`.
  */
-#define QV_ABI_VERSION 1
+#define QV_ABI_VERSION 2
 
 /**
  * Status codes returned by every fallible function. New codes may be added

@@ -6,6 +6,7 @@ package quiver
 import "C"
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 )
@@ -145,10 +146,38 @@ const (
 	Jaccard Metric = C.QV_METRIC_JACCARD
 )
 
+// Storage is how a collection's sealed segments store what searches walk
+// (CollectionConfig.Storage). It is fixed when the collection is created.
+type Storage uint32
+
+const (
+	// StorageF32: vectors stored and walked as 32-bit floats (default).
+	StorageF32 Storage = C.QV_STORAGE_F32
+	// StorageSQ8: sealed segments walk one-byte codes per dimension
+	// (scalar quantization, trained per segment) and rescore the best
+	// K × SearchOptions.Oversampling candidates on the original vectors,
+	// which stay on disk, so the scores returned are exact unless
+	// SearchOptions.NoRescore is set. Metrics Cosine, Dot and Euclidean
+	// only; vector collections only.
+	StorageSQ8 Storage = C.QV_STORAGE_SQ8
+)
+
+// String returns "f32" or "sq8", or "Storage(N)" for a mode this package
+// does not know.
+func (s Storage) String() string {
+	switch s {
+	case StorageF32:
+		return "f32"
+	case StorageSQ8:
+		return "sq8"
+	}
+	return fmt.Sprintf("Storage(%d)", uint32(s))
+}
+
 // CollectionConfig configures a new collection. Zero fields take the
 // library's defaults (qv_collection_config_init): vector kind, cosine, HNSW
-// m 16, ef_construction 200, ef_search 64. Dimension must be set for a
-// vector collection (1..65536) and 0 for a metadata-only one.
+// m 16, ef_construction 200, ef_search 64, f32 storage. Dimension must be
+// set for a vector collection (1..65536) and 0 for a metadata-only one.
 type CollectionConfig struct {
 	Kind      Kind
 	Dimension int
@@ -159,6 +188,10 @@ type CollectionConfig struct {
 	EfConstruction int
 	// EfSearch is the default search candidate list (1..10000); 0 = default.
 	EfSearch int
+	// Storage is StorageF32 (default) or StorageSQ8. StorageSQ8 with the
+	// Hamming or Jaccard metric, or with KindMetadataOnly, fails
+	// CreateCollection with ErrInvalidArgument.
+	Storage Storage
 }
 
 // toC fills a C config from the defaults and the non-zero fields.
@@ -185,6 +218,7 @@ func (cfg CollectionConfig) toC() (C.qv_collection_config, error) {
 	}
 	c.kind = C.uint32_t(cfg.Kind)
 	c.metric = C.uint32_t(cfg.Metric)
+	c.storage = C.uint32_t(cfg.Storage)
 	return c, nil
 }
 
@@ -196,13 +230,14 @@ func configFromC(c *C.qv_collection_config) CollectionConfig {
 		M:              int(c.hnsw_m),
 		EfConstruction: int(c.hnsw_ef_construction),
 		EfSearch:       int(c.hnsw_ef_search),
+		Storage:        Storage(c.storage),
 	}
 }
 
 // CreateCollection creates the collection name (1 to 64 ASCII letters,
 // digits, '_', '-', '.', not starting with '.') and returns a handle to it.
-// Errors: ErrInvalidArgument (bad name, field out of range), ErrAlreadyExists,
-// ErrClosed, ErrIO.
+// Errors: ErrInvalidArgument (bad name, field out of range, StorageSQ8 with
+// a metric or kind it does not support), ErrAlreadyExists, ErrClosed, ErrIO.
 func (db *DB) CreateCollection(name string, cfg CollectionConfig) (*Collection, error) {
 	ccfg, err := cfg.toC()
 	if err != nil {

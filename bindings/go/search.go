@@ -12,23 +12,31 @@ typedef struct {
 	qv_results *results;
 } qvgo_search_status;
 
+// qvgo_params fills *p from qv_search_params_init and the options:
+// oversampling 0 and no_rescore 0 keep the defaults (oversampling 3,
+// rescoring on); any other oversampling, NaN included, goes to the library,
+// which checks it.
 static void qvgo_params(qv_search_params *p, uint32_t k, uint32_t ef, uint32_t exact,
-                        uint32_t with_payload, const uint8_t *filter, size_t filter_len) {
+                        uint32_t with_payload, float oversampling, uint32_t no_rescore,
+                        const uint8_t *filter, size_t filter_len) {
 	qv_search_params_init(p);
 	if (k != 0) p->k = k;
 	p->ef = ef;
 	p->exact = exact;
 	p->with_payload = with_payload;
+	if (oversampling != 0) p->oversampling = oversampling;
+	if (no_rescore) p->rescore = 0;
 	p->filter_json = filter;
 	p->filter_len = filter_len;
 }
 
 static qvgo_search_status qvgo_search(const qv_collection *c, const float *queries, size_t nq,
                                       size_t dim, uint32_t k, uint32_t ef, uint32_t exact,
+                                      float oversampling, uint32_t no_rescore,
                                       const uint8_t *filter, size_t filter_len, uint64_t *ids,
                                       float *scores, size_t out_len, uint32_t *counts) {
 	qv_search_params p;
-	qvgo_params(&p, k, ef, exact, 0, filter, filter_len);
+	qvgo_params(&p, k, ef, exact, 0, oversampling, no_rescore, filter, filter_len);
 	qvgo_search_status s = {0, NULL, NULL};
 	s.rc = qv_collection_search(c, queries, nq, dim, &p, ids, scores, out_len, counts, &s.err);
 	return s;
@@ -37,9 +45,10 @@ static qvgo_search_status qvgo_search(const qv_collection *c, const float *queri
 static qvgo_search_status qvgo_search_results(const qv_collection *c, const float *queries,
                                               size_t nq, size_t dim, uint32_t k, uint32_t ef,
                                               uint32_t exact, uint32_t with_payload,
+                                              float oversampling, uint32_t no_rescore,
                                               const uint8_t *filter, size_t filter_len) {
 	qv_search_params p;
-	qvgo_params(&p, k, ef, exact, with_payload, filter, filter_len);
+	qvgo_params(&p, k, ef, exact, with_payload, oversampling, no_rescore, filter, filter_len);
 	qvgo_search_status s = {0, NULL, NULL};
 	s.rc = qv_collection_search_results(c, queries, nq, dim, &p, &s.results, &s.err);
 	return s;
@@ -53,9 +62,10 @@ typedef struct {
 
 static qvgo_explain_status qvgo_explain(const qv_collection *c, const float *query, size_t dim,
                                         uint32_t k, uint32_t ef, uint32_t exact,
+                                        float oversampling, uint32_t no_rescore,
                                         const uint8_t *filter, size_t filter_len) {
 	qv_search_params p;
-	qvgo_params(&p, k, ef, exact, 0, filter, filter_len);
+	qvgo_params(&p, k, ef, exact, 0, oversampling, no_rescore, filter, filter_len);
 	qvgo_explain_status s = {0, NULL, NULL};
 	s.rc = qv_collection_explain(c, query, dim, &p, &s.strings, &s.err);
 	return s;
@@ -80,7 +90,8 @@ var defaultK = func() int {
 }()
 
 // SearchOptions are the per-call search parameters. The zero value searches
-// the library's default k (10) nearest points with the collection's ef.
+// the library's default k (10) nearest points with the collection's ef (and,
+// in a StorageSQ8 collection, oversampling 3 with exact rescoring).
 type SearchOptions struct {
 	// K is the number of results per query, >= 1; 0 = the default (10).
 	K int
@@ -100,6 +111,20 @@ type SearchOptions struct {
 	// WithPayload returns the payloads of the hits (Search, SearchBatch and
 	// SearchBatchFlat; SearchInto never returns payloads).
 	WithPayload bool
+	// Oversampling applies to StorageSQ8 collections: the walk on the
+	// one-byte codes keeps the best K × Oversampling candidates, which are
+	// then rescored on the original vectors. 1..100; 0 = the library's
+	// default (3). A larger value trades speed for recall. Other values
+	// (NaN included) fail with ErrInvalidArgument. Ignored by StorageF32
+	// collections.
+	Oversampling float32
+	// NoRescore applies to StorageSQ8 collections: graph searches of sealed
+	// segments skip rescoring on the original vectors and return the scores
+	// estimated on the codes (faster, approximate; the order may differ
+	// slightly from the exact one). false (the default) rescores, so the
+	// scores returned are exact. Ignored by StorageF32 collections, whose
+	// scores are always exact.
+	NoRescore bool
 }
 
 // k returns the effective k, checked to fit the C field.
@@ -153,8 +178,8 @@ const maxScratchK = 4096
 // Search returns the opts.K points nearest to query (of the collection's
 // dimension), best first; fewer when fewer points (match the filter).
 // Errors: ErrDimensionMismatch, ErrInvalidArgument (non-finite value, bad
-// filter, K out of range), ErrUnsupported (metadata-only collection),
-// ErrClosed.
+// filter, K or Oversampling out of range), ErrUnsupported (metadata-only
+// collection), ErrClosed.
 func (c *Collection) Search(query []float32, opts SearchOptions) ([]Hit, error) {
 	k, err := opts.k()
 	if err != nil {
@@ -190,7 +215,8 @@ func (c *Collection) Search(query []float32, opts SearchOptions) ([]Hit, error) 
 		s.scores = make([]float32, k)
 	}
 	st := C.qvgo_search(ptr, floatsPtr(query), 1, C.size_t(len(query)),
-		C.uint32_t(k), ef, cbool(opts.Exact), stringPtr(opts.Filter), C.size_t(len(opts.Filter)),
+		C.uint32_t(k), ef, cbool(opts.Exact), C.float(opts.Oversampling), cbool(opts.NoRescore),
+		stringPtr(opts.Filter), C.size_t(len(opts.Filter)),
 		idsPtr(s.ids[:k]), floatsPtr(s.scores[:k]), C.size_t(k), (*C.uint32_t)(unsafe.Pointer(&s.counts[0])))
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(query)
@@ -244,7 +270,8 @@ func (c *Collection) SearchInto(queries []float32, dim int, opts SearchOptions, 
 		countsPtr = (*C.uint32_t)(unsafe.Pointer(&counts[0]))
 	}
 	st := C.qvgo_search(ptr, floatsPtr(queries), C.size_t(nq), C.size_t(dim),
-		C.uint32_t(k), ef, cbool(opts.Exact), stringPtr(opts.Filter), C.size_t(len(opts.Filter)),
+		C.uint32_t(k), ef, cbool(opts.Exact), C.float(opts.Oversampling), cbool(opts.NoRescore),
+		stringPtr(opts.Filter), C.size_t(len(opts.Filter)),
 		idsPtr(ids), floatsPtr(scores), C.size_t(outLen), countsPtr)
 	runtime.KeepAlive(queries)
 	runtime.KeepAlive(opts.Filter)
@@ -312,6 +339,7 @@ func (c *Collection) searchResults(queries []float32, nq, dim int, opts SearchOp
 	defer c.release()
 	st := C.qvgo_search_results(ptr, floatsPtr(queries), C.size_t(nq), C.size_t(dim),
 		C.uint32_t(k), ef, cbool(opts.Exact), cbool(opts.WithPayload),
+		C.float(opts.Oversampling), cbool(opts.NoRescore),
 		stringPtr(opts.Filter), C.size_t(len(opts.Filter)))
 	runtime.KeepAlive(queries)
 	runtime.KeepAlive(opts.Filter)
@@ -493,7 +521,8 @@ func (c *Collection) Explain(query []float32, opts SearchOptions) (Explanation, 
 	}
 	defer c.release()
 	st := C.qvgo_explain(ptr, floatsPtr(query), C.size_t(len(query)),
-		C.uint32_t(k), ef, cbool(opts.Exact), stringPtr(opts.Filter), C.size_t(len(opts.Filter)))
+		C.uint32_t(k), ef, cbool(opts.Exact), C.float(opts.Oversampling), cbool(opts.NoRescore),
+		stringPtr(opts.Filter), C.size_t(len(opts.Filter)))
 	runtime.KeepAlive(query)
 	runtime.KeepAlive(opts.Filter)
 	if st.rc != C.QV_OK {

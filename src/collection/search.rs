@@ -529,7 +529,11 @@ impl Collection {
                 plan.plan = "graph";
                 plan.cost = walk_cost(1.0);
                 if let Some(g) = graph {
-                    let hits = walker.search(g, k, ef, accept);
+                    let hits = if deleted.count() == 0 {
+                        walker.search_all(g, k, ef)
+                    } else {
+                        walker.search(g, k, ef, accept)
+                    };
                     if hits.len() >= want {
                         return Ok((hits, plan));
                     }
@@ -762,6 +766,17 @@ impl Walker<'_> {
             Some(sc) => {
                 let c = self.candidates(k);
                 self.finish(g.search_by(sc, c, ef.max(c), accept), k)
+            }
+        }
+    }
+
+    /// Like [`Walker::search`] when every node is accepted.
+    fn search_all(&self, g: &Hnsw, k: usize, ef: usize) -> Vec<Near> {
+        match &self.sq8 {
+            None => g.search_all(&self.exact, k, ef),
+            Some(sc) => {
+                let c = self.candidates(k);
+                self.finish(g.search_all(sc, c, ef.max(c)), k)
             }
         }
     }

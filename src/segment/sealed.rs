@@ -98,6 +98,20 @@ pub struct Sealed {
     pub indexes: Vec<Box<dyn PointIndex>>,
 }
 
+/// The vector bytes of a vectors file (or of a resident copy of them) as
+/// floats.
+fn floats(b: &[u8]) -> &[f32] {
+    assert!(
+        (b.as_ptr() as usize).is_multiple_of(4),
+        "vector data must be 4-byte aligned"
+    );
+    // SAFETY: the data starts 64-byte aligned in a page-aligned mapping (or
+    // 2 MiB aligned in a resident copy of it; the alignment is asserted
+    // above) and holds `n * dim` little-endian f32 (checked on open); every
+    // bit pattern is a valid f32.
+    unsafe { std::slice::from_raw_parts(b.as_ptr() as *const f32, b.len() / 4) }
+}
+
 fn u64_at(b: &[u8], i: usize) -> u64 {
     u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
 }
@@ -280,13 +294,36 @@ impl Sealed {
             None => (Hnsw::new(params, dist, self.n), 0),
         };
         let missing: Vec<u32> = (start as u32..self.n as u32).collect();
-        // In chunks, so that closing the database need not wait for a whole
-        // graph to be built.
-        for chunk in missing.chunks(4096) {
-            if cancelled() {
-                return Err(Error::Closed("the optimizer was stopped".to_owned()));
+        // The build walks the vectors at random, as searches do: from a
+        // huge-page copy (see `crate::storage::resident`) when the memory
+        // can be had. In f32 mode the copy then stays as the resident one.
+        let copy = match (&self.vectors, self.resident.get()) {
+            (Some(v), None) if !missing.is_empty() => Resident::copy_of(v.data()).ok(),
+            _ => None,
+        };
+        {
+            let flat = match &copy {
+                Some(r) => Flat {
+                    data: floats(r.bytes()),
+                    dim: self.dim,
+                },
+                None => self.flat(),
+            };
+            // In chunks, so that closing the database need not wait for a
+            // whole graph to be built.
+            for chunk in missing.chunks(4096) {
+                if cancelled() {
+                    return Err(Error::Closed("the optimizer was stopped".to_owned()));
+                }
+                g.insert_many(&flat, chunk);
             }
-            g.insert_many(&self.flat(), chunk);
+        }
+        if let (Some(r), false) = (copy, config.storage.quantized()) {
+            if self.resident.set(r).is_ok() {
+                if let Some(v) = &self.vectors {
+                    v.release_pages();
+                }
+            }
         }
         self.graph = Some(g);
         Ok(())
@@ -405,17 +442,10 @@ impl Sealed {
     #[inline]
     pub fn flat(&self) -> Flat<'_> {
         let data = match &self.vectors {
-            Some(v) => {
-                let b = match (self.resident.get(), &self.codes_file) {
-                    (Some(r), None) => r.bytes(),
-                    _ => v.data(),
-                };
-                // SAFETY: the data starts 64-byte aligned in a page-aligned
-                // mapping (or 2 MiB aligned in the resident copy of it) and
-                // holds `n * dim` little-endian f32 (checked on open); every
-                // bit pattern is a valid f32.
-                unsafe { std::slice::from_raw_parts(b.as_ptr() as *const f32, b.len() / 4) }
-            }
+            Some(v) => match (self.resident.get(), &self.codes_file) {
+                (Some(r), None) => floats(r.bytes()),
+                _ => floats(v.data()),
+            },
             None => &[],
         };
         Flat {

@@ -342,6 +342,17 @@ enum class Kind : uint32_t {
     MetadataOnly = QV_KIND_METADATA_ONLY, ///< payloads only, no vectors
 };
 
+/// How a vector collection's sealed segments store what searches walk
+/// (QV_STORAGE_*). Fixed at creation.
+enum class Storage : uint32_t {
+    F32 = QV_STORAGE_F32, ///< 32-bit floats (default); scores are exact
+    /// One byte per dimension (trained per segment); the best k x
+    /// oversampling candidates are rescored on the original vectors, which
+    /// stay on disk (SearchParams::oversampling, rescore). Metrics cosine,
+    /// dot and euclidean only.
+    Sq8 = QV_STORAGE_SQ8,
+};
+
 /// When writes are fsynced (QV_SYNC_*).
 enum class Sync : uint32_t {
     EveryBatch = QV_SYNC_EVERY_BATCH, ///< every write batch, before it returns (default)
@@ -369,9 +380,9 @@ private:
 
 /// Configuration of a new collection (qv_collection_config). Defaults come
 /// from the library (qv_collection_config_init: vector kind, cosine, HNSW
-/// m 16, ef_construction 200, ef_search 64); set at least the dimension of a
-/// vector collection. Setters chain:
-/// `CollectionConfig(384).metric(Metric::Dot).hnsw_m(32)`.
+/// m 16, ef_construction 200, ef_search 64, f32 storage); set at least the
+/// dimension of a vector collection. Setters chain:
+/// `CollectionConfig(384).metric(Metric::Dot).hnsw_m(32).storage(Storage::Sq8)`.
 class CollectionConfig {
 public:
     /// The library's defaults, dimension 0.
@@ -418,6 +429,13 @@ public:
         raw_.hnsw_ef_search = ef;
         return *this;
     }
+    /// How sealed segments store the vectors searches walk (default F32).
+    /// Storage::Sq8 needs a vector collection with metric cosine, dot or
+    /// euclidean: create_collection throws Status::InvalidArgument otherwise.
+    CollectionConfig &storage(Storage s) noexcept {
+        raw_.storage = static_cast<uint32_t>(s);
+        return *this;
+    }
 
     Kind kind() const noexcept { return static_cast<Kind>(raw_.kind); }
     uint32_t dimension() const noexcept { return raw_.dimension; }
@@ -425,6 +443,9 @@ public:
     uint32_t hnsw_m() const noexcept { return raw_.hnsw_m; }
     uint32_t hnsw_ef_construction() const noexcept { return raw_.hnsw_ef_construction; }
     uint32_t hnsw_ef_search() const noexcept { return raw_.hnsw_ef_search; }
+    /// A library newer than this header may report a value not listed in
+    /// Storage; it keeps its numeric value.
+    Storage storage() const noexcept { return static_cast<Storage>(raw_.storage); }
 
     const qv_collection_config &raw() const noexcept { return raw_; }
     qv_collection_config &raw() noexcept { return raw_; }
@@ -611,7 +632,8 @@ private:
 
 /// Per-call search parameters (qv_search_params). Defaults come from the
 /// library (qv_search_params_init: k 10, the collection's ef, graph search,
-/// no payloads, no filter). Setters chain:
+/// no payloads, no filter; in quantized storage modes oversampling 3 and
+/// rescoring). Setters chain:
 /// `SearchParams(5).ef(128).with_payload().filter(R"({"field":"lang","eq":"fr"})")`.
 class SearchParams {
 public:
@@ -647,12 +669,32 @@ public:
     }
     /// The same with a built filter.
     SearchParams &filter(const Filter &f) { return filter(f.json()); }
+    /// Quantized storage (Storage::Sq8): the walk on the codes keeps the
+    /// best k x `factor` candidates for rescoring; 1 to 100, or 0 (the
+    /// default) for the library's default, 3. Out of range: the search
+    /// throws Status::InvalidArgument (with Storage::F32 too, which
+    /// otherwise ignores it).
+    SearchParams &oversampling(float factor) noexcept {
+        raw_.oversampling = factor;
+        return *this;
+    }
+    /// Quantized storage: rescore the candidates on the original vectors
+    /// (the default), so the scores returned are exact; false = return the
+    /// scores estimated on the codes (faster, approximate). Ignored with
+    /// Storage::F32, whose scores are always exact.
+    SearchParams &rescore(bool on = true) noexcept {
+        raw_.rescore = on ? 1u : 0u;
+        return *this;
+    }
 
     uint32_t k() const noexcept { return raw_.k; }
     uint32_t ef() const noexcept { return raw_.ef; }
     bool exact() const noexcept { return raw_.exact != 0; }
     bool with_payload() const noexcept { return raw_.with_payload != 0; }
     const std::string &filter() const noexcept { return filter_; }
+    /// 0 = the library's default.
+    float oversampling() const noexcept { return raw_.oversampling; }
+    bool rescore() const noexcept { return raw_.rescore != 0; }
 
     /// The C struct, pointing into this object's filter text (valid while
     /// this object lives and is not changed).

@@ -15,7 +15,7 @@ namespace Quiver
         internal const string Lib = "quiver";
 
         /// <summary>QV_ABI_VERSION of the header this binding was written against.</summary>
-        internal const uint AbiVersion = 1;
+        internal const uint AbiVersion = 2;
 
         [StructLayout(LayoutKind.Sequential)]
         internal struct qv_collection_config

@@ -67,6 +67,25 @@ namespace Quiver
         MetadataOnly = 1,
     }
 
+    /// <summary>
+    /// How a collection's sealed segments store what searches walk
+    /// (<c>QV_STORAGE_*</c>). Fixed when the collection is created.
+    /// </summary>
+    public enum Storage : uint
+    {
+        /// <summary>Vectors stored and walked as 32-bit floats (default).</summary>
+        F32 = 0,
+        /// <summary>
+        /// Sealed segments walk one-byte codes per dimension (trained per segment)
+        /// and rescore the best candidates on the original vectors, which stay on
+        /// disk; see <see cref="SearchOptions.Oversampling"/> and
+        /// <see cref="SearchOptions.Rescore"/>. Metrics cosine, dot and euclidean
+        /// only, and not for metadata-only collections (the library refuses the
+        /// others with InvalidArgument).
+        /// </summary>
+        Sq8 = 1,
+    }
+
     /// <summary>When writes are fsynced (<c>QV_SYNC_*</c>).</summary>
     public enum SyncMode : uint
     {
@@ -102,8 +121,8 @@ namespace Quiver
     /// <summary>
     /// Configuration of a new collection. Defaults come from the library
     /// (<c>qv_collection_config_init</c>: vector kind, cosine, m 16,
-    /// ef_construction 200, ef_search 64); the library checks the ranges
-    /// when the collection is created.
+    /// ef_construction 200, ef_search 64, f32 storage); the library checks
+    /// the ranges when the collection is created.
     /// </summary>
     public sealed class CollectionConfig
     {
@@ -123,6 +142,7 @@ namespace Quiver
             HnswM = unchecked((int)c.hnsw_m);
             HnswEfConstruction = unchecked((int)c.hnsw_ef_construction);
             HnswEfSearch = unchecked((int)c.hnsw_ef_search);
+            Storage = (Storage)c.storage;
         }
 
         /// <summary>A collection of payloads without vectors.</summary>
@@ -147,6 +167,13 @@ namespace Quiver
         /// <summary>Default search candidate list (1..10000). Default 64.</summary>
         public int HnswEfSearch { get; set; }
 
+        /// <summary>
+        /// How sealed segments store what searches walk; default <see cref="Quiver.Storage.F32"/>.
+        /// <see cref="Quiver.Storage.Sq8"/> needs a vector collection with metric cosine, dot
+        /// or euclidean. Fixed at creation; <see cref="QuiverCollection.Config"/> reports it.
+        /// </summary>
+        public Storage Storage { get; set; }
+
         private static unsafe NativeMethods.qv_collection_config Defaults()
         {
             NativeMethods.qv_collection_config c;
@@ -166,13 +193,14 @@ namespace Quiver
             c.hnsw_m = unchecked((uint)HnswM);
             c.hnsw_ef_construction = unchecked((uint)HnswEfConstruction);
             c.hnsw_ef_search = unchecked((uint)HnswEfSearch);
+            c.storage = (uint)Storage;
             return c;
         }
 
         /// <summary>For diagnostics.</summary>
         public override string ToString() =>
             Kind + " dim=" + Dimension + " metric=" + Metric + " m=" + HnswM +
-            " ef_construction=" + HnswEfConstruction + " ef_search=" + HnswEfSearch;
+            " ef_construction=" + HnswEfConstruction + " ef_search=" + HnswEfSearch + " storage=" + Storage;
     }
 
     /// <summary>
@@ -184,10 +212,14 @@ namespace Quiver
     {
         private int k = 10;
         private int ef;
+        private float oversampling;
         private string filter;
         private byte[] filterUtf8;
 
-        /// <summary>Defaults: k 10, the collection's ef, graph search, no filter, no payloads.</summary>
+        /// <summary>
+        /// Defaults: k 10, the collection's ef, graph search, no filter, no payloads;
+        /// in quantized storage modes, oversampling 3 and rescoring.
+        /// </summary>
         public SearchOptions() { }
 
         /// <summary>Defaults with <paramref name="k"/> results per query.</summary>
@@ -212,6 +244,27 @@ namespace Quiver
 
         /// <summary>Return each hit's payload (JSON text).</summary>
         public bool WithPayload { get; set; }
+
+        /// <summary>
+        /// Quantized storage modes (<see cref="Storage.Sq8"/>): the walk on codes keeps the
+        /// best k × oversampling candidates for rescoring. 1 to 100, or 0 (the default) for
+        /// the library's default, 3; a value out of that range is passed on and rejected by
+        /// the library (InvalidArgument). Ignored in f32 mode.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is negative or NaN.</exception>
+        public float Oversampling
+        {
+            get => oversampling;
+            set => oversampling = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(Oversampling), value, "oversampling must not be negative or NaN");
+        }
+
+        /// <summary>
+        /// Quantized storage modes: true (the default) = rescore the candidates on the
+        /// original vectors, so the scores returned are exact; false = return the scores
+        /// estimated on the codes (faster, approximate). Ignored in f32 mode, whose scores
+        /// are always exact.
+        /// </summary>
+        public bool Rescore { get; set; } = true;
 
         /// <summary>
         /// A payload filter as JSON text, e.g. <c>{"field": "category", "eq": "noun.animal"}</c>;
@@ -239,6 +292,8 @@ namespace Quiver
             p.with_payload = WithPayload ? 1u : 0u;
             p.filter_json = filterJson;
             p.filter_len = (ulong)filterLen;
+            p.oversampling = oversampling;
+            p.rescore = Rescore ? 1u : 0u;
             return p;
         }
     }

@@ -15,9 +15,6 @@
 //! (searches walk through it but do not return it), which keeps the graph
 //! navigable however many points are deleted.
 
-#[doc(hidden)]
-pub static EXPERIMENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
 mod insert;
 mod persist;
 mod search;

@@ -71,6 +71,7 @@ const AHEAD: usize = 4;
 pub(super) struct Scratch {
     visited: Vec<u32>,
     epoch: u32,
+    pool: Pool,
     pub(super) candidates: BinaryHeap<Reverse<Near>>,
     pub(super) results: BinaryHeap<Near>,
     pub(super) links: Vec<u32>,
@@ -81,6 +82,7 @@ impl Scratch {
         Scratch {
             visited: Vec::new(),
             epoch: 0,
+            pool: Pool::default(),
             candidates: BinaryHeap::new(),
             results: BinaryHeap::new(),
             links: Vec::new(),
@@ -161,6 +163,90 @@ impl Scratch {
             *slot = self.epoch;
             true
         }
+    }
+}
+
+/// One entry of a [`Pool`].
+#[derive(Clone, Copy)]
+struct Entry {
+    near: Near,
+    expanded: bool,
+}
+
+/// The walk's candidates and results in one list, as NSG and DiskANN keep
+/// them: the `cap` closest nodes seen so far, sorted, each marked once
+/// expanded. A walk expands the closest unexpanded entry until every entry
+/// is expanded; a node farther than the `cap`-th is never kept. For a walk
+/// in which every node is a result this is the HNSW layer search (whose
+/// candidate heap holds nodes it will discard unexpanded once the results
+/// bound passes them) with one small sorted array instead of two heaps.
+#[derive(Default)]
+struct Pool {
+    items: Vec<Entry>,
+    cap: usize,
+    /// No unexpanded entry before this index.
+    cursor: usize,
+}
+
+impl Pool {
+    fn reset(&mut self, cap: usize) {
+        self.items.clear();
+        self.items.reserve(cap + 1);
+        self.cap = cap;
+        self.cursor = 0;
+    }
+
+    /// The distance a node must beat to enter a full pool.
+    #[inline]
+    fn bound(&self) -> f32 {
+        if self.items.len() < self.cap {
+            f32::INFINITY
+        } else {
+            self.items[self.items.len() - 1].near.dist
+        }
+    }
+
+    /// Keeps `near` if it is among the `cap` closest (ties: the earlier
+    /// stays ahead).
+    #[inline]
+    fn insert(&mut self, near: Near) {
+        if near.dist >= self.bound() {
+            return;
+        }
+        let at = self.items.partition_point(|e| e.near <= near);
+        if self.items.len() == self.cap {
+            self.items.pop();
+        }
+        self.items.insert(
+            at,
+            Entry {
+                near,
+                expanded: false,
+            },
+        );
+        self.cursor = self.cursor.min(at);
+    }
+
+    /// The closest unexpanded entry, now marked expanded.
+    #[inline]
+    fn next(&mut self) -> Option<Near> {
+        while let Some(e) = self.items.get_mut(self.cursor) {
+            self.cursor += 1;
+            if !e.expanded {
+                e.expanded = true;
+                return Some(e.near);
+            }
+        }
+        None
+    }
+
+    /// The closest unexpanded entry after `next`, if any (for prefetching).
+    #[inline]
+    fn peek(&self) -> Option<Near> {
+        self.items[self.cursor.min(self.items.len())..]
+            .iter()
+            .find(|e| !e.expanded)
+            .map(|e| e.near)
     }
 }
 
@@ -377,6 +463,54 @@ impl Hnsw {
             q,
             dist: self.dist,
         }
+    }
+
+    /// Like [`Hnsw::search_by`] when every node is a result (no filter, no
+    /// deleted node): the layer-0 walk keeps one sorted pool (see [`Pool`]).
+    pub fn search_all<S: Scorer>(&self, sc: &S, k: usize, ef: usize) -> Vec<Near> {
+        let Some((ep, top)) = self.entry() else {
+            return Vec::new();
+        };
+        with_scratch(|s| {
+            let start = self.descend(sc, ep, top, s);
+            s.reset(self.capacity);
+            s.visit(start.id);
+            let mut pool = std::mem::take(&mut s.pool);
+            let mut fresh = std::mem::take(&mut s.links);
+            pool.reset(ef.max(k));
+            pool.insert(start);
+            while let Some(c) = pool.next() {
+                if let Some(next) = pool.peek() {
+                    self.prefetch_links(next.id);
+                }
+                let l = self.links(c.id, 0);
+                if l.is_empty() {
+                    continue;
+                }
+                let count = (l[0].load(Ordering::Acquire) as usize).min(l.len() - 1);
+                fresh.clear();
+                for a in &l[1..=count] {
+                    let n = a.load(Ordering::Acquire);
+                    if s.visit(n) {
+                        fresh.push(n);
+                    }
+                }
+                for &n in fresh.iter().take(AHEAD) {
+                    sc.prefetch(n);
+                }
+                for (j, &n) in fresh.iter().enumerate() {
+                    if let Some(&next) = fresh.get(j + AHEAD) {
+                        sc.prefetch(next);
+                    }
+                    let d = sc.dist(n);
+                    pool.insert(Near { dist: d, id: n });
+                }
+            }
+            let out = pool.items.iter().take(k).map(|e| e.near).collect();
+            s.pool = pool;
+            s.links = fresh;
+            out
+        })
     }
 
     /// Like [`Hnsw::search`], scoring with `sc` (its distances are what
