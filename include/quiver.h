@@ -524,7 +524,8 @@ typedef struct qv_search_params {
   /**
    * Quantized storage modes (`QV_STORAGE_SQ8`): the walk on codes keeps
    * the best `k × oversampling` candidates for rescoring, 1 to 100, or 0
-   * (the default) for 3. Ignored in f32 mode.
+   * (the default) for 3. Checked in every mode, used only in quantized
+   * ones.
    */
   float oversampling;
   /**

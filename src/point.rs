@@ -49,7 +49,7 @@ pub struct SearchParams {
     pub with_payload: bool,
     /// Quantized storage modes: the walk on codes keeps the best
     /// `k × oversampling` candidates for rescoring (1 to 100; `None` = 3).
-    /// Ignored in f32 mode.
+    /// Checked in every mode, used only in quantized ones.
     pub oversampling: Option<f32>,
     /// Quantized storage modes: rescore the candidates on the original
     /// vectors, so that the scores returned are exact (default `true`).

@@ -193,10 +193,10 @@ impl Collection {
         }
     }
 
-    /// Gives every sealed segment its resident copy of the vectors (the
-    /// segments opened with the collection; the optimizer's own get theirs
-    /// when written). A refusal is kept as the optimizer's last error and
-    /// tried again at the next step.
+    /// Gives every sealed segment its resident copy of what its graph walks
+    /// (the segments opened with the collection; the optimizer's own get
+    /// theirs when written). A refusal is kept as the optimizer's last
+    /// error; that segment is not tried again.
     pub(crate) fn make_resident(&self) {
         let segs: Vec<Arc<Sealed>> = {
             let st = self.state.read();

@@ -517,6 +517,13 @@ impl Collection {
             oversampling: p.oversampling.unwrap_or(crate::quant::DEFAULT_OVERSAMPLING),
             rescore: p.rescore,
         };
+        // A walk on codes keeps at least its candidates for rescoring: that
+        // is the list the costs below are about.
+        let ef = if walker.sq8.is_some() {
+            ef.max(walker.candidates(k))
+        } else {
+            ef
+        };
         let want = k.min(live);
         let walk_cost = |selectivity: f64| {
             let walk = (ef * 2 * self.config.hnsw.m) as f64 / selectivity;
@@ -529,7 +536,7 @@ impl Collection {
                 plan.plan = "graph";
                 plan.cost = walk_cost(1.0);
                 if let Some(g) = graph {
-                    let hits = if deleted.count() == 0 {
+                    let hits = if deleted.count() == 0 && ef <= POOL_MAX {
                         walker.search_all(g, k, ef)
                     } else {
                         walker.search(g, k, ef, accept)
@@ -742,6 +749,10 @@ fn graph_search(
         None => Ok(hits),
     }
 }
+
+/// Largest candidate list walked with the sorted pool (its inserts move up
+/// to `ef` entries; beyond this the heaps' logarithmic cost wins).
+const POOL_MAX: usize = 1024;
 
 /// How a sealed segment's graph is walked for one query: on the exact
 /// vectors, or on SQ8 codes with the best `k × oversampling` candidates

@@ -46,7 +46,8 @@ pub struct qv_search_params {
     pub filter_len: u64,
     /// Quantized storage modes (`QV_STORAGE_SQ8`): the walk on codes keeps
     /// the best `k × oversampling` candidates for rescoring, 1 to 100, or 0
-    /// (the default) for 3. Ignored in f32 mode.
+    /// (the default) for 3. Checked in every mode, used only in quantized
+    /// ones.
     pub oversampling: f32,
     /// Quantized storage modes: 1 (the default) = rescore the candidates on
     /// the original vectors, so the scores returned are exact; 0 = return

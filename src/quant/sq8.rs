@@ -105,9 +105,13 @@ impl Sq8 {
             .collect()
     }
 
-    /// Bytes of the codes file's data for `n` rows.
+    /// Bytes of the codes file's data for `n` rows (`usize::MAX` when
+    /// that does not fit, which no data length equals).
     pub fn file_len(dim: usize, n: usize) -> usize {
-        HEADER + dim * 8 + n * 4 + n * dim
+        dim.checked_mul(8)
+            .and_then(|t| n.checked_mul(dim.checked_add(4)?)?.checked_add(t))
+            .and_then(|b| b.checked_add(HEADER))
+            .unwrap_or(usize::MAX)
     }
 
     /// Encodes `n` rows (`row(i)` gives row `i`) into the layout
@@ -326,41 +330,42 @@ pub fn dot_kernels() -> Vec<(&'static str, DotFn)> {
 /// The kernel the scorers use: the fastest this CPU runs, capped by the
 /// `QUIVER_SIMD` level of [`crate::distance`].
 pub fn dot_fn() -> DotFn {
+    picked().1
+}
+
+/// The name of the kernel [`dot_fn`] picked.
+pub fn dot_kernel_name() -> &'static str {
+    picked().0
+}
+
+fn picked() -> (&'static str, DotFn) {
     use std::sync::OnceLock;
-    static PICK: OnceLock<DotFn> = OnceLock::new();
+    static PICK: OnceLock<(&'static str, DotFn)> = OnceLock::new();
     *PICK.get_or_init(|| {
         let cap = match crate::distance::kernel_name() {
             "scalar" => "scalar",
             "avx2+fma" => "avx2",
             _ => "avx512vnni",
         };
-        let all = dot_kernels();
         let allowed = |name: &str| match cap {
             "scalar" => name == "scalar",
             "avx2" => name != "avx512vnni",
             _ => true,
         };
-        all.iter()
+        dot_kernels()
+            .into_iter()
             .rev()
             .find(|(n, _)| allowed(n))
-            .map_or(dot_scalar as DotFn, |(_, f)| *f)
+            .unwrap_or(("scalar", dot_scalar))
     })
-}
-
-/// The name of the kernel [`dot_fn`] picked.
-pub fn dot_kernel_name() -> &'static str {
-    let f = dot_fn();
-    dot_kernels()
-        .into_iter()
-        .find(|(_, k)| *k as usize == f as usize)
-        .map_or("scalar", |(n, _)| n)
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     //! Each kernel is a `#[target_feature]` function reached only through
     //! [`super::dot_kernels`], which lists it after `is_x86_feature_detected!`
-    //! confirmed its features. Loads stay within `n = min(len)`: full
+    //! confirmed its features (the safe wrappers are `pub(super)` so that they
+    //! fit the `DotFn` pointer type; nothing else in this file calls them). Loads stay within `n = min(len)`: full
     //! loads only for `i + W <= n`, the tail masked (AVX-512) or scalar.
     #![deny(unsafe_op_in_unsafe_fn)]
     use core::arch::x86_64::*;

@@ -92,6 +92,8 @@ pub struct Sealed {
     /// copied into huge-page memory, once [`Sealed::make_resident`] has run
     /// (until then, and if it fails, the walk reads the mapped file).
     resident: OnceLock<Resident>,
+    /// Set once [`Sealed::make_resident`] tried (it is not tried again).
+    resident_refused: std::sync::atomic::AtomicBool,
     /// The graph, in memory (`None` for metadata-only collections).
     pub graph: Option<Hnsw>,
     /// The point indexes of the collection's index kinds.
@@ -201,6 +203,7 @@ impl Sealed {
             graph_file: None,
             codes_file: None,
             resident: OnceLock::new(),
+            resident_refused: std::sync::atomic::AtomicBool::new(false),
             graph: None,
             indexes: Vec::new(),
         };
@@ -296,9 +299,12 @@ impl Sealed {
         let missing: Vec<u32> = (start as u32..self.n as u32).collect();
         // The build walks the vectors at random, as searches do: from a
         // huge-page copy (see `crate::storage::resident`) when the memory
-        // can be had. In f32 mode the copy then stays as the resident one.
+        // can be had; the copy then stays as the resident one.
+        // Not in quantized modes: their point is not to hold the vectors.
         let copy = match (&self.vectors, self.resident.get()) {
-            (Some(v), None) if !missing.is_empty() => Resident::copy_of(v.data()).ok(),
+            (Some(v), None) if !missing.is_empty() && !config.storage.quantized() => {
+                Resident::copy_of(v.data()).ok()
+            }
             _ => None,
         };
         {
@@ -318,7 +324,7 @@ impl Sealed {
                 g.insert_many(&flat, chunk);
             }
         }
-        if let (Some(r), false) = (copy, config.storage.quantized()) {
+        if let Some(r) = copy {
             if self.resident.set(r).is_ok() {
                 if let Some(v) = &self.vectors {
                     v.release_pages();
@@ -336,6 +342,9 @@ impl Sealed {
             return Err(Error::corrupt(format!("{} is missing", path.display())));
         }
         let f = SealedFile::open(&path, identity(FileKind::Codes, owner, self.id))?;
+        // One sequential read (the resident copy reads it all right after):
+        // damaged codes are rebuilt rather than walked.
+        f.verify()?;
         let sq8 = Sq8::parse(f.data(), self.dim, self.n, &path.display().to_string())?;
         self.codes_file = Some((f, sq8));
         Ok(())
@@ -454,17 +463,24 @@ impl Sealed {
         }
     }
 
-    /// Copies the vectors into resident huge-page memory for the graph walk
-    /// (see [`crate::storage::resident`]), once; a no-op when done or when
-    /// the segment has no vectors. When the memory cannot be had, searches
-    /// go on reading the mapped file and the refusal is returned.
+    /// Copies what the graph walks (the codes in a quantized storage mode,
+    /// else the vectors) into resident huge-page memory (see
+    /// [`crate::storage::resident`]), once; a no-op when done or when there
+    /// is nothing to walk.
+    /// When the memory cannot be had, searches go on reading the mapped
+    /// file; the refusal is returned once and not tried again.
     pub fn make_resident(&self) -> std::io::Result<()> {
         let walked = match (&self.codes_file, &self.vectors) {
             (Some((f, _)), _) => f,
             (None, Some(v)) => v,
             (None, None) => return Ok(()),
         };
-        if self.resident.get().is_some() || walked.data().is_empty() {
+        if self.resident.get().is_some()
+            || walked.data().is_empty()
+            || self
+                .resident_refused
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
             return Ok(());
         }
         let copy = Resident::copy_of(walked.data())?;

@@ -28,9 +28,23 @@ pub struct Resident {
 }
 
 impl Resident {
-    /// Copies `bytes`; an error when the memory cannot be mapped.
+    /// Copies `bytes`; an error when the memory cannot be mapped, or when
+    /// the copy would take more than half the memory the system reports
+    /// available (Linux `MemAvailable`): with overcommit, a mapping that
+    /// is granted can still end in the OOM killer while it is filled, and
+    /// a collection larger than RAM is better read from its file.
     pub fn copy_of(bytes: &[u8]) -> std::io::Result<Resident> {
         let len = bytes.len();
+        if let Some(avail) = available_memory() {
+            if len as u64 > avail / 2 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::OutOfMemory,
+                    format!(
+                        "{len} bytes to copy, more than half of the {avail} bytes of available memory"
+                    ),
+                ));
+            }
+        }
         // One huge page more than needed, so that the data can start on a
         // huge-page boundary wherever the kernel puts the mapping.
         let mut map = MmapMut::map_anon(len + HUGE)?;
@@ -60,6 +74,20 @@ impl Resident {
     }
 }
 
+/// `MemAvailable` of `/proc/meminfo` in bytes, where there is one.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    kb.checked_mul(1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +100,21 @@ mod tests {
             assert_eq!(r.bytes(), &src[..]);
             assert_eq!(r.bytes().as_ptr() as usize % HUGE, 0, "len {len}");
             assert!(r.ram_bytes() >= len as u64);
+        }
+    }
+
+    #[test]
+    fn a_copy_larger_than_available_memory_is_refused() {
+        if let Some(avail) = available_memory() {
+            // A length the check refuses before touching the bytes: the
+            // slice is never read (a zero-length mapping stands in for it).
+            let len = (avail / 2 + 1) as usize;
+            let Ok(map) = memmap2::MmapMut::map_anon(len) else {
+                return; // no address space to stand in for such a slice
+            };
+            let e = Resident::copy_of(&map[..]).err().expect("refused");
+            assert_eq!(e.kind(), std::io::ErrorKind::OutOfMemory);
+            assert!(e.to_string().contains("available memory"), "{e}");
         }
     }
 }

@@ -188,6 +188,25 @@ fn damaged_or_missing_codes_are_rebuilt_on_open() {
             .is_empty());
         db.close().unwrap();
     }
+    // A flipped byte among the codes themselves (caught by the block
+    // checksums, which open verifies for codes).
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x5a;
+    std::fs::write(&files[0], &bytes).unwrap();
+    {
+        let db = Database::open(tmp.path()).unwrap();
+        let s = db.collection(NAME).unwrap().stats().unwrap();
+        assert!(
+            s.rebuilt_on_open
+                .iter()
+                .any(|m| m.contains("codes rebuilt")),
+            "{:?}",
+            s.rebuilt_on_open
+        );
+        assert_eq!(probe(&db), before);
+        db.close().unwrap();
+    }
     // A missing file.
     std::fs::remove_file(&files[0]).unwrap();
     let db = Database::open(tmp.path()).unwrap();

@@ -28,6 +28,8 @@ internal static unsafe class Bench
         public uint struct_size, k, ef, exact, with_payload, reserved;
         public byte* filter_json;
         public ulong filter_len;
+        public float oversampling;
+        public uint rescore;
     }
 
     [DllImport("quiver", CallingConvention = CallingConvention.Cdecl)]

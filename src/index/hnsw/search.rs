@@ -196,27 +196,21 @@ impl Pool {
         self.cursor = 0;
     }
 
-    /// The distance a node must beat to enter a full pool.
-    #[inline]
-    fn bound(&self) -> f32 {
-        if self.items.len() < self.cap {
-            f32::INFINITY
-        } else {
-            self.items[self.items.len() - 1].near.dist
-        }
-    }
-
-    /// Keeps `near` if it is among the `cap` closest (ties: the earlier
-    /// stays ahead).
+    /// Keeps `near` if it is among the `cap` closest, in the total order of
+    /// [`Near`] (distance by `total_cmp`, then id), so that any distance,
+    /// infinite or NaN, has its place.
     #[inline]
     fn insert(&mut self, near: Near) {
-        if near.dist >= self.bound() {
-            return;
-        }
-        let at = self.items.partition_point(|e| e.near <= near);
         if self.items.len() == self.cap {
-            self.items.pop();
+            match self.items.last() {
+                Some(last) if near < last.near => {
+                    self.items.pop();
+                }
+                _ => return,
+            }
         }
+        // At most `len` (a full pool lost its last entry above).
+        let at = self.items.partition_point(|e| e.near <= near);
         self.items.insert(
             at,
             Entry {
@@ -530,5 +524,63 @@ impl Hnsw {
             self.search_layer(sc, cur, ef.max(k), 0, s, &accept);
             s.best(k)
         })
+    }
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::{Near, Pool};
+
+    fn ids(p: &Pool) -> Vec<u32> {
+        p.items.iter().map(|e| e.near.id).collect()
+    }
+
+    #[test]
+    fn pool_keeps_the_closest_in_order_whatever_the_distances() {
+        let mut p = Pool::default();
+        p.reset(3);
+        for (id, dist) in [
+            (1, 0.5),
+            (2, f32::INFINITY),
+            (3, 0.1),
+            (4, f32::NAN),
+            (5, 0.3),
+        ] {
+            p.insert(Near { dist, id });
+        }
+        assert_eq!(ids(&p), [3, 5, 1]);
+        // Full: NaN, infinity and a tie with the last (higher id) stay out.
+        p.insert(Near {
+            dist: f32::NAN,
+            id: 6,
+        });
+        p.insert(Near {
+            dist: f32::INFINITY,
+            id: 7,
+        });
+        p.insert(Near { dist: 0.5, id: 8 });
+        assert_eq!(ids(&p), [3, 5, 1]);
+        // Expansion goes closest first; an insert ahead of the cursor is
+        // expanded next.
+        assert_eq!(p.next().map(|n| n.id), Some(3));
+        p.insert(Near { dist: 0.0, id: 9 });
+        assert_eq!(ids(&p), [9, 3, 5]);
+        assert_eq!(p.peek().map(|n| n.id), Some(9));
+        assert_eq!(p.next().map(|n| n.id), Some(9));
+        assert_eq!(p.next().map(|n| n.id), Some(5));
+        assert_eq!(p.next(), None);
+        // Not full: an infinite or NaN distance has its place at the end.
+        let mut q = Pool::default();
+        q.reset(4);
+        q.insert(Near {
+            dist: f32::NAN,
+            id: 1,
+        });
+        q.insert(Near {
+            dist: f32::INFINITY,
+            id: 2,
+        });
+        q.insert(Near { dist: 1.0, id: 3 });
+        assert_eq!(ids(&q), [3, 2, 1]);
     }
 }
