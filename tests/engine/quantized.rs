@@ -159,66 +159,49 @@ fn damaged_or_missing_codes_are_rebuilt_on_open() {
     let files = codes_files(tmp.path());
     assert_eq!(files.len(), 1, "one sealed segment with codes: {files:?}");
 
-    // A flipped byte in the quantizer's header.
-    let mut bytes = std::fs::read(&files[0]).unwrap();
-    bytes[70] ^= 0xff;
-    std::fs::write(&files[0], &bytes).unwrap();
-    {
+    // Damage the file with `damage`, reopen: the codes are rebuilt (the
+    // message holds `why`), the results stay; the next open repairs nothing.
+    let check = |damage: &dyn Fn(&Path), why: &str| {
+        damage(&files[0]);
         let db = Database::open(tmp.path()).unwrap();
         let s = db.collection(NAME).unwrap().stats().unwrap();
         assert!(
             s.rebuilt_on_open
                 .iter()
-                .any(|m| m.contains("codes rebuilt")),
-            "{:?}",
+                .any(|m| m.contains("codes rebuilt") && m.contains(why)),
+            "{why}: {:?}",
             s.rebuilt_on_open
         );
-        assert_eq!(probe(&db), before, "rebuilt codes give the same results");
+        assert_eq!(
+            probe(&db),
+            before,
+            "{why}: rebuilt codes give the same results"
+        );
         db.close().unwrap();
-    }
-    // Repaired for good: the next open rebuilds nothing.
-    {
         let db = Database::open(tmp.path()).unwrap();
-        assert!(db
+        let again = db
             .collection(NAME)
             .unwrap()
             .stats()
             .unwrap()
-            .rebuilt_on_open
-            .is_empty());
+            .rebuilt_on_open;
+        assert!(again.is_empty(), "{why}: repaired for good, yet {again:?}");
         db.close().unwrap();
-    }
-    // A flipped byte among the codes themselves (caught by the block
-    // checksums, which open verifies for codes).
-    let mut bytes = std::fs::read(&files[0]).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0x5a;
-    std::fs::write(&files[0], &bytes).unwrap();
-    {
-        let db = Database::open(tmp.path()).unwrap();
-        let s = db.collection(NAME).unwrap().stats().unwrap();
-        assert!(
-            s.rebuilt_on_open
-                .iter()
-                .any(|m| m.contains("codes rebuilt")),
-            "{:?}",
-            s.rebuilt_on_open
-        );
-        assert_eq!(probe(&db), before);
-        db.close().unwrap();
-    }
-    // A missing file.
-    std::fs::remove_file(&files[0]).unwrap();
-    let db = Database::open(tmp.path()).unwrap();
-    let s = db.collection(NAME).unwrap().stats().unwrap();
-    assert!(
-        s.rebuilt_on_open
-            .iter()
-            .any(|m| m.contains("codes rebuilt") && m.contains("missing")),
-        "{:?}",
-        s.rebuilt_on_open
-    );
-    assert_eq!(probe(&db), before);
+    };
+    let flip = |at: fn(usize) -> usize, mask: u8| {
+        move |p: &Path| {
+            let mut bytes = std::fs::read(p).unwrap();
+            let i = at(bytes.len());
+            bytes[i] ^= mask;
+            std::fs::write(p, &bytes).unwrap();
+        }
+    };
+    // A flipped byte in the quantizer's header, then one among the codes
+    // themselves (caught by the block checksums, verified on open), then
+    // no file at all.
+    check(&flip(|_| 70, 0xff), "");
+    check(&flip(|len| len / 2, 0x5a), "");
+    check(&|p: &Path| std::fs::remove_file(p).unwrap(), "missing");
 }
 
 #[test]

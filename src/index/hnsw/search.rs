@@ -309,32 +309,54 @@ impl Hnsw {
                     self.prefetch_links(next.id);
                 }
             }
-            let l = self.links(c.id, level);
-            if l.is_empty() {
-                continue;
-            }
-            let count = (l[0].load(Ordering::Acquire) as usize).min(l.len() - 1);
-            // The neighbours not seen yet, their vectors asked for
-            // `AHEAD` at a time so that their loads overlap.
-            fresh.clear();
-            for a in &l[1..=count] {
-                let n = a.load(Ordering::Acquire);
-                if s.visit(n) {
-                    fresh.push(n);
-                }
-            }
-            for &n in fresh.iter().take(AHEAD) {
-                sc.prefetch(n);
-            }
-            for (j, &n) in fresh.iter().enumerate() {
-                if let Some(&next) = fresh.get(j + AHEAD) {
-                    sc.prefetch(next);
-                }
-                let d = sc.dist(n);
-                s.offer(Near { dist: d, id: n }, ef, &mut lower, accept(n));
-            }
+            self.expand(sc, c.id, level, s, &mut fresh, |s, near| {
+                s.offer(near, ef, &mut lower, accept(near.id))
+            });
         }
         s.links = fresh;
+    }
+
+    /// Scores the neighbours of `node` on `level` that were not visited yet
+    /// (marking them visited), their vectors or codes asked for `AHEAD` at
+    /// a time so that the loads overlap, and hands each to `take`. `fresh`
+    /// is scratch for their ids.
+    #[inline]
+    fn expand<S: Scorer>(
+        &self,
+        sc: &S,
+        node: u32,
+        level: usize,
+        s: &mut Scratch,
+        fresh: &mut Vec<u32>,
+        mut take: impl FnMut(&mut Scratch, Near),
+    ) {
+        let l = self.links(node, level);
+        if l.is_empty() {
+            return;
+        }
+        let count = (l[0].load(Ordering::Acquire) as usize).min(l.len() - 1);
+        fresh.clear();
+        for a in &l[1..=count] {
+            let n = a.load(Ordering::Acquire);
+            if s.visit(n) {
+                fresh.push(n);
+            }
+        }
+        for &n in fresh.iter().take(AHEAD) {
+            sc.prefetch(n);
+        }
+        for (j, &n) in fresh.iter().enumerate() {
+            if let Some(&next) = fresh.get(j + AHEAD) {
+                sc.prefetch(next);
+            }
+            take(
+                s,
+                Near {
+                    dist: sc.dist(n),
+                    id: n,
+                },
+            );
+        }
     }
 
     /// Greedy descent from the entry point `ep` through layers `top` down
@@ -477,28 +499,7 @@ impl Hnsw {
                 if let Some(next) = pool.peek() {
                     self.prefetch_links(next.id);
                 }
-                let l = self.links(c.id, 0);
-                if l.is_empty() {
-                    continue;
-                }
-                let count = (l[0].load(Ordering::Acquire) as usize).min(l.len() - 1);
-                fresh.clear();
-                for a in &l[1..=count] {
-                    let n = a.load(Ordering::Acquire);
-                    if s.visit(n) {
-                        fresh.push(n);
-                    }
-                }
-                for &n in fresh.iter().take(AHEAD) {
-                    sc.prefetch(n);
-                }
-                for (j, &n) in fresh.iter().enumerate() {
-                    if let Some(&next) = fresh.get(j + AHEAD) {
-                        sc.prefetch(next);
-                    }
-                    let d = sc.dist(n);
-                    pool.insert(Near { dist: d, id: n });
-                }
+                self.expand(sc, c.id, 0, s, &mut fresh, |_, near| pool.insert(near));
             }
             let out = pool.items.iter().take(k).map(|e| e.near).collect();
             s.pool = pool;
