@@ -107,6 +107,18 @@ func scoreErrors(t *testing.T, what string, d sq8Data, q int, hits []quiver.Hit)
 	return errs
 }
 
+// checkExactScores fails the test for each hit of query q whose score is not
+// its exact cosine (within exactTol), besides the checks of scoreErrors.
+func checkExactScores(t *testing.T, what string, d sq8Data, q int, hits []quiver.Hit) {
+	t.Helper()
+	for j, e := range scoreErrors(t, what, d, q, hits) {
+		if e > exactTol {
+			t.Errorf("%s, query %d: hit %d (id %d) scores %.6f, exact cosine %.6f",
+				what, q, j, hits[j].ID, hits[j].Score, cosine(d.queries[q], d.base[hits[j].ID]))
+		}
+	}
+}
+
 // searchPath is one way of running a search of query q: every Go entry point
 // builds its own qv_search_params, so each must pass the options on.
 type searchPath struct {
@@ -231,12 +243,7 @@ func TestSQ8Search(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s, query %d: %v", what, q, err)
 				}
-				for j, e := range scoreErrors(t, what, d, q, hits) {
-					if e > exactTol {
-						t.Errorf("%s, query %d: hit %d (id %d) scores %.6f, exact cosine %.6f",
-							what, q, j, hits[j].ID, hits[j].Score, cosine(d.queries[q], d.base[hits[j].ID]))
-					}
-				}
+				checkExactScores(t, what, d, q, hits)
 				for _, h := range hits {
 					if truth[q][h.ID] {
 						found++
@@ -339,12 +346,7 @@ func TestF32IgnoresQuantizedOptions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s, query %d: %v", what, q, err)
 				}
-				for j, e := range scoreErrors(t, what, d, q, hits) {
-					if e > exactTol {
-						t.Errorf("%s, query %d: hit %d (id %d) scores %.6f, exact cosine %.6f",
-							what, q, j, hits[j].ID, hits[j].Score, cosine(d.queries[q], d.base[hits[j].ID]))
-					}
-				}
+				checkExactScores(t, what, d, q, hits)
 			}
 		}
 	}

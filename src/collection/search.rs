@@ -22,7 +22,7 @@ use super::Collection;
 use crate::collection::config::CollectionKind;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
-use crate::index::hnsw::{Exact, Hnsw, Near, Scorer};
+use crate::index::hnsw::{Exact, Hnsw, Near, Scorer, Vectors};
 use crate::point::{RawHit, ScoredPoint, SearchParams};
 use crate::quant::sq8::Sq8Scorer;
 use crate::segment::bitset::Bitset;
@@ -476,7 +476,7 @@ impl Collection {
             // whole vector is asked for (the hardware prefetcher does not
             // follow a gather of scattered rows).
             if let Some(&next) = list.get(j + PREFETCH_AHEAD) {
-                prefetch_row(flat, next);
+                flat.prefetch(next);
             }
             if t.maybe.get(o) && !check(o)? {
                 continue;
@@ -506,7 +506,9 @@ impl Collection {
             return Ok((Vec::new(), plan));
         }
         let flat = seg.flat();
-        let codes = seg.codes();
+        let graph = seg.graph.as_ref().filter(|_| !exact);
+        // The query's scorer on codes only when a walk may use it.
+        let codes = graph.and_then(|_| seg.codes());
         let walker = Walker {
             exact: Exact {
                 vs: &flat,
@@ -529,7 +531,6 @@ impl Collection {
             let walk = (ef * 2 * self.config.hnsw.m) as f64 / selectivity;
             2.0 * walk.min(live as f64)
         };
-        let graph = seg.graph.as_ref().filter(|_| !exact);
         let hits = match filter {
             None => {
                 let accept = |o: u32| !deleted.get(o);
@@ -808,11 +809,11 @@ impl Walker<'_> {
     fn finish(&self, mut hits: Vec<Near>, k: usize) -> Vec<Near> {
         if self.rescore {
             for h in hits.iter().take(PREFETCH_AHEAD) {
-                prefetch_row(self.exact.vs, h.id);
+                self.exact.vs.prefetch(h.id);
             }
             for j in 0..hits.len() {
                 if let Some(next) = hits.get(j + PREFETCH_AHEAD) {
-                    prefetch_row(self.exact.vs, next.id);
+                    self.exact.vs.prefetch(next.id);
                 }
                 hits[j].dist = self.exact.dist(hits[j].id);
             }
@@ -830,20 +831,6 @@ fn id_at(st: &State, loc: Loc) -> u64 {
 
 /// How many candidates ahead an exact scan asks for the vector.
 const PREFETCH_AHEAD: usize = 3;
-
-/// Asks for every cache line of row `o` of `flat`.
-#[inline]
-fn prefetch_row(flat: &Flat<'_>, o: u32) {
-    let start = (o as usize).saturating_mul(flat.dim);
-    let Some(row) = flat.data.get(start..start + flat.dim) else {
-        return;
-    };
-    let bytes = std::mem::size_of_val(row);
-    let p = row.as_ptr().cast::<u8>();
-    for off in (0..bytes).step_by(128) {
-        crate::index::hnsw::prefetch_two_lines(p.wrapping_add(off));
-    }
-}
 
 /// A distance ordered for a max-heap of the best hits.
 #[derive(Clone, Copy, PartialEq)]

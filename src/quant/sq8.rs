@@ -31,7 +31,7 @@
 
 use crate::distance::Metric;
 use crate::error::{Error, Result};
-use crate::index::hnsw::{prefetch_two_lines, Scorer};
+use crate::index::hnsw::{prefetch_bytes, Scorer};
 
 /// Version of the codes layout [`Sq8::write`] produces.
 const LAYOUT: u32 = 1;
@@ -291,14 +291,8 @@ impl Scorer for Sq8Scorer<'_> {
 
     #[inline]
     fn prefetch(&self, id: u32) {
-        let p = self
-            .codes
-            .codes
-            .as_ptr()
-            .wrapping_add(id as usize * self.codes.dim);
-        for off in (0..self.codes.dim).step_by(128) {
-            prefetch_two_lines(p.wrapping_add(off));
-        }
+        let c = self.codes;
+        prefetch_bytes(c.codes.as_ptr().wrapping_add(id as usize * c.dim), c.dim);
     }
 }
 

@@ -62,14 +62,8 @@ impl Vectors for Flat<'_> {
 
     #[inline]
     fn prefetch(&self, id: u32) {
-        let p: *const u8 = self
-            .data
-            .as_ptr()
-            .wrapping_add(id as usize * self.dim)
-            .cast();
-        for off in (0..self.dim * 4).step_by(128) {
-            crate::index::hnsw::prefetch_two_lines(p.wrapping_add(off));
-        }
+        let p = self.data.as_ptr().wrapping_add(id as usize * self.dim);
+        crate::index::hnsw::prefetch_bytes(p.cast(), self.dim * 4);
     }
 }
 
@@ -324,12 +318,8 @@ impl Sealed {
                 g.insert_many(&flat, chunk);
             }
         }
-        if let Some(r) = copy {
-            if self.resident.set(r).is_ok() {
-                if let Some(v) = &self.vectors {
-                    v.release_pages();
-                }
-            }
+        if let (Some(r), Some(v)) = (copy, &self.vectors) {
+            self.adopt(r, v);
         }
         self.graph = Some(g);
         Ok(())
@@ -483,11 +473,16 @@ impl Sealed {
         {
             return Ok(());
         }
-        let copy = Resident::copy_of(walked.data())?;
+        self.adopt(Resident::copy_of(walked.data())?, walked);
+        Ok(())
+    }
+
+    /// Takes `copy` of `walked`'s data as the resident copy (unless one was
+    /// set meanwhile) and lets go of the file's mapped pages.
+    fn adopt(&self, copy: Resident, walked: &SealedFile) {
         if self.resident.set(copy).is_ok() {
             walked.release_pages();
         }
-        Ok(())
     }
 
     /// Bytes of the resident copy of what the graph walks (0 before

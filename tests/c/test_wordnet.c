@@ -11,18 +11,22 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* Exact cosine of query q and base row i. */
+static double cosine(const qvt_wordnet *w, const float *q, size_t i) {
+    const float *v = &w->vectors[i * w->dim];
+    double dot = 0, qn = 0, vn = 0;
+    for (size_t d = 0; d < w->dim; d++)
+        dot += (double)q[d] * v[d], qn += (double)q[d] * q[d], vn += (double)v[d] * v[d];
+    return dot / sqrt(qn * vn);
+}
+
 /* Exact cosine top-k over the base (ties: lower id first). */
 static void brute_force(const qvt_wordnet *w, const float *q, size_t k, uint64_t *out) {
     double *best = malloc(k * sizeof *best);
     if (best == NULL) abort();
     for (size_t j = 0; j < k; j++) best[j] = -INFINITY, out[j] = QV_NO_ID;
-    double qn = 0;
-    for (size_t d = 0; d < w->dim; d++) qn += (double)q[d] * q[d];
     for (size_t i = 0; i < w->n; i++) {
-        const float *v = &w->vectors[i * w->dim];
-        double dot = 0, vn = 0;
-        for (size_t d = 0; d < w->dim; d++) dot += (double)q[d] * v[d], vn += (double)v[d] * v[d];
-        double s = dot / sqrt(qn * vn);
+        double s = cosine(w, q, i);
         if (s <= best[k - 1]) continue;
         size_t j = k - 1;
         while (j > 0 && best[j - 1] < s) best[j] = best[j - 1], out[j] = out[j - 1], j--;
@@ -173,14 +177,6 @@ out:
     qvt_wordnet_free(&w);
 }
 
-/* Exact cosine of query q and base row i. */
-static double cosine(const qvt_wordnet *w, const float *q, size_t i) {
-    const float *v = &w->vectors[i * w->dim];
-    double dot = 0, qn = 0, vn = 0;
-    for (size_t d = 0; d < w->dim; d++)
-        dot += (double)q[d] * v[d], qn += (double)q[d] * q[d], vn += (double)v[d] * v[d];
-    return dot / sqrt(qn * vn);
-}
 
 /* QV_STORAGE_SQ8: the sealed segment walks one-byte codes; scores come back
  * exact (rescored) by default, estimated with rescore 0; bad settings are
