@@ -31,11 +31,16 @@ options:
   --ef LIST      comma-separated search ef values [default: 16,32,64,128,256]
   --m M          HNSW links per node [default: 16]
   --efc EF       HNSW construction ef [default: 200]
-  --storage S    storage mode: f32 or sq8 [default: f32]; the lines then
-                 carry storage=S, and the memory line ram_bytes_per_point=
-                 (resident vectors or codes plus the graph, per point)
+  --storage S    storage mode: f32, f16, bf16, sq8, binary, pq (PQ with the
+                 default subspaces) or pqM (M subspaces, e.g. pq48)
+                 [default: f32]; the lines then carry storage=S, and the
+                 memory line ram_bytes_per_point= (resident vectors or codes
+                 plus the graph, per point)
   --oversampling X  candidates rescored per result in quantized modes
-                 [default: the engine's, 3]
+                 [default: the engine's for the mode]
+  --train M      after the ef lines, time train_quantizer with M PQ
+                 subspaces (pq storage only) and print the ef lines again:
+                   engine=quiver storage=pqM train_s=3.1
   --n N          use only the first N base vectors (exact ground truth of the
                  subset is recomputed by brute force) [default: all]
   --k K          neighbours per query for recall@K [default: 10]
@@ -56,7 +61,25 @@ pub struct AnnArgs {
     efc: usize,
     open: Option<std::path::PathBuf>,
     storage: quiver::quant::StorageMode,
+    quantizer: quiver::quant::QuantizerConfig,
     oversampling: Option<f32>,
+    train: Option<usize>,
+}
+
+/// Parses `--storage`: a mode name, or `pqM` for PQ with M subspaces.
+fn parse_storage(v: &str) -> Option<(quiver::quant::StorageMode, quiver::quant::QuantizerConfig)> {
+    use quiver::quant::{QuantizerConfig, StorageMode};
+    if let Some(mode) = StorageMode::parse(v) {
+        return Some((mode, QuantizerConfig::default()));
+    }
+    let m: usize = v.strip_prefix("pq")?.parse().ok().filter(|&m| m > 0)?;
+    Some((
+        StorageMode::Pq,
+        QuantizerConfig {
+            pq_subspaces: m,
+            ..QuantizerConfig::default()
+        },
+    ))
 }
 
 /// Parses the options of `ann`; `Ok(None)` when help was asked for.
@@ -68,7 +91,9 @@ pub fn parse(args: &[String]) -> Result<Option<AnnArgs>, String> {
         efc: 200,
         open: None,
         storage: quiver::quant::StorageMode::F32,
+        quantizer: quiver::quant::QuantizerConfig::default(),
         oversampling: None,
+        train: None,
     };
     let Some(opts) = common::options(args)? else {
         return Ok(None);
@@ -80,9 +105,11 @@ pub fn parse(args: &[String]) -> Result<Option<AnnArgs>, String> {
             "--efc" => a.efc = common::positive(&name, &v)?,
             "--open" => a.open = Some(v.into()),
             "--storage" => {
-                a.storage = quiver::quant::StorageMode::parse(&v)
-                    .ok_or_else(|| format!("--storage {v}: expected f32 or sq8"))?
+                (a.storage, a.quantizer) = parse_storage(&v).ok_or_else(|| {
+                    format!("--storage {v}: expected f32, f16, bf16, sq8, binary, pq or pqM")
+                })?
             }
+            "--train" => a.train = Some(common::positive(&name, &v)?),
             "--oversampling" => {
                 a.oversampling = Some(
                     v.parse::<f32>()
@@ -106,17 +133,26 @@ impl AnnArgs {
         p
     }
 
-    fn label(&self) -> String {
-        label(self.storage)
+    fn config_of(&self, dim: usize) -> quiver::CollectionConfig {
+        quiver::CollectionConfig::new(dim, quiver::Metric::Cosine)
+            .with_storage(self.storage)
+            .with_quantizer(self.quantizer)
     }
 }
 
-/// ` storage=S` for quantized modes (f32 lines keep peers.py's format).
-fn label(storage: quiver::quant::StorageMode) -> String {
-    if storage.quantized() {
-        format!(" storage={}", storage.as_str())
-    } else {
-        String::new()
+/// ` storage=S` for quantized modes (f32 lines keep peers.py's format);
+/// PQ says its subspaces (`pq48`).
+fn label(c: &quiver::CollectionConfig) -> String {
+    use quiver::quant::StorageMode;
+    match c.storage {
+        StorageMode::F32 => String::new(),
+        StorageMode::Pq if c.quantizer.pq_subspaces > 0 => {
+            format!(" storage=pq{}", c.quantizer.pq_subspaces)
+        }
+        StorageMode::Pq if c.dimension > 0 => {
+            format!(" storage=pq{}", c.quantizer.subspaces(c.dimension))
+        }
+        s => format!(" storage={}", s.as_str()),
     }
 }
 
@@ -133,7 +169,7 @@ fn run_open(a: &AnnArgs, dir: &std::path::Path) -> Result<(), BoxError> {
         let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
         println!(
             "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1}",
-            label(coll.config().storage),
+            label(&coll.config()),
             a.m,
             a.efc,
             k,
@@ -153,9 +189,11 @@ fn run_open(a: &AnnArgs, dir: &std::path::Path) -> Result<(), BoxError> {
 
 pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
     eprintln!(
-        "distance kernel: {}; sq8 kernel: {}",
+        "distance kernel: {}; sq8 kernel: {}; f16 kernels: {}; binary kernel: {}",
         quiver::distance::kernel_name(),
-        quiver::quant::sq8::dot_kernel_name()
+        quiver::quant::sq8::dot_kernel_name(),
+        quiver::quant::half::kernels(quiver::quant::half::Format::F16).name,
+        quiver::quant::binary::kernel().0
     );
     if let Some(dir) = &a.open {
         return run_open(a, dir);
@@ -175,7 +213,7 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
         ef_construction: a.efc,
         ..HnswConfig::default()
     };
-    let (db, coll) = common::create_stored(&dir.path, w.dim, hnsw, a.storage)?;
+    let (db, coll) = common::create_stored(&dir.path, a.config_of(w.dim).with_hnsw(hnsw))?;
 
     let t = Instant::now();
     common::upsert_all(&coll, &w, &payloads)?;
@@ -190,7 +228,7 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
     let m = common::search_recall_with(&coll, &w, nq, &a.params(k, mid_ef), &w.gt, w.gt_k)?;
     println!(
         "engine=quiver{} phase=after-ingest ef={mid_ef} recall@{}={:.4} qps={:.1}",
-        a.label(),
+        label(&coll.config()),
         k,
         m.recall,
         m.qps
@@ -225,7 +263,7 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
         let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
         println!(
             "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1} build_s={build_s:.1}",
-            a.label(),
+            label(&coll.config()),
             a.m,
             a.efc,
             k,
@@ -242,10 +280,37 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
         .sum();
     println!(
         "engine=quiver{} rss_mb={:.1} heap_per_point={heap_per_point:.1} ram_bytes_per_point={:.1}",
-        a.label(),
+        label(&coll.config()),
         common::rss_mb(),
         (stats.resident_bytes + graph_ram) as f64 / stats.live_points.max(1) as f64
     );
+
+    if let Some(m) = a.train {
+        let params = quiver::quant::QuantizerConfig {
+            pq_subspaces: m,
+            ..coll.config().quantizer
+        };
+        let t = Instant::now();
+        coll.train_quantizer(params, &|_, _| true)
+            .map_err(|e| format!("train_quantizer: {e}"))?;
+        println!(
+            "engine=quiver{} train_s={:.1}",
+            label(&coll.config()),
+            t.elapsed().as_secs_f64()
+        );
+        for &ef in &a.efs {
+            let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
+            println!(
+                "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1}",
+                label(&coll.config()),
+                a.m,
+                a.efc,
+                k,
+                m.recall,
+                m.qps
+            );
+        }
+    }
 
     // Reopen: open + collection + one search, after a clean close.
     let check = SearchParams::new(k).ef(*a.efs.last().expect("at least one ef"));

@@ -278,15 +278,16 @@ pub fn create(
     dim: usize,
     hnsw: HnswConfig,
 ) -> Result<(Database, Arc<Collection>), BoxError> {
-    create_stored(dir, dim, hnsw, quiver::quant::StorageMode::F32)
+    create_stored(
+        dir,
+        CollectionConfig::new(dim, Metric::Cosine).with_hnsw(hnsw),
+    )
 }
 
-/// Like [`create`], with storage mode `storage`.
+/// Like [`create`], with configuration `config`.
 pub fn create_stored(
     dir: &Path,
-    dim: usize,
-    hnsw: HnswConfig,
-    storage: quiver::quant::StorageMode,
+    config: CollectionConfig,
 ) -> Result<(Database, Arc<Collection>), BoxError> {
     let db = Database::open(dir).map_err(|e| format!("open database {}: {e}", dir.display()))?;
     if db.list_collections()?.iter().any(|c| c == COLLECTION) {
@@ -296,9 +297,6 @@ pub fn create_stored(
         )
         .into());
     }
-    let config = CollectionConfig::new(dim, Metric::Cosine)
-        .with_hnsw(hnsw)
-        .with_storage(storage);
     let coll = db
         .create_collection(COLLECTION, config)
         .map_err(|e| format!("create collection: {e}"))?;

@@ -93,6 +93,36 @@
 #define QV_STORAGE_SQ8 1
 
 /**
+ * `qv_collection_config.storage`: IEEE half floats (2 bytes per
+ * dimension, 11 significant bits, values up to 65504), rescored on the
+ * originals. Metrics cosine, dot, euclidean.
+ */
+#define QV_STORAGE_F16 2
+
+/**
+ * `qv_collection_config.storage`: bfloat16 (2 bytes per dimension, 8
+ * significant bits, the range of f32), rescored on the originals. Metrics
+ * cosine, dot, euclidean.
+ */
+#define QV_STORAGE_BF16 3
+
+/**
+ * `qv_collection_config.storage`: one bit per dimension (the sign around
+ * the segment's mean) plus 8 bytes per point; searches oversample more
+ * (default oversampling 10) and rescore on the originals. Metrics cosine,
+ * dot, euclidean.
+ */
+#define QV_STORAGE_BINARY 4
+
+/**
+ * `qv_collection_config.storage`: product quantization, one byte per
+ * subspace (`pq_subspaces`, `pq_centroids`), trained by k-means per
+ * segment; searches oversample more (default oversampling 10) and rescore
+ * on the originals. Metrics cosine, dot, euclidean.
+ */
+#define QV_STORAGE_PQ 5
+
+/**
  * `qv_database_options.sync`: fsync every write batch before it returns (default).
  */
 #define QV_SYNC_EVERY_BATCH 0
@@ -184,9 +214,16 @@
  * Version of the ABI described by this header. Changes only when existing
  * functions or structs change incompatibly. 2: `qv_search_params` gained
  * `oversampling` and `rescore` (its size changed), and
- * `qv_collection_config.reserved` became `storage`.
+ * `qv_collection_config.reserved` became `storage`. 3:
+ * `qv_collection_config` gained `pq_subspaces` and `pq_centroids` (its
+ * size changed).
  */
-#define QV_ABI_VERSION 2
+#define QV_ABI_VERSION 3
+
+/**
+ * Default k-means iterations.
+ */
+#define DEFAULT_ITERATIONS 12
 
 /**
  * Status codes returned by every fallible function. New codes may be added
@@ -269,6 +306,11 @@ enum qv_status
    * database and opening it again) recovers from the log.
    */
   QV_ERR_READ_ONLY = 15,
+  /**
+   * A long operation (such as qv_collection_train_quantizer) stopped
+   * because its progress callback returned 0; it changed nothing.
+   */
+  QV_ERR_CANCELLED = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -368,7 +410,48 @@ typedef struct qv_collection_config {
    * Default `QV_STORAGE_F32`. Fixed at creation.
    */
   uint32_t storage;
+  /**
+   * `QV_STORAGE_PQ`: subspaces (code bytes per point); must divide
+   * `dimension`. 0 (default) picks the largest divisor of the dimension
+   * not above dimension / 8 (48 for 384). Ignored by the other modes.
+   * Changed later by qv_collection_train_quantizer.
+   */
+  uint32_t pq_subspaces;
+  /**
+   * `QV_STORAGE_PQ`: centroids per subspace, 2 to 256. Default 256.
+   */
+  uint32_t pq_centroids;
 } qv_collection_config;
+
+/**
+ * Parameters of `qv_collection_train_quantizer`. Initialise with
+ * `qv_train_params_init`, then change what you need.
+ */
+typedef struct qv_train_params {
+  /**
+   * `sizeof(qv_train_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * PQ subspaces (code bytes per point), dividing the dimension; 0
+   * (default) picks the largest divisor not above dimension / 8.
+   */
+  uint32_t pq_subspaces;
+  /**
+   * PQ centroids per subspace, 2 to 256. Default 256.
+   */
+  uint32_t pq_centroids;
+  /**
+   * k-means iterations, 1 to 100. Default 12.
+   */
+  uint32_t pq_iterations;
+} qv_train_params;
+
+/**
+ * Progress of a long operation: `done` of `total` steps. Return nonzero
+ * to go on, 0 to cancel.
+ */
+typedef int32_t (*qv_progress_fn)(void *user_data, uint64_t done, uint64_t total);
 
 /**
  * Options for `qv_database_open`. Initialise with `qv_database_options_init`,
@@ -522,10 +605,11 @@ typedef struct qv_search_params {
    */
   uint64_t filter_len;
   /**
-   * Quantized storage modes (`QV_STORAGE_SQ8`): the walk on codes keeps
-   * the best `k × oversampling` candidates for rescoring, 1 to 100, or 0
-   * (the default) for 3. Checked in every mode, used only in quantized
-   * ones.
+   * Quantized storage modes (every `QV_STORAGE_*` but F32): the walk on
+   * codes keeps the best `k × oversampling` candidates for rescoring, 1
+   * to 100, or 0 (the default) for the mode's default: 2 for F16 and
+   * BF16, 3 for SQ8, 10 for BINARY and PQ. Checked in every mode, used
+   * only in quantized ones.
    */
   float oversampling;
   /**
@@ -763,6 +847,8 @@ typedef struct qv_stats_view {
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -887,6 +973,51 @@ int32_t qv_collection_close(const struct qv_collection *coll, struct qv_error **
  * concurrently with it.
  */
 void qv_collection_free(struct qv_collection *coll);
+
+/**
+ * Fills `*params` with the defaults (pq_subspaces 0 = automatic,
+ * pq_centroids 256, pq_iterations 12) and its `struct_size`. Does nothing
+ * when NULL.
+ *
+ * Thread safety: safe from any thread.
+ */
+void qv_train_params_init(struct qv_train_params *params);
+
+/**
+ * Retrains the quantizer of every sealed segment of a quantized
+ * collection with `params` (NULL: the collection's current parameters),
+ * re-encodes their codes, and keeps `params` for the segments sealed later
+ * (persisted in the collection). Blocks until done. Segments are trained
+ * automatically when they are sealed; call this to change PQ's parameters
+ * or to retrain on today's data. The appendable segment (the latest
+ * writes, searched exactly) is not affected: `qv_collection_optimize`
+ * seals it first if wanted.
+ *
+ * `progress` (may be NULL) is called with (`user_data`, steps done, total
+ * steps) as training steps finish: one per PQ subspace per segment, one
+ * per segment in the other modes. It runs on the library's training
+ * threads, one call at a time. Returning 0 cancels: the call returns
+ * QV_ERR_CANCELLED and nothing has changed. Once training is done the
+ * codes are written (not cancellable) and the callback is not called
+ * again.
+ *
+ * Searches go on throughout and see the old codes or the new ones; writes
+ * go on too. A crash midway leaves each segment with its old or its new
+ * codes, both valid.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle, wrong
+ * struct_size, a parameter out of range: the message names it),
+ * QV_ERR_UNSUPPORTED (an f32 collection: nothing to train),
+ * QV_ERR_CANCELLED, QV_ERR_CLOSED, QV_ERR_READ_ONLY, QV_ERR_IO.
+ *
+ * Thread safety: safe to call concurrently with any call; concurrent
+ * training and optimization of one collection take turns.
+ */
+int32_t qv_collection_train_quantizer(const struct qv_collection *coll,
+                                      const struct qv_train_params *params,
+                                      qv_progress_fn progress,
+                                      void *user_data,
+                                      struct qv_error **err);
 
 /**
  * Fills `*opts` with the defaults (sync every batch) and its `struct_size`.
@@ -1408,8 +1539,8 @@ void qv_results_free(struct qv_results *results);
 
 /**
  * Fills `*params` with the defaults (k 10, collection's ef, graph search,
- * no payloads, no filter, oversampling 3 and rescoring in quantized
- * modes) and its `struct_size`. Does nothing when NULL.
+ * no payloads, no filter, the storage mode's default oversampling and
+ * rescoring in quantized modes) and its `struct_size`. Does nothing when NULL.
  *
  * Thread safety: safe from any thread (it writes only `*params`).
  */

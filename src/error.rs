@@ -63,6 +63,10 @@ pub enum Error {
     /// Memory for a result of the requested size could not be reserved.
     #[error("out of memory: {0}")]
     OutOfMemory(String),
+    /// The caller's progress callback asked a long operation to stop; it
+    /// changed nothing.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
 }
 
 impl Error {
@@ -109,6 +113,7 @@ impl Error {
             Error::Unsupported(_) => 10,
             Error::OutOfMemory(_) => 12,
             Error::ReadOnly(_) => 15,
+            Error::Cancelled(_) => 16,
         }
     }
 }

@@ -48,7 +48,8 @@ pub struct SearchParams {
     /// Return each hit's payload.
     pub with_payload: bool,
     /// Quantized storage modes: the walk on codes keeps the best
-    /// `k × oversampling` candidates for rescoring (1 to 100; `None` = 3).
+    /// `k × oversampling` candidates for rescoring (1 to 100; `None` = the
+    /// mode's [`crate::quant::StorageMode::default_oversampling`]).
     /// Checked in every mode, used only in quantized ones.
     pub oversampling: Option<f32>,
     /// Quantized storage modes: rescore the candidates on the original

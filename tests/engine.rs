@@ -17,6 +17,7 @@ mod engine {
     mod filtered;
     mod payload_ops;
     mod persistence;
+    mod quant_modes;
     mod quantized;
     mod recall;
     mod torture;

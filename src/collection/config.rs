@@ -3,7 +3,7 @@
 
 use crate::distance::Metric;
 use crate::error::{Error, Result};
-use crate::quant::StorageMode;
+use crate::quant::{QuantizerConfig, StorageMode};
 
 /// HNSW graph parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +48,9 @@ pub struct CollectionConfig {
     pub kind: CollectionKind,
     /// How sealed segments store what searches walk (default f32).
     pub storage: StorageMode,
+    /// Parameters of the trained quantizers (PQ's subspaces and
+    /// centroids).
+    pub quantizer: QuantizerConfig,
 }
 
 /// Largest dimension a collection may have.
@@ -62,6 +65,7 @@ impl CollectionConfig {
             hnsw: HnswConfig::default(),
             kind: CollectionKind::Vector,
             storage: StorageMode::F32,
+            quantizer: QuantizerConfig::default(),
         }
     }
 
@@ -73,6 +77,7 @@ impl CollectionConfig {
             hnsw: HnswConfig::default(),
             kind: CollectionKind::MetadataOnly,
             storage: StorageMode::F32,
+            quantizer: QuantizerConfig::default(),
         }
     }
 
@@ -85,6 +90,12 @@ impl CollectionConfig {
     /// This configuration with storage mode `storage`.
     pub fn with_storage(mut self, storage: StorageMode) -> Self {
         self.storage = storage;
+        self
+    }
+
+    /// This configuration with quantizer parameters `quantizer`.
+    pub fn with_quantizer(mut self, quantizer: QuantizerConfig) -> Self {
+        self.quantizer = quantizer;
         self
     }
 
@@ -126,6 +137,9 @@ impl CollectionConfig {
                     self.storage.as_str()
                 )));
             }
+        }
+        if self.storage == StorageMode::Pq {
+            self.quantizer.validate(self.dimension, "config")?;
         }
         let h = &self.hnsw;
         if !(2..=128).contains(&h.m) {

@@ -22,6 +22,7 @@ mod open;
 pub mod ops;
 mod optimize;
 mod payload;
+mod quantize;
 mod read;
 mod search;
 pub mod state;
@@ -107,7 +108,12 @@ pub(crate) struct OptStatus {
 pub struct Collection {
     name: String,
     dir: PathBuf,
+    /// The configuration (its `quantizer` as opened: the current one is
+    /// [`Collection::quantizer`]).
     config: CollectionConfig,
+    /// The quantizer parameters new codes are trained with (changed by
+    /// [`Collection::train_quantizer`]).
+    quantizer: Mutex<crate::quant::QuantizerConfig>,
     uid: u64,
     limits: SegmentLimits,
     log: RecordLog,
@@ -141,8 +147,11 @@ impl Collection {
     }
 
     /// The configuration it was created with.
-    pub fn config(&self) -> &CollectionConfig {
-        &self.config
+    pub fn config(&self) -> CollectionConfig {
+        CollectionConfig {
+            quantizer: *self.quantizer.lock(),
+            ..self.config.clone()
+        }
     }
 
     /// The directory holding its files.

@@ -235,6 +235,7 @@ impl Collection {
             opt_cv: Condvar::new(),
             optimizer,
             rebuilt,
+            quantizer: Mutex::new(config.quantizer),
             config,
             index_kinds,
         };

@@ -317,7 +317,7 @@ impl Collection {
                 &seg_dir,
                 self.uid,
                 id,
-                &self.config,
+                &self.config(),
                 inputs,
                 base.and_then(|b| b.graph.as_ref()),
                 &self.index_kinds,

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::index::hnsw::{Exact, Hnsw, Near, Scorer, Vectors};
 use crate::point::{RawHit, ScoredPoint, SearchParams};
-use crate::quant::sq8::Sq8Scorer;
+use crate::quant::CodeScorer;
 use crate::segment::bitset::Bitset;
 use crate::segment::field_index::FieldIndex;
 use crate::segment::sealed::Flat;
@@ -507,21 +507,22 @@ impl Collection {
         }
         let flat = seg.flat();
         let graph = seg.graph.as_ref().filter(|_| !exact);
-        // The query's scorer on codes only when a walk may use it.
-        let codes = graph.and_then(|_| seg.codes());
         let walker = Walker {
             exact: Exact {
                 vs: &flat,
                 q,
                 dist: self.config.metric.distance_fn(),
             },
-            sq8: codes.as_ref().map(|c| c.scorer(q, self.config.metric)),
-            oversampling: p.oversampling.unwrap_or(crate::quant::DEFAULT_OVERSAMPLING),
+            // The query's scorer on codes only when a walk may use it.
+            codes: graph.and_then(|_| seg.code_scorer(q, self.config.metric)),
+            oversampling: p
+                .oversampling
+                .unwrap_or(self.config.storage.default_oversampling()),
             rescore: p.rescore,
         };
         // A walk on codes keeps at least its candidates for rescoring: that
         // is the list the costs below are about.
-        let ef = if walker.sq8.is_some() {
+        let ef = if walker.codes.is_some() {
             ef.max(walker.candidates(k))
         } else {
             ef
@@ -756,11 +757,11 @@ fn graph_search(
 const POOL_MAX: usize = 1024;
 
 /// How a sealed segment's graph is walked for one query: on the exact
-/// vectors, or on SQ8 codes with the best `k × oversampling` candidates
+/// vectors, or on codes with the best `k × oversampling` candidates
 /// rescored exactly (unless `rescore` is off).
 struct Walker<'a> {
     exact: Exact<'a, Flat<'a>>,
-    sq8: Option<Sq8Scorer<'a>>,
+    codes: Option<CodeScorer<'a>>,
     oversampling: f32,
     rescore: bool,
 }
@@ -773,7 +774,7 @@ impl Walker<'_> {
 
     /// The (up to) `k` best accepted nodes of a best-first walk.
     fn search(&self, g: &Hnsw, k: usize, ef: usize, accept: impl Fn(u32) -> bool) -> Vec<Near> {
-        match &self.sq8 {
+        match &self.codes {
             None => g.search_by(&self.exact, k, ef, accept),
             Some(sc) => {
                 let c = self.candidates(k);
@@ -784,7 +785,7 @@ impl Walker<'_> {
 
     /// Like [`Walker::search`] when every node is accepted.
     fn search_all(&self, g: &Hnsw, k: usize, ef: usize) -> Vec<Near> {
-        match &self.sq8 {
+        match &self.codes {
             None => g.search_all(&self.exact, k, ef),
             Some(sc) => {
                 let c = self.candidates(k);
@@ -795,7 +796,7 @@ impl Walker<'_> {
 
     /// Like [`Walker::search`] with the two-hop walk.
     fn two_hop(&self, g: &Hnsw, k: usize, ef: usize, accept: impl Fn(u32) -> bool) -> Vec<Near> {
-        match &self.sq8 {
+        match &self.codes {
             None => g.search_two_hop(&self.exact, k, ef, accept),
             Some(sc) => {
                 let c = self.candidates(k);

@@ -9,7 +9,7 @@ use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
 use crate::collection::Collection;
 use crate::database::Database;
 use crate::distance::Metric;
-use crate::quant::StorageMode;
+use crate::quant::{QuantizerConfig, StorageMode};
 use parking_lot::RwLock;
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -35,6 +35,24 @@ pub const QV_STORAGE_F32: u32 = 0;
 /// dimension (trained per segment) and rescore the best candidates on the
 /// original vectors, which stay on disk. Metrics cosine, dot, euclidean.
 pub const QV_STORAGE_SQ8: u32 = 1;
+/// `qv_collection_config.storage`: IEEE half floats (2 bytes per
+/// dimension, 11 significant bits, values up to 65504), rescored on the
+/// originals. Metrics cosine, dot, euclidean.
+pub const QV_STORAGE_F16: u32 = 2;
+/// `qv_collection_config.storage`: bfloat16 (2 bytes per dimension, 8
+/// significant bits, the range of f32), rescored on the originals. Metrics
+/// cosine, dot, euclidean.
+pub const QV_STORAGE_BF16: u32 = 3;
+/// `qv_collection_config.storage`: one bit per dimension (the sign around
+/// the segment's mean) plus 8 bytes per point; searches oversample more
+/// (default oversampling 10) and rescore on the originals. Metrics cosine,
+/// dot, euclidean.
+pub const QV_STORAGE_BINARY: u32 = 4;
+/// `qv_collection_config.storage`: product quantization, one byte per
+/// subspace (`pq_subspaces`, `pq_centroids`), trained by k-means per
+/// segment; searches oversample more (default oversampling 10) and rescore
+/// on the originals. Metrics cosine, dot, euclidean.
+pub const QV_STORAGE_PQ: u32 = 5;
 
 /// Configuration of a new collection. Initialise with
 /// `qv_collection_config_init`, then set at least `dimension`.
@@ -64,6 +82,13 @@ pub struct qv_collection_config {
     /// One of `QV_STORAGE_*`: how sealed segments store what searches walk.
     /// Default `QV_STORAGE_F32`. Fixed at creation.
     pub storage: u32,
+    /// `QV_STORAGE_PQ`: subspaces (code bytes per point); must divide
+    /// `dimension`. 0 (default) picks the largest divisor of the dimension
+    /// not above dimension / 8 (48 for 384). Ignored by the other modes.
+    /// Changed later by qv_collection_train_quantizer.
+    pub pq_subspaces: u32,
+    /// `QV_STORAGE_PQ`: centroids per subspace, 2 to 256. Default 256.
+    pub pq_centroids: u32,
 }
 
 /// A handle to a collection. Keeps its database alive.
@@ -133,6 +158,8 @@ pub unsafe extern "C" fn qv_collection_config_init(
             hnsw_ef_construction: d.ef_construction as u32,
             hnsw_ef_search: d.ef_search as u32,
             storage: QV_STORAGE_F32,
+            pq_subspaces: 0,
+            pq_centroids: 256,
         });
     }
 }
@@ -164,15 +191,15 @@ pub unsafe extern "C" fn qv_database_create_collection(
         // SAFETY: NULL or a config struct (the caller's promise).
         let cfg = unsafe { option_struct(config, "config", "qv_collection_config") }?
             .ok_or_else(|| invalid("config is NULL"))?;
-        let storage = match cfg.storage {
-            QV_STORAGE_F32 => StorageMode::F32,
-            QV_STORAGE_SQ8 => StorageMode::Sq8,
-            s => {
-                return Err(invalid(format!(
-                    "config.storage is {s}; it must be QV_STORAGE_F32 (0) or QV_STORAGE_SQ8 (1)"
-                )))
-            }
-        };
+        let storage = StorageMode::ALL
+            .get(cfg.storage as usize)
+            .copied()
+            .ok_or_else(|| {
+                invalid(format!(
+                    "config.storage is {}; it must be one of QV_STORAGE_F32 (0), QV_STORAGE_SQ8 (1), QV_STORAGE_F16 (2), QV_STORAGE_BF16 (3), QV_STORAGE_BINARY (4), QV_STORAGE_PQ (5)",
+                    cfg.storage
+                ))
+            })?;
         let kind = match cfg.kind {
             QV_KIND_VECTOR => CollectionKind::Vector,
             QV_KIND_METADATA_ONLY => CollectionKind::MetadataOnly,
@@ -192,6 +219,11 @@ pub unsafe extern "C" fn qv_database_create_collection(
             },
             kind,
             storage,
+            quantizer: QuantizerConfig {
+                pq_subspaces: cfg.pq_subspaces as usize,
+                pq_centroids: cfg.pq_centroids as usize,
+                ..QuantizerConfig::default()
+            },
         };
         handle(db, "db")?.with(|d| {
             let c = d.create_collection(name, config)?;
@@ -228,10 +260,12 @@ pub unsafe extern "C" fn qv_collection_get_config(
                 hnsw_m: cfg.hnsw.m as u32,
                 hnsw_ef_construction: cfg.hnsw.ef_construction as u32,
                 hnsw_ef_search: cfg.hnsw.ef_search as u32,
-                storage: match cfg.storage {
-                    StorageMode::F32 => QV_STORAGE_F32,
-                    StorageMode::Sq8 => QV_STORAGE_SQ8,
-                },
+                storage: StorageMode::ALL
+                    .iter()
+                    .position(|&m| m == cfg.storage)
+                    .expect("every mode is in ALL") as u32,
+                pq_subspaces: cfg.quantizer.pq_subspaces as u32,
+                pq_centroids: cfg.quantizer.pq_centroids as u32,
             });
             Ok(())
         })
@@ -345,4 +379,118 @@ pub unsafe extern "C" fn qv_collection_close(
 #[no_mangle]
 pub unsafe extern "C" fn qv_collection_free(coll: Option<Box<qv_collection>>) {
     free_boxed(coll);
+}
+
+/// Parameters of `qv_collection_train_quantizer`. Initialise with
+/// `qv_train_params_init`, then change what you need.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct qv_train_params {
+    /// `sizeof(qv_train_params)`, set by the init function.
+    pub struct_size: u32,
+    /// PQ subspaces (code bytes per point), dividing the dimension; 0
+    /// (default) picks the largest divisor not above dimension / 8.
+    pub pq_subspaces: u32,
+    /// PQ centroids per subspace, 2 to 256. Default 256.
+    pub pq_centroids: u32,
+    /// k-means iterations, 1 to 100. Default 12.
+    pub pq_iterations: u32,
+}
+
+/// Fills `*params` with the defaults (pq_subspaces 0 = automatic,
+/// pq_centroids 256, pq_iterations 12) and its `struct_size`. Does nothing
+/// when NULL.
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn qv_train_params_init(params: Option<&mut MaybeUninit<qv_train_params>>) {
+    if let Some(p) = params {
+        let d = QuantizerConfig::default();
+        p.write(qv_train_params {
+            struct_size: std::mem::size_of::<qv_train_params>() as u32,
+            pq_subspaces: d.pq_subspaces as u32,
+            pq_centroids: d.pq_centroids as u32,
+            pq_iterations: d.pq_iterations as u32,
+        });
+    }
+}
+
+/// Progress of a long operation: `done` of `total` steps. Return nonzero
+/// to go on, 0 to cancel.
+pub type qv_progress_fn =
+    Option<unsafe extern "C" fn(user_data: *mut std::ffi::c_void, done: u64, total: u64) -> i32>;
+
+/// The caller's `user_data`, passed back to its callback (which the caller
+/// promised may be called from the library's threads).
+struct UserData(*mut std::ffi::c_void);
+// SAFETY: the pointer is only handed back to the caller's callback, one
+// call at a time (a mutex serialises them); qv_collection_train_quantizer
+// documents that the callback runs on the library's threads.
+unsafe impl Send for UserData {}
+// SAFETY: as above.
+unsafe impl Sync for UserData {}
+
+/// Retrains the quantizer of every sealed segment of a quantized
+/// collection with `params` (NULL: the collection's current parameters),
+/// re-encodes their codes, and keeps `params` for the segments sealed later
+/// (persisted in the collection). Blocks until done. Segments are trained
+/// automatically when they are sealed; call this to change PQ's parameters
+/// or to retrain on today's data. The appendable segment (the latest
+/// writes, searched exactly) is not affected: `qv_collection_optimize`
+/// seals it first if wanted.
+///
+/// `progress` (may be NULL) is called with (`user_data`, steps done, total
+/// steps) as training steps finish: one per PQ subspace per segment, one
+/// per segment in the other modes. It runs on the library's training
+/// threads, one call at a time. Returning 0 cancels: the call returns
+/// QV_ERR_CANCELLED and nothing has changed. Once training is done the
+/// codes are written (not cancellable) and the callback is not called
+/// again.
+///
+/// Searches go on throughout and see the old codes or the new ones; writes
+/// go on too. A crash midway leaves each segment with its old or its new
+/// codes, both valid.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle, wrong
+/// struct_size, a parameter out of range: the message names it),
+/// QV_ERR_UNSUPPORTED (an f32 collection: nothing to train),
+/// QV_ERR_CANCELLED, QV_ERR_CLOSED, QV_ERR_READ_ONLY, QV_ERR_IO.
+///
+/// Thread safety: safe to call concurrently with any call; concurrent
+/// training and optimization of one collection take turns.
+#[no_mangle]
+pub unsafe extern "C" fn qv_collection_train_quantizer(
+    coll: Option<&qv_collection>,
+    params: *const qv_train_params,
+    progress: qv_progress_fn,
+    user_data: *mut std::ffi::c_void,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
+) -> i32 {
+    guard(err, || {
+        // SAFETY: NULL or a params struct (the caller's promise).
+        let p = unsafe { option_struct(params, "params", "qv_train_params") }?;
+        let user = parking_lot::Mutex::new(UserData(user_data));
+        let report = |done: u64, total: u64| -> bool {
+            match progress {
+                None => true,
+                Some(f) => {
+                    let u = user.lock();
+                    // SAFETY: the caller's callback with its own user_data,
+                    // one call at a time (under the lock).
+                    unsafe { f(u.0, done, total) != 0 }
+                }
+            }
+        };
+        handle(coll, "coll")?.with(|c| {
+            let params = match p {
+                None => c.config().quantizer,
+                Some(p) => QuantizerConfig {
+                    pq_subspaces: p.pq_subspaces as usize,
+                    pq_centroids: p.pq_centroids as usize,
+                    pq_iterations: p.pq_iterations as usize,
+                },
+            };
+            Ok(c.train_quantizer(params, &report)?)
+        })
+    })
 }

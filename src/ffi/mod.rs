@@ -104,6 +104,9 @@ pub enum qv_status {
     /// Reads and searches still work. Reopening the collection (closing the
     /// database and opening it again) recovers from the log.
     QV_ERR_READ_ONLY = 15,
+    /// A long operation (such as qv_collection_train_quantizer) stopped
+    /// because its progress callback returned 0; it changed nothing.
+    QV_ERR_CANCELLED = 16,
 }
 
 /// An error of the C layer: an engine error or one of the codes only the C
@@ -128,6 +131,7 @@ impl From<Error> for FfiError {
             Error::Unsupported(_) => qv_status::QV_ERR_UNSUPPORTED,
             Error::OutOfMemory(_) => qv_status::QV_ERR_OUT_OF_MEMORY,
             Error::ReadOnly(_) => qv_status::QV_ERR_READ_ONLY,
+            Error::Cancelled(_) => qv_status::QV_ERR_CANCELLED,
         };
         FfiError {
             code,

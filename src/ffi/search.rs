@@ -44,10 +44,11 @@ pub struct qv_search_params {
     pub filter_json: *const u8,
     /// Bytes in `filter_json`.
     pub filter_len: u64,
-    /// Quantized storage modes (`QV_STORAGE_SQ8`): the walk on codes keeps
-    /// the best `k × oversampling` candidates for rescoring, 1 to 100, or 0
-    /// (the default) for 3. Checked in every mode, used only in quantized
-    /// ones.
+    /// Quantized storage modes (every `QV_STORAGE_*` but F32): the walk on
+    /// codes keeps the best `k × oversampling` candidates for rescoring, 1
+    /// to 100, or 0 (the default) for the mode's default: 2 for F16 and
+    /// BF16, 3 for SQ8, 10 for BINARY and PQ. Checked in every mode, used
+    /// only in quantized ones.
     pub oversampling: f32,
     /// Quantized storage modes: 1 (the default) = rescore the candidates on
     /// the original vectors, so the scores returned are exact; 0 = return
@@ -57,8 +58,8 @@ pub struct qv_search_params {
 }
 
 /// Fills `*params` with the defaults (k 10, collection's ef, graph search,
-/// no payloads, no filter, oversampling 3 and rescoring in quantized
-/// modes) and its `struct_size`. Does nothing when NULL.
+/// no payloads, no filter, the storage mode's default oversampling and
+/// rescoring in quantized modes) and its `struct_size`. Does nothing when NULL.
 ///
 /// Thread safety: safe from any thread (it writes only `*params`).
 #[no_mangle]
@@ -174,7 +175,7 @@ fn prepare(
     for (i, row) in queries.chunks_exact(dim).enumerate() {
         q.clear();
         q.extend_from_slice(row);
-        check_vector(c.config(), &mut q, &|| format!("query {i}"))?;
+        check_vector(&c.config(), &mut q, &|| format!("query {i}"))?;
     }
     Ok(chunk)
 }

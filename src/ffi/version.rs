@@ -5,8 +5,10 @@ use std::ffi::c_char;
 /// Version of the ABI described by this header. Changes only when existing
 /// functions or structs change incompatibly. 2: `qv_search_params` gained
 /// `oversampling` and `rescore` (its size changed), and
-/// `qv_collection_config.reserved` became `storage`.
-pub const QV_ABI_VERSION: u32 = 2;
+/// `qv_collection_config.reserved` became `storage`. 3:
+/// `qv_collection_config` gained `pq_subspaces` and `pq_centroids` (its
+/// size changed).
+pub const QV_ABI_VERSION: u32 = 3;
 
 /// The library version ("0.1.0"), a static NUL-terminated string; never free it.
 ///

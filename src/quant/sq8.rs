@@ -34,9 +34,9 @@ use crate::error::{Error, Result};
 use crate::index::hnsw::{prefetch_bytes, Scorer};
 
 /// Version of the codes layout [`Sq8::write`] produces.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = super::LAYOUT_SQ8;
 /// Bytes before the per-dimension tables.
-const HEADER: usize = 16;
+const HEADER: usize = super::HEADER;
 
 /// A trained SQ8 quantizer for vectors of `dim` dimensions.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,6 +140,7 @@ impl Sq8 {
 }
 
 /// The codes of a segment, borrowed from their (resident or mapped) bytes.
+#[derive(Clone, Copy)]
 pub struct Codes<'a> {
     /// The quantizer.
     pub sq8: &'a Sq8,
@@ -230,7 +231,7 @@ impl<'a> Codes<'a> {
 
     /// A scorer of the codes against query `q` (already normalised for
     /// cosine) under `metric` (cosine, dot or euclidean).
-    pub fn scorer(&self, q: &[f32], metric: Metric) -> Sq8Scorer<'_> {
+    pub fn scorer(&self, q: &[f32], metric: Metric) -> Sq8Scorer<'a> {
         let sq = self.sq8;
         let u: Vec<f32> = q.iter().zip(&sq.step).map(|(&q, &s)| q * s).collect();
         let max = u.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
@@ -257,7 +258,7 @@ impl<'a> Codes<'a> {
             _ => ((1.0 - qlo) as f32, -s, false),
         };
         Sq8Scorer {
-            codes: self,
+            codes: *self,
             t,
             a,
             b,
@@ -269,7 +270,7 @@ impl<'a> Codes<'a> {
 
 /// Distances estimated on SQ8 codes for one query (see the module docs).
 pub struct Sq8Scorer<'a> {
-    codes: &'a Codes<'a>,
+    codes: Codes<'a>,
     t: Vec<i8>,
     a: f32,
     b: f32,
@@ -291,7 +292,7 @@ impl Scorer for Sq8Scorer<'_> {
 
     #[inline]
     fn prefetch(&self, id: u32) {
-        let c = self.codes;
+        let c = &self.codes;
         prefetch_bytes(c.codes.as_ptr().wrapping_add(id as usize * c.dim), c.dim);
     }
 }

@@ -22,7 +22,7 @@ use super::component::{Component, IndexKind, PointIndex, PointSource};
 use crate::collection::config::CollectionConfig;
 use crate::error::{Error, Result};
 use crate::index::hnsw::{Hnsw, Params, Vectors};
-use crate::quant::sq8::{Codes, Sq8};
+use crate::quant::{CodeScorer, Quantizer};
 use crate::storage::resident::Resident;
 use crate::storage::sealed_file::{FileKind, Identity, SealedFile, SealedWriter};
 use std::path::{Path, PathBuf};
@@ -81,7 +81,7 @@ pub struct Sealed {
     graph_file: Option<SealedFile>,
     /// The quantized codes (quantized storage modes only) and their
     /// quantizer.
-    codes_file: Option<(SealedFile, Sq8)>,
+    codes_file: Option<(SealedFile, Quantizer)>,
     /// What the graph walks (the codes when there are, else the vectors)
     /// copied into huge-page memory, once [`Sealed::make_resident`] has run
     /// (until then, and if it fails, the walk reads the mapped file).
@@ -214,11 +214,11 @@ impl Sealed {
                 }
             }
             if config.storage.quantized() {
-                if let Err(why) = seg.load_codes(owner) {
+                if let Err(why) = seg.load_codes(owner, config) {
                     rebuilt.push(format!(
                         "segment {id}: codes rebuilt from the vectors ({why})"
                     ));
-                    seg.build_codes(owner)?;
+                    seg.build_codes(owner, config)?;
                 }
             }
         }
@@ -326,7 +326,7 @@ impl Sealed {
     }
 
     /// Opens and checks the codes file.
-    fn load_codes(&mut self, owner: u64) -> Result<()> {
+    fn load_codes(&mut self, owner: u64, config: &CollectionConfig) -> Result<()> {
         let path = self.dir.join(CODES);
         if !path.exists() {
             return Err(Error::corrupt(format!("{} is missing", path.display())));
@@ -335,34 +335,102 @@ impl Sealed {
         // One sequential read (the resident copy reads it all right after):
         // damaged codes are rebuilt rather than walked.
         f.verify()?;
-        let sq8 = Sq8::parse(f.data(), self.dim, self.n, &path.display().to_string())?;
-        self.codes_file = Some((f, sq8));
+        let q = Quantizer::parse(
+            config.storage,
+            f.data(),
+            self.dim,
+            self.n,
+            &path.display().to_string(),
+        )?;
+        self.codes_file = Some((f, q));
         Ok(())
     }
 
     /// Trains the quantizer on this segment's vectors, writes the codes
     /// file and opens it.
-    fn build_codes(&mut self, owner: u64) -> Result<()> {
+    fn build_codes(&mut self, owner: u64, config: &CollectionConfig) -> Result<()> {
+        let q = self.train_quantizer(config, &|_, _| true)?;
+        self.install_codes(owner, config, &q)
+    }
+
+    /// Trains the quantizer of `config` on this segment's vectors
+    /// (`Error::Cancelled` when `progress` asked to stop).
+    pub fn train_quantizer(
+        &self,
+        config: &CollectionConfig,
+        progress: crate::quant::Progress<'_>,
+    ) -> Result<Quantizer> {
         let flat = self.flat();
-        let sq8 = Sq8::train(self.dim, (0..self.n as u32).map(|o| flat.vector(o)));
-        let bytes = sq8.write(self.n, |i| flat.vector(i as u32));
+        let row = |i: usize| flat.vector(i as u32);
+        Quantizer::train(
+            config.storage,
+            &config.quantizer,
+            self.dim,
+            self.n,
+            &row,
+            progress,
+        )
+        .ok_or_else(|| Error::Cancelled(format!("training the codes of segment {}", self.id)))
+    }
+
+    /// Encodes this segment's vectors with `q` into its codes file
+    /// (replacing any, by rename) and opens it.
+    fn install_codes(
+        &mut self,
+        owner: u64,
+        config: &CollectionConfig,
+        q: &Quantizer,
+    ) -> Result<()> {
+        self.write_codes(owner, q)?;
+        self.load_codes(owner, config)
+    }
+
+    /// Encodes this segment's vectors with `q` and writes them as its
+    /// codes file (replacing any, by rename).
+    fn write_codes(&self, owner: u64, q: &Quantizer) -> Result<()> {
+        let flat = self.flat();
+        let bytes = q.write(self.n, &|i: usize| flat.vector(i as u32));
         let path = self.dir.join(CODES);
         let id = identity(FileKind::Codes, owner, self.id);
         crate::storage::sealed_file::write_sealed(&path, id, &bytes)?;
-        crate::storage::sync_dir(&self.dir)?;
-        self.load_codes(owner)
+        crate::storage::sync_dir(&self.dir)
     }
 
-    /// The codes the graph walks in a quantized storage mode (resident
-    /// once [`Sealed::make_resident`] ran), or `None` in f32 mode.
+    /// Writes this segment's codes encoded with `q` (replacing its codes
+    /// file by rename) and opens the segment again with them: the segment
+    /// to swap in for this one.
+    pub fn recoded(
+        &self,
+        owner: u64,
+        config: &CollectionConfig,
+        q: &Quantizer,
+        kinds: &[Arc<dyn IndexKind>],
+    ) -> Result<Sealed> {
+        self.write_codes(owner, q)?;
+        let (seg, _) = Sealed::open(&self.dir, owner, self.id, config, kinds)?;
+        Ok(seg)
+    }
+
+    /// The scorer on this segment's codes for query `q` in a quantized
+    /// storage mode (walking the resident copy once
+    /// [`Sealed::make_resident`] ran), or `None` in f32 mode.
     #[inline]
-    pub fn codes(&self) -> Option<Codes<'_>> {
-        let (f, sq8) = self.codes_file.as_ref()?;
+    pub fn code_scorer(
+        &self,
+        q: &[f32],
+        metric: crate::distance::Metric,
+    ) -> Option<CodeScorer<'_>> {
+        let (f, quant) = self.codes_file.as_ref()?;
         let bytes = match self.resident.get() {
             Some(r) => r.bytes(),
             None => f.data(),
         };
-        Some(Codes::view(sq8, bytes, self.n))
+        Some(quant.scorer(bytes, self.n, q, metric))
+    }
+
+    /// The quantizer of this segment's codes (quantized modes).
+    pub fn quantizer(&self) -> Option<&Quantizer> {
+        self.codes_file.as_ref().map(|(_, q)| q)
     }
 
     fn save_graph(&mut self, owner: u64) -> Result<()> {
@@ -675,7 +743,7 @@ pub fn write_segment(
         seg.build_graph(config, base, cancelled)?;
         seg.save_graph(owner)?;
         if config.storage.quantized() {
-            seg.build_codes(owner)?;
+            seg.build_codes(owner, config)?;
         }
     }
     // A new segment has no index files: each kind builds and saves its own.

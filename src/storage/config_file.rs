@@ -12,7 +12,7 @@
 use crate::collection::config::{CollectionConfig, CollectionKind, HnswConfig};
 use crate::distance::Metric;
 use crate::error::{Error, Result};
-use crate::quant::StorageMode;
+use crate::quant::{QuantizerConfig, StorageMode};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -33,6 +33,11 @@ pub fn encode(config: &CollectionConfig, uid: u64) -> Vec<u8> {
         "dimension": config.dimension,
         "metric": config.metric.as_str(),
         "storage": config.storage.as_str(),
+        "quantizer": {
+            "pq_subspaces": config.quantizer.pq_subspaces,
+            "pq_centroids": config.quantizer.pq_centroids,
+            "pq_iterations": config.quantizer.pq_iterations,
+        },
         "hnsw": {
             "m": config.hnsw.m,
             "ef_construction": config.hnsw.ef_construction,
@@ -102,6 +107,22 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(CollectionConfig, u64)> {
             key,
         )
     };
+    // Absent in collections created before PQ existed: the defaults.
+    let mut quantizer = QuantizerConfig::default();
+    if let Some(q) = doc.get("quantizer") {
+        for (key, slot) in [
+            ("pq_subspaces", &mut quantizer.pq_subspaces),
+            ("pq_centroids", &mut quantizer.pq_centroids),
+            ("pq_iterations", &mut quantizer.pq_iterations),
+        ] {
+            *slot = uint(
+                q.get(key).ok_or_else(|| {
+                    Error::corrupt(format!("{name}: manifest lacks \"quantizer.{key}\""))
+                })?,
+                key,
+            )?;
+        }
+    }
     let config = CollectionConfig {
         dimension: uint(field("dimension")?, "dimension")?,
         metric,
@@ -112,6 +133,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(CollectionConfig, u64)> {
         },
         kind,
         storage,
+        quantizer,
     };
     config
         .validate()

@@ -208,6 +208,7 @@ pub fn kind(e: &Error) -> &'static str {
         Error::Unsupported(_) => "Unsupported",
         Error::ReadOnly(_) => "ReadOnly",
         Error::OutOfMemory(_) => "OutOfMemory",
+        Error::Cancelled(_) => "Cancelled",
     }
 }
 

@@ -396,6 +396,7 @@ fn invalid_configs_are_rejected() {
                 hnsw: h,
                 kind: CollectionKind::MetadataOnly,
                 storage: quiver::quant::StorageMode::F32,
+                quantizer: quiver::quant::QuantizerConfig::default(),
             },
         ),
     ];

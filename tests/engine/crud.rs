@@ -44,7 +44,7 @@ fn create_list_get_drop_collections() {
     );
 
     assert_eq!(alpha.name(), "alpha");
-    assert_eq!(alpha.config(), &CollectionConfig::new(3, Metric::Cosine));
+    assert_eq!(alpha.config(), CollectionConfig::new(3, Metric::Cosine));
     assert_eq!(beta.config().hnsw, hnsw);
     assert_eq!(meta.config().kind, CollectionKind::MetadataOnly);
     assert_eq!(alpha.count().unwrap(), 0);

@@ -359,7 +359,7 @@ fn config_survives_reopen() {
     db.close().unwrap();
     let db = Database::open(tmp.path()).unwrap();
     for (n, c) in &configs {
-        assert_eq!(db.collection(n).unwrap().config(), c, "config of {n}");
+        assert_eq!(&db.collection(n).unwrap().config(), c, "config of {n}");
     }
 }
 
