@@ -138,9 +138,9 @@ impl CollectionConfig {
                 )));
             }
         }
-        if self.storage == StorageMode::Pq {
-            self.quantizer.validate(self.dimension, "config")?;
-        }
+        // Checked in every mode (only PQ uses them), so that a bad value
+        // is never silently kept.
+        self.quantizer.validate(self.dimension, "config")?;
         let h = &self.hnsw;
         if !(2..=128).contains(&h.m) {
             return Err(Error::invalid(format!(

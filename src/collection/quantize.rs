@@ -24,7 +24,7 @@ use crate::collection::config::CollectionConfig;
 use crate::error::{Error, Result};
 use crate::quant::{Quantizer, QuantizerConfig, StorageMode};
 use crate::segment::sealed::Sealed;
-use std::sync::atomic::{AtomicU64, Ordering};
+use parking_lot::Mutex;
 use std::sync::Arc;
 
 impl Collection {
@@ -32,8 +32,9 @@ impl Collection {
     /// become the collection's, for later seals too) and re-encodes their
     /// codes. `progress(done, total)` is called as training steps finish
     /// (one per PQ subspace per segment, one per segment in the other
-    /// modes), from the training threads; returning `false` cancels
-    /// ([`Error::Cancelled`], nothing changed). After the last step the
+    /// modes), from the training threads but one call at a time with
+    /// `done` rising by one; returning `false` cancels
+    /// ([`Error::Cancelled`], nothing changed) and it is not called again. After the last step the
     /// codes are written and the callback is not called again.
     ///
     /// Errors: [`Error::Unsupported`] in f32 storage,
@@ -66,12 +67,19 @@ impl Collection {
         // Phase 1: train (cancellable, changes nothing).
         let steps = Quantizer::train_steps(config.storage, &params, config.dimension);
         let total = steps * segs.len() as u64;
-        let done = AtomicU64::new(0);
+        // (steps done, cancelled): one call at a time, in order, none
+        // after the one that cancelled.
+        let done = Mutex::new((0u64, false));
         let mut trained = Vec::with_capacity(segs.len());
         for seg in &segs {
             let step = |_: u64, _: u64| {
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                progress(d, total)
+                let mut d = done.lock();
+                if d.1 {
+                    return false;
+                }
+                d.0 += 1;
+                d.1 = !progress(d.0, total);
+                !d.1
             };
             let q = seg.train_quantizer(&config, &step)?;
             // Modes with no k-means report their one step here.

@@ -424,11 +424,20 @@ pub type qv_progress_fn =
 /// promised may be called from the library's threads).
 struct UserData(*mut std::ffi::c_void);
 // SAFETY: the pointer is only handed back to the caller's callback, one
-// call at a time (a mutex serialises them); qv_collection_train_quantizer
-// documents that the callback runs on the library's threads.
+// call at a time (train_quantizer serialises them);
+// qv_collection_train_quantizer documents that the callback runs on the
+// library's threads.
 unsafe impl Send for UserData {}
 // SAFETY: as above.
 unsafe impl Sync for UserData {}
+
+impl UserData {
+    /// The pointer (a method, so that closures capture the whole
+    /// `UserData`, which is `Sync`, not its raw field).
+    fn get(&self) -> *mut std::ffi::c_void {
+        self.0
+    }
+}
 
 /// Retrains the quantizer of every sealed segment of a quantized
 /// collection with `params` (NULL: the collection's current parameters),
@@ -442,7 +451,8 @@ unsafe impl Sync for UserData {}
 /// `progress` (may be NULL) is called with (`user_data`, steps done, total
 /// steps) as training steps finish: one per PQ subspace per segment, one
 /// per segment in the other modes. It runs on the library's training
-/// threads, one call at a time. Returning 0 cancels: the call returns
+/// threads, one call at a time, `done` rising by one each call. Returning
+/// 0 cancels: the callback is not called again, the call returns
 /// QV_ERR_CANCELLED and nothing has changed. Once training is done the
 /// codes are written (not cancellable) and the callback is not called
 /// again.
@@ -469,16 +479,13 @@ pub unsafe extern "C" fn qv_collection_train_quantizer(
     guard(err, || {
         // SAFETY: NULL or a params struct (the caller's promise).
         let p = unsafe { option_struct(params, "params", "qv_train_params") }?;
-        let user = parking_lot::Mutex::new(UserData(user_data));
+        let user = UserData(user_data);
         let report = |done: u64, total: u64| -> bool {
             match progress {
                 None => true,
-                Some(f) => {
-                    let u = user.lock();
-                    // SAFETY: the caller's callback with its own user_data,
-                    // one call at a time (under the lock).
-                    unsafe { f(u.0, done, total) != 0 }
-                }
+                // SAFETY: the caller's callback with its own user_data;
+                // train_quantizer makes one call at a time.
+                Some(f) => unsafe { f(user.get(), done, total) != 0 },
             }
         };
         handle(coll, "coll")?.with(|c| {

@@ -112,7 +112,10 @@ impl QuantizerConfig {
             return self.pq_subspaces;
         }
         let cap = (dim / 8).max(1);
-        (1..=cap).rev().find(|&m| dim.is_multiple_of(m)).unwrap_or(1)
+        (1..=cap)
+            .rev()
+            .find(|&m| dim.is_multiple_of(m))
+            .unwrap_or(1)
     }
 
     /// Checks the fields for vectors of `dim` dimensions; errors name the

@@ -87,6 +87,9 @@ impl Pq {
                     .flat_map(|&i| row(i)[j * sub..(j + 1) * sub].iter().copied())
                     .collect();
                 let c = kmeans(&xs, sub, k, iterations, j as u64);
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Vec::new();
+                }
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 if !progress(d, m as u64) {
                     stop.store(true, std::sync::atomic::Ordering::Relaxed);

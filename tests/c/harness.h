@@ -175,5 +175,6 @@ void test_payload_operations(void);
 
 void test_wordnet_sample(void);
 void test_wordnet_sq8(void);
+void test_wordnet_modes(void);
 
 #endif /* QUIVER_TEST_HARNESS_H */

@@ -389,7 +389,8 @@ void test_errors_enums_and_struct_size(void) {
     BAD_CONFIG(hnsw_m, 129, "config.hnsw_m is 129");
     BAD_CONFIG(hnsw_ef_construction, 0, "config.hnsw_ef_construction is 0; it must be between 1 and 10000");
     BAD_CONFIG(hnsw_ef_search, 10001, "config.hnsw_ef_search is 10001; it must be between 1 and 10000");
-    BAD_CONFIG(storage, 5, "config.storage is 5; it must be QV_STORAGE_F32 (0) or QV_STORAGE_SQ8 (1)");
+    BAD_CONFIG(storage, 6, "config.storage is 6; it must be one of QV_STORAGE_F32 (0), QV_STORAGE_SQ8 (1)");
+    BAD_CONFIG(pq_centroids, 1, "config.pq_centroids is 1; it must be between 2 and 256");
     /* Metadata-only with a dimension. */
     qv_collection_config_init(&cfg);
     cfg.kind = QV_KIND_METADATA_ONLY;

@@ -272,3 +272,180 @@ out:
     free(queries);
     qvt_wordnet_free(&w);
 }
+
+/* Progress of qv_collection_train_quantizer: the calls seen, the last
+ * (done, total), and the call at which to cancel (0 = never). */
+typedef struct {
+    uint64_t calls, done, total, cancel_at;
+    int out_of_order;
+} progress_log;
+
+static int32_t on_progress(void *user, uint64_t done, uint64_t total) {
+    progress_log *l = user;
+    l->calls++;
+    if (done != l->done + 1 || done > total) l->out_of_order = 1;
+    l->done = done;
+    l->total = total;
+    return l->cancel_at == 0 || l->calls < l->cancel_at;
+}
+
+/* QV_STORAGE_F16, BF16, BINARY and PQ: exact scores and high recall by
+ * default; PQ's parameters checked with their names; training with
+ * progress, cancellation and errors. */
+void test_wordnet_modes(void) {
+    const size_t n = qvt_quick ? 300 : 2000, nq = qvt_quick ? 3 : 20, k = 10;
+    qvt_wordnet w;
+    if (qvt_wordnet_load(&w, n) != 0) {
+        qvt_fail(__FILE__, __LINE__, "cannot load the WordNet sample from %s", qvt_data_dir);
+        return;
+    }
+    float *queries = qvt_wordnet_queries(nq, w.dim);
+    uint64_t *ids = malloc(n * sizeof *ids), *hit = malloc(nq * k * sizeof *hit);
+    uint64_t *truth = malloc(k * sizeof *truth);
+    float *score = malloc(nq * k * sizeof *score);
+    uint32_t *cnt = malloc(nq * sizeof *cnt);
+    if (!queries || !ids || !hit || !truth || !score || !cnt) abort();
+    for (size_t i = 0; i < n; i++) ids[i] = i;
+    qv_database *db = qvt_open_db(qvt_path("modes"));
+    qv_collection *c = NULL;
+    if (db == NULL) goto out;
+
+    const uint32_t modes[] = {QV_STORAGE_F16, QV_STORAGE_BF16, QV_STORAGE_BINARY, QV_STORAGE_PQ};
+    const char *names[] = {"f16", "bf16", "binary", "pq"};
+    for (size_t m = 0; m < 4; m++) {
+        qv_collection_config cfg;
+        qv_collection_config_init(&cfg);
+        CHECK_EQ_U64(cfg.pq_subspaces, 0);
+        CHECK_EQ_U64(cfg.pq_centroids, 256);
+        cfg.dimension = (uint32_t)w.dim;
+        cfg.storage = modes[m];
+        /* Fewer centroids in the quick run (valgrind): k-means is its cost. */
+        if (qvt_quick) cfg.pq_centroids = 32;
+        if (OK(qv_database_create_collection(db, (const uint8_t *)names[m], strlen(names[m]), &cfg,
+                                             &c, ERR)) != QV_OK)
+            goto out;
+        qv_collection_config got;
+        OK(qv_collection_get_config(c, &got, ERR));
+        CHECK_EQ_U64(got.storage, modes[m]);
+        OK(qv_collection_upsert(c, ids, n, w.vectors, n * w.dim, NULL, NULL, 0, ERR));
+        OK(qv_collection_optimize(c, ERR));
+        qv_search_params p;
+        qv_search_params_init(&p);
+        p.k = (uint32_t)k;
+        OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
+        size_t found = 0, off = 0;
+        for (size_t q = 0; q < nq; q++) {
+            brute_force(&w, &queries[q * w.dim], k, truth);
+            for (size_t j = 0; j < k; j++) {
+                for (size_t t = 0; t < k; t++)
+                    if (hit[q * k + j] == truth[t]) found++;
+                if (fabs(score[q * k + j] - cosine(&w, &queries[q * w.dim], hit[q * k + j])) > 1e-4)
+                    off++;
+            }
+        }
+        CHECK_EQ_U64(off, 0);
+        double recall = (double)found / (double)(nq * k);
+        qvt_checks++;
+        if (recall < 0.95) qvt_fail(__FILE__, __LINE__, "%s recall@10 %.3f < 0.95", names[m], recall);
+        if (modes[m] != QV_STORAGE_PQ) {
+            qv_collection_free(c);
+            c = NULL;
+        }
+    }
+
+    /* PQ's parameters are checked, named. */
+    {
+        qv_collection_config cfg;
+        qv_collection_config_init(&cfg);
+        cfg.dimension = (uint32_t)w.dim;
+        cfg.storage = QV_STORAGE_PQ;
+        qv_collection *bad = NULL;
+        cfg.pq_subspaces = 7;
+        FAILS(QV_ERR_INVALID_ARGUMENT,
+              qv_database_create_collection(db, (const uint8_t *)"bad", 3, &cfg, &bad, ERR));
+        CHECK_MESSAGE_HAS("config.pq_subspaces is 7; it must divide the dimension 384");
+        cfg.pq_subspaces = 0;
+        cfg.pq_centroids = 300;
+        FAILS(QV_ERR_INVALID_ARGUMENT,
+              qv_database_create_collection(db, (const uint8_t *)"bad", 3, &cfg, &bad, ERR));
+        CHECK_MESSAGE_HAS("config.pq_centroids is 300; it must be between 2 and 256");
+        cfg.storage = 6;
+        FAILS(QV_ERR_INVALID_ARGUMENT,
+              qv_database_create_collection(db, (const uint8_t *)"bad", 3, &cfg, &bad, ERR));
+        CHECK_MESSAGE_HAS("config.storage is 6");
+        CHECK(bad == NULL);
+    }
+
+    /* Training the PQ collection (c is still open). */
+    qv_train_params tp;
+    qv_train_params_init(&tp);
+    CHECK_EQ_U64(tp.struct_size, sizeof tp);
+    CHECK_EQ_U64(tp.pq_subspaces, 0);
+    CHECK_EQ_U64(tp.pq_centroids, 256);
+    CHECK_EQ_U64(tp.pq_iterations, 12);
+    tp.pq_subspaces = 7;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_train_quantizer(c, &tp, NULL, NULL, ERR));
+    CHECK_MESSAGE_HAS("params.pq_subspaces is 7");
+    tp.pq_subspaces = 96;
+    tp.pq_iterations = 0;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_train_quantizer(c, &tp, NULL, NULL, ERR));
+    CHECK_MESSAGE_HAS("params.pq_iterations is 0; it must be between 1 and 100");
+    tp.pq_iterations = qvt_quick ? 2 : 4;
+    if (qvt_quick) tp.pq_centroids = 16;
+    tp.struct_size = 8;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_train_quantizer(c, &tp, NULL, NULL, ERR));
+    CHECK_MESSAGE_HAS("params.struct_size is 8");
+    tp.struct_size = sizeof tp;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_train_quantizer(NULL, &tp, NULL, NULL, ERR));
+
+    progress_log cancel = {0, 0, 0, 2, 0};
+    FAILS(QV_ERR_CANCELLED, qv_collection_train_quantizer(c, &tp, on_progress, &cancel, ERR));
+    CHECK_MESSAGE_HAS("cancelled");
+    CHECK_EQ_U64(cancel.calls, 2);
+    qv_collection_config got;
+    OK(qv_collection_get_config(c, &got, ERR));
+    CHECK_EQ_U64(got.pq_subspaces, 0);
+
+    progress_log log = {0, 0, 0, 0, 0};
+    OK(qv_collection_train_quantizer(c, &tp, on_progress, &log, ERR));
+    CHECK_EQ_U64(log.calls, 96);
+    CHECK_EQ_U64(log.done, 96);
+    CHECK_EQ_U64(log.total, 96);
+    CHECK_EQ_U64(log.out_of_order, 0);
+    OK(qv_collection_get_config(c, &got, ERR));
+    CHECK_EQ_U64(got.pq_subspaces, 96);
+    /* NULL params: the current ones again; no callback. */
+    OK(qv_collection_train_quantizer(c, NULL, NULL, NULL, ERR));
+    qv_search_params p;
+    qv_search_params_init(&p);
+    p.k = (uint32_t)k;
+    OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
+    size_t off = 0;
+    for (size_t j = 0; j < nq * k; j++)
+        if (fabs(score[j] - cosine(&w, &queries[(j / k) * w.dim], hit[j])) > 1e-4) off++;
+    CHECK_EQ_U64(off, 0);
+    qv_collection_free(c);
+    c = NULL;
+
+    /* An f32 collection has nothing to train. */
+    {
+        qv_collection_config cfg;
+        qv_collection_config_init(&cfg);
+        cfg.dimension = 4;
+        if (OK(qv_database_create_collection(db, (const uint8_t *)"plain", 5, &cfg, &c, ERR)) != QV_OK)
+            goto out;
+        FAILS(QV_ERR_UNSUPPORTED, qv_collection_train_quantizer(c, NULL, NULL, NULL, ERR));
+        CHECK_MESSAGE_HAS("stores f32 vectors");
+    }
+out:
+    qv_collection_free(c);
+    if (db) OK(qv_database_close(db, ERR));
+    qv_database_free(db);
+    free(ids);
+    free(hit);
+    free(truth);
+    free(score);
+    free(cnt);
+    free(queries);
+    qvt_wordnet_free(&w);
+}
