@@ -221,11 +221,6 @@
 #define QV_ABI_VERSION 3
 
 /**
- * Default k-means iterations.
- */
-#define DEFAULT_ITERATIONS 12
-
-/**
  * Status codes returned by every fallible function. New codes may be added
  * in later versions; treat an unknown non-zero code as a generic error.
  */
@@ -855,8 +850,8 @@ extern "C" {
 
 /**
  * Fills `*config` with the defaults (vector kind, dimension 0 — to be set —,
- * cosine, m 16, ef_construction 200, ef_search 64, f32 storage) and its
- * `struct_size`.
+ * cosine, m 16, ef_construction 200, ef_search 64, f32 storage,
+ * pq_subspaces 0 = automatic, pq_centroids 256) and its `struct_size`.
  * Does nothing when `config` is NULL.
  *
  * Thread safety: safe from any thread (it writes only `*config`).
@@ -872,7 +867,9 @@ void qv_collection_config_init(struct qv_collection_config *config);
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad name, field
  * out of range, unknown enum value, wrong struct_size, a quantized storage
- * with metric hamming or jaccard or without vectors), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED, QV_ERR_IO.
+ * with metric hamming or jaccard or without vectors, pq_subspaces not
+ * dividing the dimension, pq_centroids outside 2 to 256: checked in every
+ * storage mode), QV_ERR_ALREADY_EXISTS, QV_ERR_CLOSED, QV_ERR_IO.
  *
  * Thread safety: safe to call concurrently with any call on `db`.
  */
@@ -1000,7 +997,11 @@ void qv_train_params_init(struct qv_train_params *params);
  * 0 cancels: the callback is not called again, the call returns
  * QV_ERR_CANCELLED and nothing has changed. Once training is done the
  * codes are written (not cancellable) and the callback is not called
- * again.
+ * again. A collection without sealed segments has nothing to train: the
+ * call returns QV_OK without calling the callback. The callback must not
+ * call into the library (it runs while the training holds the
+ * collection's optimizer turn and its progress lock: a call back may
+ * deadlock).
  *
  * Searches go on throughout and see the old codes or the new ones; writes
  * go on too. A crash midway leaves each segment with its old or its new

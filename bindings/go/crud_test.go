@@ -34,7 +34,10 @@ func TestCRUDSearchFilterFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := quiver.CollectionConfig{Kind: quiver.KindVector, Dimension: 3, Metric: quiver.Euclidean, M: 8, EfConstruction: 50, EfSearch: 20}
+	// (The defaults read back filled in: vector kind, f32 storage, 256 PQ
+	// centroids, automatic PQ subspaces.)
+	want := quiver.CollectionConfig{Kind: quiver.KindVector, Dimension: 3, Metric: quiver.Euclidean, M: 8, EfConstruction: 50, EfSearch: 20,
+		PQCentroids: 256}
 	if cfg != want {
 		t.Errorf("Config() = %+v, want %+v", cfg, want)
 	}

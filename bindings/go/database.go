@@ -148,36 +148,65 @@ const (
 
 // Storage is how a collection's sealed segments store what searches walk
 // (CollectionConfig.Storage). It is fixed when the collection is created.
+//
+// Every mode but StorageF32 is quantized: graph searches of sealed segments
+// walk compact codes (trained per segment when the optimizer seals it, or by
+// Collection.TrainQuantizer) and rescore the best K × SearchOptions.Oversampling
+// candidates on the original vectors, which stay on disk, so the scores
+// returned are exact unless SearchOptions.NoRescore is set. The quantized
+// modes take the metrics Cosine, Dot and Euclidean only, and vector
+// collections only. The appendable segment (the latest writes) is always
+// searched exactly.
 type Storage uint32
 
 const (
 	// StorageF32: vectors stored and walked as 32-bit floats (default).
 	StorageF32 Storage = C.QV_STORAGE_F32
-	// StorageSQ8: sealed segments walk one-byte codes per dimension
-	// (scalar quantization, trained per segment) and rescore the best
-	// K × SearchOptions.Oversampling candidates on the original vectors,
-	// which stay on disk, so the scores returned are exact unless
-	// SearchOptions.NoRescore is set. Metrics Cosine, Dot and Euclidean
-	// only; vector collections only.
+	// StorageSQ8: one byte per dimension (scalar quantization, trained per
+	// segment). Default oversampling 3.
 	StorageSQ8 Storage = C.QV_STORAGE_SQ8
+	// StorageF16: IEEE half floats, 2 bytes per dimension (11 significant
+	// bits, values up to 65504). Default oversampling 2.
+	StorageF16 Storage = C.QV_STORAGE_F16
+	// StorageBF16: bfloat16, 2 bytes per dimension (8 significant bits,
+	// the range of float32). Default oversampling 2.
+	StorageBF16 Storage = C.QV_STORAGE_BF16
+	// StorageBinary: one bit per dimension (the sign around the segment's
+	// mean) plus 8 bytes per point. Default oversampling 10.
+	StorageBinary Storage = C.QV_STORAGE_BINARY
+	// StoragePQ: product quantization, one byte per subspace
+	// (CollectionConfig.PQSubspaces, PQCentroids centroids each), trained by
+	// k-means per segment. Default oversampling 10.
+	StoragePQ Storage = C.QV_STORAGE_PQ
 )
 
-// String returns "f32" or "sq8", or "Storage(N)" for a mode this package
-// does not know.
+// String returns the mode's name ("f32", "sq8", "f16", "bf16", "binary",
+// "pq"), or "Storage(N)" for a mode this package does not know.
 func (s Storage) String() string {
 	switch s {
 	case StorageF32:
 		return "f32"
 	case StorageSQ8:
 		return "sq8"
+	case StorageF16:
+		return "f16"
+	case StorageBF16:
+		return "bf16"
+	case StorageBinary:
+		return "binary"
+	case StoragePQ:
+		return "pq"
 	}
 	return fmt.Sprintf("Storage(%d)", uint32(s))
 }
 
 // CollectionConfig configures a new collection. Zero fields take the
 // library's defaults (qv_collection_config_init): vector kind, cosine, HNSW
-// m 16, ef_construction 200, ef_search 64, f32 storage. Dimension must be
-// set for a vector collection (1..65536) and 0 for a metadata-only one.
+// m 16, ef_construction 200, ef_search 64, f32 storage, PQ subspaces
+// automatic and 256 PQ centroids. Dimension must be set for a vector
+// collection (1..65536) and 0 for a metadata-only one. Collection.Config
+// reads back the values in effect (the defaults filled in; PQSubspaces 0
+// when automatic).
 type CollectionConfig struct {
 	Kind      Kind
 	Dimension int
@@ -188,33 +217,58 @@ type CollectionConfig struct {
 	EfConstruction int
 	// EfSearch is the default search candidate list (1..10000); 0 = default.
 	EfSearch int
-	// Storage is StorageF32 (default) or StorageSQ8. StorageSQ8 with the
-	// Hamming or Jaccard metric, or with KindMetadataOnly, fails
-	// CreateCollection with ErrInvalidArgument.
+	// Storage is StorageF32 (default) or one of the quantized modes
+	// (StorageSQ8, StorageF16, StorageBF16, StorageBinary, StoragePQ). A
+	// quantized mode with the Hamming or Jaccard metric, or with
+	// KindMetadataOnly, fails CreateCollection with ErrInvalidArgument.
 	Storage Storage
+	// PQSubspaces (StoragePQ only; ignored by the other modes) is the number
+	// of subspaces, the code bytes per point; it must divide Dimension
+	// (ErrInvalidArgument naming config.pq_subspaces otherwise). 0 = automatic:
+	// the largest divisor of Dimension not above Dimension/8 (48 for 384).
+	// Collection.TrainQuantizer changes it later.
+	PQSubspaces int
+	// PQCentroids (StoragePQ only) is the number of centroids per subspace,
+	// 2..256; 0 = default (256).
+	PQCentroids int
+}
+
+// uint32Field is a Go int field of an option struct and the C field it
+// sets (when not 0).
+type uint32Field struct {
+	name string
+	v    int
+	dst  *C.uint32_t
+}
+
+// setUint32Fields checks that each field fits a uint32 (ErrInvalidArgument
+// naming what.name otherwise) and copies the non-zero ones into C.
+func setUint32Fields(what string, fields []uint32Field) error {
+	for _, f := range fields {
+		if f.v < 0 || uint64(f.v) > 0xffffffff {
+			return errorf(CodeInvalidArgument, "%s.%s is %d", what, f.name, f.v)
+		}
+		if f.v != 0 {
+			*f.dst = C.uint32_t(f.v)
+		}
+	}
+	return nil
 }
 
 // toC fills a C config from the defaults and the non-zero fields.
 func (cfg CollectionConfig) toC() (C.qv_collection_config, error) {
 	var c C.qv_collection_config
 	C.qv_collection_config_init(&c)
-	fields := []struct {
-		name string
-		v    int
-		dst  *C.uint32_t
-	}{
+	err := setUint32Fields("CollectionConfig", []uint32Field{
 		{"Dimension", cfg.Dimension, &c.dimension},
 		{"M", cfg.M, &c.hnsw_m},
 		{"EfConstruction", cfg.EfConstruction, &c.hnsw_ef_construction},
 		{"EfSearch", cfg.EfSearch, &c.hnsw_ef_search},
-	}
-	for _, f := range fields {
-		if f.v < 0 || uint64(f.v) > 0xffffffff {
-			return c, errorf(CodeInvalidArgument, "CollectionConfig.%s is %d", f.name, f.v)
-		}
-		if f.v != 0 {
-			*f.dst = C.uint32_t(f.v)
-		}
+		{"PQSubspaces", cfg.PQSubspaces, &c.pq_subspaces},
+		{"PQCentroids", cfg.PQCentroids, &c.pq_centroids},
+	})
+	if err != nil {
+		return c, err
 	}
 	c.kind = C.uint32_t(cfg.Kind)
 	c.metric = C.uint32_t(cfg.Metric)
@@ -231,13 +285,16 @@ func configFromC(c *C.qv_collection_config) CollectionConfig {
 		EfConstruction: int(c.hnsw_ef_construction),
 		EfSearch:       int(c.hnsw_ef_search),
 		Storage:        Storage(c.storage),
+		PQSubspaces:    int(c.pq_subspaces),
+		PQCentroids:    int(c.pq_centroids),
 	}
 }
 
 // CreateCollection creates the collection name (1 to 64 ASCII letters,
 // digits, '_', '-', '.', not starting with '.') and returns a handle to it.
-// Errors: ErrInvalidArgument (bad name, field out of range, StorageSQ8 with
-// a metric or kind it does not support), ErrAlreadyExists, ErrClosed, ErrIO.
+// Errors: ErrInvalidArgument (bad name, field out of range, a quantized
+// Storage with a metric or kind it does not support, PQSubspaces not
+// dividing Dimension), ErrAlreadyExists, ErrClosed, ErrIO.
 func (db *DB) CreateCollection(name string, cfg CollectionConfig) (*Collection, error) {
 	ccfg, err := cfg.toC()
 	if err != nil {

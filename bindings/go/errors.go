@@ -31,7 +31,8 @@ const (
 	CodeInternal           Code = C.QV_ERR_INTERNAL
 	CodePanic              Code = C.QV_ERR_PANIC
 	CodeReadOnly           Code = C.QV_ERR_READ_ONLY
-	lastKnownCode               = CodeReadOnly
+	CodeCancelled          Code = C.QV_ERR_CANCELLED
+	lastKnownCode               = CodeCancelled
 	codeUnknown            Code = -1 // the code of ErrUnknown only
 )
 
@@ -51,6 +52,7 @@ var codeNames = [...]string{
 	CodeInternal:           "internal error",
 	CodePanic:              "panic in the library",
 	CodeReadOnly:           "read only",
+	CodeCancelled:          "cancelled",
 }
 
 // known reports whether c is one of the codes above.
@@ -145,10 +147,47 @@ var (
 	// work; Stats reports the cause (ReadOnlyCause). Closing the database
 	// and opening it again recovers from the log.
 	ErrReadOnly = &Error{Code: CodeReadOnly}
+	// ErrCancelled: a long operation (Collection.TrainQuantizer) stopped
+	// because its progress callback returned false (or panicked: see
+	// CallbackPanicError); it changed nothing.
+	ErrCancelled = &Error{Code: CodeCancelled}
 	// ErrUnknown matches an *Error whose code is none of the above (a code
 	// added by a newer library).
 	ErrUnknown = &Error{Code: codeUnknown}
 )
+
+// CallbackPanicError is the error of a call whose Go callback panicked (the
+// progress callback of Collection.TrainQuantizer): the panic was recovered
+// on the library's thread, so that it could not unwind through C, and
+// cancelled the call. errors.Is matches it against Err's sentinel
+// (ErrCancelled: nothing changed), and against Value when that is an error.
+type CallbackPanicError struct {
+	// Value is the value the callback passed to panic.
+	Value any
+	// Stack is the stack of the callback's goroutine at the panic.
+	Stack []byte
+	// Err is the library's error for the call, matching ErrCancelled
+	// (nothing changed); nil only if the library completed the call
+	// regardless of the cancel.
+	Err error
+}
+
+// Error returns "quiver: progress callback panicked: " and the value.
+func (e *CallbackPanicError) Error() string {
+	return fmt.Sprintf("quiver: progress callback panicked: %v", e.Value)
+}
+
+// Unwrap returns Err and Value when it is an error.
+func (e *CallbackPanicError) Unwrap() []error {
+	var errs []error
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	if v, ok := e.Value.(error); ok {
+		errs = append(errs, v)
+	}
+	return errs
+}
 
 // takeError turns a failed status and its error object into an *Error and
 // frees the object. cerr may be nil (the library always sets it on failure,

@@ -212,6 +212,7 @@ func closedCalls(c *quiver.Collection, q []float32) map[string]error {
 	_, errs["CountWhere"] = c.CountWhere("")
 	_, errs["ScrollPoints"] = c.ScrollPoints(quiver.ScrollOptions{})
 	_, errs["Explain"] = c.Explain(q, quiver.SearchOptions{})
+	errs["TrainQuantizer"] = c.TrainQuantizer(quiver.TrainParams{}, func(done, total uint64) bool { return true })
 	it := c.ScrollIter(quiver.ScrollOptions{})
 	for it.Next() {
 	}
@@ -242,8 +243,9 @@ func TestErrorMapping(t *testing.T) {
 		quiver.CodeUnsupported: quiver.ErrUnsupported, quiver.CodeQuerySyntax: quiver.ErrQuerySyntax,
 		quiver.CodeOutOfMemory: quiver.ErrOutOfMemory, quiver.CodeInternal: quiver.ErrInternal,
 		quiver.CodePanic: quiver.ErrPanic, quiver.CodeReadOnly: quiver.ErrReadOnly,
+		quiver.CodeCancelled: quiver.ErrCancelled,
 	}
-	if len(sentinels) != 15 {
+	if len(sentinels) != 16 {
 		t.Fatalf("%d codes", len(sentinels))
 	}
 	for code, sentinel := range sentinels {
@@ -262,8 +264,13 @@ func TestErrorMapping(t *testing.T) {
 		quiver.ErrReadOnly.Error() != "quiver: read only" {
 		t.Errorf("CodeReadOnly = %d (%q), ErrReadOnly %q", int32(quiver.CodeReadOnly), quiver.CodeReadOnly, quiver.ErrReadOnly)
 	}
-	if quiver.Code(16).String() != "status 16" || !errors.Is(&quiver.Error{Code: 16}, quiver.ErrUnknown) {
-		t.Error("code 16 should be unknown")
+	// QV_ERR_CANCELLED is 16.
+	if quiver.CodeCancelled != 16 || quiver.CodeCancelled.String() != "cancelled" ||
+		quiver.ErrCancelled.Error() != "quiver: cancelled" {
+		t.Errorf("CodeCancelled = %d (%q), ErrCancelled %q", int32(quiver.CodeCancelled), quiver.CodeCancelled, quiver.ErrCancelled)
+	}
+	if quiver.Code(17).String() != "status 17" || !errors.Is(&quiver.Error{Code: 17}, quiver.ErrUnknown) {
+		t.Error("code 17 should be unknown")
 	}
 	future := &quiver.Error{Code: 99, Message: "something new"}
 	if !errors.Is(future, quiver.ErrUnknown) || errors.Is(future, quiver.ErrInternal) {

@@ -13,9 +13,9 @@ typedef struct {
 } qvgo_search_status;
 
 // qvgo_params fills *p from qv_search_params_init and the options:
-// oversampling 0 and no_rescore 0 keep the defaults (oversampling 3,
-// rescoring on); any other oversampling, NaN included, goes to the library,
-// which checks it.
+// oversampling 0 and no_rescore 0 keep the defaults (the storage mode's
+// oversampling, rescoring on); any other oversampling, NaN included, goes to
+// the library, which checks it.
 static void qvgo_params(qv_search_params *p, uint32_t k, uint32_t ef, uint32_t exact,
                         uint32_t with_payload, float oversampling, uint32_t no_rescore,
                         const uint8_t *filter, size_t filter_len) {
@@ -91,7 +91,8 @@ var defaultK = func() int {
 
 // SearchOptions are the per-call search parameters. The zero value searches
 // the library's default k (10) nearest points with the collection's ef (and,
-// in a StorageSQ8 collection, oversampling 3 with exact rescoring).
+// in a quantized collection, the storage mode's default oversampling with
+// exact rescoring).
 type SearchOptions struct {
 	// K is the number of results per query, >= 1; 0 = the default (10).
 	K int
@@ -111,16 +112,18 @@ type SearchOptions struct {
 	// WithPayload returns the payloads of the hits (Search, SearchBatch and
 	// SearchBatchFlat; SearchInto never returns payloads).
 	WithPayload bool
-	// Oversampling applies to StorageSQ8 collections: the walk on the
-	// one-byte codes keeps the best K × Oversampling candidates, which are
-	// then rescored on the original vectors. 1..100; 0 = the library's
-	// default (3). A larger value trades speed for recall. Other values
-	// (NaN included) fail with ErrInvalidArgument. Ignored by StorageF32
-	// collections.
+	// Oversampling applies to the quantized storage modes (every Storage
+	// but StorageF32): the walk on the codes keeps the best K ×
+	// Oversampling candidates, which are then rescored on the original
+	// vectors. 1..100; 0 = the mode's default: 2 for StorageF16 and
+	// StorageBF16, 3 for StorageSQ8, 10 for StorageBinary and StoragePQ. A
+	// larger value trades speed for recall. Other values (NaN included)
+	// fail with ErrInvalidArgument, also in StorageF32 collections, which
+	// otherwise ignore it.
 	Oversampling float32
-	// NoRescore applies to StorageSQ8 collections: graph searches of sealed
-	// segments skip rescoring on the original vectors and return the scores
-	// estimated on the codes (faster, approximate; the order may differ
+	// NoRescore applies to the quantized storage modes: graph searches of
+	// sealed segments skip rescoring on the original vectors and return the
+	// scores estimated on the codes (faster, approximate; the order may differ
 	// slightly from the exact one). false (the default) rescores, so the
 	// scores returned are exact. Ignored by StorageF32 collections, whose
 	// scores are always exact.
