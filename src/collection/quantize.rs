@@ -32,7 +32,7 @@ impl Collection {
     /// become the collection's, for later seals too) and re-encodes their
     /// codes. `progress(done, total)` is called as training steps finish
     /// (one per PQ subspace per segment, one per segment in the other
-    /// modes), from the training threads but one call at a time with
+    /// modes), from the training threads (or the caller's) but one call at a time with
     /// `done` rising by one; returning `false` cancels
     /// ([`Error::Cancelled`], nothing changed) and it is not called again. After the last step the
     /// codes are written and the callback is not called again.

@@ -453,7 +453,7 @@ impl UserData {
 /// `progress` (may be NULL) is called with (`user_data`, steps done, total
 /// steps) as training steps finish: one per PQ subspace per segment, one
 /// per segment in the other modes. It runs on the library's training
-/// threads, one call at a time, `done` rising by one each call. Returning
+/// threads (or the caller's), one call at a time, `done` rising by one each call. Returning
 /// 0 cancels: the callback is not called again, the call returns
 /// QV_ERR_CANCELLED and nothing has changed. Once training is done the
 /// codes are written (not cancellable) and the callback is not called

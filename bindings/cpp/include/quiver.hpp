@@ -49,7 +49,8 @@
 //   by a newer library) keep their numeric value; status_name() says
 //   "unknown error" for them. std::bad_alloc may come from the few places
 //   that build C++ containers (list_collections, scroll, payload batches,
-//   selections, payload key lists, explain).
+//   selections, payload key lists, explain). Collection::train_quantizer
+//   rethrows whatever its progress callback threw.
 // - The C library validates everything; this header adds checks only where
 //   the C signature has no length to check against (the query count of a
 //   batch search, the `counts` array of search_into, the payload offsets of
@@ -63,6 +64,8 @@
 //   the special members (move, destructor) and release(). close() may be
 //   called while other threads use the object: their later calls throw
 //   Status::Closed. Results and Points are immutable: any thread may read.
+// - The progress callback of Collection::train_quantizer runs on the
+//   library's threads, one call at a time.
 #ifndef QUIVER_HPP
 #define QUIVER_HPP
 
@@ -76,6 +79,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
+#include <functional>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
@@ -126,6 +131,9 @@ enum class Status : int32_t {
     /// state uncertain. Reads and searches still work; Stats::read_only_cause
     /// says why. Closing the database and opening it again recovers.
     ReadOnly = QV_ERR_READ_ONLY,
+    /// A long operation (Collection::train_quantizer) stopped because its
+    /// progress callback returned false; it changed nothing.
+    Cancelled = QV_ERR_CANCELLED,
 };
 
 /// A short name for a status ("not found"); "unknown error" for codes this
@@ -148,6 +156,7 @@ inline const char *status_name(Status s) noexcept {
     case Status::Internal: return "internal error";
     case Status::Panic: return "panic";
     case Status::ReadOnly: return "read only";
+    case Status::Cancelled: return "cancelled";
     }
     return "unknown error";
 }
@@ -344,13 +353,31 @@ enum class Kind : uint32_t {
 
 /// How a vector collection's sealed segments store what searches walk
 /// (QV_STORAGE_*). Fixed at creation.
+///
+/// Every mode but F32 is quantized: a search walks the codes, keeps the
+/// best k x oversampling candidates and rescores them on the original
+/// vectors, which stay on disk, so the scores returned are exact
+/// (SearchParams::oversampling, rescore; the default oversampling depends
+/// on the mode). Quantized modes take the metrics cosine, dot and euclidean
+/// only; their codes are trained when a segment is sealed and retrained by
+/// Collection::train_quantizer.
 enum class Storage : uint32_t {
     F32 = QV_STORAGE_F32, ///< 32-bit floats (default); scores are exact
-    /// One byte per dimension (trained per segment); the best k x
-    /// oversampling candidates are rescored on the original vectors, which
-    /// stay on disk (SearchParams::oversampling, rescore). Metrics cosine,
-    /// dot and euclidean only.
+    /// One byte per dimension (trained per segment); default oversampling 3.
     Sq8 = QV_STORAGE_SQ8,
+    /// IEEE half floats, 2 bytes per dimension (11 significant bits, values
+    /// up to 65504); default oversampling 2.
+    F16 = QV_STORAGE_F16,
+    /// bfloat16, 2 bytes per dimension (8 significant bits, the range of
+    /// f32); default oversampling 2.
+    Bf16 = QV_STORAGE_BF16,
+    /// One bit per dimension (the sign around the segment's mean) plus 8
+    /// bytes per point; default oversampling 10.
+    Binary = QV_STORAGE_BINARY,
+    /// Product quantization: one byte per subspace
+    /// (CollectionConfig::pq_subspaces, pq_centroids), trained by k-means
+    /// per segment; default oversampling 10.
+    Pq = QV_STORAGE_PQ,
 };
 
 /// When writes are fsynced (QV_SYNC_*).
@@ -380,9 +407,11 @@ private:
 
 /// Configuration of a new collection (qv_collection_config). Defaults come
 /// from the library (qv_collection_config_init: vector kind, cosine, HNSW
-/// m 16, ef_construction 200, ef_search 64, f32 storage); set at least the
-/// dimension of a vector collection. Setters chain:
-/// `CollectionConfig(384).metric(Metric::Dot).hnsw_m(32).storage(Storage::Sq8)`.
+/// m 16, ef_construction 200, ef_search 64, f32 storage, PQ subspaces 0 =
+/// automatic and 256 centroids); set at least the dimension of a vector
+/// collection. Setters chain:
+/// `CollectionConfig(384).metric(Metric::Dot).hnsw_m(32).storage(Storage::Sq8)`,
+/// `CollectionConfig(384).storage(Storage::Pq).pq_subspaces(96).pq_centroids(128)`.
 class CollectionConfig {
 public:
     /// The library's defaults, dimension 0.
@@ -430,10 +459,26 @@ public:
         return *this;
     }
     /// How sealed segments store the vectors searches walk (default F32).
-    /// Storage::Sq8 needs a vector collection with metric cosine, dot or
-    /// euclidean: create_collection throws Status::InvalidArgument otherwise.
+    /// The quantized modes (every one but F32) need a vector collection with
+    /// metric cosine, dot or euclidean: create_collection throws
+    /// Status::InvalidArgument otherwise.
     CollectionConfig &storage(Storage s) noexcept {
         raw_.storage = static_cast<uint32_t>(s);
+        return *this;
+    }
+    /// Storage::Pq: subspaces, i.e. code bytes per point; must divide the
+    /// dimension (create_collection throws Status::InvalidArgument naming
+    /// config.pq_subspaces otherwise). 0 (the default) picks the largest
+    /// divisor of the dimension not above dimension / 8 (48 for 384).
+    /// Ignored by the other modes. Collection::train_quantizer changes it
+    /// later.
+    CollectionConfig &pq_subspaces(uint32_t m) noexcept {
+        raw_.pq_subspaces = m;
+        return *this;
+    }
+    /// Storage::Pq: centroids per subspace, 2 to 256 (default 256).
+    CollectionConfig &pq_centroids(uint32_t k) noexcept {
+        raw_.pq_centroids = k;
         return *this;
     }
 
@@ -446,6 +491,10 @@ public:
     /// A library newer than this header may report a value not listed in
     /// Storage; it keeps its numeric value.
     Storage storage() const noexcept { return static_cast<Storage>(raw_.storage); }
+    /// As set (0 = automatic; Collection::config() reports 0 too for a
+    /// collection created with 0 and not retrained with another value).
+    uint32_t pq_subspaces() const noexcept { return raw_.pq_subspaces; }
+    uint32_t pq_centroids() const noexcept { return raw_.pq_centroids; }
 
     const qv_collection_config &raw() const noexcept { return raw_; }
     qv_collection_config &raw() noexcept { return raw_; }
@@ -632,8 +681,8 @@ private:
 
 /// Per-call search parameters (qv_search_params). Defaults come from the
 /// library (qv_search_params_init: k 10, the collection's ef, graph search,
-/// no payloads, no filter; in quantized storage modes oversampling 3 and
-/// rescoring). Setters chain:
+/// no payloads, no filter; in quantized storage modes the mode's default
+/// oversampling and rescoring). Setters chain:
 /// `SearchParams(5).ef(128).with_payload().filter(R"({"field":"lang","eq":"fr"})")`.
 class SearchParams {
 public:
@@ -669,11 +718,12 @@ public:
     }
     /// The same with a built filter.
     SearchParams &filter(const Filter &f) { return filter(f.json()); }
-    /// Quantized storage (Storage::Sq8): the walk on the codes keeps the
-    /// best k x `factor` candidates for rescoring; 1 to 100, or 0 (the
-    /// default) for the library's default, 3. Out of range: the search
-    /// throws Status::InvalidArgument (with Storage::F32 too, which
-    /// otherwise ignores it).
+    /// Quantized storage (every Storage but F32): the walk on the codes
+    /// keeps the best k x `factor` candidates for rescoring; 1 to 100, or 0
+    /// (the default) for the mode's default: 2 for F16 and Bf16, 3 for Sq8,
+    /// 10 for Binary and Pq. Out of range: the search throws
+    /// Status::InvalidArgument (with Storage::F32 too, which otherwise
+    /// ignores it).
     SearchParams &oversampling(float factor) noexcept {
         raw_.oversampling = factor;
         return *this;
@@ -709,6 +759,81 @@ private:
     qv_search_params raw_;
     std::string filter_;
 };
+
+/// Parameters of Collection::train_quantizer (qv_train_params). Defaults
+/// come from the library (qv_train_params_init: PQ subspaces 0 = automatic,
+/// 256 centroids, 12 k-means iterations), not from the collection: to keep
+/// its current parameters, call train_quantizer without a TrainParams.
+/// Setters chain: `TrainParams().pq_subspaces(96).pq_centroids(128)`.
+/// The library checks the values (Status::InvalidArgument naming
+/// params.pq_subspaces, params.pq_centroids or params.pq_iterations).
+class TrainParams {
+public:
+    TrainParams() noexcept { qv_train_params_init(&raw_); }
+
+    /// PQ subspaces (code bytes per point), dividing the dimension; 0 = the
+    /// largest divisor of the dimension not above dimension / 8.
+    TrainParams &pq_subspaces(uint32_t m) noexcept {
+        raw_.pq_subspaces = m;
+        return *this;
+    }
+    /// PQ centroids per subspace, 2 to 256.
+    TrainParams &pq_centroids(uint32_t k) noexcept {
+        raw_.pq_centroids = k;
+        return *this;
+    }
+    /// k-means iterations, 1 to 100.
+    TrainParams &pq_iterations(uint32_t n) noexcept {
+        raw_.pq_iterations = n;
+        return *this;
+    }
+
+    uint32_t pq_subspaces() const noexcept { return raw_.pq_subspaces; }
+    uint32_t pq_centroids() const noexcept { return raw_.pq_centroids; }
+    uint32_t pq_iterations() const noexcept { return raw_.pq_iterations; }
+
+    const qv_train_params &raw() const noexcept { return raw_; }
+    qv_train_params &raw() noexcept { return raw_; }
+
+private:
+    qv_train_params raw_;
+};
+
+/// The progress callback of a long operation (Collection::train_quantizer):
+/// called with (steps done, total steps); return true to go on, false to
+/// cancel.
+using ProgressFn = std::function<bool(uint64_t done, uint64_t total)>;
+
+namespace detail {
+
+// What a progress callback passes through the C call's user_data: the
+// user's function, and the exception it threw. The library calls the
+// trampoline one call at a time (under its lock), so the fields need no
+// synchronisation of their own; the C call returning orders them before
+// the caller reads them.
+struct ProgressCall {
+    const ProgressFn *fn = nullptr;
+    std::exception_ptr error;
+    bool stopped = false;
+
+    // The qv_progress_fn. Never lets an exception into the C library: one
+    // thrown by the user's function is kept and answered as a cancel. After
+    // a cancel, the library may still report steps that were in flight;
+    // they are answered 0 without calling the user's function again.
+    static int32_t trampoline(void *user_data, uint64_t done, uint64_t total) noexcept {
+        ProgressCall &call = *static_cast<ProgressCall *>(user_data);
+        if (call.stopped) return 0;
+        try {
+            if ((*call.fn)(done, total)) return 1;
+        } catch (...) {
+            call.error = std::current_exception();
+        }
+        call.stopped = true;
+        return 0;
+    }
+};
+
+} // namespace detail
 
 /// Parameters of Collection::scroll_points and scroll_pages
 /// (qv_scroll_params). Defaults come from the library
@@ -1560,6 +1685,41 @@ public:
         detail::call([&](qv_error **e) { return qv_collection_wait_optimized(handle(), e); });
     }
 
+    /// Retrains the quantizer of every sealed segment with `params` (which
+    /// become the collection's, also for the segments sealed later, and
+    /// persist), re-encodes their codes and blocks until done. Segments are
+    /// trained when they are sealed; call this to change PQ's parameters or
+    /// to retrain on today's data. The appendable segment (the latest
+    /// writes, searched exactly) is not affected: optimize() first to seal
+    /// it. Searches and writes go on meanwhile (searches see the old codes
+    /// or the new ones).
+    ///
+    /// `progress` (optional) is called with (steps done, total steps) as
+    /// training steps finish: one per PQ subspace per segment, one per
+    /// segment in the other modes. It runs on the library's training
+    /// threads (not necessarily the caller's), one call at a time, so it
+    /// must be safe to call from another thread; the `done` values of
+    /// concurrent steps may arrive out of order (each value once, up to
+    /// `total`). Keep it short, and do not train or optimize this collection
+    /// from it (that would wait for this training to end). Returning false
+    /// cancels: train_quantizer throws
+    /// Status::Cancelled and nothing has changed. When it throws, the
+    /// training is cancelled the same way and train_quantizer rethrows that
+    /// exception (not a quiver::Error) once the library has returned; the
+    /// exception never crosses the C library. After it returned false or
+    /// threw it is not called again.
+    ///
+    /// Throws Status::Unsupported (an F32 collection: nothing to train),
+    /// InvalidArgument (a parameter out of range: the message names it, e.g.
+    /// "params.pq_subspaces is 7; ..."), Cancelled, ReadOnly, Io, Closed.
+    void train_quantizer(const TrainParams &params, const ProgressFn &progress = ProgressFn()) {
+        train(&params.raw(), progress);
+    }
+
+    /// The same with the collection's current parameters (the C call's NULL
+    /// params): retrains on today's data without changing them.
+    void train_quantizer(const ProgressFn &progress = ProgressFn()) { train(nullptr, progress); }
+
     /// Reads every block of every file of the collection and checks it.
     /// Throws Status::Corrupt (the message names the file and the offset),
     /// Io, Closed.
@@ -1772,6 +1932,24 @@ private:
                         "invalid argument: this quiver::Collection holds no handle (moved from, released or "
                         "default-constructed)");
         return raw_;
+    }
+
+    // train_quantizer: the C call, with the trampoline when there is a
+    // callback; what the callback threw wins over the library's status
+    // (QV_ERR_CANCELLED, which it caused).
+    void train(const qv_train_params *params, const ProgressFn &progress) {
+        qv_collection *coll = handle();
+        detail::ProgressCall call;
+        call.fn = &progress;
+        qv_error *err = nullptr;
+        const int32_t status =
+            qv_collection_train_quantizer(coll, params, progress ? &detail::ProgressCall::trampoline : nullptr,
+                                          progress ? &call : nullptr, &err);
+        if (call.error) {
+            detail::ErrorPtr owned(err);
+            std::rethrow_exception(call.error);
+        }
+        detail::check(status, err);
     }
 
     // The JSON array of strings DELETE_KEYS takes.

@@ -63,7 +63,7 @@ TEST(Error, ReadOnlyIsStatus15) {
         EXPECT_EQ(e.code(), 15);
         EXPECT_STREQ(e.what(), "read only");
     }
-    EXPECT_STREQ(quiver::status_name(static_cast<Status>(16)), "unknown error");
+    EXPECT_STREQ(quiver::status_name(static_cast<Status>(17)), "unknown error");
 }
 
 TEST_F(ErrorTest, InvalidArgument) {
