@@ -291,7 +291,7 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
             ..coll.config().quantizer
         };
         let t = Instant::now();
-        coll.train_quantizer(params, &|_, _| true)
+        coll.train_quantizer(params, &mut |_, _| true)
             .map_err(|e| format!("train_quantizer: {e}"))?;
         println!(
             "engine=quiver{} train_s={:.1}",

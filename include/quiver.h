@@ -992,16 +992,16 @@ void qv_train_params_init(struct qv_train_params *params);
  *
  * `progress` (may be NULL) is called with (`user_data`, steps done, total
  * steps) as training steps finish: one per PQ subspace per segment, one
- * per segment in the other modes. It runs on the library's training
- * threads (or the caller's), one call at a time, `done` rising by one each call. Returning
- * 0 cancels: the callback is not called again, the call returns
- * QV_ERR_CANCELLED and nothing has changed. Once training is done the
- * codes are written (not cancellable) and the callback is not called
- * again. A collection without sealed segments has nothing to train: the
- * call returns QV_OK without calling the callback. The callback must not
- * call into the library (it runs while the training holds the
- * collection's optimizer turn and its progress lock: a call back may
- * deadlock).
+ * per segment in the other modes. It runs on the calling thread (the
+ * training runs on the library's threads meanwhile), `done` rising by one
+ * each call. Returning 0 cancels: the callback is not called again, the
+ * call returns QV_ERR_CANCELLED and nothing has changed. Once training is
+ * done the codes are written (not cancellable) and the callback is not
+ * called again. A collection without sealed segments has nothing to
+ * train: the call returns QV_OK without calling the callback. The
+ * callback may search any collection; it must not optimize, train, close
+ * or drop this collection or close its database (those wait for the
+ * training, which waits for the callback).
  *
  * Searches go on throughout and see the old codes or the new ones; writes
  * go on too. A crash midway leaves each segment with its old or its new

@@ -6,8 +6,8 @@
 //! so that no segment is rewritten meanwhile:
 //!
 //! 1. training: one quantizer per sealed segment (PQ's k-means, on rayon),
-//!    reporting progress; the callback may cancel, and a cancelled or
-//!    failed training changes nothing;
+//!    reporting progress on the caller's thread; the callback may cancel,
+//!    and a cancelled or failed training changes nothing;
 //! 2. installing: the new parameters are persisted (`collection.json`,
 //!    atomically), then each segment's codes file is replaced (by rename)
 //!    and the segment, reopened with it, swapped in under the exclusive
@@ -24,7 +24,7 @@ use crate::collection::config::CollectionConfig;
 use crate::error::{Error, Result};
 use crate::quant::{Quantizer, QuantizerConfig, StorageMode};
 use crate::segment::sealed::Sealed;
-use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 impl Collection {
@@ -32,9 +32,9 @@ impl Collection {
     /// become the collection's, for later seals too) and re-encodes their
     /// codes. `progress(done, total)` is called as training steps finish
     /// (one per PQ subspace per segment, one per segment in the other
-    /// modes), from the training threads (or the caller's) but one call at a time with
-    /// `done` rising by one; returning `false` cancels
-    /// ([`Error::Cancelled`], nothing changed) and it is not called again. After the last step the
+    /// modes), on the caller's thread, with `done` rising by one; returning
+    /// `false` cancels ([`Error::Cancelled`], nothing changed) and it is
+    /// not called again. After the last step the
     /// codes are written and the callback is not called again.
     ///
     /// Errors: [`Error::Unsupported`] in f32 storage,
@@ -43,7 +43,7 @@ impl Collection {
     pub fn train_quantizer(
         &self,
         params: QuantizerConfig,
-        progress: &(dyn Fn(u64, u64) -> bool + Sync),
+        progress: &mut dyn FnMut(u64, u64) -> bool,
     ) -> Result<()> {
         self.check_writable()?;
         if !self.config.storage.quantized() {
@@ -64,34 +64,59 @@ impl Collection {
             st.sealed.iter().map(|s| Arc::clone(&s.seg)).collect()
         };
 
-        // Phase 1: train (cancellable, changes nothing).
+        // Phase 1: train (cancellable, changes nothing). The training runs
+        // on a scoped thread (its k-means on the rayon pool); each finished
+        // step is sent here, and `progress` runs on the caller's thread:
+        // one call at a time, in order, never after it cancelled, and never
+        // on a thread the caller's runtime does not know (a managed
+        // runtime may wait at exit for every thread that ran its code).
         let steps = Quantizer::train_steps(config.storage, &params, config.dimension);
         let total = steps * segs.len() as u64;
-        // (steps done, cancelled): one call at a time, in order, none
-        // after the one that cancelled.
-        let done = Mutex::new((0u64, false));
-        let mut trained = Vec::with_capacity(segs.len());
-        for seg in &segs {
-            let step = |_: u64, _: u64| {
-                let mut d = done.lock();
-                if d.1 {
-                    return false;
+        let cancelled = AtomicBool::new(false);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let trained = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| -> Result<Vec<Quantizer>> {
+                let tx = tx;
+                let step = |_: u64, _: u64| {
+                    let _ = tx.send(());
+                    !cancelled.load(Ordering::Acquire)
+                };
+                let mut trained = Vec::with_capacity(segs.len());
+                for seg in &segs {
+                    let q = seg.train_quantizer(&config, &step)?;
+                    // Modes without k-means report their one step here.
+                    if config.storage != StorageMode::Pq && !step(1, 1) {
+                        return Err(Error::Cancelled(String::new()));
+                    }
+                    self.check_writable()?;
+                    trained.push(q);
                 }
-                d.0 += 1;
-                d.1 = !progress(d.0, total);
-                !d.1
-            };
-            let q = seg.train_quantizer(&config, &step)?;
-            // Modes with no k-means report their one step here.
-            if config.storage != StorageMode::Pq && !step(1, 1) {
+                Ok(trained)
+            });
+            let mut done = 0u64;
+            // Ends when the worker is done (it drops the sender).
+            for () in rx {
+                if !cancelled.load(Ordering::Relaxed) {
+                    done += 1;
+                    if !progress(done, total) {
+                        cancelled.store(true, Ordering::Release);
+                    }
+                }
+            }
+            match worker.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        let trained = match trained {
+            Err(Error::Cancelled(_)) => {
                 return Err(Error::Cancelled(format!(
                     "training the quantizer of collection \"{}\"",
                     self.name
-                )));
+                )))
             }
-            self.check_writable()?;
-            trained.push(q);
-        }
+            r => r?,
+        };
 
         // Phase 2: persist the parameters, then recode and swap each segment.
         crate::storage::write_atomic(

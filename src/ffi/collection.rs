@@ -422,25 +422,6 @@ pub unsafe extern "C" fn qv_train_params_init(params: Option<&mut MaybeUninit<qv
 pub type qv_progress_fn =
     Option<unsafe extern "C" fn(user_data: *mut std::ffi::c_void, done: u64, total: u64) -> i32>;
 
-/// The caller's `user_data`, passed back to its callback (which the caller
-/// promised may be called from the library's threads).
-struct UserData(*mut std::ffi::c_void);
-// SAFETY: the pointer is only handed back to the caller's callback, one
-// call at a time (train_quantizer serialises them);
-// qv_collection_train_quantizer documents that the callback runs on the
-// library's threads.
-unsafe impl Send for UserData {}
-// SAFETY: as above.
-unsafe impl Sync for UserData {}
-
-impl UserData {
-    /// The pointer (a method, so that closures capture the whole
-    /// `UserData`, which is `Sync`, not its raw field).
-    fn get(&self) -> *mut std::ffi::c_void {
-        self.0
-    }
-}
-
 /// Retrains the quantizer of every sealed segment of a quantized
 /// collection with `params` (NULL: the collection's current parameters),
 /// re-encodes their codes, and keeps `params` for the segments sealed later
@@ -452,16 +433,16 @@ impl UserData {
 ///
 /// `progress` (may be NULL) is called with (`user_data`, steps done, total
 /// steps) as training steps finish: one per PQ subspace per segment, one
-/// per segment in the other modes. It runs on the library's training
-/// threads (or the caller's), one call at a time, `done` rising by one each call. Returning
-/// 0 cancels: the callback is not called again, the call returns
-/// QV_ERR_CANCELLED and nothing has changed. Once training is done the
-/// codes are written (not cancellable) and the callback is not called
-/// again. A collection without sealed segments has nothing to train: the
-/// call returns QV_OK without calling the callback. The callback must not
-/// call into the library (it runs while the training holds the
-/// collection's optimizer turn and its progress lock: a call back may
-/// deadlock).
+/// per segment in the other modes. It runs on the calling thread (the
+/// training runs on the library's threads meanwhile), `done` rising by one
+/// each call. Returning 0 cancels: the callback is not called again, the
+/// call returns QV_ERR_CANCELLED and nothing has changed. Once training is
+/// done the codes are written (not cancellable) and the callback is not
+/// called again. A collection without sealed segments has nothing to
+/// train: the call returns QV_OK without calling the callback. The
+/// callback may search any collection; it must not optimize, train, close
+/// or drop this collection or close its database (those wait for the
+/// training, which waits for the callback).
 ///
 /// Searches go on throughout and see the old codes or the new ones; writes
 /// go on too. A crash midway leaves each segment with its old or its new
@@ -485,13 +466,12 @@ pub unsafe extern "C" fn qv_collection_train_quantizer(
     guard(err, || {
         // SAFETY: NULL or a params struct (the caller's promise).
         let p = unsafe { option_struct(params, "params", "qv_train_params") }?;
-        let user = UserData(user_data);
-        let report = |done: u64, total: u64| -> bool {
+        let mut report = |done: u64, total: u64| -> bool {
             match progress {
                 None => true,
-                // SAFETY: the caller's callback with its own user_data;
-                // train_quantizer makes one call at a time.
-                Some(f) => unsafe { f(user.get(), done, total) != 0 },
+                // SAFETY: the caller's callback with its own user_data, on
+                // the caller's thread.
+                Some(f) => unsafe { f(user_data, done, total) != 0 },
             }
         };
         handle(coll, "coll")?.with(|c| {
@@ -503,7 +483,7 @@ pub unsafe extern "C" fn qv_collection_train_quantizer(
                     pq_iterations: p.pq_iterations as usize,
                 },
             };
-            Ok(c.train_quantizer(params, &report)?)
+            Ok(c.train_quantizer(params, &mut report)?)
         })
     })
 }

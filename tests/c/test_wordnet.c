@@ -6,6 +6,7 @@
  */
 #define _XOPEN_SOURCE 700
 
+#include <pthread.h>
 #include "harness.h"
 
 #include <math.h>
@@ -277,13 +278,15 @@ out:
  * (done, total), and the call at which to cancel (0 = never). */
 typedef struct {
     uint64_t calls, done, total, cancel_at;
-    int out_of_order;
+    int out_of_order, other_thread;
+    pthread_t caller;
 } progress_log;
 
 static int32_t on_progress(void *user, uint64_t done, uint64_t total) {
     progress_log *l = user;
     l->calls++;
     if (done != l->done + 1 || done > total) l->out_of_order = 1;
+    if (!pthread_equal(pthread_self(), l->caller)) l->other_thread = 1;
     l->done = done;
     l->total = total;
     return l->cancel_at == 0 || l->calls < l->cancel_at;
@@ -398,7 +401,7 @@ void test_wordnet_modes(void) {
     tp.struct_size = sizeof tp;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_train_quantizer(NULL, &tp, NULL, NULL, ERR));
 
-    progress_log cancel = {0, 0, 0, 2, 0};
+    progress_log cancel = {0, 0, 0, 2, 0, 0, pthread_self()};
     FAILS(QV_ERR_CANCELLED, qv_collection_train_quantizer(c, &tp, on_progress, &cancel, ERR));
     CHECK_MESSAGE_HAS("cancelled");
     CHECK_EQ_U64(cancel.calls, 2);
@@ -406,12 +409,14 @@ void test_wordnet_modes(void) {
     OK(qv_collection_get_config(c, &got, ERR));
     CHECK_EQ_U64(got.pq_subspaces, 0);
 
-    progress_log log = {0, 0, 0, 0, 0};
+    progress_log log = {0, 0, 0, 0, 0, 0, pthread_self()};
     OK(qv_collection_train_quantizer(c, &tp, on_progress, &log, ERR));
     CHECK_EQ_U64(log.calls, 96);
     CHECK_EQ_U64(log.done, 96);
     CHECK_EQ_U64(log.total, 96);
     CHECK_EQ_U64(log.out_of_order, 0);
+    CHECK_EQ_U64(log.other_thread, 0); /* called on the caller's thread */
+    CHECK_EQ_U64(cancel.other_thread, 0);
     OK(qv_collection_get_config(c, &got, ERR));
     CHECK_EQ_U64(got.pq_subspaces, 96);
     /* NULL params: the current ones again; no callback. */

@@ -305,14 +305,18 @@ fn train_quantizer_changes_the_codes_reports_progress_and_cancels_cleanly() {
                 pq_subspaces: 96,
                 ..QuantizerConfig::default()
             },
-            &|done, total| {
+            &mut |done, total| {
                 calls.fetch_add(1, Ordering::Relaxed);
                 done < total / 2
             },
         )
         .unwrap_err();
     assert!(matches!(e, Error::Cancelled(_)), "{e}");
-    assert!(calls.load(Ordering::Relaxed) >= 1);
+    assert_eq!(
+        calls.load(Ordering::Relaxed),
+        48,
+        "not called after it cancelled"
+    );
     assert_eq!(
         codes_bytes(&tmp),
         before,
@@ -327,7 +331,7 @@ fn train_quantizer_changes_the_codes_reports_progress_and_cancels_cleanly() {
                 pq_subspaces: 7,
                 ..QuantizerConfig::default()
             },
-            &|_, _| true,
+            &mut |_, _| true,
         )
         .unwrap_err();
     assert!(e.to_string().contains("params.pq_subspaces is 7"), "{e}");
@@ -335,19 +339,24 @@ fn train_quantizer_changes_the_codes_reports_progress_and_cancels_cleanly() {
     // Train with 96 subspaces: progress climbs to its total, the codes
     // grow to 96 bytes per point, recall at the same oversampling rises.
     let seen = Mutex::new(Vec::new());
+    let caller = std::thread::current().id();
     c.train_quantizer(
         QuantizerConfig {
             pq_subspaces: 96,
             ..QuantizerConfig::default()
         },
-        &|done, total| {
+        &mut |done, total| {
+            assert_eq!(
+                std::thread::current().id(),
+                caller,
+                "on the caller's thread"
+            );
             seen.lock().unwrap().push((done, total));
             true
         },
     )
     .unwrap();
-    let mut seen = seen.into_inner().unwrap();
-    seen.sort();
+    let seen = seen.into_inner().unwrap();
     assert_eq!(seen.len(), 96, "one step per subspace of the one segment");
     assert!(seen
         .iter()
@@ -385,7 +394,7 @@ fn train_quantizer_changes_the_codes_reports_progress_and_cancels_cleanly() {
     let db = wordnet_in(&tmp2, StorageMode::Sq8, QuantizerConfig::default());
     let c = db.collection(NAME).unwrap();
     let steps = AtomicU64::new(0);
-    c.train_quantizer(QuantizerConfig::default(), &|d, t| {
+    c.train_quantizer(QuantizerConfig::default(), &mut |d, t| {
         assert_eq!(t, 1);
         steps.store(d, Ordering::Relaxed);
         true
@@ -396,7 +405,7 @@ fn train_quantizer_changes_the_codes_reports_progress_and_cancels_cleanly() {
         .create_collection("plain", CollectionConfig::new(4, Metric::Cosine))
         .unwrap();
     let e = f
-        .train_quantizer(QuantizerConfig::default(), &|_, _| true)
+        .train_quantizer(QuantizerConfig::default(), &mut |_, _| true)
         .unwrap_err();
     assert!(matches!(e, Error::Unsupported(_)), "{e}");
 }
