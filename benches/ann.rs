@@ -38,6 +38,9 @@ options:
                  plus the graph, per point)
   --oversampling X  candidates rescored per result in quantized modes
                  [default: the engine's for the mode]
+  --build-threads N  threads of the background graph builds (the
+                 database option build_threads) [default: 0, the library's
+                 default: half the cores]
   --train M      after the ef lines, time train_quantizer with M PQ
                  subspaces (pq storage only) and print the ef lines again:
                    engine=quiver storage=pqM train_s=3.1
@@ -64,6 +67,7 @@ pub struct AnnArgs {
     quantizer: quiver::quant::QuantizerConfig,
     oversampling: Option<f32>,
     train: Option<usize>,
+    build_threads: usize,
 }
 
 /// Parses `--storage`: a mode name, or `pqM` for PQ with M subspaces.
@@ -94,6 +98,7 @@ pub fn parse(args: &[String]) -> Result<Option<AnnArgs>, String> {
         quantizer: quiver::quant::QuantizerConfig::default(),
         oversampling: None,
         train: None,
+        build_threads: 0,
     };
     let Some(opts) = common::options(args)? else {
         return Ok(None);
@@ -110,6 +115,7 @@ pub fn parse(args: &[String]) -> Result<Option<AnnArgs>, String> {
                 })?
             }
             "--train" => a.train = Some(common::positive(&name, &v)?),
+            "--build-threads" => a.build_threads = common::positive(&name, &v)?,
             "--oversampling" => {
                 a.oversampling = Some(
                     v.parse::<f32>()
@@ -213,7 +219,11 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
         ef_construction: a.efc,
         ..HnswConfig::default()
     };
-    let (db, coll) = common::create_stored(&dir.path, a.config_of(w.dim).with_hnsw(hnsw))?;
+    let (db, coll) = common::create_stored(
+        &dir.path,
+        a.config_of(w.dim).with_hnsw(hnsw),
+        a.build_threads,
+    )?;
 
     let t = Instant::now();
     common::upsert_all(&coll, &w, &payloads)?;

@@ -281,15 +281,24 @@ pub fn create(
     create_stored(
         dir,
         CollectionConfig::new(dim, Metric::Cosine).with_hnsw(hnsw),
+        0,
     )
 }
 
-/// Like [`create`], with configuration `config`.
+/// Like [`create`], with configuration `config`, in a database whose
+/// background graph builds use `build_threads` threads (0: the library's
+/// default, half the cores).
 pub fn create_stored(
     dir: &Path,
     config: CollectionConfig,
+    build_threads: usize,
 ) -> Result<(Database, Arc<Collection>), BoxError> {
-    let db = Database::open(dir).map_err(|e| format!("open database {}: {e}", dir.display()))?;
+    let options = quiver::DatabaseOptions {
+        build_threads,
+        ..quiver::DatabaseOptions::default()
+    };
+    let db = Database::open_with(dir, options)
+        .map_err(|e| format!("open database {}: {e}", dir.display()))?;
     if db.list_collections()?.iter().any(|c| c == COLLECTION) {
         return Err(format!(
             "{} already holds a collection '{COLLECTION}': remove it or pass another --dir",

@@ -109,7 +109,7 @@
 /**
  * `qv_collection_config.storage`: one bit per dimension (the sign around
  * the segment's mean) plus 8 bytes per point; searches oversample more
- * (default oversampling 10) and rescore on the originals. Metrics cosine,
+ * (default oversampling 5, 10 below 256 dimensions) and rescore on the originals. Metrics cosine,
  * dot, euclidean.
  */
 #define QV_STORAGE_BINARY 4
@@ -117,7 +117,7 @@
 /**
  * `qv_collection_config.storage`: product quantization, one byte per
  * subspace (`pq_subspaces`, `pq_centroids`), trained by k-means per
- * segment; searches oversample more (default oversampling 10) and rescore
+ * segment; searches oversample more (default oversampling 5) and rescore
  * on the originals. Metrics cosine, dot, euclidean.
  */
 #define QV_STORAGE_PQ 5
@@ -408,8 +408,8 @@ typedef struct qv_collection_config {
   /**
    * `QV_STORAGE_PQ`: subspaces (code bytes per point); must divide
    * `dimension`. 0 (default) picks the largest divisor of the dimension
-   * not above dimension / 8 (48 for 384). Ignored by the other modes.
-   * Changed later by qv_collection_train_quantizer.
+   * not above dimension / 8 (48 for 384). Used by QV_STORAGE_PQ only, but
+   * checked in every mode. Changed later by qv_collection_train_quantizer.
    */
   uint32_t pq_subspaces;
   /**
@@ -603,7 +603,7 @@ typedef struct qv_search_params {
    * Quantized storage modes (every `QV_STORAGE_*` but F32): the walk on
    * codes keeps the best `k × oversampling` candidates for rescoring, 1
    * to 100, or 0 (the default) for the mode's default: 2 for F16 and
-   * BF16, 3 for SQ8, 10 for BINARY and PQ. Checked in every mode, used
+   * BF16, 3 for SQ8, 5 for PQ, 5 for BINARY (10 below 256 dimensions). Checked in every mode, used
    * only in quantized ones.
    */
   float oversampling;

@@ -172,11 +172,12 @@ const (
 	// the range of float32). Default oversampling 2.
 	StorageBF16 Storage = C.QV_STORAGE_BF16
 	// StorageBinary: one bit per dimension (the sign around the segment's
-	// mean) plus 8 bytes per point. Default oversampling 10.
+	// mean) plus 8 bytes per point. Default oversampling 5
+	// (10 below 256 dimensions).
 	StorageBinary Storage = C.QV_STORAGE_BINARY
 	// StoragePQ: product quantization, one byte per subspace
 	// (CollectionConfig.PQSubspaces, PQCentroids centroids each), trained by
-	// k-means per segment. Default oversampling 10.
+	// k-means per segment. Default oversampling 5.
 	StoragePQ Storage = C.QV_STORAGE_PQ
 )
 
@@ -222,7 +223,7 @@ type CollectionConfig struct {
 	// quantized mode with the Hamming or Jaccard metric, or with
 	// KindMetadataOnly, fails CreateCollection with ErrInvalidArgument.
 	Storage Storage
-	// PQSubspaces (StoragePQ only; ignored by the other modes) is the number
+	// PQSubspaces (used by StoragePQ only, checked in every mode) is the number
 	// of subspaces, the code bytes per point; it must divide Dimension
 	// (ErrInvalidArgument naming config.pq_subspaces otherwise). 0 = automatic:
 	// the largest divisor of Dimension not above Dimension/8 (48 for 384).

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -177,11 +178,12 @@ func checkSearches(t *testing.T, what string, c *quiver.Collection, d quantData,
 
 // progressLog records the calls of a TrainQuantizer progress callback.
 type progressLog struct {
-	mu       sync.Mutex
-	done     []uint64
-	totals   map[uint64]bool
-	inFlight atomic.Int32
-	overlap  atomic.Bool // two calls ran at once
+	mu         sync.Mutex
+	done       []uint64
+	totals     map[uint64]bool
+	goroutines map[uint64]bool // the goroutine of each call
+	inFlight   atomic.Int32
+	overlap    atomic.Bool // two calls ran at once
 }
 
 // record notes one call.
@@ -190,17 +192,20 @@ func (l *progressLog) record(done, total uint64) {
 		l.overlap.Store(true)
 	}
 	defer l.inFlight.Add(-1)
+	g := goroutineID()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.done = append(l.done, done)
 	if l.totals == nil {
-		l.totals = map[uint64]bool{}
+		l.totals, l.goroutines = map[uint64]bool{}, map[uint64]bool{}
 	}
 	l.totals[total] = true
+	l.goroutines[g] = true
 }
 
-// check fails the test unless the calls reported each step 1..total once,
-// with the same total throughout, one call at a time.
+// check fails the test unless the calls reported 1, 2, ..., total in this
+// order, with the same total throughout, one call at a time, all on the
+// goroutine that calls check (the one that called TrainQuantizer).
 func (l *progressLog) check(t *testing.T, what string, total uint64) {
 	t.Helper()
 	l.mu.Lock()
@@ -211,20 +216,30 @@ func (l *progressLog) check(t *testing.T, what string, total uint64) {
 	if len(l.totals) != 1 || !l.totals[total] {
 		t.Errorf("%s: progress totals %v, want only %d", what, l.totals, total)
 	}
-	got := append([]uint64(nil), l.done...)
-	sort.Slice(got, func(a, b int) bool { return got[a] < got[b] })
-	if uint64(len(got)) != total {
-		t.Fatalf("%s: %d progress calls (done %v), want %d", what, len(got), l.done, total)
+	if uint64(len(l.done)) != total {
+		t.Fatalf("%s: %d progress calls (done %v), want %d", what, len(l.done), l.done, total)
 	}
-	for i, d := range got {
+	for i, d := range l.done {
 		if d != uint64(i)+1 {
-			t.Fatalf("%s: progress reported done %v, want each of 1..%d once", what, l.done, total)
+			t.Fatalf("%s: progress reported done %v, want 1..%d in order", what, l.done, total)
 		}
 	}
-	if !sort.SliceIsSorted(l.done, func(a, b int) bool { return l.done[a] < l.done[b] }) {
-		// Steps finish in parallel: the library does not promise the order.
-		t.Logf("%s: done arrived out of order: %v", what, l.done)
+	if me := goroutineID(); len(l.goroutines) != 1 || !l.goroutines[me] {
+		t.Errorf("%s: progress ran on goroutines %v, want only the caller's (%d)", what, l.goroutines, me)
 	}
+}
+
+// goroutineID is the number of the running goroutine, from the first line
+// of its stack trace ("goroutine 18 [running]:"). A test-only way to see
+// which goroutine a callback runs on.
+func goroutineID() uint64 {
+	var buf [64]byte
+	line := strings.TrimPrefix(string(buf[:runtime.Stack(buf[:], false)]), "goroutine ")
+	id, err := strconv.ParseUint(line[:strings.IndexByte(line, ' ')], 10, 64)
+	if err != nil {
+		panic("goroutineID: cannot parse " + line)
+	}
+	return id
 }
 
 // Each new mode: Config reports it, searches with the default oversampling
@@ -392,7 +407,7 @@ func TestQuantModesRefused(t *testing.T) {
 }
 
 // TrainQuantizer on a PQ collection: new subspaces, with progress rising to
-// total (each step once), searches exact throughout (also from another
+// total (1..total in order, on the calling goroutine), searches exact throughout (also from another
 // goroutine while it trains), codes re-encoded (smaller), the parameters
 // kept and persisted; bad parameters refused naming the field, changing
 // nothing.
@@ -540,6 +555,9 @@ func TestTrainQuantizerCancel(t *testing.T) {
 		calls := uint64(0) // one call at a time: no lock needed (the race detector agrees)
 		err := c.TrainQuantizer(quiver.TrainParams{PQSubspaces: 24}, func(done, total uint64) bool {
 			calls++
+			if done != calls {
+				t.Errorf("%s: call %d reported done %d, want the steps in order", name, calls, done)
+			}
 			return calls < tc.at
 		})
 		qe := mustCode(t, name, err, quiver.ErrCancelled)
@@ -587,7 +605,7 @@ func TestTrainQuantizerF32(t *testing.T) {
 }
 
 // A panicking callback does not crash the process: the panic is recovered
-// on the library's thread, cancels the training (nothing changed), and
+// in the binding's trampoline (before it reaches the C frames), cancels the training (nothing changed), and
 // comes back as a *CallbackPanicError matching ErrCancelled (and the
 // panic's value when it is an error). The collection trains normally
 // afterwards.

@@ -75,15 +75,17 @@ func (p TrainParams) toC() (C.qv_train_params, error) {
 // training steps finish: one per PQ subspace per sealed segment, one per
 // sealed segment in the other modes, done rising by one each call (a
 // training that is not cancelled reports each value from 1 to total once,
-// in order). progress
-// runs on the library's training threads (not the caller's goroutine), one
-// call at a time, and every call happens before TrainQuantizer returns. It
-// should return quickly and not call into Quiver: the library calls it
-// holding a lock, from threads it trains on, so a call back into the
-// library may deadlock (closing the collection or its DB from it always
-// does: Close waits for TrainQuantizer, which waits for progress). Nor may
-// it call runtime.Goexit (t.Fatal or t.FailNow in a test), which no recover
-// stops on a thread the library owns; report failures by returning false.
+// in order). progress runs on the calling goroutine, on the thread of its
+// cgo call (the library trains on its own threads meanwhile and forwards
+// each finished step to that thread), one call at a time, and every call
+// happens before TrainQuantizer returns; it should return quickly. It may
+// search any collection, but must not optimize, train, close or drop this
+// collection, nor close its DB: those wait for the training, which waits
+// for progress, so they deadlock. Nor may it call runtime.Goexit (t.Fatal
+// or t.FailNow in a test): no recover stops it, and it would unwind the
+// goroutine past the library's C frames, abandoning the call midway (the
+// collection stays locked, the training threads keep using that stack);
+// report failures by returning false.
 //
 // progress returns true to go on and false to cancel: TrainQuantizer then
 // returns an error matching ErrCancelled and nothing has changed; progress
@@ -119,8 +121,8 @@ func (c *Collection) TrainQuantizer(params TrainParams, progress func(done, tota
 		err = takeError(rc, cerr)
 	}
 	if st != nil {
-		// The lock orders the callbacks (on other threads) before what
-		// follows, for the caller as for the race detector.
+		// The callbacks ran on this goroutine; the lock keeps the order
+		// explicit whatever the library does.
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		if st.panicked {

@@ -13,7 +13,8 @@ import "C"
 import "runtime/cgo"
 
 // qvgoProgress is called by qv_collection_train_quantizer, through
-// qvgo_progress, on one of the library's training threads. handle is the
+// qvgo_progress, on the thread of TrainQuantizer's cgo call (a callback into
+// the goroutine that called TrainQuantizer). handle is the
 // cgo.Handle of the call's progressState (deleted only after the C call
 // returned, so it is valid here). It returns 1 to go on, 0 to cancel; it
 // never panics into C (report recovers the callback's panics).

@@ -116,7 +116,7 @@ type SearchOptions struct {
 	// but StorageF32): the walk on the codes keeps the best K ×
 	// Oversampling candidates, which are then rescored on the original
 	// vectors. 1..100; 0 = the mode's default: 2 for StorageF16 and
-	// StorageBF16, 3 for StorageSQ8, 10 for StorageBinary and StoragePQ. A
+	// StorageBF16, 3 for StorageSQ8, 5 for StoragePQ and StorageBinary (10 below 256 dimensions). A
 	// larger value trades speed for recall. Other values (NaN included)
 	// fail with ErrInvalidArgument, also in StorageF32 collections, which
 	// otherwise ignore it.

@@ -103,9 +103,16 @@ impl Collection {
                     }
                 }
             }
-            match worker.join() {
+            let r = match worker.join() {
                 Ok(r) => r,
                 Err(panic) => std::panic::resume_unwind(panic),
+            };
+            // The worker may have finished before the last step's answer
+            // came: a cancel is a cancel, whatever it returned.
+            if cancelled.load(Ordering::Acquire) {
+                Err(Error::Cancelled(String::new()))
+            } else {
+                r
             }
         });
         let trained = match trained {

@@ -515,9 +515,11 @@ impl Collection {
             },
             // The query's scorer on codes only when a walk may use it.
             codes: graph.and_then(|_| seg.code_scorer(q, self.config.metric)),
-            oversampling: p
-                .oversampling
-                .unwrap_or(self.config.storage.default_oversampling()),
+            oversampling: p.oversampling.unwrap_or(
+                self.config
+                    .storage
+                    .default_oversampling(self.config.dimension),
+            ),
             rescore: p.rescore,
         };
         // A walk on codes keeps at least its candidates for rescoring: that

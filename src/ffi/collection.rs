@@ -45,12 +45,12 @@ pub const QV_STORAGE_F16: u32 = 2;
 pub const QV_STORAGE_BF16: u32 = 3;
 /// `qv_collection_config.storage`: one bit per dimension (the sign around
 /// the segment's mean) plus 8 bytes per point; searches oversample more
-/// (default oversampling 10) and rescore on the originals. Metrics cosine,
+/// (default oversampling 5, 10 below 256 dimensions) and rescore on the originals. Metrics cosine,
 /// dot, euclidean.
 pub const QV_STORAGE_BINARY: u32 = 4;
 /// `qv_collection_config.storage`: product quantization, one byte per
 /// subspace (`pq_subspaces`, `pq_centroids`), trained by k-means per
-/// segment; searches oversample more (default oversampling 10) and rescore
+/// segment; searches oversample more (default oversampling 5) and rescore
 /// on the originals. Metrics cosine, dot, euclidean.
 pub const QV_STORAGE_PQ: u32 = 5;
 
@@ -84,8 +84,8 @@ pub struct qv_collection_config {
     pub storage: u32,
     /// `QV_STORAGE_PQ`: subspaces (code bytes per point); must divide
     /// `dimension`. 0 (default) picks the largest divisor of the dimension
-    /// not above dimension / 8 (48 for 384). Ignored by the other modes.
-    /// Changed later by qv_collection_train_quantizer.
+    /// not above dimension / 8 (48 for 384). Used by QV_STORAGE_PQ only, but
+    /// checked in every mode. Changed later by qv_collection_train_quantizer.
     pub pq_subspaces: u32,
     /// `QV_STORAGE_PQ`: centroids per subspace, 2 to 256. Default 256.
     pub pq_centroids: u32,

@@ -47,7 +47,7 @@ pub struct qv_search_params {
     /// Quantized storage modes (every `QV_STORAGE_*` but F32): the walk on
     /// codes keeps the best `k × oversampling` candidates for rescoring, 1
     /// to 100, or 0 (the default) for the mode's default: 2 for F16 and
-    /// BF16, 3 for SQ8, 10 for BINARY and PQ. Checked in every mode, used
+    /// BF16, 3 for SQ8, 5 for PQ, 5 for BINARY (10 below 256 dimensions). Checked in every mode, used
     /// only in quantized ones.
     pub oversampling: f32,
     /// Quantized storage modes: 1 (the default) = rescore the candidates on

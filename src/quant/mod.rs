@@ -339,16 +339,20 @@ impl Scorer for CodeScorer<'_> {
 }
 
 impl StorageMode {
-    /// Default of [`crate::SearchParams::oversampling`] in this mode: the
-    /// walk keeps `k × this` candidates for rescoring. The coarser the
-    /// codes, the more (measured on the WordNet data: see the closing note
-    /// of the quantization issue).
-    pub fn default_oversampling(self) -> f32 {
+    /// Default of [`crate::SearchParams::oversampling`] in this mode for
+    /// vectors of `dim` dimensions: the walk keeps `k × this` candidates
+    /// for rescoring. The coarser the codes, the more: measured on the
+    /// 384-d WordNet data, recall@10 0.965 with binary or PQ48 codes at 4,
+    /// 0.98 at 6. One-bit codes of few dimensions estimate worse (the
+    /// error shrinks as 1/√dim), so binary keeps 10 below 256 dimensions.
+    pub fn default_oversampling(self, dim: usize) -> f32 {
         match self {
             StorageMode::F32 => 1.0,
             StorageMode::F16 | StorageMode::Bf16 => 2.0,
             StorageMode::Sq8 => 3.0,
-            StorageMode::Binary | StorageMode::Pq => 10.0,
+            StorageMode::Pq => 5.0,
+            StorageMode::Binary if dim >= 256 => 5.0,
+            StorageMode::Binary => 10.0,
         }
     }
 }

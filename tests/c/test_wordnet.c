@@ -350,6 +350,13 @@ void test_wordnet_modes(void) {
         double recall = (double)found / (double)(nq * k);
         qvt_checks++;
         if (recall < 0.95) qvt_fail(__FILE__, __LINE__, "%s recall@10 %.3f < 0.95", names[m], recall);
+        if (modes[m] == QV_STORAGE_F16) {
+            /* Cancelling the last (here the only) step is a cancel too. */
+            progress_log only = {0, 0, 0, 1, 0, 0, pthread_self()};
+            FAILS(QV_ERR_CANCELLED, qv_collection_train_quantizer(c, NULL, on_progress, &only, ERR));
+            CHECK_EQ_U64(only.calls, 1);
+            CHECK_EQ_U64(only.total, 1);
+        }
         if (modes[m] != QV_STORAGE_PQ) {
             qv_collection_free(c);
             c = NULL;

@@ -393,6 +393,20 @@ fn train_quantizer_changes_the_codes_reports_progress_and_cancels_cleanly() {
     let tmp2 = TempDir::new("mode-train-sq8");
     let db = wordnet_in(&tmp2, StorageMode::Sq8, QuantizerConfig::default());
     let c = db.collection(NAME).unwrap();
+    // Cancelling the last (here the only) step is a cancel too.
+    let sq8_before = codes_bytes(&tmp2);
+    let e = c
+        .train_quantizer(
+            QuantizerConfig {
+                pq_centroids: 16,
+                ..QuantizerConfig::default()
+            },
+            &mut |_, _| false,
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::Cancelled(_)), "{e}");
+    assert_eq!(codes_bytes(&tmp2), sq8_before);
+    assert_eq!(c.config().quantizer, QuantizerConfig::default());
     let steps = AtomicU64::new(0);
     c.train_quantizer(QuantizerConfig::default(), &mut |d, t| {
         assert_eq!(t, 1);

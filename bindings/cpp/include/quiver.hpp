@@ -64,8 +64,9 @@
 //   the special members (move, destructor) and release(). close() may be
 //   called while other threads use the object: their later calls throw
 //   Status::Closed. Results and Points are immutable: any thread may read.
-// - The progress callback of Collection::train_quantizer runs on the
-//   library's threads, one call at a time.
+// - The progress callback of Collection::train_quantizer runs on the thread
+//   that called it (the library trains on its own threads meanwhile), one
+//   call at a time.
 #ifndef QUIVER_HPP
 #define QUIVER_HPP
 
@@ -372,11 +373,11 @@ enum class Storage : uint32_t {
     /// f32); default oversampling 2.
     Bf16 = QV_STORAGE_BF16,
     /// One bit per dimension (the sign around the segment's mean) plus 8
-    /// bytes per point; default oversampling 10.
+    /// bytes per point; default oversampling 5 (10 below 256 dimensions).
     Binary = QV_STORAGE_BINARY,
     /// Product quantization: one byte per subspace
     /// (CollectionConfig::pq_subspaces, pq_centroids), trained by k-means
-    /// per segment; default oversampling 10.
+    /// per segment; default oversampling 5.
     Pq = QV_STORAGE_PQ,
 };
 
@@ -470,7 +471,7 @@ public:
     /// dimension (create_collection throws Status::InvalidArgument naming
     /// config.pq_subspaces otherwise). 0 (the default) picks the largest
     /// divisor of the dimension not above dimension / 8 (48 for 384).
-    /// Ignored by the other modes. Collection::train_quantizer changes it
+    /// Used by Pq only, checked in every mode. Collection::train_quantizer changes it
     /// later.
     CollectionConfig &pq_subspaces(uint32_t m) noexcept {
         raw_.pq_subspaces = m;
@@ -721,7 +722,7 @@ public:
     /// Quantized storage (every Storage but F32): the walk on the codes
     /// keeps the best k x `factor` candidates for rescoring; 1 to 100, or 0
     /// (the default) for the mode's default: 2 for F16 and Bf16, 3 for Sq8,
-    /// 10 for Binary and Pq. Out of range: the search throws
+    /// 5 for Pq and Binary (Binary: 10 below 256 dimensions). Out of range: the search throws
     /// Status::InvalidArgument (with Storage::F32 too, which otherwise
     /// ignores it).
     SearchParams &oversampling(float factor) noexcept {
@@ -808,18 +809,17 @@ namespace detail {
 
 // What a progress callback passes through the C call's user_data: the
 // user's function, and the exception it threw. The library calls the
-// trampoline one call at a time (under its lock), so the fields need no
-// synchronisation of their own; the C call returning orders them before
-// the caller reads them.
+// trampoline on the thread of the C call, one call at a time, so the
+// fields need no synchronisation of their own.
 struct ProgressCall {
     const ProgressFn *fn = nullptr;
     std::exception_ptr error;
     bool stopped = false;
 
     // The qv_progress_fn. Never lets an exception into the C library: one
-    // thrown by the user's function is kept and answered as a cancel. After
-    // a cancel, the library may still report steps that were in flight;
-    // they are answered 0 without calling the user's function again.
+    // thrown by the user's function is kept and answered as a cancel. The
+    // library does not call it again after a 0; should it, it answers 0
+    // without calling the user's function again.
     static int32_t trampoline(void *user_data, uint64_t done, uint64_t total) noexcept {
         ProgressCall &call = *static_cast<ProgressCall *>(user_data);
         if (call.stopped) return 0;
@@ -1696,12 +1696,13 @@ public:
     ///
     /// `progress` (optional) is called with (steps done, total steps) as
     /// training steps finish: one per PQ subspace per segment, one per
-    /// segment in the other modes. It runs on the library's training
-    /// threads (not necessarily the caller's), one call at a time, so it
-    /// must be safe to call from another thread; the `done` values of
-    /// concurrent steps may arrive out of order (each value once, up to
-    /// `total`). Keep it short, and do not train or optimize this collection
-    /// from it (that would wait for this training to end). Returning false
+    /// segment in the other modes. It runs on the thread that called
+    /// train_quantizer (the library trains on its own threads meanwhile and
+    /// hands each finished step to this one), one call at a time, `done`
+    /// rising by one from 1 (up to `total`). Keep it short. It may search any
+    /// collection, but must not optimize, train, close or drop this
+    /// collection, nor close its database: those wait for the training,
+    /// which waits for the callback, so they deadlock. Returning false
     /// cancels: train_quantizer throws
     /// Status::Cancelled and nothing has changed. When it throws, the
     /// training is cancelled the same way and train_quantizer rethrows that

@@ -13,6 +13,7 @@
 #include <ostream>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 using quiver::CollectionConfig;
@@ -186,31 +187,37 @@ Quality quality(const quiver::Collection &c, const SearchParams &params) {
     return out;
 }
 
-// A progress callback's calls, recorded from the library's threads.
+// A progress callback's calls (done, total, thread). Made on the thread
+// that then calls train_quantizer.
 struct ProgressLog {
+    struct Call {
+        uint64_t done, total;
+        std::thread::id thread;
+    };
     std::mutex mu;
-    std::vector<std::pair<uint64_t, uint64_t>> calls; // (done, total)
+    std::vector<Call> calls;
+    const std::thread::id caller = std::this_thread::get_id();
 
     quiver::ProgressFn record(bool go_on = true) {
         return [this, go_on](uint64_t done, uint64_t total) {
             std::lock_guard<std::mutex> lock(mu);
-            calls.emplace_back(done, total);
+            calls.push_back({done, total, std::this_thread::get_id()});
             return go_on;
         };
     }
-    // Every call had `total`, and the done values are 1..total, each once
-    // (in the order they came: concurrent steps may report out of order).
-    void expect_complete(uint64_t total) {
+    // There were `n` calls, reporting done = 1, 2, ..., n in this order,
+    // each with `total`, each on the caller's thread.
+    void expect_in_order(uint64_t n, uint64_t total) {
         std::lock_guard<std::mutex> lock(mu);
-        ASSERT_EQ(calls.size(), total);
-        std::vector<uint64_t> done;
-        for (const auto &c : calls) {
-            EXPECT_EQ(c.second, total);
-            done.push_back(c.first);
+        ASSERT_EQ(calls.size(), n);
+        for (uint64_t i = 0; i < n; i++) {
+            EXPECT_EQ(calls[i].done, i + 1) << "call " << i << ": done arrives in order";
+            EXPECT_EQ(calls[i].total, total) << "call " << i;
+            EXPECT_EQ(calls[i].thread, caller) << "call " << i << ": on the thread that called train_quantizer";
         }
-        std::sort(done.begin(), done.end());
-        for (uint64_t i = 0; i < total; i++) EXPECT_EQ(done[i], i + 1);
     }
+    // Every step 1..total, in order, on the caller's thread.
+    void expect_complete(uint64_t total) { expect_in_order(total, total); }
 };
 
 constexpr Storage modes[] = {Storage::F16, Storage::Bf16, Storage::Binary, Storage::Pq};
@@ -403,13 +410,14 @@ TEST(QuantConfig, PqParametersAreCheckedAndReportedBack) {
     EXPECT_TRUE(db.list_collections().empty());
 
     // Valid parameters are reported back, also after reopening; 0 stays 0
-    // (automatic); the other modes ignore PQ's parameters.
+    // (automatic); the other modes ignore PQ's parameters (valid ones: the
+    // library checks them in every mode, so that a bad value is never kept).
     EXPECT_EQ(db.create_collection("pq8", CollectionConfig(pq).pq_subspaces(8).pq_centroids(16)).config().pq_subspaces(),
               8u);
     const CollectionConfig automatic = db.create_collection("pq0", pq).config();
     EXPECT_EQ(automatic.pq_subspaces(), 0u);
     EXPECT_EQ(automatic.pq_centroids(), 256u);
-    EXPECT_EQ(db.create_collection("f16", CollectionConfig(dim).storage(Storage::F16).pq_subspaces(7)).config().storage(),
+    EXPECT_EQ(db.create_collection("f16", CollectionConfig(dim).storage(Storage::F16).pq_subspaces(8)).config().storage(),
               Storage::F16);
     db.close();
     db = Database::open(dir / "db");
@@ -465,17 +473,18 @@ TEST_F(TrainTest, CancelChangesNothing) {
     EXPECT_NE(msg.find("cancelled"), std::string::npos) << msg;
     // Steps in flight may still finish in the library; the callback is not
     // called again once it said stop.
-    EXPECT_EQ(log.calls.size(), 1u);
+    log.expect_in_order(1, 8 * segments_);
     expect_unchanged();
 
-    // Halfway (as a lambda that keeps its own count).
-    std::mutex mu;
-    size_t calls = 0, stops = 0;
+    // Halfway (as a lambda that keeps its own count, on this thread).
+    const std::thread::id caller = std::this_thread::get_id();
+    size_t calls = 0, stops = 0, elsewhere = 0;
     uint64_t last_total = 0;
     qt::expect_error(Status::Cancelled, [&] {
         coll_.train_quantizer(TrainParams().pq_subspaces(8).pq_centroids(64), [&](uint64_t done, uint64_t total) {
-            std::lock_guard<std::mutex> lock(mu);
             calls++;
+            EXPECT_EQ(done, calls) << "done arrives in order";
+            if (std::this_thread::get_id() != caller) elsewhere++;
             last_total = total;
             const bool go_on = done < total / 2;
             if (!go_on) stops++;
@@ -483,9 +492,9 @@ TEST_F(TrainTest, CancelChangesNothing) {
         });
     });
     EXPECT_EQ(last_total, 8 * segments_);
-    EXPECT_GE(calls, 1u);
-    EXPECT_LE(calls, last_total);
+    EXPECT_EQ(calls, last_total / 2) << "not called again after it returned false";
     EXPECT_EQ(stops, 1u);
+    EXPECT_EQ(elsewhere, 0u) << "the callback runs on the thread that called train_quantizer";
     expect_unchanged();
 
     // The collection trains normally afterwards (few iterations: quick).
@@ -522,7 +531,7 @@ TEST_F(TrainTest, AThrowingCallbackIsRethrownAndChangesNothing) {
     } catch (int v) {
         EXPECT_EQ(v, 42);
     }
-    EXPECT_GE(calls, 3u);
+    EXPECT_EQ(calls, 3u) << "called again after it threw";
     expect_unchanged();
 
     // The collection trains normally afterwards (few iterations: quick).
@@ -562,7 +571,7 @@ TEST(TrainQuantizer, F32IsUnsupportedOtherModesTrainOneStepPerSegment) {
     log.expect_complete(segments);
     ProgressLog cancel;
     qt::expect_error(Status::Cancelled, [&] { f16.train_quantizer(cancel.record(false)); });
-    EXPECT_EQ(cancel.calls.size(), 1u);
+    cancel.expect_in_order(1, segments);
 
     // Closed, and without a handle (checked before the library is called).
     f16.close();

@@ -21,7 +21,11 @@ internal static unsafe class Bench
 {
     private const int Dim = 384, K = 10, Ef = 64;
 
-    // The raw C ABI, declared here on its own (IntPtr handle, no SafeHandle, no checks).
+    // The raw C ABI, declared here on its own (IntPtr handle, no SafeHandle, no checks),
+    // as include/quiver.h has it at this ABI version (qv_search_params is unchanged since
+    // ABI 2; ABI 3 grew qv_collection_config, which the bench uses through the binding).
+    private const uint MirroredAbiVersion = 3;
+
     [StructLayout(LayoutKind.Sequential)]
     private struct qv_search_params
     {
@@ -51,6 +55,11 @@ internal static unsafe class Bench
         string data = args.Length > 0 ? args[0] : "../shared/data/wordnet";
         int reps = args.Length > 1 ? int.Parse(args[1]) : 50;
         string dbPath = args.Length > 2 ? args[2] : "target/csharp/bench-db";
+        if (QuiverLibrary.AbiVersion != MirroredAbiVersion)
+        {
+            Console.Error.WriteLine($"bench: the loaded libquiver has ABI version {QuiverLibrary.AbiVersion}; Bench.cs mirrors version {MirroredAbiVersion}");
+            return 1;
+        }
 
         float[] queries = ReadHalfFloats(Path.Combine(data, "queries.f16"), 1000 * Dim);
         uint[] gt = ReadU32(Path.Combine(data, "gt100.u32"));

@@ -4,7 +4,10 @@
 // handle under a call in flight), buffers are raw pointers into arrays the
 // caller pins with `fixed`, size_t is UIntPtr, and the optional
 // `qv_error **err` is an IntPtr that Errors.Check wraps in an ErrorHandle
-// straight away (no SafeHandle is allocated on the success path).
+// straight away (no SafeHandle is allocated on the success path). The one
+// callback (qv_progress_fn) is passed as the IntPtr of
+// Marshal.GetFunctionPointerForDelegate, its delegate kept alive by the
+// caller for the whole call.
 using System;
 using System.Runtime.InteropServices;
 
@@ -15,7 +18,7 @@ namespace Quiver
         internal const string Lib = "quiver";
 
         /// <summary>QV_ABI_VERSION of the header this binding was written against.</summary>
-        internal const uint AbiVersion = 2;
+        internal const uint AbiVersion = 3;
 
         [StructLayout(LayoutKind.Sequential)]
         internal struct qv_collection_config
@@ -28,7 +31,26 @@ namespace Quiver
             public uint hnsw_ef_construction;
             public uint hnsw_ef_search;
             public uint storage;
+            public uint pq_subspaces;
+            public uint pq_centroids;
         }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_train_params
+        {
+            public uint struct_size;
+            public uint pq_subspaces;
+            public uint pq_centroids;
+            public uint pq_iterations;
+        }
+
+        /// <summary>
+        /// <c>qv_progress_fn</c>: <paramref name="done"/> of <paramref name="total"/> steps;
+        /// nonzero = go on, 0 = cancel. Called on the thread that called
+        /// qv_collection_train_quantizer, from inside that native call.
+        /// </summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int qv_progress_fn(IntPtr user_data, ulong done, ulong total);
 
         [StructLayout(LayoutKind.Sequential)]
         internal struct qv_field_index_view
@@ -217,6 +239,15 @@ namespace Quiver
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_optimize(CollectionHandle coll, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_train_params_init(qv_train_params* p);
+
+        // `progress`: NULL or Marshal.GetFunctionPointerForDelegate of a qv_progress_fn
+        // that the caller keeps alive until this returns.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_train_quantizer(CollectionHandle coll, qv_train_params* p,
+            IntPtr progress, IntPtr user_data, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_create_field_index(CollectionHandle coll, byte* field,

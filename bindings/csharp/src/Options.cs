@@ -84,6 +84,32 @@ namespace Quiver
         /// others with InvalidArgument).
         /// </summary>
         Sq8 = 1,
+        /// <summary>
+        /// IEEE half floats (2 bytes per dimension, 11 significant bits, values up to
+        /// 65504), rescored on the original vectors. Default oversampling 2. Metrics
+        /// cosine, dot and euclidean.
+        /// </summary>
+        F16 = 2,
+        /// <summary>
+        /// bfloat16 (2 bytes per dimension, 8 significant bits, the range of f32),
+        /// rescored on the original vectors. Default oversampling 2. Metrics cosine,
+        /// dot and euclidean.
+        /// </summary>
+        Bf16 = 3,
+        /// <summary>
+        /// One bit per dimension (the sign around the segment's mean) plus 8 bytes per
+        /// point, rescored on the original vectors. Default oversampling 5 (10 below 256 dimensions). Metrics
+        /// cosine, dot and euclidean.
+        /// </summary>
+        Binary = 4,
+        /// <summary>
+        /// Product quantization: one byte per subspace
+        /// (<see cref="CollectionConfig.PqSubspaces"/>, <see cref="CollectionConfig.PqCentroids"/>),
+        /// trained by k-means per segment and retrained by
+        /// <see cref="QuiverCollection.TrainQuantizer"/>; rescored on the original vectors.
+        /// Default oversampling 5. Metrics cosine, dot and euclidean.
+        /// </summary>
+        Pq = 5,
     }
 
     /// <summary>When writes are fsynced (<c>QV_SYNC_*</c>).</summary>
@@ -121,8 +147,9 @@ namespace Quiver
     /// <summary>
     /// Configuration of a new collection. Defaults come from the library
     /// (<c>qv_collection_config_init</c>: vector kind, cosine, m 16,
-    /// ef_construction 200, ef_search 64, f32 storage); the library checks
-    /// the ranges when the collection is created.
+    /// ef_construction 200, ef_search 64, f32 storage, PQ subspaces 0 =
+    /// automatic, 256 PQ centroids); the library checks the ranges when the
+    /// collection is created.
     /// </summary>
     public sealed class CollectionConfig
     {
@@ -143,6 +170,8 @@ namespace Quiver
             HnswEfConstruction = unchecked((int)c.hnsw_ef_construction);
             HnswEfSearch = unchecked((int)c.hnsw_ef_search);
             Storage = (Storage)c.storage;
+            PqSubspaces = unchecked((int)c.pq_subspaces);
+            PqCentroids = unchecked((int)c.pq_centroids);
         }
 
         /// <summary>A collection of payloads without vectors.</summary>
@@ -169,10 +198,25 @@ namespace Quiver
 
         /// <summary>
         /// How sealed segments store what searches walk; default <see cref="Quiver.Storage.F32"/>.
-        /// <see cref="Quiver.Storage.Sq8"/> needs a vector collection with metric cosine, dot
-        /// or euclidean. Fixed at creation; <see cref="QuiverCollection.Config"/> reports it.
+        /// The quantized modes (every one but F32) need a vector collection with metric
+        /// cosine, dot or euclidean. Fixed at creation; <see cref="QuiverCollection.Config"/> reports it.
         /// </summary>
         public Storage Storage { get; set; }
+
+        /// <summary>
+        /// <see cref="Quiver.Storage.Pq"/>: subspaces (code bytes per point); must divide
+        /// <see cref="Dimension"/> (the library refuses other values with InvalidArgument
+        /// naming <c>config.pq_subspaces</c>). 0 (the default) picks the largest divisor of
+        /// the dimension not above dimension / 8 (48 for 384), and is reported back as 0.
+        /// Used by PQ only, checked in every mode. <see cref="QuiverCollection.TrainQuantizer"/> changes it.
+        /// </summary>
+        public int PqSubspaces { get; set; }
+
+        /// <summary>
+        /// <see cref="Quiver.Storage.Pq"/>: centroids per subspace, 2..256. Default 256.
+        /// Used by PQ only, checked in every mode. <see cref="QuiverCollection.TrainQuantizer"/> changes it.
+        /// </summary>
+        public int PqCentroids { get; set; }
 
         private static unsafe NativeMethods.qv_collection_config Defaults()
         {
@@ -194,13 +238,63 @@ namespace Quiver
             c.hnsw_ef_construction = unchecked((uint)HnswEfConstruction);
             c.hnsw_ef_search = unchecked((uint)HnswEfSearch);
             c.storage = (uint)Storage;
+            c.pq_subspaces = unchecked((uint)PqSubspaces);
+            c.pq_centroids = unchecked((uint)PqCentroids);
             return c;
         }
 
         /// <summary>For diagnostics.</summary>
         public override string ToString() =>
             Kind + " dim=" + Dimension + " metric=" + Metric + " m=" + HnswM +
-            " ef_construction=" + HnswEfConstruction + " ef_search=" + HnswEfSearch + " storage=" + Storage;
+            " ef_construction=" + HnswEfConstruction + " ef_search=" + HnswEfSearch + " storage=" + Storage +
+            (Storage == Storage.Pq ? " pq_subspaces=" + PqSubspaces + " pq_centroids=" + PqCentroids : "");
+    }
+
+    /// <summary>
+    /// Parameters of <see cref="QuiverCollection.TrainQuantizer"/> (<c>qv_train_params</c>).
+    /// Defaults come from the library (<c>qv_train_params_init</c>: PQ subspaces 0 =
+    /// automatic, 256 centroids, 12 k-means iterations), not from the collection: pass
+    /// no options to retrain with the collection's current parameters. Values are
+    /// passed as they are; the library checks them and reports InvalidArgument naming
+    /// the field (<c>params.pq_subspaces</c>, ...).
+    /// </summary>
+    public sealed class TrainOptions
+    {
+        /// <summary>The library's defaults.</summary>
+        public unsafe TrainOptions()
+        {
+            NativeMethods.qv_train_params p;
+            NativeMethods.qv_train_params_init(&p);
+            PqSubspaces = unchecked((int)p.pq_subspaces);
+            PqCentroids = unchecked((int)p.pq_centroids);
+            PqIterations = unchecked((int)p.pq_iterations);
+        }
+
+        /// <summary>
+        /// PQ subspaces (code bytes per point), dividing the dimension; 0 (the default)
+        /// picks the largest divisor of the dimension not above dimension / 8.
+        /// </summary>
+        public int PqSubspaces { get; set; }
+
+        /// <summary>PQ centroids per subspace, 2..256. Default 256.</summary>
+        public int PqCentroids { get; set; }
+
+        /// <summary>k-means iterations, 1..100. Default 12.</summary>
+        public int PqIterations { get; set; }
+
+        internal unsafe NativeMethods.qv_train_params ToNative()
+        {
+            NativeMethods.qv_train_params p;
+            NativeMethods.qv_train_params_init(&p);
+            p.pq_subspaces = unchecked((uint)PqSubspaces);
+            p.pq_centroids = unchecked((uint)PqCentroids);
+            p.pq_iterations = unchecked((uint)PqIterations);
+            return p;
+        }
+
+        /// <summary>For diagnostics.</summary>
+        public override string ToString() =>
+            "pq_subspaces=" + PqSubspaces + " pq_centroids=" + PqCentroids + " pq_iterations=" + PqIterations;
     }
 
     /// <summary>
@@ -218,7 +312,8 @@ namespace Quiver
 
         /// <summary>
         /// Defaults: k 10, the collection's ef, graph search, no filter, no payloads;
-        /// in quantized storage modes, oversampling 3 and rescoring.
+        /// in quantized storage modes, the mode's default oversampling (f16 and bf16 2,
+        /// sq8 3, binary and pq 10) and rescoring.
         /// </summary>
         public SearchOptions() { }
 
@@ -246,10 +341,12 @@ namespace Quiver
         public bool WithPayload { get; set; }
 
         /// <summary>
-        /// Quantized storage modes (<see cref="Storage.Sq8"/>): the walk on codes keeps the
-        /// best k × oversampling candidates for rescoring. 1 to 100, or 0 (the default) for
-        /// the library's default, 3; a value out of that range is passed on and rejected by
-        /// the library (InvalidArgument). Ignored in f32 mode.
+        /// Quantized storage modes (every <see cref="Storage"/> but F32): the walk on codes
+        /// keeps the best k × oversampling candidates for rescoring. 1 to 100, or 0 (the
+        /// default) for the mode's default: 2 for <see cref="Storage.F16"/> and
+        /// <see cref="Storage.Bf16"/>, 3 for <see cref="Storage.Sq8"/>, 5 for
+        /// <see cref="Storage.Pq"/> and <see cref="Storage.Binary"/> (10 below 256 dimensions); a value out of that
+        /// range is passed on and rejected by the library (InvalidArgument). Ignored in f32 mode.
         /// </summary>
         /// <exception cref="ArgumentOutOfRangeException">The value is negative or NaN.</exception>
         public float Oversampling

@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace Quiver
 {
@@ -22,7 +25,9 @@ namespace Quiver
     public sealed class QuiverCollection : IDisposable
     {
         private readonly CollectionHandle handle;
-        private readonly CollectionConfig config;
+        // The configuration last read from the library: its dimension, kind and
+        // metric never change; PQ's parameters change with TrainQuantizer.
+        private volatile CollectionConfig config;
 
         private QuiverCollection(QuiverDatabase database, string name, CollectionHandle handle, CollectionConfig config)
         {
@@ -41,10 +46,7 @@ namespace Quiver
             }
             try
             {
-                NativeMethods.qv_collection_config c;
-                rc = NativeMethods.qv_collection_get_config(h, &c, out err);
-                Errors.Check(rc, err);
-                return new QuiverCollection(db, name, h, new CollectionConfig(c));
+                return new QuiverCollection(db, name, h, new CollectionConfig(ReadConfig(h)));
             }
             catch
             {
@@ -72,8 +74,37 @@ namespace Quiver
         /// <summary>Floats per vector (0 for a metadata-only collection).</summary>
         public int Dimension => config.Dimension;
 
-        /// <summary>A copy of the collection's configuration, as the library reports it.</summary>
-        public CollectionConfig Config => new CollectionConfig(config.ToNative());
+        /// <summary>
+        /// A copy of the collection's configuration, read from the library on each access
+        /// (so it shows the PQ parameters <see cref="TrainQuantizer"/> set, through this
+        /// handle or another).
+        /// </summary>
+        /// <exception cref="QuiverException">Closed.</exception>
+        public CollectionConfig Config
+        {
+            get
+            {
+                NativeMethods.qv_collection_config c;
+                try
+                {
+                    c = ReadConfig(Live);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+                config = new CollectionConfig(c);
+                return new CollectionConfig(c);
+            }
+        }
+
+        private static unsafe NativeMethods.qv_collection_config ReadConfig(CollectionHandle h)
+        {
+            NativeMethods.qv_collection_config c;
+            int rc = NativeMethods.qv_collection_get_config(h, &c, out IntPtr err);
+            Errors.Check(rc, err);
+            return c;
+        }
 
         /// <summary>The native <c>qv_collection *</c>, for interop with other P/Invoke code.</summary>
         public System.Runtime.InteropServices.SafeHandle Handle => handle;
@@ -507,6 +538,114 @@ namespace Quiver
                 throw Errors.Disposed("collection");
             }
             Errors.Check(rc, err);
+        }
+
+        /// <summary>
+        /// Retrains the quantizer of every sealed segment of a quantized collection and
+        /// re-encodes their codes (<c>qv_collection_train_quantizer</c>); blocks until done.
+        /// <paramref name="options"/> become the collection's parameters, also for the
+        /// segments sealed later (persisted); null = retrain with the current ones (a new
+        /// <see cref="TrainOptions"/> holds the library's defaults instead). Segments are
+        /// trained when they are sealed anyway: call this to change PQ's parameters or to
+        /// retrain on today's data. The appendable segment (searched exactly) is not
+        /// affected; <see cref="Optimize"/> first seals it. Searches and writes go on
+        /// meanwhile and see the old codes or the new ones.
+        /// </summary>
+        /// <param name="options">PQ's subspaces, centroids and k-means iterations (the other
+        /// modes ignore them, but the library still checks their ranges); null = the
+        /// collection's current parameters.</param>
+        /// <param name="progress">Called with (steps done, total steps) as training steps
+        /// finish: one per PQ subspace per sealed segment, one per segment in the other
+        /// modes; return true to go on, false to cancel (the call then throws
+        /// QuiverException with <see cref="QuiverStatus.Cancelled"/>, and nothing has
+        /// changed). It runs on the thread that called this method (the library trains on
+        /// its own threads meanwhile and hands each finished step to this one), one call at
+        /// a time, done rising by one from 1, and is not called again once it returned false
+        /// or threw, nor once the codes are being written. An exception it throws cancels the
+        /// training and is rethrown from this method once the library has returned. It may
+        /// search any collection, but must not train, optimize, close or drop this one, nor
+        /// close its database (those wait for the training, which waits for the callback).
+        /// Null = no progress reports.</param>
+        /// <exception cref="QuiverException">Unsupported (an f32 collection: nothing to train),
+        /// InvalidArgument (a parameter out of range; the message names it, e.g.
+        /// <c>params.pq_subspaces</c>), Cancelled, Closed, ReadOnly, Io.</exception>
+        public unsafe void TrainQuantizer(TrainOptions options = null, Func<ulong, ulong, bool> progress = null)
+        {
+            NativeMethods.qv_train_params p = options == null ? default(NativeMethods.qv_train_params) : options.ToNative();
+            ProgressRelay relay = progress == null ? null : new ProgressRelay(progress);
+            // The delegate the library calls back through: referenced until the call returns
+            // (GC.KeepAlive), so that the collector cannot free its thunk while the library may
+            // still call it.
+            NativeMethods.qv_progress_fn callback = relay == null ? null : new NativeMethods.qv_progress_fn(relay.Invoke);
+            IntPtr fn = callback == null ? IntPtr.Zero : Marshal.GetFunctionPointerForDelegate<NativeMethods.qv_progress_fn>(callback);
+            int rc;
+            IntPtr err;
+            try
+            {
+                rc = NativeMethods.qv_collection_train_quantizer(Live, options == null ? null : &p, fn, IntPtr.Zero, out err);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Errors.Disposed("collection");
+            }
+            finally
+            {
+                GC.KeepAlive(callback);
+            }
+            if (relay != null)
+            {
+                relay.RethrowIfFailed(err);
+            }
+            Errors.Check(rc, err);
+        }
+
+        // Runs the caller's progress callback for the library: on the caller's thread, but
+        // inside the native call, so no exception may escape into its frames. The first
+        // exception (or a false) stops it: it answers 0 from then on without calling the
+        // callback again, and the exception is rethrown after the native call returned.
+        private sealed class ProgressRelay
+        {
+            private readonly Func<ulong, ulong, bool> progress;
+            private int stopped;
+            private ExceptionDispatchInfo error;
+
+            internal ProgressRelay(Func<ulong, ulong, bool> progress) => this.progress = progress;
+
+            internal int Invoke(IntPtr userData, ulong done, ulong total)
+            {
+                if (Volatile.Read(ref stopped) != 0)
+                {
+                    return 0;
+                }
+                try
+                {
+                    if (progress(done, total))
+                    {
+                        return 1;
+                    }
+                }
+                catch (Exception e)
+                {
+                    Volatile.Write(ref error, ExceptionDispatchInfo.Capture(e));
+                }
+                Volatile.Write(ref stopped, 1);
+                return 0;
+            }
+
+            // The callback's exception wins over the status it caused (QV_ERR_CANCELLED).
+            internal void RethrowIfFailed(IntPtr err)
+            {
+                ExceptionDispatchInfo e = Volatile.Read(ref error);
+                if (e == null)
+                {
+                    return;
+                }
+                if (err != IntPtr.Zero)
+                {
+                    NativeMethods.qv_error_free(err);
+                }
+                e.Throw();
+            }
         }
 
         /// <summary>

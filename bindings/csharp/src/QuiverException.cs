@@ -49,6 +49,12 @@ namespace Quiver
         /// says why. Closing the database and opening it again recovers from the log.
         /// </summary>
         ReadOnly = 15,
+        /// <summary>
+        /// A long operation stopped because its progress callback asked it to
+        /// (<see cref="QuiverCollection.TrainQuantizer"/> when the callback returns false);
+        /// it changed nothing.
+        /// </summary>
+        Cancelled = 16,
     }
 
     /// <summary>
@@ -81,7 +87,7 @@ namespace Quiver
         public int Code { get; }
 
         internal static QuiverStatus StatusOf(int code) =>
-            code >= (int)QuiverStatus.Ok && code <= (int)QuiverStatus.ReadOnly
+            code >= (int)QuiverStatus.Ok && code <= (int)QuiverStatus.Cancelled
                 ? (QuiverStatus)code
                 : QuiverStatus.Unknown;
     }

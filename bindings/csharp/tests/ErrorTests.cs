@@ -221,7 +221,7 @@ namespace Quiver.Tests
             var native = Errors.FromNative(15, IntPtr.Zero);
             Assert.That(native.Status, Is.EqualTo(QuiverStatus.ReadOnly));
             StringAssert.Contains("ReadOnly", native.Message);
-            Assert.That(Errors.FromNative(16, IntPtr.Zero).Status, Is.EqualTo(QuiverStatus.Unknown));
+            Assert.That(Errors.FromNative(17, IntPtr.Zero).Status, Is.EqualTo(QuiverStatus.Unknown));
         }
 
         [Test]
