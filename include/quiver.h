@@ -952,8 +952,9 @@ int32_t qv_collection_wait_optimized(const struct qv_collection *coll, struct qv
 int32_t qv_collection_verify(const struct qv_collection *coll, struct qv_error **err);
 
 /**
- * Closes this handle: waits for calls in flight on it; later calls with it
- * return QV_ERR_CLOSED. Other handles to the same collection are not
+ * Closes this handle: waits for calls in flight on it (except
+ * qv_collection_train_quantizer, which runs to its end on its own); later
+ * calls with it return QV_ERR_CLOSED. Other handles to the same collection are not
  * affected. The handle stays valid until `qv_collection_free`. Closing
  * twice, or NULL, returns QV_OK.
  *
@@ -999,13 +1000,22 @@ void qv_train_params_init(struct qv_train_params *params);
  * done the codes are written (not cancellable) and the callback is not
  * called again. A collection without sealed segments has nothing to
  * train: the call returns QV_OK without calling the callback. The
- * callback may search any collection; it must not optimize, train, close
- * or drop this collection or close its database (those wait for the
- * training, which waits for the callback).
+ * callback may search and read any collection, this one included
+ * (through this handle or another); it must not call, on this
+ * collection, qv_collection_optimize, _wait_optimized, _checkpoint,
+ * _train_quantizer, _create_field_index or _drop_field_index, nor close
+ * its database: those wait for the training, which waits for the
+ * callback. Closing this handle meanwhile (from the callback or another
+ * thread) is safe and does not wait: the training goes on to its end,
+ * and later calls through the handle (the callback's too) return
+ * QV_ERR_CLOSED.
  *
  * Searches go on throughout and see the old codes or the new ones; writes
  * go on too. A crash midway leaves each segment with its old or its new
- * codes, both valid.
+ * codes, both valid. An I/O error while the codes are written (after
+ * training) is returned with the new parameters kept and some segments
+ * recoded: every segment stays searchable, and calling again completes
+ * it.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle, wrong
  * struct_size, a parameter out of range: the message names it),

@@ -16,7 +16,9 @@
 //!
 //! A crash during phase 2 leaves every segment with a valid codes file,
 //! old or new; each file records the quantizer it was encoded with, so the
-//! collection opens with whatever each holds.
+//! collection opens with whatever each holds. An I/O error in phase 2 is
+//! returned the same way: parameters kept, some segments recoded, every
+//! segment searchable; calling again completes it.
 
 use super::open::CONFIG;
 use super::Collection;
@@ -93,6 +95,16 @@ impl Collection {
                 }
                 Ok(trained)
             });
+            // A panic in `progress` cancels the worker before it unwinds.
+            struct CancelOnUnwind<'a>(&'a AtomicBool);
+            impl Drop for CancelOnUnwind<'_> {
+                fn drop(&mut self) {
+                    if std::thread::panicking() {
+                        self.0.store(true, Ordering::Release);
+                    }
+                }
+            }
+            let _guard = CancelOnUnwind(&cancelled);
             let mut done = 0u64;
             // Ends when the worker is done (it drops the sender).
             for () in rx {

@@ -110,6 +110,17 @@ impl qv_collection {
         let (c, _) = g.as_ref().ok_or_else(|| closed("collection"))?;
         f(c)
     }
+
+    /// The collection and its database, without holding this handle's
+    /// lock: for calls that run the caller's callback, which may use this
+    /// handle (a close meanwhile then waits for nothing; the call sees the
+    /// collection closed at its next check).
+    pub(crate) fn detach(&self) -> FfiResult<(Arc<Collection>, Arc<Database>)> {
+        let g = self.inner.read();
+        g.as_ref()
+            .map(|(c, d)| (Arc::clone(c), Arc::clone(d)))
+            .ok_or_else(|| closed("collection"))
+    }
 }
 
 fn metric_from(v: u32) -> FfiResult<Metric> {
@@ -352,8 +363,9 @@ pub unsafe extern "C" fn qv_collection_verify(
     guard(err, || handle(coll, "coll")?.with(|c| Ok(c.verify()?)))
 }
 
-/// Closes this handle: waits for calls in flight on it; later calls with it
-/// return QV_ERR_CLOSED. Other handles to the same collection are not
+/// Closes this handle: waits for calls in flight on it (except
+/// qv_collection_train_quantizer, which runs to its end on its own); later
+/// calls with it return QV_ERR_CLOSED. Other handles to the same collection are not
 /// affected. The handle stays valid until `qv_collection_free`. Closing
 /// twice, or NULL, returns QV_OK.
 ///
@@ -440,13 +452,22 @@ pub type qv_progress_fn =
 /// done the codes are written (not cancellable) and the callback is not
 /// called again. A collection without sealed segments has nothing to
 /// train: the call returns QV_OK without calling the callback. The
-/// callback may search any collection; it must not optimize, train, close
-/// or drop this collection or close its database (those wait for the
-/// training, which waits for the callback).
+/// callback may search and read any collection, this one included
+/// (through this handle or another); it must not call, on this
+/// collection, qv_collection_optimize, _wait_optimized, _checkpoint,
+/// _train_quantizer, _create_field_index or _drop_field_index, nor close
+/// its database: those wait for the training, which waits for the
+/// callback. Closing this handle meanwhile (from the callback or another
+/// thread) is safe and does not wait: the training goes on to its end,
+/// and later calls through the handle (the callback's too) return
+/// QV_ERR_CLOSED.
 ///
 /// Searches go on throughout and see the old codes or the new ones; writes
 /// go on too. A crash midway leaves each segment with its old or its new
-/// codes, both valid.
+/// codes, both valid. An I/O error while the codes are written (after
+/// training) is returned with the new parameters kept and some segments
+/// recoded: every segment stays searchable, and calling again completes
+/// it.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL handle, wrong
 /// struct_size, a parameter out of range: the message names it),
@@ -474,16 +495,15 @@ pub unsafe extern "C" fn qv_collection_train_quantizer(
                 Some(f) => unsafe { f(user_data, done, total) != 0 },
             }
         };
-        handle(coll, "coll")?.with(|c| {
-            let params = match p {
-                None => c.config().quantizer,
-                Some(p) => QuantizerConfig {
-                    pq_subspaces: p.pq_subspaces as usize,
-                    pq_centroids: p.pq_centroids as usize,
-                    pq_iterations: p.pq_iterations as usize,
-                },
-            };
-            Ok(c.train_quantizer(params, &mut report)?)
-        })
+        let (c, _db) = handle(coll, "coll")?.detach()?;
+        let params = match p {
+            None => c.config().quantizer,
+            Some(p) => QuantizerConfig {
+                pq_subspaces: p.pq_subspaces as usize,
+                pq_centroids: p.pq_centroids as usize,
+                pq_iterations: p.pq_iterations as usize,
+            },
+        };
+        Ok(c.train_quantizer(params, &mut report)?)
     })
 }

@@ -76,8 +76,14 @@ impl Binary {
             l2 += r * r;
             norm += x as f64 * x as f64;
         }
-        let alpha = if l1 > 0.0 { (l2 / l1) as f32 } else { 0.0 };
-        (alpha, norm as f32)
+        // Saturated: a vector near f32's limits must not store an infinity
+        // (which the parser refuses).
+        let alpha = if l1 > 0.0 {
+            (l2 / l1).min(f32::MAX as f64) as f32
+        } else {
+            0.0
+        };
+        (alpha, norm.min(f32::MAX as f64) as f32)
     }
 
     /// Encodes `n` rows: header, mean, the `n` scales, the `n` squared

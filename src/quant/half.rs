@@ -7,8 +7,9 @@
 //! f16 keeps 11 significant bits over a range of about 6·10⁻⁸ to 65,504:
 //! the better choice for unit vectors (cosine) and values of moderate
 //! size. bf16 keeps only 8 significant bits, with f32's range: values
-//! beyond f16's range round to infinity in f16 (such a collection should
-//! use bf16), and both round to nearest, ties to even.
+//! beyond f16's range are stored as ±65,504 in f16 (such a collection
+//! should use bf16; rescoring still ranks on the originals), and both
+//! round to nearest, ties to even.
 
 use crate::distance::Metric;
 use crate::error::{Error, Result};
@@ -145,9 +146,15 @@ impl Half {
     pub fn write<'a>(&self, n: usize, row: impl Fn(usize) -> &'a [f32]) -> Vec<u8> {
         let mut out = Vec::with_capacity(Half::file_len(self.dim, n));
         out.extend_from_slice(&header(self.format.layout(), self.dim, n));
+        // f16 saturates at ±65,504 rather than store an infinity (whose
+        // products could make NaN distances); bf16 covers f32's range.
+        let lim = match self.format {
+            Format::F16 => 65_504.0f32,
+            Format::Bf16 => f32::MAX,
+        };
         for i in 0..n {
             for &x in row(i) {
-                out.extend_from_slice(&self.format.encode(x).to_le_bytes());
+                out.extend_from_slice(&self.format.encode(x.clamp(-lim, lim)).to_le_bytes());
             }
         }
         out

@@ -73,7 +73,17 @@ impl Pq {
         let pick: Vec<usize> = (0..samples)
             .map(|i| (i as u128 * n as u128 / samples as u128) as usize)
             .collect();
-        let k = k.min(samples).max(1);
+        if samples == 0 {
+            // No rows (a segment is never empty, but be total): one zero
+            // centroid per subspace.
+            return Some(Pq {
+                dim,
+                m,
+                k: 1,
+                centroids: vec![0.0; dim],
+            });
+        }
+        let k = k.min(samples);
         let done = std::sync::atomic::AtomicU64::new(0);
         let stop = std::sync::atomic::AtomicBool::new(false);
         let parts: Vec<Vec<f32>> = (0..m)

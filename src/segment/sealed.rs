@@ -293,12 +293,12 @@ impl Sealed {
         let missing: Vec<u32> = (start as u32..self.n as u32).collect();
         // The build walks the vectors at random, as searches do: from a
         // huge-page copy (see `crate::storage::resident`) when the memory
-        // can be had; the copy then stays as the resident one.
-        // Not in quantized modes: their point is not to hold the vectors.
+        // can be had. In f32 mode the copy then stays as the resident one;
+        // quantized modes walk codes, so it is dropped after the build
+        // (walking the mapped file instead made their builds a third
+        // slower).
         let copy = match (&self.vectors, self.resident.get()) {
-            (Some(v), None) if !missing.is_empty() && !config.storage.quantized() => {
-                Resident::copy_of(v.data()).ok()
-            }
+            (Some(v), None) if !missing.is_empty() => Resident::copy_of(v.data()).ok(),
             _ => None,
         };
         {
@@ -319,7 +319,12 @@ impl Sealed {
             }
         }
         if let (Some(r), Some(v)) = (copy, &self.vectors) {
-            self.adopt(r, v);
+            if config.storage.quantized() {
+                drop(r);
+                v.release_pages();
+            } else {
+                self.adopt(r, v);
+            }
         }
         self.graph = Some(g);
         Ok(())

@@ -280,6 +280,12 @@ typedef struct {
     uint64_t calls, done, total, cancel_at;
     int out_of_order, other_thread;
     pthread_t caller;
+    /* When set: the first call searches this collection (through the
+     * handle being trained) and records whether that worked. */
+    qv_collection *search_in;
+    const float *query;
+    size_t dim;
+    int searched;
 } progress_log;
 
 static int32_t on_progress(void *user, uint64_t done, uint64_t total) {
@@ -287,6 +293,16 @@ static int32_t on_progress(void *user, uint64_t done, uint64_t total) {
     l->calls++;
     if (done != l->done + 1 || done > total) l->out_of_order = 1;
     if (!pthread_equal(pthread_self(), l->caller)) l->other_thread = 1;
+    if (l->search_in && l->calls == 1) {
+        qv_search_params p;
+        qv_search_params_init(&p);
+        p.k = 1;
+        uint64_t id = 0;
+        float s = 0;
+        uint32_t n = 0;
+        l->searched = qv_collection_search(l->search_in, l->query, 1, l->dim, &p, &id, &s, 1, &n,
+                                           NULL) == QV_OK && n == 1;
+    }
     l->done = done;
     l->total = total;
     return l->cancel_at == 0 || l->calls < l->cancel_at;
@@ -352,7 +368,7 @@ void test_wordnet_modes(void) {
         if (recall < 0.95) qvt_fail(__FILE__, __LINE__, "%s recall@10 %.3f < 0.95", names[m], recall);
         if (modes[m] == QV_STORAGE_F16) {
             /* Cancelling the last (here the only) step is a cancel too. */
-            progress_log only = {0, 0, 0, 1, 0, 0, pthread_self()};
+            progress_log only = {0, 0, 0, 1, 0, 0, pthread_self(), NULL, NULL, 0, 0};
             FAILS(QV_ERR_CANCELLED, qv_collection_train_quantizer(c, NULL, on_progress, &only, ERR));
             CHECK_EQ_U64(only.calls, 1);
             CHECK_EQ_U64(only.total, 1);
@@ -408,7 +424,7 @@ void test_wordnet_modes(void) {
     tp.struct_size = sizeof tp;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_train_quantizer(NULL, &tp, NULL, NULL, ERR));
 
-    progress_log cancel = {0, 0, 0, 2, 0, 0, pthread_self()};
+    progress_log cancel = {0, 0, 0, 2, 0, 0, pthread_self(), NULL, NULL, 0, 0};
     FAILS(QV_ERR_CANCELLED, qv_collection_train_quantizer(c, &tp, on_progress, &cancel, ERR));
     CHECK_MESSAGE_HAS("cancelled");
     CHECK_EQ_U64(cancel.calls, 2);
@@ -416,13 +432,14 @@ void test_wordnet_modes(void) {
     OK(qv_collection_get_config(c, &got, ERR));
     CHECK_EQ_U64(got.pq_subspaces, 0);
 
-    progress_log log = {0, 0, 0, 0, 0, 0, pthread_self()};
+    progress_log log = {0, 0, 0, 0, 0, 0, pthread_self(), c, queries, w.dim, 0};
     OK(qv_collection_train_quantizer(c, &tp, on_progress, &log, ERR));
     CHECK_EQ_U64(log.calls, 96);
     CHECK_EQ_U64(log.done, 96);
     CHECK_EQ_U64(log.total, 96);
     CHECK_EQ_U64(log.out_of_order, 0);
     CHECK_EQ_U64(log.other_thread, 0); /* called on the caller's thread */
+    CHECK_EQ_U64(log.searched, 1);     /* and it may search the same handle */
     CHECK_EQ_U64(cancel.other_thread, 0);
     OK(qv_collection_get_config(c, &got, ERR));
     CHECK_EQ_U64(got.pq_subspaces, 96);
