@@ -162,19 +162,18 @@ fn label(c: &quiver::CollectionConfig) -> String {
     }
 }
 
-/// `--open DIR`: the ef lines of the collection an earlier run left in `DIR`.
-fn run_open(a: &AnnArgs, dir: &std::path::Path) -> Result<(), BoxError> {
+/// One line per `--ef` value in peers.py's format, `tail` appended.
+fn ef_lines(
+    a: &AnnArgs,
+    coll: &quiver::Collection,
+    w: &crate::wordnet::Wordnet,
+    tail: &str,
+) -> Result<(), BoxError> {
     let k = a.data.k;
-    let w = common::load(&a.data, false, true)?.w;
-    let db = Database::open(dir).map_err(|e| format!("open database {}: {e}", dir.display()))?;
-    let coll = db
-        .collection(COLLECTION)
-        .map_err(|e| format!("open collection: {e}"))?;
-    eprintln!("{}", common::stats_line("opened", &coll.stats()?));
     for &ef in &a.efs {
-        let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
+        let m = common::search_recall_with(coll, w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
         println!(
-            "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1}",
+            "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1}{tail}",
             label(&coll.config()),
             a.m,
             a.efc,
@@ -183,6 +182,18 @@ fn run_open(a: &AnnArgs, dir: &std::path::Path) -> Result<(), BoxError> {
             m.qps
         );
     }
+    Ok(())
+}
+
+/// `--open DIR`: the ef lines of the collection an earlier run left in `DIR`.
+fn run_open(a: &AnnArgs, dir: &std::path::Path) -> Result<(), BoxError> {
+    let w = common::load(&a.data, false, true)?.w;
+    let db = Database::open(dir).map_err(|e| format!("open database {}: {e}", dir.display()))?;
+    let coll = db
+        .collection(COLLECTION)
+        .map_err(|e| format!("open collection: {e}"))?;
+    eprintln!("{}", common::stats_line("opened", &coll.stats()?));
+    ef_lines(a, &coll, &w, "")?;
     println!("engine=quiver rss_mb={:.1}", common::rss_mb());
     eprintln!(
         "{}",
@@ -269,18 +280,7 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
     payloads.clear();
     payloads.shrink_to_fit();
 
-    for &ef in &a.efs {
-        let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
-        println!(
-            "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1} build_s={build_s:.1}",
-            label(&coll.config()),
-            a.m,
-            a.efc,
-            k,
-            m.recall,
-            m.qps
-        );
-    }
+    ef_lines(a, &coll, &w, &format!(" build_s={build_s:.1}"))?;
     let stats = coll.stats()?;
     let graph_ram: u64 = stats
         .components
@@ -308,18 +308,7 @@ pub fn run(a: &AnnArgs) -> Result<(), BoxError> {
             label(&coll.config()),
             t.elapsed().as_secs_f64()
         );
-        for &ef in &a.efs {
-            let m = common::search_recall_with(&coll, &w, w.nq, &a.params(k, ef), &w.gt, w.gt_k)?;
-            println!(
-                "engine=quiver{} m={} efc={} ef={ef} threads=1 recall@{}={:.4} qps={:.1}",
-                label(&coll.config()),
-                a.m,
-                a.efc,
-                k,
-                m.recall,
-                m.qps
-            );
-        }
+        ef_lines(a, &coll, &w, "")?;
     }
 
     // Reopen: open + collection + one search, after a clean close.

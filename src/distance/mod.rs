@@ -189,6 +189,11 @@ pub fn normalize(v: &mut [f32]) -> bool {
     true
 }
 
+/// The kernel level the dispatch picked.
+pub(crate) fn level() -> Level {
+    kernels().level
+}
+
 /// Which kernel set the dispatch picked: `"avx512"`, `"avx2+fma"` or
 /// `"scalar"`.
 pub fn kernel_name() -> &'static str {

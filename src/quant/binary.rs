@@ -245,15 +245,10 @@ pub fn kernel() -> (&'static str, MaskedSumFn) {
     use std::sync::OnceLock;
     static PICK: OnceLock<(&'static str, MaskedSumFn)> = OnceLock::new();
     *PICK.get_or_init(|| {
-        let cap = crate::distance::kernel_name();
         kernels()
             .into_iter()
             .rev()
-            .find(|(n, _)| match cap {
-                "scalar" => *n == "scalar",
-                "avx2+fma" => *n != "avx512",
-                _ => true,
-            })
+            .find(|(n, _)| super::kernel_allowed(n))
             .unwrap_or(("scalar", masked_sum_scalar))
     })
 }

@@ -325,16 +325,10 @@ pub fn kernels(format: Format) -> HalfKernels {
     use std::sync::OnceLock;
     static PICK: [OnceLock<HalfKernels>; 2] = [OnceLock::new(), OnceLock::new()];
     *PICK[format as usize].get_or_init(|| {
-        let cap = crate::distance::kernel_name();
         let sets = kernel_sets(format);
-        let allowed = |name: &str| match cap {
-            "scalar" => name == "scalar",
-            "avx2+fma" => name != "avx512",
-            _ => true,
-        };
         sets.iter()
             .rev()
-            .find(|k| allowed(k.name))
+            .find(|k| super::kernel_allowed(k.name))
             .copied()
             .unwrap_or(sets[0])
     })

@@ -143,6 +143,21 @@ impl QuantizerConfig {
     }
 }
 
+/// Whether a codes kernel named `name` (`"scalar"`, `"avx2…"`,
+/// `"avx512…"`) runs under the kernel level [`crate::distance`] picked
+/// (the CPU's best, capped by `QUIVER_SIMD`).
+pub(crate) fn kernel_allowed(name: &str) -> bool {
+    use crate::distance::Level;
+    let needs = if name.starts_with("avx512") {
+        Level::Avx512
+    } else if name.starts_with("avx2") {
+        Level::Avx2
+    } else {
+        Level::Scalar
+    };
+    needs <= crate::distance::level()
+}
+
 // ------------------------------------------------------- the codes file
 
 /// Bytes of the header every codes layout starts with: layout, dim, n.

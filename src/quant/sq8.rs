@@ -337,20 +337,10 @@ fn picked() -> (&'static str, DotFn) {
     use std::sync::OnceLock;
     static PICK: OnceLock<(&'static str, DotFn)> = OnceLock::new();
     *PICK.get_or_init(|| {
-        let cap = match crate::distance::kernel_name() {
-            "scalar" => "scalar",
-            "avx2+fma" => "avx2",
-            _ => "avx512vnni",
-        };
-        let allowed = |name: &str| match cap {
-            "scalar" => name == "scalar",
-            "avx2" => name != "avx512vnni",
-            _ => true,
-        };
         dot_kernels()
             .into_iter()
             .rev()
-            .find(|(n, _)| allowed(n))
+            .find(|(n, _)| super::kernel_allowed(n))
             .unwrap_or(("scalar", dot_scalar))
     })
 }

@@ -312,7 +312,10 @@ static int32_t on_progress(void *user, uint64_t done, uint64_t total) {
  * default; PQ's parameters checked with their names; training with
  * progress, cancellation and errors. */
 void test_wordnet_modes(void) {
-    const size_t n = qvt_quick ? 300 : 2000, nq = qvt_quick ? 3 : 20, k = 10;
+    /* Under valgrind the small variant even without --quick: k-means of
+     * 2000 points ran for six minutes there. */
+    const int small = qvt_quick || qvt_under_valgrind();
+    const size_t n = small ? 300 : 2000, nq = small ? 3 : 20, k = 10;
     qvt_wordnet w;
     if (qvt_wordnet_load(&w, n) != 0) {
         qvt_fail(__FILE__, __LINE__, "cannot load the WordNet sample from %s", qvt_data_dir);
@@ -339,7 +342,7 @@ void test_wordnet_modes(void) {
         cfg.dimension = (uint32_t)w.dim;
         cfg.storage = modes[m];
         /* Fewer centroids in the quick run (valgrind): k-means is its cost. */
-        if (qvt_quick) cfg.pq_centroids = 32;
+        if (small) cfg.pq_centroids = 32;
         if (OK(qv_database_create_collection(db, (const uint8_t *)names[m], strlen(names[m]), &cfg,
                                              &c, ERR)) != QV_OK)
             goto out;
@@ -416,8 +419,8 @@ void test_wordnet_modes(void) {
     tp.pq_iterations = 0;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_train_quantizer(c, &tp, NULL, NULL, ERR));
     CHECK_MESSAGE_HAS("params.pq_iterations is 0; it must be between 1 and 100");
-    tp.pq_iterations = qvt_quick ? 2 : 4;
-    if (qvt_quick) tp.pq_centroids = 16;
+    tp.pq_iterations = small ? 2 : 4;
+    if (small) tp.pq_centroids = 16;
     tp.struct_size = 8;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_train_quantizer(c, &tp, NULL, NULL, ERR));
     CHECK_MESSAGE_HAS("params.struct_size is 8");

@@ -22,15 +22,20 @@ const MODES: [(StorageMode, f64); 4] = [
     (StorageMode::Pq, 0.95),
 ];
 
-/// The WordNet sample in a cosine collection of `mode`, optimized into
-/// one sealed segment.
-fn wordnet_in(tmp: &TempDir, mode: StorageMode, qc: QuantizerConfig) -> Database {
+/// The WordNet sample in a cosine collection `name` of `mode`, optimized
+/// into one sealed segment.
+pub(crate) fn wordnet_in(
+    tmp: &TempDir,
+    name: &str,
+    mode: StorageMode,
+    qc: QuantizerConfig,
+) -> Database {
     let w = wordnet_db();
     let db = Database::open(tmp.path()).unwrap();
     let config = CollectionConfig::new(w.data.dim, Metric::Cosine)
         .with_storage(mode)
         .with_quantizer(qc);
-    let c = db.create_collection(NAME, config).unwrap();
+    let c = db.create_collection(name, config).unwrap();
     let points: Vec<Point> = (0..w.data.n)
         .map(|i| Point::new(i as u64, w.data.base_vec(i).to_vec()))
         .collect();
@@ -81,7 +86,7 @@ fn codes_bytes(tmp: &TempDir) -> Vec<Vec<u8>> {
 fn every_mode_reaches_its_recall_with_exact_scores_and_survives_reopen() {
     for (mode, floor) in MODES {
         let tmp = TempDir::new(&format!("mode-{}", mode.as_str()));
-        let db = wordnet_in(&tmp, mode, QuantizerConfig::default());
+        let db = wordnet_in(&tmp, NAME, mode, QuantizerConfig::default());
         let c = db.collection(NAME).unwrap();
         let (mean, worst) = recall(&c, &SearchParams::new(10));
         eprintln!("{} WordNet recall@10, rescored: {mean:.4}", mode.as_str());
@@ -287,6 +292,7 @@ fn train_quantizer_changes_the_codes_reports_progress_and_cancels_cleanly() {
     let tmp = TempDir::new("mode-train");
     let db = wordnet_in(
         &tmp,
+        NAME,
         StorageMode::Pq,
         QuantizerConfig {
             pq_subspaces: 16,
@@ -391,7 +397,7 @@ fn train_quantizer_changes_the_codes_reports_progress_and_cancels_cleanly() {
     drop(c);
     db.close().unwrap();
     let tmp2 = TempDir::new("mode-train-sq8");
-    let db = wordnet_in(&tmp2, StorageMode::Sq8, QuantizerConfig::default());
+    let db = wordnet_in(&tmp2, NAME, StorageMode::Sq8, QuantizerConfig::default());
     let c = db.collection(NAME).unwrap();
     // Cancelling the last (here the only) step is a cancel too.
     let sq8_before = codes_bytes(&tmp2);

@@ -4,7 +4,7 @@
 
 use crate::common::util::{collection_dir, ids, random_vectors, wordnet_db, TempDir};
 use crate::common::wordnet::recall_at;
-use quiver::quant::StorageMode;
+use quiver::quant::{QuantizerConfig, StorageMode};
 use quiver::{CollectionConfig, Database, Metric, Point, SearchParams};
 use std::path::{Path, PathBuf};
 
@@ -13,19 +13,9 @@ const NAME: &str = "sq8";
 /// A database holding the WordNet sample in an SQ8 cosine collection,
 /// optimized into one sealed segment.
 fn sq8_wordnet(tag: &str) -> TempDir {
-    let w = wordnet_db();
     let tmp = TempDir::new(tag);
-    let db = Database::open(tmp.path()).unwrap();
-    let config = CollectionConfig::new(w.data.dim, Metric::Cosine).with_storage(StorageMode::Sq8);
-    let c = db.create_collection(NAME, config).unwrap();
-    let points: Vec<Point> = (0..w.data.n)
-        .map(|i| Point::new(i as u64, w.data.base_vec(i).to_vec()))
-        .collect();
-    for chunk in points.chunks(1000) {
-        c.upsert(chunk).unwrap();
-    }
-    c.optimize().unwrap();
-    drop(c);
+    let db =
+        super::quant_modes::wordnet_in(&tmp, NAME, StorageMode::Sq8, QuantizerConfig::default());
     db.close().unwrap();
     tmp
 }
