@@ -179,6 +179,25 @@ out:
 }
 
 
+/* Recall@k of `hit` (nq rows of k ids) against brute force (`truth` is
+ * scratch for k ids); `*off` counts the scores more than 1e-4 from the
+ * exact cosine. */
+static double recall_and_score_errors(const qvt_wordnet *w, const float *queries, size_t nq,
+                                      size_t k, const uint64_t *hit, const float *score,
+                                      uint64_t *truth, size_t *off) {
+    size_t found = 0;
+    for (size_t q = 0; q < nq; q++) {
+        brute_force(w, &queries[q * w->dim], k, truth);
+        for (size_t j = 0; j < k; j++) {
+            for (size_t t = 0; t < k; t++)
+                if (hit[q * k + j] == truth[t]) found++;
+            if (fabs(score[q * k + j] - cosine(w, &queries[q * w->dim], hit[q * k + j])) > 1e-4)
+                (*off)++;
+        }
+    }
+    return (double)found / (double)(nq * k);
+}
+
 /* QV_STORAGE_SQ8: the sealed segment walks one-byte codes; scores come back
  * exact (rescored) by default, estimated with rescore 0; bad settings are
  * refused with the parameter's name. */
@@ -224,17 +243,9 @@ void test_wordnet_sq8(void) {
     CHECK(p.oversampling == 0.0f);
     p.k = (uint32_t)k;
     OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
-    size_t found = 0, off = 0;
-    for (size_t q = 0; q < nq; q++) {
-        brute_force(&w, &queries[q * w.dim], k, truth);
-        for (size_t j = 0; j < k; j++) {
-            for (size_t t = 0; t < k; t++)
-                if (hit[q * k + j] == truth[t]) found++;
-            if (fabs(score[q * k + j] - cosine(&w, &queries[q * w.dim], hit[q * k + j])) > 1e-4) off++;
-        }
-    }
+    size_t off = 0;
+    double recall = recall_and_score_errors(&w, queries, nq, k, hit, score, truth, &off);
     CHECK_EQ_U64(off, 0);
-    double recall = (double)found / (double)(nq * k);
     qvt_checks++;
     if (recall < 0.95) qvt_fail(__FILE__, __LINE__, "SQ8 recall@10 %.3f < 0.95", recall);
 
@@ -355,18 +366,9 @@ void test_wordnet_modes(void) {
         qv_search_params_init(&p);
         p.k = (uint32_t)k;
         OK(qv_collection_search(c, queries, nq, w.dim, &p, hit, score, nq * k, cnt, ERR));
-        size_t found = 0, off = 0;
-        for (size_t q = 0; q < nq; q++) {
-            brute_force(&w, &queries[q * w.dim], k, truth);
-            for (size_t j = 0; j < k; j++) {
-                for (size_t t = 0; t < k; t++)
-                    if (hit[q * k + j] == truth[t]) found++;
-                if (fabs(score[q * k + j] - cosine(&w, &queries[q * w.dim], hit[q * k + j])) > 1e-4)
-                    off++;
-            }
-        }
+        size_t off = 0;
+        double recall = recall_and_score_errors(&w, queries, nq, k, hit, score, truth, &off);
         CHECK_EQ_U64(off, 0);
-        double recall = (double)found / (double)(nq * k);
         qvt_checks++;
         if (recall < 0.95) qvt_fail(__FILE__, __LINE__, "%s recall@10 %.3f < 0.95", names[m], recall);
         if (modes[m] == QV_STORAGE_F16) {
