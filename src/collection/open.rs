@@ -221,6 +221,7 @@ impl Collection {
                 next: 0,
                 voids: BTreeSet::new(),
                 waiting: Default::default(),
+                leading: false,
             }),
             state: RwLock::new(state),
             closed: AtomicBool::new(false),

@@ -130,7 +130,7 @@ impl Collection {
         if ids.is_empty() {
             return Ok(0);
         }
-        self.write_delete_gated(&ids)
+        self.write_delete_gated(ids)
     }
 
     /// The live copies of the points `selection` picks, each once.

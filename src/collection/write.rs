@@ -128,8 +128,7 @@ impl Collection {
             vectors: batch.vectors,
             payloads: at,
         };
-        self.logged_write(&body, Applied::Upsert(&decoded, &body))
-            .map(|_| ())
+        self.logged_write(Job::Upsert { decoded, body }).map(|_| ())
     }
 
     /// Deletes the points with these ids; returns how many existed. Ids that
@@ -149,43 +148,168 @@ impl Collection {
             return Ok(0);
         }
         let _gate = self.write_gate.read();
-        self.write_delete_gated(&present)
+        self.write_delete_gated(present)
     }
 
     /// Logs and applies the deletion of `ids` (sorted, unique) for a caller
     /// holding the write gate.
-    pub(super) fn write_delete_gated(&self, ids: &[u64]) -> Result<usize> {
-        self.logged_write(&ops::encode_delete(ids), Applied::Delete(ids))
+    pub(super) fn write_delete_gated(&self, ids: Vec<u64>) -> Result<usize> {
+        let body = ops::encode_delete(&ids);
+        self.logged_write(Job::Delete { ids, body })
     }
 
-    /// Appends `body`, waits until it is durable, then applies `op` in log
-    /// order. Returns the number of points the op changed. The caller holds
-    /// the write gate (shared, or exclusive for a read-modify-write).
-    fn logged_write(&self, body: &[u8], op: Applied<'_>) -> Result<usize> {
-        let pos = match self.log.append(body) {
+    /// Appends the job's record, waits until it is durable, then has it
+    /// applied in log order. Returns the number of points the op changed.
+    /// The caller holds the write gate (shared, or exclusive for a
+    /// read-modify-write).
+    ///
+    /// Group commit with combining: the job waits in
+    /// [`TurnState::waiting`]. One writer at a time leads: it makes the log
+    /// durable up to everything appended so far (one fsync for every
+    /// writer waiting), then applies, in log order and under one state
+    /// lock, every waiting job whose record is durable, and wakes each of
+    /// their writers once with its outcome and the writer of the next
+    /// record, which leads next. Each writer sleeps and wakes once per
+    /// write; handing the apply turn from writer to writer cost a context
+    /// switch each and, with 8 writers on 2 cores, left the disk idle for
+    /// as long again as the fsync took.
+    fn logged_write(&self, job: Job) -> Result<usize> {
+        let writer = self.log.writer();
+        let pos = match self.log.append(job.body()) {
             Ok(p) => p,
             Err(e) => {
                 self.note_log_failure(&e);
                 return Err(e);
             }
         };
-        let synced = self.log.sync_to(pos);
-        // Every logged record takes its turn, so later writers never wait
-        // for a record that will not be applied.
-        let result = {
-            let _turn = Turn::wait(self, pos.seq);
-            match synced {
-                Ok(()) => self.apply(pos, op, false),
-                Err(e) => {
-                    self.note_log_failure(&e);
-                    Err(e)
-                }
+        let mut g = self.turn.lock();
+        g.waiting.insert(
+            pos.seq,
+            Waiter {
+                thread: std::thread::current(),
+                pos,
+                job: Some(job),
+                outcome: None,
+            },
+        );
+        // Set when leading applied nothing: an earlier record's writer has
+        // yet to file its job (it leads when it does, or the leader then
+        // wakes it); wait to be woken instead of leading again at once.
+        let mut stalled = false;
+        let outcome = loop {
+            if let Some(o) = g.waiting.get_mut(&pos.seq).and_then(|w| w.outcome.take()) {
+                g.waiting.remove(&pos.seq);
+                break o;
             }
+            if !g.leading && !stalled {
+                g.leading = true;
+                let synced = parking_lot::MutexGuard::unlocked(&mut g, || self.log.sync_to(pos));
+                if let Err(e) = &synced {
+                    self.note_log_failure(e);
+                }
+                let woken = self.apply_waiting(&mut g, pos.seq, synced.err());
+                g.leading = false;
+                // The writer of the next record leads next (its record was
+                // appended after this fsync started, or it would be
+                // applied); woken first, so that its fsync starts before
+                // the writers just served compete for the cores.
+                if let Some(w) = g.waiting.get(&g.next) {
+                    if w.outcome.is_none() && w.pos.seq != pos.seq {
+                        w.thread.unpark();
+                    }
+                }
+                let done = g.waiting.get(&pos.seq).is_some_and(|w| w.outcome.is_some());
+                stalled = woken.is_empty() && !done;
+                for t in woken {
+                    t.unpark();
+                }
+                continue;
+            }
+            // `park` returns at once if the unpark came first, and may
+            // return spuriously: the loop checks each time.
+            parking_lot::MutexGuard::unlocked(&mut g, std::thread::park);
+            stalled = false;
+        };
+        drop(g);
+        drop(writer);
+        let result = match outcome {
+            Outcome::Done(r) => r,
+            Outcome::Panicked(payload) => std::panic::resume_unwind(payload),
         };
         if result.is_ok() {
             self.after_write();
         }
         result
+    }
+
+    /// The leader's part of [`Collection::logged_write`] after its fsync:
+    /// applies, in order from the record whose turn it is, every waiting
+    /// job whose record is durable, under one state lock, and wakes their
+    /// writers. When the log has failed, a record that is not durable is
+    /// never applied: its writer gets the failure (`own_error` for the
+    /// leader's own record `own`). Returns the writers to wake (the
+    /// others whose records got their outcome).
+    fn apply_waiting(
+        &self,
+        g: &mut TurnState,
+        own: u64,
+        own_error: Option<Error>,
+    ) -> Vec<std::thread::Thread> {
+        let mut own_error = own_error;
+        let mut woken = Vec::new();
+        {
+            let mut st = None;
+            loop {
+                let next = g.next;
+                let Some(w) = g.waiting.get_mut(&next) else {
+                    break;
+                };
+                if w.outcome.is_some() {
+                    break;
+                }
+                let (pos, thread) = (w.pos, w.thread.clone());
+                let outcome = if self.log.is_durable(pos) {
+                    let Some(job) = w.job.take() else { break };
+                    let st = st.get_or_insert_with(|| self.state.write());
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.apply_locked(st, pos, job.applied(), false)
+                    })) {
+                        Ok(r) => Outcome::Done(r),
+                        Err(payload) => {
+                            // The collection is read-only now (the apply's
+                            // poison guard saw the panic). The record is
+                            // durable: a void record keeps it out of the
+                            // replay.
+                            if let Ok(p) = self.log.append(&ops::encode_void(next)) {
+                                if self.log.sync_to(p).is_ok() {
+                                    g.voids.insert(p.seq);
+                                }
+                            }
+                            Outcome::Panicked(payload)
+                        }
+                    }
+                } else if let Some(cause) = self.log.failure() {
+                    w.job = None;
+                    Outcome::Done(Err(match own_error.take() {
+                        Some(e) if next == own => e,
+                        other => {
+                            own_error = other;
+                            Error::ReadOnly(cause)
+                        }
+                    }))
+                } else {
+                    break;
+                };
+                if let Some(w) = g.waiting.get_mut(&next) {
+                    w.outcome = Some(outcome);
+                }
+                if next != own {
+                    woken.push(thread);
+                }
+                g.advance(next);
+            }
+        }
+        woken
     }
 
     fn note_log_failure(&self, e: &Error) {
@@ -197,6 +321,18 @@ impl Collection {
     /// Applies a durable record (`replay`: during open, before anyone else
     /// can see the collection).
     pub(super) fn apply(&self, pos: RecordPos, op: Applied<'_>, replay: bool) -> Result<usize> {
+        let mut st = self.state.write();
+        self.apply_locked(&mut st, pos, op, replay)
+    }
+
+    /// [`Collection::apply`] under the caller's state lock.
+    fn apply_locked(
+        &self,
+        st: &mut State,
+        pos: RecordPos,
+        op: Applied<'_>,
+        replay: bool,
+    ) -> Result<usize> {
         let _poison = PoisonOnPanic {
             coll: self,
             what: "a write being applied",
@@ -207,17 +343,10 @@ impl Collection {
         let log_file = self.log.file(pos.file).ok_or_else(|| {
             Error::corrupt(format!("log file {} vanished while applying", pos.file))
         })?;
-        let mut st = self.state.write();
         let n = match op {
-            Applied::Upsert(u, body) => apply_upsert(
-                &mut st,
-                u,
-                body,
-                pos,
-                &log_file,
-                self.config.dimension,
-                replay,
-            )?,
+            Applied::Upsert(u, body) => {
+                apply_upsert(st, u, body, pos, &log_file, self.config.dimension, replay)?
+            }
             Applied::Delete(ids) => {
                 let mut n = 0;
                 for &id in ids {
@@ -321,54 +450,65 @@ pub(super) struct TurnState {
     pub next: u64,
     /// Void records (logged after a panic) that nobody applies: skipped.
     pub voids: std::collections::BTreeSet<u64>,
-    /// Writers waiting for their turn, by record: the one whose turn comes
-    /// is woken alone (waking every waiter at each turn costs a context
-    /// switch per waiter and stalls group commit).
-    pub waiting: std::collections::BTreeMap<u64, std::thread::Thread>,
+    /// Logged writes not applied yet (or applied, their writer not back
+    /// yet), by record.
+    pub waiting: std::collections::BTreeMap<u64, Waiter>,
+    /// A writer leads a group commit (see [`Collection::logged_write`]).
+    pub leading: bool,
 }
 
-/// Holds the apply turn of one record; passes it on when dropped, also when
-/// applying panics (then a void record makes sure the record is ignored
-/// when the log is replayed).
-pub(super) struct Turn<'a> {
-    coll: &'a Collection,
-    guard: parking_lot::MutexGuard<'a, TurnState>,
-    seq: u64,
-}
-
-impl<'a> Turn<'a> {
-    /// Waits until it is record `seq`'s turn.
-    pub(super) fn wait(coll: &'a Collection, seq: u64) -> Turn<'a> {
-        let mut guard = coll.turn.lock();
-        if guard.next != seq {
-            guard.waiting.insert(seq, std::thread::current());
-            // `park` returns at once if the unpark came first, and may
-            // return spuriously: the loop checks the turn each time.
-            while guard.next != seq {
-                parking_lot::MutexGuard::unlocked(&mut guard, std::thread::park);
-            }
-            guard.waiting.remove(&seq);
+impl TurnState {
+    /// Passes the turn on from record `seq` (skipping void records).
+    fn advance(&mut self, seq: u64) {
+        let mut next = seq + 1;
+        while self.voids.remove(&next) {
+            next += 1;
         }
-        Turn { coll, guard, seq }
+        self.next = next;
     }
 }
 
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let log = &self.coll.log;
-            if let Ok(p) = log.append(&ops::encode_void(self.seq)) {
-                let _ = log.sync_to(p);
-                self.guard.voids.insert(p.seq);
-            }
+/// A logged write waiting for its turn (see [`Collection::logged_write`]).
+pub(super) struct Waiter {
+    thread: std::thread::Thread,
+    pos: RecordPos,
+    /// Taken by the writer that applies it.
+    job: Option<Job>,
+    /// Set once it is applied.
+    outcome: Option<Outcome>,
+}
+
+/// How applying a job ended.
+enum Outcome {
+    Done(Result<usize>),
+    /// Applying it panicked: its writer resumes the panic.
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+/// A write with everything it needs to be applied by whichever writer
+/// holds the turn: its log record body and its decoded op.
+pub(super) enum Job {
+    Upsert {
+        decoded: DecodedUpsert,
+        body: Vec<u8>,
+    },
+    Delete {
+        ids: Vec<u64>,
+        body: Vec<u8>,
+    },
+}
+
+impl Job {
+    fn body(&self) -> &[u8] {
+        match self {
+            Job::Upsert { body, .. } | Job::Delete { body, .. } => body,
         }
-        let mut next = self.seq + 1;
-        while self.guard.voids.remove(&next) {
-            next += 1;
-        }
-        self.guard.next = next;
-        if let Some(t) = self.guard.waiting.get(&next) {
-            t.unpark();
+    }
+
+    fn applied(&self) -> Applied<'_> {
+        match self {
+            Job::Upsert { decoded, body } => Applied::Upsert(decoded, body),
+            Job::Delete { ids, .. } => Applied::Delete(ids),
         }
     }
 }

@@ -16,7 +16,8 @@ static ANY: AtomicBool = AtomicBool::new(false);
 static ARMED: Mutex<Vec<Armed>> = Mutex::new(Vec::new());
 
 /// Makes the next `count` steps named `step` (`"log write"`, `"log fsync"`,
-/// `"segment write"`, `"apply panic"`) on files under `dir` fail. For tests.
+/// `"log preallocate"`, `"segment write"`, `"apply panic"`) on files under
+/// `dir` fail. For tests.
 #[doc(hidden)]
 pub fn arm(dir: &Path, step: &str, count: u32) {
     ARMED.lock().push(Armed {
