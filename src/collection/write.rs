@@ -255,58 +255,81 @@ impl Collection {
         own: u64,
         own_error: Option<Error>,
     ) -> Vec<std::thread::Thread> {
-        let mut own_error = own_error;
         let mut woken = Vec::new();
-        {
-            let mut st = None;
-            loop {
-                let next = g.next;
-                let Some(w) = g.waiting.get_mut(&next) else {
-                    break;
-                };
-                if w.outcome.is_some() {
-                    break;
-                }
-                let (pos, thread) = (w.pos, w.thread.clone());
-                let outcome = if self.log.is_durable(pos) {
-                    let Some(job) = w.job.take() else { break };
-                    let st = st.get_or_insert_with(|| self.state.write());
-                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        self.apply_locked(st, pos, job.applied(), false)
-                    })) {
-                        Ok(r) => Outcome::Done(r),
-                        Err(payload) => {
-                            // The collection is read-only now (the apply's
-                            // poison guard saw the panic). The record is
-                            // durable: a void record keeps it out of the
-                            // replay.
-                            if let Ok(p) = self.log.append(&ops::encode_void(next)) {
-                                if self.log.sync_to(p).is_ok() {
-                                    g.voids.insert(p.seq);
-                                }
-                            }
-                            Outcome::Panicked(payload)
+        // The run: waiting jobs from the record whose turn it is, in order,
+        // as long as their records are durable. Found before the state lock
+        // is taken: the log's lock may be held by a large append's write.
+        let durable = self.log.durability();
+        let mut run = Vec::new();
+        let mut seq = g.next;
+        while let Some(w) = g.waiting.get_mut(&seq) {
+            if w.outcome.is_some() || !durable.covers(w.pos) {
+                break;
+            }
+            let Some(job) = w.job.take() else { break };
+            let file = self.log.file(w.pos.file);
+            run.push((w.pos, w.thread.clone(), job, file));
+            seq += 1;
+            while g.voids.contains(&seq) {
+                seq += 1;
+            }
+        }
+        if !run.is_empty() {
+            let mut st = self.state.write();
+            for (pos, thread, job, file) in run {
+                let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let file = file.ok_or_else(|| {
+                        Error::corrupt(format!("log file {} vanished while applying", pos.file))
+                    })?;
+                    self.apply_locked(&mut st, pos, &file, job.applied(), false)
+                })) {
+                    Ok(r) => Outcome::Done(r),
+                    Err(payload) => {
+                        // The collection is read-only now (the apply's
+                        // poison guard saw the panic). The record is
+                        // durable: a void record keeps it out of the replay
+                        // (if the void does not become durable, the log has
+                        // failed and the record replays on open). Its number
+                        // is skipped either way: nobody waits for it.
+                        if let Ok(p) = self.log.append(&ops::encode_void(pos.seq)) {
+                            g.voids.insert(p.seq);
+                            let _ = self.log.sync_to(p);
                         }
+                        Outcome::Panicked(payload)
                     }
-                } else if let Some(cause) = self.log.failure() {
-                    w.job = None;
-                    Outcome::Done(Err(match own_error.take() {
-                        Some(e) if next == own => e,
-                        other => {
-                            own_error = other;
-                            Error::ReadOnly(cause)
-                        }
-                    }))
-                } else {
-                    break;
                 };
-                if let Some(w) = g.waiting.get_mut(&next) {
+                if let Some(w) = g.waiting.get_mut(&pos.seq) {
                     w.outcome = Some(outcome);
                 }
-                if next != own {
+                if pos.seq != own {
                     woken.push(thread);
                 }
-                g.advance(next);
+                g.advance(pos.seq);
+            }
+        }
+        // After a failed write or fsync, no record that is not durable yet
+        // ever will be: its writer gets the failure (the leader's own gets
+        // `own_error`).
+        if let Some(cause) = self.log.failure() {
+            let durable = self.log.durability();
+            let mut own_error = own_error;
+            while let Some(w) = g.waiting.get_mut(&g.next) {
+                if w.outcome.is_some() || durable.covers(w.pos) {
+                    break;
+                }
+                let seq = w.pos.seq;
+                w.job = None;
+                w.outcome = Some(Outcome::Done(Err(match own_error.take() {
+                    Some(e) if seq == own => e,
+                    other => {
+                        own_error = other;
+                        Error::ReadOnly(cause.clone())
+                    }
+                })));
+                if seq != own {
+                    woken.push(w.thread.clone());
+                }
+                g.advance(seq);
             }
         }
         woken
@@ -321,15 +344,20 @@ impl Collection {
     /// Applies a durable record (`replay`: during open, before anyone else
     /// can see the collection).
     pub(super) fn apply(&self, pos: RecordPos, op: Applied<'_>, replay: bool) -> Result<usize> {
+        let log_file = self.log.file(pos.file).ok_or_else(|| {
+            Error::corrupt(format!("log file {} vanished while applying", pos.file))
+        })?;
         let mut st = self.state.write();
-        self.apply_locked(&mut st, pos, op, replay)
+        self.apply_locked(&mut st, pos, &log_file, op, replay)
     }
 
-    /// [`Collection::apply`] under the caller's state lock.
+    /// [`Collection::apply`] under the caller's state lock; `log_file`
+    /// holds the record.
     fn apply_locked(
         &self,
         st: &mut State,
         pos: RecordPos,
+        log_file: &Arc<LogFile>,
         op: Applied<'_>,
         replay: bool,
     ) -> Result<usize> {
@@ -340,12 +368,9 @@ impl Collection {
         if crate::storage::fault::fires("apply panic", &self.dir) {
             panic!("injected fault: panic while applying record {}", pos.seq);
         }
-        let log_file = self.log.file(pos.file).ok_or_else(|| {
-            Error::corrupt(format!("log file {} vanished while applying", pos.file))
-        })?;
         let n = match op {
             Applied::Upsert(u, body) => {
-                apply_upsert(st, u, body, pos, &log_file, self.config.dimension, replay)?
+                apply_upsert(st, u, body, pos, log_file, self.config.dimension, replay)?
             }
             Applied::Delete(ids) => {
                 let mut n = 0;

@@ -91,7 +91,8 @@ pub const PREALLOC_CHUNK: u64 = 1 << 20;
 const PREALLOC_MIN: u64 = 64 << 10;
 /// Records up to this size are queued for the next fsync's leader to
 /// write; larger ones are written at once and do not extend the zero tail
-/// (big batches are few fsyncs anyway; zeros would double their writes).
+/// (big batches are few fsyncs anyway; zeros would double their writes),
+/// nor does a leader's write of more than [`PREALLOC_CHUNK`].
 const QUEUE_MAX_RECORD: usize = 64 << 10;
 /// The longest an fsync's leader waits for other writers' records.
 const MAX_GATHER: Duration = Duration::from_micros(500);
@@ -108,8 +109,8 @@ fn encode_record(out: &mut Vec<u8>, seq: u64, synced: u64, body: &[u8]) {
     out[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
-/// Writes queued records `buf` at `at` (for an fsync's leader, or a
-/// rotation, without the lock), then, when they reach past the zero tail
+/// Writes queued records `buf` at `at` (for an fsync's leader, without the
+/// lock, or a rotation), then, when they reach past the zero tail
 /// (`allocated`), extends it. Returns the file's new allocated length.
 /// Nothing else writes the file meanwhile: appends only queue while an
 /// fsync runs, and large ones wait for it.
@@ -120,7 +121,7 @@ fn write_queued(file: &LogFile, buf: &[u8], at: u64, allocated: u64) -> Result<u
             .map_err(|e| Error::io("append to", &file.path, e))?;
     }
     let end = at + buf.len() as u64;
-    if end <= allocated || buf.len() > QUEUE_MAX_RECORD {
+    if end <= allocated || buf.len() as u64 > PREALLOC_CHUNK {
         return Ok(allocated.max(end));
     }
     // Best effort: when writing zeros fails (a full disk), the records are
@@ -134,7 +135,13 @@ fn write_queued(file: &LogFile, buf: &[u8], at: u64, allocated: u64) -> Result<u
         .and_then(|()| file.file.write_all_at(&zeros, end))
     {
         Ok(()) => Ok(target),
-        Err(_) => Ok(end),
+        Err(_) => {
+            // Some zeros may have landed past `end`: cut them, so that the
+            // file's length is `end` as its caller now believes (a rotation
+            // also cuts to the last record in any case).
+            let _ = file.file.set_len(end);
+            Ok(end)
+        }
     }
 }
 
@@ -208,8 +215,9 @@ struct Inner {
     files: BTreeMap<u64, Arc<LogFile>>,
     /// Bytes appended since the last rotation.
     since_rotation: u64,
-    /// Length of the current file on disk: `len` plus a zero-filled tail
-    /// written ahead of the appends (see [`PREALLOC_CHUNK`]).
+    /// Where the zero-filled tail written ahead of the appends ends (see
+    /// [`PREALLOC_CHUNK`]); the file's length once the queued records are
+    /// written, `len` or more.
     allocated: u64,
     /// With the sync option: records appended but not written yet (the
     /// next fsync's leader writes them in one call, just before its fsync),
@@ -223,6 +231,8 @@ struct Inner {
     gathering: bool,
     /// How long the last fsync took.
     last_fsync: std::time::Duration,
+    /// Large appends waiting for an fsync's leader to finish.
+    direct_waiting: usize,
 }
 
 /// An open record log (see the module documentation).
@@ -236,6 +246,20 @@ pub struct RecordLog {
     gather_cv: Condvar,
     /// Writers between [`RecordLog::writer`] and the drop of its guard.
     writers: AtomicUsize,
+}
+
+/// A snapshot of what is durable in a log ([`RecordLog::durability`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Durability {
+    current: u64,
+    synced: u64,
+}
+
+impl Durability {
+    /// Whether the record at `pos` was durable when the snapshot was taken.
+    pub fn covers(&self, pos: RecordPos) -> bool {
+        pos.file < self.current || self.synced >= pos.end
+    }
 }
 
 /// Counts a writer in the log's [`RecordLog::writer`] count while it lives.
@@ -477,6 +501,7 @@ impl RecordLog {
                 unsynced: 0,
                 gathering: false,
                 last_fsync: std::time::Duration::ZERO,
+                direct_waiting: 0,
             }),
             synced_cv: Condvar::new(),
             gather_cv: Condvar::new(),
@@ -635,8 +660,13 @@ impl RecordLog {
         let mut g = self.inner.lock();
         // Not while an fsync's leader writes the file outside the lock: it
         // may be extending the zero tail over these offsets.
-        while direct && g.syncing {
-            self.synced_cv.wait(&mut g);
+        if direct && g.syncing {
+            // Not counted as a writer the leader waits for meanwhile.
+            g.direct_waiting += 1;
+            while g.syncing {
+                self.synced_cv.wait(&mut g);
+            }
+            g.direct_waiting -= 1;
         }
         if let Some(cause) = &g.failed {
             return Err(Error::ReadOnly(cause.clone()));
@@ -748,8 +778,6 @@ impl RecordLog {
                     if g.current == pos.file && g.failed.is_none() {
                         g.allocated = g.allocated.max(alloc);
                     }
-                    // Unless a failed append cut the file back meanwhile:
-                    // then `target` is no longer in the file.
                     if g.failed.is_none() && g.current == pos.file {
                         g.synced = g.synced.max(target);
                     }
@@ -789,21 +817,22 @@ impl RecordLog {
             return Err(e);
         }
         g.synced = g.len;
-        if g.allocated > g.len {
-            // The file ends with its last record before the next one starts
-            // (open checks each older file's length against its successor).
-            if let Err(e) = g
-                .file
-                .file
-                .set_len(g.len)
-                .and_then(|()| g.file.file.sync_all())
-            {
-                let e = Error::io("cut the zero tail of", &g.file.path, e);
-                self.fail_locked(&mut g, &e);
-                return Err(e);
+        // The file ends with its last record before the next one starts
+        // (open checks each older file's length against its successor):
+        // cut the zero tail, and whatever a failed zero write left.
+        let cut = g.file.file.metadata().map(|m| m.len()).and_then(|on_disk| {
+            if on_disk != g.len {
+                g.file.file.set_len(g.len)?;
+                g.file.file.sync_all()?;
             }
-            g.allocated = g.len;
+            Ok(())
+        });
+        if let Err(e) = cut {
+            let e = Error::io("cut the zero tail of", &g.file.path, e);
+            self.fail_locked(&mut g, &e);
+            return Err(e);
         }
+        g.allocated = g.len;
         let number = g.current + 1;
         let start = Start {
             first_seq: g.next_seq,
@@ -865,8 +894,16 @@ impl RecordLog {
     /// Whether the record at `pos` is durable (always, without the sync
     /// option, once appended).
     pub fn is_durable(&self, pos: RecordPos) -> bool {
+        self.durability().covers(pos)
+    }
+
+    /// What is durable now (it only grows).
+    pub fn durability(&self) -> Durability {
         let g = self.inner.lock();
-        pos.file < g.current || g.synced >= pos.end
+        Durability {
+            current: g.current,
+            synced: g.synced,
+        }
     }
 
     /// Counts the caller as a writer until the guard drops: from before
@@ -886,7 +923,9 @@ impl RecordLog {
     fn gather(&self, g: &mut parking_lot::MutexGuard<'_, Inner>) {
         let limit = (g.last_fsync / 2).min(MAX_GATHER);
         let deadline = Instant::now() + limit;
-        while g.failed.is_none() && self.writers.load(Ordering::SeqCst) > g.unsynced {
+        while g.failed.is_none()
+            && self.writers.load(Ordering::SeqCst) > g.unsynced + g.direct_waiting
+        {
             g.gathering = true;
             let timed_out = self.gather_cv.wait_until(g, deadline).timed_out();
             g.gathering = false;
