@@ -35,7 +35,7 @@
 //!
 //! With the sync option the current file is kept ahead of its records by a
 //! zero-filled tail, extended by a quarter of its length at a time (64 KiB
-//! to 1 MiB, [`PREALLOC_CHUNK`]): an
+//! to 1 MiB, `PREALLOC_CHUNK`): an
 //! fdatasync of data inside the file's length writes the data alone, where
 //! a growing file also commits the filesystem's journal. On open, a zero
 //! tail is the clean end of the records; rotation and close cut it off.
@@ -85,7 +85,7 @@ pub const MAX_BODY: usize = 1 << 30;
 /// (measured on ext4 here: 159 µs instead of 274 µs for a 1.6 KB record).
 /// A zero tail reads as the clean end of the log on open, and the file is
 /// cut back to its records at rotation and on close.
-pub const PREALLOC_CHUNK: u64 = 1 << 20;
+pub(crate) const PREALLOC_CHUNK: u64 = 1 << 20;
 /// The smallest step of the zero tail (a quarter of the file's length,
 /// between this and [`PREALLOC_CHUNK`]).
 const PREALLOC_MIN: u64 = 64 << 10;
