@@ -230,7 +230,7 @@ struct Inner {
     /// An fsync's leader waits for more records (see [`RecordLog::writer`]).
     gathering: bool,
     /// How long the last fsync took.
-    last_fsync: std::time::Duration,
+    last_fsync: Duration,
     /// Large appends waiting for an fsync's leader to finish.
     direct_waiting: usize,
 }
@@ -267,11 +267,8 @@ pub struct WriterGuard<'a>(&'a RecordLog);
 
 impl Drop for WriterGuard<'_> {
     fn drop(&mut self) {
-        let left = self.0.writers.fetch_sub(1, Ordering::SeqCst) - 1;
-        let g = self.0.inner.lock();
-        if g.gathering && left <= g.unsynced {
-            self.0.gather_cv.notify_one();
-        }
+        self.0.writers.fetch_sub(1, Ordering::SeqCst);
+        self.0.wake_gatherer(&self.0.inner.lock());
     }
 }
 
@@ -500,7 +497,7 @@ impl RecordLog {
                 spare: Vec::new(),
                 unsynced: 0,
                 gathering: false,
-                last_fsync: std::time::Duration::ZERO,
+                last_fsync: Duration::ZERO,
                 direct_waiting: 0,
             }),
             synced_cv: Condvar::new(),
@@ -663,6 +660,7 @@ impl RecordLog {
         if direct && g.syncing {
             // Not counted as a writer the leader waits for meanwhile.
             g.direct_waiting += 1;
+            self.wake_gatherer(&g);
             while g.syncing {
                 self.synced_cv.wait(&mut g);
             }
@@ -694,9 +692,7 @@ impl RecordLog {
             encode_record(&mut g.pending, seq, synced, body);
         }
         g.unsynced += 1;
-        if g.gathering && self.writers.load(Ordering::SeqCst) <= g.unsynced {
-            self.gather_cv.notify_one();
-        }
+        self.wake_gatherer(&g);
         g.len += rec_len as u64;
         g.since_rotation += rec_len as u64;
         g.next_seq += 1;
@@ -923,15 +919,26 @@ impl RecordLog {
     fn gather(&self, g: &mut parking_lot::MutexGuard<'_, Inner>) {
         let limit = (g.last_fsync / 2).min(MAX_GATHER);
         let deadline = Instant::now() + limit;
-        while g.failed.is_none()
-            && self.writers.load(Ordering::SeqCst) > g.unsynced + g.direct_waiting
-        {
+        while g.failed.is_none() && !self.gathered(g) {
             g.gathering = true;
             let timed_out = self.gather_cv.wait_until(g, deadline).timed_out();
             g.gathering = false;
             if timed_out {
                 break;
             }
+        }
+    }
+
+    /// Whether every counted writer has appended (or waits for the leader
+    /// with a large record): the end of [`RecordLog::gather`]'s wait.
+    fn gathered(&self, g: &Inner) -> bool {
+        self.writers.load(Ordering::SeqCst) <= g.unsynced + g.direct_waiting
+    }
+
+    /// Wakes a gathering leader once its wait is over.
+    fn wake_gatherer(&self, g: &Inner) {
+        if g.gathering && self.gathered(g) {
+            self.gather_cv.notify_one();
         }
     }
 
