@@ -37,11 +37,13 @@ pub use collection::stats::{
 };
 pub use collection::{
     Collection, FieldIndexInfo, PayloadChange, SegmentLimits, SegmentPlan, Selection, SyncPolicy,
+    TextQuery,
 };
 pub use database::{Database, DatabaseOptions};
 pub use distance::Metric;
 pub use error::{Error, Result};
-pub use filter::Filter;
+pub use filter::{Filter, TextMode};
+pub use index::text::TextConfig;
 pub use point::{
     Cursor, OrderBy, Point, PointsPage, RawHit, RawPoint, ScoredPoint, ScrollPage, ScrollRequest,
     SearchParams,

@@ -20,5 +20,6 @@ mod engine {
     mod quant_modes;
     mod quantized;
     mod recall;
+    mod text;
     mod torture;
 }

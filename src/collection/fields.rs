@@ -15,6 +15,7 @@ use super::state::{Fields, State};
 use super::Collection;
 use crate::error::{Error, Result};
 use crate::filter::{FieldPath, Filter};
+use crate::index::text::TextConfig;
 use crate::segment::bits::Bits;
 use crate::segment::component::PointSource;
 use crate::segment::field_index::{FieldIndex, FieldIndexDef, FieldKind};
@@ -75,7 +76,7 @@ fn fill(
 
 /// Builds, seals and saves index `def` of sealed segment `seg`.
 fn build_one(seg: &Sealed, def: &FieldIndexDef, owner: u64) -> Result<Arc<FieldIndex>> {
-    let mut ix = FieldIndex::new(def.kind);
+    let mut ix = FieldIndex::for_def(def);
     fill(&mut ix, def, seg, 0, &|o| {
         format!("segment {} offset {o}", seg.id)
     })?;
@@ -114,7 +115,7 @@ pub(super) fn open_sealed(
         let p = file_path(seg, d.id);
         let opened = SealedFile::open(&p, identity(owner, seg.id, d.id)).and_then(|f| {
             f.verify()?;
-            FieldIndex::decode(f.data(), d.kind, seg.len() as u32, &p.display().to_string())
+            FieldIndex::decode(f.data(), d, seg.len() as u32, &p.display().to_string())
         });
         let ix = match opened {
             Ok(ix) => Arc::new(ix),
@@ -152,22 +153,48 @@ impl Collection {
     /// on meanwhile (writes wait while the appendable segment is indexed,
     /// at the end); the background optimizer waits. Durable when it
     /// returns. Fails with `AlreadyExists` if `field` has an index.
+    ///
+    /// A field may have one value index (keyword, integer, float, bool or
+    /// datetime) and one text index; `FieldKind::Text` here makes a text
+    /// index with the default [`TextConfig`] (see
+    /// [`Collection::create_text_index`]).
     pub fn create_field_index(&self, field: &str, kind: FieldKind) -> Result<()> {
+        let text = (kind == FieldKind::Text).then(TextConfig::default);
+        self.create_index(field, kind, text)
+    }
+
+    /// Creates a full-text index on the payload field `field` (its string,
+    /// or the strings of an array), analyzing and scoring as `config`
+    /// says, and builds it over every point, as
+    /// [`Collection::create_field_index`]. It serves
+    /// [`Collection::text_search`] and the filter's `text` conditions.
+    /// Fails with `AlreadyExists` if `field` has a text index.
+    pub fn create_text_index(&self, field: &str, config: TextConfig) -> Result<()> {
+        config.validate()?;
+        self.create_index(field, FieldKind::Text, Some(config))
+    }
+
+    fn create_index(&self, field: &str, kind: FieldKind, text: Option<TextConfig>) -> Result<()> {
         let path = FieldPath::parse(field).map_err(|e| Error::invalid(format!("field: {e}")))?;
         self.check_writable()?;
         let _one = self.optimizing.lock();
         let (def, sealed, frozen) = {
             let st = self.state.read();
-            if st.field_defs.iter().any(|d| d.path == path) {
+            let is_text = kind == FieldKind::Text;
+            if st
+                .field_defs
+                .iter()
+                .any(|d| d.path == path && d.is_text() == is_text)
+            {
                 return Err(Error::AlreadyExists(format!(
-                    "a field index on \"{field}\" in collection \"{}\"",
+                    "a {} index on \"{field}\" in collection \"{}\"",
+                    if is_text { "text" } else { "field" },
                     self.name
                 )));
             }
-            let def = FieldIndexDef {
-                id: st.next_field_id,
-                path,
-                kind,
+            let def = match text {
+                Some(c) => FieldIndexDef::text(st.next_field_id, path, c),
+                None => FieldIndexDef::value(st.next_field_id, path, kind),
             };
             let sealed: Vec<Arc<Sealed>> = st.sealed.iter().map(|s| Arc::clone(&s.seg)).collect();
             let frozen: Vec<_> = st.frozen.iter().map(|f| Arc::clone(&f.seg)).collect();
@@ -183,7 +210,7 @@ impl Collection {
             }
             let mut f_fields = Vec::new();
             for seg in &frozen {
-                let mut ix = FieldIndex::new(def.kind);
+                let mut ix = FieldIndex::for_def(&def);
                 fill(&mut ix, &def, &**seg, 0, &|o| {
                     format!("frozen segment {} offset {o}", seg.id)
                 })?;
@@ -209,7 +236,7 @@ impl Collection {
                 frozen_ix.push(match f_fields.iter().find(|(id, _)| *id == f.seg.id) {
                     Some((_, ix)) => Arc::clone(ix),
                     None => {
-                        let mut ix = FieldIndex::new(def.kind);
+                        let mut ix = FieldIndex::for_def(&def);
                         fill(&mut ix, &def, &*f.seg, 0, &|o| {
                             format!("frozen segment {} offset {o}", f.seg.id)
                         })?;
@@ -229,7 +256,7 @@ impl Collection {
                     }
                 });
             }
-            let mut active_ix = FieldIndex::new(def.kind);
+            let mut active_ix = FieldIndex::for_def(&def);
             fill(&mut active_ix, &def, &st.active, 0, &|o| {
                 format!("appendable segment offset {o}")
             })?;
@@ -266,17 +293,33 @@ impl Collection {
         Ok(())
     }
 
-    /// Drops the index on `field`. Durable when it returns. Fails with
-    /// `NotFound` if there is none.
+    /// Drops the value index (keyword, integer, float, bool or datetime)
+    /// on `field`. Durable when it returns. Fails with `NotFound` if there
+    /// is none.
     pub fn drop_field_index(&self, field: &str) -> Result<()> {
+        self.drop_index(field, false)
+    }
+
+    /// Drops the text index on `field`. Durable when it returns. Fails
+    /// with `NotFound` if there is none.
+    pub fn drop_text_index(&self, field: &str) -> Result<()> {
+        self.drop_index(field, true)
+    }
+
+    fn drop_index(&self, field: &str, text: bool) -> Result<()> {
         let path = FieldPath::parse(field).map_err(|e| Error::invalid(format!("field: {e}")))?;
         self.check_writable()?;
         let _one = self.optimizing.lock();
         let _turn = self.turn.lock();
         let mut st = self.state.write();
-        let Some(pos) = st.field_defs.iter().position(|d| d.path == path) else {
+        let Some(pos) = st
+            .field_defs
+            .iter()
+            .position(|d| d.path == path && d.is_text() == text)
+        else {
             return Err(Error::NotFound(format!(
-                "a field index on \"{field}\" in collection \"{}\"",
+                "a {} index on \"{field}\" in collection \"{}\"",
+                if text { "text" } else { "field" },
                 self.name
             )));
         };
@@ -448,8 +491,9 @@ pub(super) fn tri(
             }
         }
         leaf => {
+            let text = matches!(leaf, Filter::Text(..));
             let answered = leaf.field().and_then(|p| {
-                let d = defs.iter().find(|d| &d.path == p)?;
+                let d = defs.iter().find(|d| &d.path == p && d.is_text() == text)?;
                 let (_, ix) = fields.iter().find(|(id, _)| *id == d.id)?;
                 ix.lookup(leaf, len)
             });

@@ -12,6 +12,7 @@
 
 use crate::error::{Error, Result};
 use crate::filter::FieldPath;
+use crate::index::text::TextConfig;
 use crate::segment::field_index::{FieldIndexDef, FieldKind};
 use crate::storage::sealed_file::{write_sealed, FileKind, Identity, SealedFile};
 use serde_json::{json, Value};
@@ -82,11 +83,24 @@ impl Manifest {
                 "points": s.points,
                 "deleted_generation": s.deleted_generation,
             })).collect::<Vec<_>>(),
-            "field_indexes": self.field_indexes.iter().map(|d| json!({
-                "id": d.id,
-                "field": d.path.as_str(),
-                "kind": d.kind.name(),
-            })).collect::<Vec<_>>(),
+            "field_indexes": self.field_indexes.iter().map(|d| {
+                let mut v = json!({
+                    "id": d.id,
+                    "field": d.path.as_str(),
+                    "kind": d.kind.name(),
+                });
+                if let Some(a) = &d.text {
+                    let c = a.config();
+                    v["text"] = json!({
+                        "ascii_folding": c.ascii_folding,
+                        "stop_words": c.stop_words,
+                        "stemming": c.stemming,
+                        "k1": f64::from(c.k1),
+                        "b": f64::from(c.b),
+                    });
+                }
+                v
+            }).collect::<Vec<_>>(),
             "next_field_id": self.next_field_id,
         });
         let bytes = serde_json::to_vec(&doc).expect("a JSON value always serialises");
@@ -140,13 +154,45 @@ impl Manifest {
                             .and_then(Value::as_str)
                             .ok_or_else(|| bad(&format!("a field index has no \"{key}\"")))
                     };
-                    Ok(FieldIndexDef {
-                        id: num(d, "id")?,
-                        path: FieldPath::parse(text("field")?)
-                            .map_err(|e| bad(&format!("field index path: {e}")))?,
-                        kind: FieldKind::parse(text("kind")?)
-                            .map_err(|e| bad(&format!("field index kind: {e}")))?,
-                    })
+                    let id = num(d, "id")?;
+                    let path = FieldPath::parse(text("field")?)
+                        .map_err(|e| bad(&format!("field index path: {e}")))?;
+                    let kind = FieldKind::parse(text("kind")?)
+                        .map_err(|e| bad(&format!("field index kind: {e}")))?;
+                    if kind != FieldKind::Text {
+                        return Ok(FieldIndexDef::value(id, path, kind));
+                    }
+                    let t = d
+                        .get("text")
+                        .ok_or_else(|| bad("a text index has no \"text\" settings"))?;
+                    let flag = |key: &str| {
+                        t.get(key).and_then(Value::as_bool).ok_or_else(|| {
+                            bad(&format!(
+                                "a text index's \"{key}\" is missing or not a bool"
+                            ))
+                        })
+                    };
+                    let real = |key: &str| {
+                        t.get(key)
+                            .and_then(Value::as_f64)
+                            .map(|x| x as f32)
+                            .ok_or_else(|| {
+                                bad(&format!(
+                                    "a text index's \"{key}\" is missing or not a number"
+                                ))
+                            })
+                    };
+                    let config = TextConfig {
+                        ascii_folding: flag("ascii_folding")?,
+                        stop_words: flag("stop_words")?,
+                        stemming: flag("stemming")?,
+                        k1: real("k1")?,
+                        b: real("b")?,
+                    };
+                    config
+                        .validate()
+                        .map_err(|e| bad(&format!("text index settings: {e}")))?;
+                    Ok(FieldIndexDef::text(id, path, config))
                 })
                 .collect::<Result<Vec<_>>>()?,
         };
@@ -188,12 +234,21 @@ mod tests {
                 points: 10,
                 deleted_generation: Some(4),
             }],
-            field_indexes: vec![FieldIndexDef {
-                id: 2,
-                path: FieldPath::parse("a.b").unwrap(),
-                kind: FieldKind::Float,
-            }],
-            next_field_id: 3,
+            field_indexes: vec![
+                FieldIndexDef::value(2, FieldPath::parse("a.b").unwrap(), FieldKind::Float),
+                FieldIndexDef::text(
+                    3,
+                    FieldPath::parse("t").unwrap(),
+                    TextConfig {
+                        ascii_folding: true,
+                        stop_words: false,
+                        stemming: true,
+                        k1: 0.9,
+                        b: 0.4,
+                    },
+                ),
+            ],
+            next_field_id: 4,
         };
         m.write(&d, 77).unwrap();
         assert_eq!(Manifest::read(&d, 77, 4).unwrap(), m);

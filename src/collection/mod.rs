@@ -29,6 +29,7 @@ pub mod state;
 pub mod stats;
 #[cfg(test)]
 mod tests;
+mod text;
 mod write;
 
 pub use fields::FieldIndexInfo;
@@ -36,6 +37,7 @@ pub use optimize::OptimizerHandle;
 pub(crate) use optimize::Pool;
 pub use payload::{PayloadChange, Selection};
 pub use search::SegmentPlan;
+pub use text::TextQuery;
 
 use crate::error::{Error, Result};
 use crate::segment::component::IndexKind;

@@ -198,7 +198,7 @@ impl Collection {
             active_fields: m
                 .field_indexes
                 .iter()
-                .map(|d| (d.id, FieldIndex::new(d.kind)))
+                .map(|d| (d.id, FieldIndex::for_def(d)))
                 .collect(),
             field_defs: m.field_indexes.clone(),
             next_field_id: m.next_field_id,

@@ -265,7 +265,12 @@ impl Collection {
             .field_defs
             .iter()
             .find(|d| d.path == path)
-            .filter(|d| d.kind != FieldKind::Keyword && d.kind != FieldKind::Bool)
+            .filter(|d| {
+                matches!(
+                    d.kind,
+                    FieldKind::Integer | FieldKind::Float | FieldKind::Datetime
+                )
+            })
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "order_by: field \"{}\" has no integer, float or datetime index; create one to order by it",
@@ -328,7 +333,13 @@ impl Collection {
             Loc::Sealed(i, o) => st.sealed[i].seg.payload(o).map(parse).transpose()?,
             _ => st.payload_at(loc)?.map(|b| parse(&b)).transpose()?,
         };
-        Ok(f.matches_point(st.id_at(loc), value.as_ref()))
+        let analyzers = |p: &crate::filter::FieldPath| {
+            st.field_defs
+                .iter()
+                .find(|d| d.is_text() && &d.path == p)
+                .and_then(|d| d.text.as_deref())
+        };
+        Ok(f.matches_point_with(st.id_at(loc), value.as_ref(), &analyzers))
     }
 
     /// How to test the points of `seg` against `filter`: by its field

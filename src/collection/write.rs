@@ -451,7 +451,7 @@ impl Collection {
         let empty: Vec<(u64, FieldIndex)> = st
             .field_defs
             .iter()
-            .map(|d| (d.id, FieldIndex::new(d.kind)))
+            .map(|d| (d.id, FieldIndex::for_def(d)))
             .collect();
         let fields = std::mem::replace(&mut st.active_fields, empty)
             .into_iter()

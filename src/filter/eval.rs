@@ -1,29 +1,55 @@
 //! Evaluating a [`Filter`] against a payload, and the value comparisons it
-//! rests on. Nothing here allocates.
+//! rests on. Nothing here allocates but the analysis of `text` conditions.
 
 use std::cmp::Ordering;
 
 use serde_json::{Number, Value};
 
-use super::model::Filter;
+use super::model::{Filter, TextMatch, TextMode};
 use super::path::FieldPath;
+use crate::index::text::{field_strings, Analyzer, TextConfig};
+
+/// Which analyzer reads the text of a field in `text` conditions: the
+/// field's text index's (`None`: the default analyzer).
+pub type Analyzers<'a> = &'a dyn Fn(&FieldPath) -> Option<&'a Analyzer>;
+
+fn default_analyzer() -> &'static Analyzer {
+    static A: std::sync::OnceLock<Analyzer> = std::sync::OnceLock::new();
+    A.get_or_init(|| Analyzer::new(TextConfig::default()))
+}
+
+fn no_analyzers(_: &FieldPath) -> Option<&'static Analyzer> {
+    None
+}
 
 impl Filter {
     /// Whether a point with payload `payload` (`None`: no payload, every
     /// field missing) satisfies the filter, for filters that do not name
     /// ids: `has_id` never matches here (use [`Filter::matches_point`]).
-    /// Never allocates.
+    /// `text` conditions analyze with the default analyzer. Allocates only
+    /// for `text` conditions.
     pub fn matches(&self, payload: Option<&Value>) -> bool {
-        self.eval(None, payload)
+        self.eval(None, payload, &no_analyzers)
     }
 
     /// Whether the point `id` with payload `payload` satisfies the filter.
-    /// Never allocates.
+    /// Allocates only for `text` conditions.
     pub fn matches_point(&self, id: u64, payload: Option<&Value>) -> bool {
-        self.eval(Some(id), payload)
+        self.eval(Some(id), payload, &no_analyzers)
     }
 
-    fn eval(&self, id: Option<u64>, payload: Option<&Value>) -> bool {
+    /// [`Filter::matches_point`] with `text` conditions analyzed by
+    /// `analyzers` (a collection passes its text indexes' analyzers).
+    pub fn matches_point_with(
+        &self,
+        id: u64,
+        payload: Option<&Value>,
+        analyzers: Analyzers<'_>,
+    ) -> bool {
+        self.eval(Some(id), payload, analyzers)
+    }
+
+    fn eval(&self, id: Option<u64>, payload: Option<&Value>, an: Analyzers<'_>) -> bool {
         match self {
             Filter::Eq(p, v) => eq_matches(p, v, payload),
             Filter::Ne(p, v) => !eq_matches(p, v, payload),
@@ -47,11 +73,47 @@ impl Filter {
                 field_any(p, payload, |x| x.as_str().is_some_and(|s| pat.matches(s)))
             }
             Filter::ValuesCount(p, range) => range.contains(values_count(p, payload)),
+            Filter::Text(p, m) => text_matches(p, m, payload, an(p).unwrap_or(default_analyzer())),
             Filter::HasId(ids) => id.is_some_and(|id| ids.binary_search(&id).is_ok()),
-            Filter::And(fs) => fs.iter().all(|f| f.eval(id, payload)),
-            Filter::Or(fs) => fs.iter().any(|f| f.eval(id, payload)),
-            Filter::Not(f) => !f.eval(id, payload),
+            Filter::And(fs) => fs.iter().all(|f| f.eval(id, payload, an)),
+            Filter::Or(fs) => fs.iter().any(|f| f.eval(id, payload, an)),
+            Filter::Not(f) => !f.eval(id, payload, an),
         }
+    }
+}
+
+/// Whether the text of field `p` holds the terms of `m`.
+pub fn text_matches(p: &FieldPath, m: &TextMatch, payload: Option<&Value>, a: &Analyzer) -> bool {
+    let want = match m.mode {
+        TextMode::Phrase => a.terms_of(&m.query),
+        _ => a.query_terms(&m.query),
+    };
+    if want.is_empty() || payload.is_none() {
+        return false;
+    }
+    let mut found = vec![false; want.len()];
+    let mut phrase = false;
+    field_strings(p, payload, &mut |s| {
+        if phrase {
+            return;
+        }
+        if m.mode == TextMode::Phrase {
+            let have = a.terms_of(s);
+            phrase = have.windows(want.len()).any(|w| w == want.as_slice());
+            return;
+        }
+        a.terms(s, &mut |t| {
+            for (i, w) in want.iter().enumerate() {
+                if w == t {
+                    found[i] = true;
+                }
+            }
+        });
+    });
+    match m.mode {
+        TextMode::Phrase => phrase,
+        TextMode::All => found.iter().all(|&f| f),
+        TextMode::Any => found.iter().any(|&f| f),
     }
 }
 

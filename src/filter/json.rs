@@ -5,14 +5,14 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::model::{CountRange, Filter, Pattern};
+use super::model::{CountRange, Filter, Pattern, TextMatch, TextMode};
 use super::path::FieldPath;
 use super::MAX_DEPTH;
 use crate::error::{Error, Result};
 
 /// The condition operators, which go next to `"field"`.
 const CONDITION_OPS: &str =
-    "eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count";
+    "eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count, text, text_any, phrase";
 
 impl Filter {
     /// Builds a filter from its JSON form (see the [module
@@ -78,6 +78,15 @@ impl Filter {
                 }
                 cond("values_count", p, Value::Object(m))
             }
+            Filter::Text(p, m) => cond(
+                match m.mode {
+                    TextMode::All => "text",
+                    TextMode::Any => "text_any",
+                    TextMode::Phrase => "phrase",
+                },
+                p,
+                Value::String(m.query.clone()),
+            ),
             Filter::HasId(ids) => one(
                 "has_id",
                 Value::Array(ids.iter().map(|&i| Value::from(i)).collect()),
@@ -146,7 +155,7 @@ fn parse_node(v: &Value, loc: &Loc<'_>, depth: usize) -> Result<Filter> {
             "field" => field = Some(val),
             "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "between" | "in" | "nin" | "exists"
             | "is_null" | "is_empty" | "like" | "ilike" | "contains_any" | "contains_all"
-            | "values_count" | "has_id" | "and" | "or" | "not" => {
+            | "values_count" | "text" | "text_any" | "phrase" | "has_id" | "and" | "or" | "not" => {
                 if let Some((prev, _)) = op {
                     return Err(err(
                         loc,
@@ -291,6 +300,25 @@ fn parse_condition(op: &str, path: FieldPath, arg: &Value, loc: &Loc<'_>) -> Res
             }
         },
         "values_count" => Filter::ValuesCount(path, parse_count_range(arg, loc)?),
+        "text" | "text_any" | "phrase" => match arg {
+            Value::String(s) => Filter::Text(
+                path,
+                TextMatch {
+                    query: s.clone(),
+                    mode: match op {
+                        "text" => TextMode::All,
+                        "text_any" => TextMode::Any,
+                        _ => TextMode::Phrase,
+                    },
+                },
+            ),
+            other => {
+                return Err(err(
+                    loc,
+                    format_args!("expected the query text (a string), got {}", kind(other)),
+                ))
+            }
+        },
         "nin" => Filter::Not(Box::new(Filter::In(path, list()?))),
         "contains_any" => Filter::In(path, list()?),
         "contains_all" => Filter::And(

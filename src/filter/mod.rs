@@ -13,10 +13,10 @@
 //! A condition is an object with `"field"` (a dotted path, see below) and
 //! exactly one of the operators `eq`, `ne`, `lt`, `lte`, `gt`, `gte`,
 //! `between`, `in`, `nin`, `contains_any`, `contains_all`, `like`, `ilike`,
-//! `exists`, `is_null`, `is_empty`. `eq`, `ne` take any JSON value; `lt`,
+//! `exists`, `is_null`, `is_empty`, `text`, `text_any`, `phrase`. `eq`, `ne` take any JSON value; `lt`,
 //! `lte`, `gt`, `gte` a number or a string; `between` `[low, high]` of
 //! those; `in`, `nin`, `contains_any`, `contains_all` an array; `like`,
-//! `ilike` a pattern string; `exists`, `is_null`, `is_empty` `true` or
+//! `ilike` a pattern string; `text`, `text_any`, `phrase` a query string; `exists`, `is_null`, `is_empty` `true` or
 //! `false` (`false` negates). `nin` is `not in`, `contains_any` is `in`,
 //! `contains_all` is an `and` of `eq`. `and` and `or` take an array of filters, `not` one
 //! filter, and stand alone in their object. Anything else — an unknown or
@@ -92,10 +92,10 @@ mod tests;
 
 pub use eval::{
     compare_numbers, compare_strings, compare_values, estimate_selectivity, parse_datetime,
-    values_equal,
+    text_matches, values_equal, Analyzers,
 };
 pub(crate) use json::kind as json_kind;
-pub use model::{CountRange, Filter, Pattern};
+pub use model::{CountRange, Filter, Pattern, TextMatch, TextMode};
 pub use path::FieldPath;
 
 /// How deep a filter parsed from JSON may nest: the top-level filter is

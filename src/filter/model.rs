@@ -42,6 +42,10 @@ pub enum Filter {
     /// other value but `null`, summed over the values a `[]` path
     /// resolves to) lies in the range.
     ValuesCount(FieldPath, CountRange),
+    /// The field's text (a string, or the strings of an array) holds the
+    /// query's terms: all of them, any of them, or the phrase (see
+    /// [`TextMatch`]).
+    Text(FieldPath, TextMatch),
     /// The point's id is one of these (sorted, without duplicates).
     HasId(Vec<u64>),
     /// Every sub-filter matches (none: always matches).
@@ -146,6 +150,24 @@ impl Filter {
         )
     }
 
+    /// `field`'s text holds every term of `query` (analyzed as the
+    /// field's text index analyzes its text; without a text index, by the
+    /// default analyzer: words lowercased).
+    pub fn text(field: &str, query: &str) -> Filter {
+        Filter::text_match(field, query, TextMode::All)
+    }
+
+    /// `field`'s text holds `query`'s terms as `mode` says.
+    pub fn text_match(field: &str, query: &str, mode: TextMode) -> Filter {
+        Filter::Text(
+            FieldPath::from_str_lossy(field),
+            TextMatch {
+                query: query.to_owned(),
+                mode,
+            },
+        )
+    }
+
     /// The point's id is one of `ids`.
     pub fn has_id(ids: &[u64]) -> Filter {
         let mut ids = ids.to_vec();
@@ -186,7 +208,8 @@ impl Filter {
             | Filter::IsNull(p)
             | Filter::IsEmpty(p)
             | Filter::Like(p, _)
-            | Filter::ValuesCount(p, _) => Some(p),
+            | Filter::ValuesCount(p, _)
+            | Filter::Text(p, _) => Some(p),
             Filter::HasId(_) | Filter::And(_) | Filter::Or(_) | Filter::Not(_) => None,
         }
     }
@@ -253,6 +276,40 @@ impl Filter {
         }
         Ok(())
     }
+}
+
+/// How a `text` condition matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TextMode {
+    /// Every term of the query is in the field's text.
+    All,
+    /// At least one term of the query is.
+    Any,
+    /// The query's terms appear in this order, one after the other, in
+    /// one of the field's strings.
+    Phrase,
+}
+
+impl TextMode {
+    /// Its name: `"all"`, `"any"`, `"phrase"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextMode::All => "all",
+            TextMode::Any => "any",
+            TextMode::Phrase => "phrase",
+        }
+    }
+}
+
+/// The argument of a `text` condition. A query without any term (empty,
+/// only punctuation, or only stop words of the field's analyzer) matches
+/// no point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextMatch {
+    /// The query text, analyzed like the field's text.
+    pub query: String,
+    /// How its terms must appear.
+    pub mode: TextMode,
 }
 
 /// An inclusive range of value counts (`values_count`).

@@ -418,7 +418,7 @@ fn error_messages_carry_their_location() {
         ),
         (
             r#"{"field": "a"}"#,
-            "filter: \"field\" without an operator (one of eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count)",
+            "filter: \"field\" without an operator (one of eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count, text, text_any, phrase)",
         ),
         (r#"{}"#, "filter: empty filter object"),
         (r#"{"eq": 1}"#, "filter: operator \"eq\" needs a \"field\""),
@@ -495,7 +495,7 @@ fn error_messages_carry_their_location() {
     }
     let msg = err_of(r#"{"field": "a", "eqq": 1}"#);
     assert!(
-        msg.contains("eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count") && msg.contains("has_id, and, or, not"),
+        msg.contains("eq, ne, lt, lte, gt, gte, between, in, nin, exists, is_null, is_empty, like, ilike, contains_any, contains_all, values_count, text, text_any, phrase") && msg.contains("has_id, and, or, not"),
         "{msg}"
     );
 }
@@ -915,4 +915,29 @@ fn datetimes_parse_and_compare_as_instants() {
         compare_strings("2024-01-01T00:00:00.5Z", "2024-01-01T00:00:00.25Z"),
         std::cmp::Ordering::Greater
     );
+}
+
+#[test]
+fn text_conditions_parse_round_trip_and_match() {
+    for (json, mode) in [
+        (r#"{"field": "t", "text": "Red fish"}"#, TextMode::All),
+        (r#"{"field": "t", "text_any": "Red fish"}"#, TextMode::Any),
+        (r#"{"field": "t", "phrase": "Red fish"}"#, TextMode::Phrase),
+    ] {
+        let f = Filter::parse(json).unwrap();
+        assert_eq!(f, Filter::text_match("t", "Red fish", mode));
+        assert_eq!(Filter::from_json(&f.to_json()).unwrap(), f);
+    }
+    let e = Filter::parse(r#"{"field": "t", "text": 3}"#).unwrap_err().to_string();
+    assert!(e.contains("filter.text") && e.contains("a string"), "{e}");
+    let doc = json!({"t": ["one red", "fish two"], "u": "blue fish red"});
+    assert!(Filter::text("t", "fish RED").matches(Some(&doc)));
+    assert!(Filter::text_match("t", "green fish", TextMode::Any).matches(Some(&doc)));
+    assert!(!Filter::text("t", "green fish").matches(Some(&doc)));
+    // A phrase does not span two strings of an array.
+    assert!(!Filter::text_match("t", "red fish", TextMode::Phrase).matches(Some(&doc)));
+    assert!(Filter::text_match("u", "fish red", TextMode::Phrase).matches(Some(&doc)));
+    assert!(!Filter::text_match("u", "red fish", TextMode::Phrase).matches(Some(&doc)));
+    assert!(!Filter::text("t", " ... ").matches(Some(&doc)));
+    assert!(!Filter::text("t", "red").matches(None));
 }

@@ -1,3 +1,4 @@
 //! Indexes over the stored points.
 
 pub mod hnsw;
+pub mod text;

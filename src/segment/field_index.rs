@@ -16,10 +16,14 @@
 //! (`n`: the index's id in the manifest) and decoded into sorted arrays.
 
 use crate::error::{Error, Result};
-use crate::filter::{compare_numbers, compare_strings, parse_datetime, FieldPath, Filter};
+use crate::filter::{
+    compare_numbers, compare_strings, parse_datetime, FieldPath, Filter, TextMode,
+};
+use crate::index::text::{Analyzer, TextConfig, TextIndex};
 use serde_json::{Number, Value};
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::bits::Bits;
 
@@ -37,16 +41,20 @@ pub enum FieldKind {
     /// RFC 3339 datetime strings, as instants (nanoseconds since 1970,
     /// years 1677 to 2262; other strings and datetimes are re-checked).
     Datetime = 5,
+    /// Full text: the terms of its strings, for BM25 search and `text`
+    /// conditions (see [`crate::index::text`]).
+    Text = 6,
 }
 
 impl FieldKind {
     /// Every kind.
-    pub const ALL: [FieldKind; 5] = [
+    pub const ALL: [FieldKind; 6] = [
         FieldKind::Keyword,
         FieldKind::Integer,
         FieldKind::Float,
         FieldKind::Bool,
         FieldKind::Datetime,
+        FieldKind::Text,
     ];
 
     /// Its name: `"keyword"`, `"integer"`, `"float"`, `"bool"`,
@@ -58,6 +66,7 @@ impl FieldKind {
             FieldKind::Float => "float",
             FieldKind::Bool => "bool",
             FieldKind::Datetime => "datetime",
+            FieldKind::Text => "text",
         }
     }
 
@@ -68,7 +77,7 @@ impl FieldKind {
             .find(|k| k.name() == name)
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "unknown field index kind \"{name}\"; use keyword, integer, float, bool or datetime"
+                    "unknown field index kind \"{name}\"; use keyword, integer, float, bool, datetime or text"
                 ))
             })
     }
@@ -88,6 +97,37 @@ pub struct FieldIndexDef {
     pub path: FieldPath,
     /// What it holds.
     pub kind: FieldKind,
+    /// The analyzer of a text index (`None` for other kinds).
+    pub text: Option<Arc<Analyzer>>,
+}
+
+impl FieldIndexDef {
+    /// A definition of a value index (any kind but text).
+    pub fn value(id: u64, path: FieldPath, kind: FieldKind) -> FieldIndexDef {
+        let text =
+            (kind == FieldKind::Text).then(|| Arc::new(Analyzer::new(TextConfig::default())));
+        FieldIndexDef {
+            id,
+            path,
+            kind,
+            text,
+        }
+    }
+
+    /// A definition of a text index analyzing with `config`.
+    pub fn text(id: u64, path: FieldPath, config: TextConfig) -> FieldIndexDef {
+        FieldIndexDef {
+            id,
+            path,
+            kind: FieldKind::Text,
+            text: Some(Arc::new(Analyzer::new(config))),
+        }
+    }
+
+    /// True for a text index.
+    pub fn is_text(&self) -> bool {
+        self.kind == FieldKind::Text
+    }
 }
 
 /// One element of a field, classified for an index kind.
@@ -220,6 +260,8 @@ pub struct FieldIndex {
     /// Offsets with an element of another type, ascending.
     other: Vec<u32>,
     sorted: bool,
+    /// The postings of a text index.
+    text: Option<Box<TextIndex>>,
 }
 
 const MAGIC: u32 = 0x5146_4958; // "XIFQ"
@@ -236,7 +278,26 @@ impl FieldIndex {
             bools: [Vec::new(), Vec::new()],
             other: Vec::new(),
             sorted: false,
+            text: None,
         }
+    }
+
+    /// An empty index of definition `def` (of an appendable segment).
+    pub fn for_def(def: &FieldIndexDef) -> FieldIndex {
+        let mut ix = FieldIndex::new(def.kind);
+        if def.kind == FieldKind::Text {
+            let a = def
+                .text
+                .clone()
+                .unwrap_or_else(|| Arc::new(Analyzer::new(TextConfig::default())));
+            ix.text = Some(Box::new(TextIndex::new(a)));
+        }
+        ix
+    }
+
+    /// The postings of a text index (`None` for other kinds).
+    pub fn text(&self) -> Option<&TextIndex> {
+        self.text.as_deref()
     }
 
     /// Its kind.
@@ -259,6 +320,10 @@ impl FieldIndex {
     pub fn add(&mut self, offset: u32, path: &FieldPath, payload: Option<&Value>) {
         debug_assert!(offset >= self.len && !self.sorted);
         self.len = offset + 1;
+        if let Some(t) = &mut self.text {
+            t.add(offset, path, payload);
+            return;
+        }
         let Some(payload) = payload else { return };
         let mut other = false;
         path.any(payload, &mut |v| {
@@ -306,10 +371,16 @@ impl FieldIndex {
     /// payload or no field).
     pub fn extend_to(&mut self, len: u32) {
         self.len = self.len.max(len);
+        if let Some(t) = &mut self.text {
+            t.extend_to(len);
+        }
     }
 
     /// The sealed form: sorted arrays.
     pub fn seal(mut self) -> FieldIndex {
+        if let Some(t) = self.text.take() {
+            self.text = Some(Box::new(t.seal()));
+        }
         if let Keys::Map(m) = &mut self.keys {
             let mut entries: Vec<(Box<str>, Vec<u32>)> = m.drain().collect();
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -359,6 +430,7 @@ impl FieldIndex {
             }
         };
         (keys
+            + self.text.as_ref().map_or(0, |t| t.ram_bytes() as usize)
             + self.ints.capacity() * 16
             + self.floats.capacity() * 16
             + (self.bools[0].capacity() + self.bools[1].capacity() + self.other.capacity()) * 4)
@@ -371,6 +443,21 @@ impl FieldIndex {
     /// cannot answer `f` (not a condition, or one comparing with an array
     /// or an object, which can match an array field as a whole).
     pub fn lookup(&self, f: &Filter, bits: usize) -> Option<(Bits, Bits)> {
+        if let Some(t) = &self.text {
+            // A text index answers `text` conditions only: `all` and `any`
+            // exactly, `phrase` with the points holding all its terms.
+            let Filter::Text(_, m) = f else { return None };
+            let terms = t.analyzer().query_terms(&m.query);
+            let all = t.matching(&terms, m.mode != TextMode::Any, bits);
+            return Some(if m.mode == TextMode::Phrase {
+                (Bits::zeros(bits), all)
+            } else {
+                (all, Bits::zeros(bits))
+            });
+        }
+        if matches!(f, Filter::Text(..)) {
+            return None;
+        }
         if self.kind == FieldKind::Datetime {
             return self.lookup_datetime(f, bits);
         }
@@ -711,13 +798,19 @@ impl FieldIndex {
                 list(&mut out, &self.bools[0]);
                 list(&mut out, &self.bools[1]);
             }
+            FieldKind::Text => {
+                if let Some(t) = &self.text {
+                    t.encode(&mut out);
+                }
+            }
         }
         out
     }
 
-    /// Decodes a sealed index of kind `kind` over `len` offsets; `what`
-    /// names the file in errors.
-    pub fn decode(b: &[u8], kind: FieldKind, len: u32, what: &str) -> Result<FieldIndex> {
+    /// Decodes a sealed index of definition `def` over `len` offsets;
+    /// `what` names the file in errors.
+    pub fn decode(b: &[u8], def: &FieldIndexDef, len: u32, what: &str) -> Result<FieldIndex> {
+        let kind = def.kind;
         let bad = |why: &str| Error::corrupt(format!("{what}: {why}"));
         let mut r = Reader { b, at: 0 };
         if r.u32().ok_or_else(|| bad("too short"))? != MAGIC {
@@ -746,6 +839,15 @@ impl FieldIndex {
         ix.sorted = true;
         ix.other = offset_list(&mut r)?;
         match kind {
+            FieldKind::Text => {
+                let a = def
+                    .text
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(Analyzer::new(TextConfig::default())));
+                let t = TextIndex::decode(&b[r.at..], len, a, &|w| bad(w))?;
+                r.at = b.len();
+                ix.text = Some(Box::new(t));
+            }
             FieldKind::Keyword => {
                 let blen = r.u64().ok_or_else(|| bad("too short"))? as usize;
                 let blob = r.bytes(blen).ok_or_else(|| bad("truncated keys"))?;
@@ -844,6 +946,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn def(kind: FieldKind) -> FieldIndexDef {
+        FieldIndexDef::value(1, FieldPath::parse("f").unwrap(), kind)
+    }
+
     fn build(kind: FieldKind, payloads: &[Value]) -> FieldIndex {
         let path = FieldPath::parse("f").unwrap();
         let mut ix = FieldIndex::new(kind);
@@ -892,11 +998,12 @@ mod tests {
             json!("2024-01-01"),
             json!("2299-12-31T23:59:59.999999999-01:00"),
         ];
-        for kind in FieldKind::ALL {
+        for kind in FieldKind::ALL.into_iter().filter(|&k| k != FieldKind::Text) {
             let mem = build(kind, &payloads);
             let sealed = build(kind, &payloads).seal();
             let bytes = sealed.encode();
-            let decoded = FieldIndex::decode(&bytes, kind, payloads.len() as u32, "t").unwrap();
+            let decoded =
+                FieldIndex::decode(&bytes, &def(kind), payloads.len() as u32, "t").unwrap();
             for v in &values {
                 let conds = [
                     Filter::eq("f", v.clone()),
@@ -975,15 +1082,15 @@ mod tests {
     fn damaged_files_are_refused() {
         let ix = build(FieldKind::Keyword, &[json!({"f": "a"}), json!({"f": "b"})]).seal();
         let bytes = ix.encode();
-        assert!(FieldIndex::decode(&bytes, FieldKind::Keyword, 2, "t").is_ok());
-        assert!(FieldIndex::decode(&bytes, FieldKind::Integer, 2, "t").is_err());
-        assert!(FieldIndex::decode(&bytes, FieldKind::Keyword, 3, "t").is_err());
+        assert!(FieldIndex::decode(&bytes, &def(FieldKind::Keyword), 2, "t").is_ok());
+        assert!(FieldIndex::decode(&bytes, &def(FieldKind::Integer), 2, "t").is_err());
+        assert!(FieldIndex::decode(&bytes, &def(FieldKind::Keyword), 3, "t").is_err());
         for cut in 0..bytes.len() {
-            assert!(FieldIndex::decode(&bytes[..cut], FieldKind::Keyword, 2, "t").is_err());
+            assert!(FieldIndex::decode(&bytes[..cut], &def(FieldKind::Keyword), 2, "t").is_err());
         }
         let mut b = bytes.clone();
         let last = b.len() - 4;
         b[last..].copy_from_slice(&7u32.to_le_bytes());
-        assert!(FieldIndex::decode(&b, FieldKind::Keyword, 2, "t").is_err());
+        assert!(FieldIndex::decode(&b, &def(FieldKind::Keyword), 2, "t").is_err());
     }
 }

@@ -13,6 +13,8 @@ Output (same format as the source directory, see README.md there):
                product of the half floats widened to f32 (accumulated in f64 so the
                result does not depend on the BLAS), best first, ties to the lower id
   edges.tsv    the relations of the source whose both ends are among the N points
+  relevance.jsonl  the first NR relevance queries (text search test queries; their
+               `relevant` id is often outside the sample)
 """
 import argparse, collections, os, sys
 import numpy as np
@@ -29,6 +31,7 @@ def main():
     a.add_argument("--out", default=os.path.join(here, "wordnet-sample"))
     a.add_argument("--n", type=int, default=5000)
     a.add_argument("--nq", type=int, default=100)
+    a.add_argument("--nr", type=int, default=1000)
     o = a.parse_args()
     src, out, n, nq = o.src, o.out, o.n, o.nq
     os.makedirs(out, exist_ok=True)
@@ -69,6 +72,11 @@ def main():
                     g.write(line)
                     kept += 1
         print(f"edges.tsv: {kept} relations kept")
+
+    if os.path.exists(f"{src}/relevance.jsonl"):
+        with open(f"{src}/relevance.jsonl", "rb") as f, open(f"{out}/relevance.jsonl", "wb") as g:
+            for _ in range(o.nr):
+                g.write(f.readline())
 
     total = 0
     for name in sorted(os.listdir(out)):
