@@ -25,6 +25,7 @@ pub mod distance;
 pub mod error;
 pub mod ffi;
 pub mod filter;
+pub mod fusion;
 pub mod index;
 pub mod point;
 pub mod quant;
