@@ -21,6 +21,9 @@
 //! - `filtered` (`benches/filtered.rs`): filtered search with the filters of
 //!   `shared/bench/filtered_peers.py`, without field indexes (`index=none`)
 //!   and with indexes on `category` and `id`, with the plan chosen.
+//! - `text` (`benches/text.rs`): BM25 search of the relevance queries
+//!   over text indexes on `words`, `text` and both, in the line format of
+//!   `shared/bench/text_peers.py`.
 //! - `ffi` (`benches/ffi_overhead.rs`): search through the C ABI against the
 //!   Rust API on one collection.
 //!
@@ -60,6 +63,7 @@ mod common;
 mod ffi_overhead;
 mod filtered;
 mod ingest;
+mod text;
 mod torture_cmd;
 
 use common::BoxError;
@@ -85,6 +89,8 @@ commands:
   filtered recall@k, short results and QPS of filtered searches (the filters
            of shared/bench/filtered_peers.py), without field indexes and
            with indexes on category and id, and the plan chosen
+  text     BM25 full-text search on relevance.jsonl: MRR@10, recall@10 and
+           single-thread QPS for fields words, text and text+words
   ffi      search through the C ABI against the Rust API on one collection
   torture  the long kill -9 torture: a writer child killed at random moments,
            every acknowledged write checked after each reopen";
@@ -97,6 +103,7 @@ fn main() {
         Some("churn") => command(rest, churn::USAGE, churn::parse, churn::run),
         Some("ingest") => command(rest, ingest::USAGE, ingest::parse, ingest::run),
         Some("filtered") => command(rest, filtered::USAGE, filtered::parse, filtered::run),
+        Some("text") => command(rest, text::USAGE, text::parse, text::run),
         Some("ffi") => command(
             rest,
             ffi_overhead::USAGE,

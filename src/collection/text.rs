@@ -242,6 +242,18 @@ impl Collection {
             sc.flags.resize(len, 0);
         }
         let need_all = q.mode != TextMode::Any;
+        let tri = q
+            .filter
+            .as_ref()
+            .and_then(|f| self.candidates(st, f, fields, len, deleted, seg));
+        if let Some(lists) = self.pruned_lists(q, plans, fields, &tri) {
+            let id_of = |o: u32| st.id_at(seg.at(o));
+            let allowed = |o: u32| !deleted.get(o) && tri.as_ref().is_none_or(|t| t.yes.get(o));
+            return Ok(max_score(lists, q.k, &allowed, &id_of)
+                .into_iter()
+                .map(|(s, o)| (s, seg.at(o)))
+                .collect());
+        }
         for p in plans {
             let Some(t) = text_of(fields, p.def_id) else {
                 continue;
@@ -284,10 +296,6 @@ impl Collection {
             sc.flags[i] = 0;
         }
         sc.touched.clear();
-        let tri = q
-            .filter
-            .as_ref()
-            .and_then(|f| self.candidates(st, f, fields, len, deleted, seg));
         // Checks that need the payload (filter conditions no index
         // answers, phrases) run in score order until `k` pass.
         let accept = |o: u32| -> Result<bool> {
@@ -341,6 +349,199 @@ impl Collection {
         }
         Ok(out)
     }
+}
+
+impl Collection {
+    /// The posting lists of a segment for [`max_score`], when it applies:
+    /// `any` mode, a sealed segment (every list has a bound), and no
+    /// filter condition left to check on the payload.
+    fn pruned_lists<'a>(
+        &self,
+        q: &TextQuery,
+        plans: &[FieldPlan<'_>],
+        fields: &[(u64, &'a crate::segment::field_index::FieldIndex)],
+        tri: &Option<super::fields::Tri>,
+    ) -> Option<Vec<List<'a>>> {
+        if q.mode != TextMode::Any {
+            return None;
+        }
+        match (&q.filter, tri) {
+            (None, _) => {}
+            (Some(_), Some(t)) if t.maybe.none() => {}
+            _ => return None,
+        }
+        let mut lists = Vec::new();
+        for p in plans {
+            let Some(t) = text_of(fields, p.def_id) else {
+                continue;
+            };
+            for (term, w) in &p.terms {
+                let (post, bound) = t.postings_bound(term);
+                let bound = bound?;
+                if post.is_empty() {
+                    continue;
+                }
+                lists.push(List {
+                    post,
+                    pos: 0,
+                    // A hair above the bound: float sums in another order
+                    // may round past it.
+                    ub: bm25(*w, bound.max_tf, bound.min_len, p.avg_len, p.k1, p.b) * 1.000_01,
+                    w: *w,
+                    k1: p.k1,
+                    b: p.b,
+                    avg: p.avg_len,
+                    ix: t,
+                });
+            }
+        }
+        Some(lists)
+    }
+}
+
+/// One term's postings in one field of a segment, as [`max_score`] walks
+/// them.
+struct List<'a> {
+    post: &'a [crate::index::text::Posting],
+    pos: usize,
+    /// No posting scores more.
+    ub: f32,
+    w: f32,
+    k1: f32,
+    b: f32,
+    avg: f32,
+    ix: &'a TextIndex,
+}
+
+impl List<'_> {
+    #[inline]
+    fn doc(&self) -> u32 {
+        self.post.get(self.pos).map_or(u32::MAX, |p| p.offset)
+    }
+
+    #[inline]
+    fn score(&self) -> f32 {
+        let p = self.post[self.pos];
+        bm25(
+            self.w,
+            p.tf,
+            self.ix.doc_len(p.offset),
+            self.avg,
+            self.k1,
+            self.b,
+        )
+    }
+
+    /// Moves to the first posting at or past `o` (galloping).
+    #[inline]
+    fn seek(&mut self, o: u32) {
+        let rest = &self.post[self.pos..];
+        if rest.first().is_none_or(|p| p.offset >= o) {
+            return;
+        }
+        let mut step = 1;
+        while step < rest.len() && rest[step].offset < o {
+            step *= 2;
+        }
+        let lo = step / 2;
+        let hi = step.min(rest.len());
+        self.pos += lo + rest[lo..hi].partition_point(|p| p.offset < o);
+    }
+}
+
+/// The best `k` allowed points of the union of `lists` by the sum of their
+/// scores, best first (equal scores by ascending `id_of`), with MaxScore
+/// pruning: the lists whose bounds together cannot lift a point to the
+/// current k-th score are only probed for points the others found.
+fn max_score(
+    mut lists: Vec<List<'_>>,
+    k: usize,
+    allowed: &dyn Fn(u32) -> bool,
+    id_of: &dyn Fn(u32) -> u64,
+) -> Vec<(f32, u32)> {
+    use std::cmp::Ordering;
+    use std::collections::BinaryHeap;
+    // The worst kept hit on top: lower score, or equal score and higher id.
+    #[derive(PartialEq)]
+    struct Kept(f32, u64, u32);
+    impl Eq for Kept {}
+    impl PartialOrd for Kept {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Kept {
+        fn cmp(&self, o: &Self) -> Ordering {
+            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+        }
+    }
+    lists.sort_by(|a, b| a.ub.total_cmp(&b.ub));
+    // prefix[i]: the bounds of lists 0..=i together.
+    let mut prefix = Vec::with_capacity(lists.len());
+    let mut sum = 0.0f32;
+    for l in &lists {
+        sum += l.ub;
+        prefix.push(sum);
+    }
+    let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(k + 1);
+    let mut theta = f32::NEG_INFINITY;
+    // Lists 0..first are non-essential: their bounds sum below theta.
+    let mut first = 0;
+    loop {
+        let mut d = u32::MAX;
+        for l in &lists[first..] {
+            d = d.min(l.doc());
+        }
+        if d == u32::MAX {
+            break;
+        }
+        let ok = allowed(d);
+        let mut score = 0.0f32;
+        for l in &mut lists[first..] {
+            if l.doc() == d {
+                if ok {
+                    score += l.score();
+                }
+                l.pos += 1;
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let mut skip = false;
+        for i in (0..first).rev() {
+            if score + prefix[i] < theta {
+                skip = true;
+                break;
+            }
+            let l = &mut lists[i];
+            l.seek(d);
+            if l.doc() == d {
+                score += l.score();
+            }
+        }
+        if skip || score < theta {
+            continue;
+        }
+        let id = id_of(d);
+        if heap.len() == k {
+            let worst = heap.peek().expect("k >= 1");
+            if score < worst.0 || (score == worst.0 && id > worst.1) {
+                continue;
+            }
+            heap.pop();
+        }
+        heap.push(Kept(score, id, d));
+        if heap.len() == k {
+            theta = heap.peek().expect("k >= 1").0;
+            while first < lists.len() && prefix[first] < theta {
+                first += 1;
+            }
+        }
+    }
+    let mut out: Vec<Kept> = heap.into_vec();
+    out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    out.into_iter().map(|h| (h.0, h.2)).collect()
 }
 
 /// The text index `def_id` among a segment's field indexes.

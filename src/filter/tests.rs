@@ -928,7 +928,9 @@ fn text_conditions_parse_round_trip_and_match() {
         assert_eq!(f, Filter::text_match("t", "Red fish", mode));
         assert_eq!(Filter::from_json(&f.to_json()).unwrap(), f);
     }
-    let e = Filter::parse(r#"{"field": "t", "text": 3}"#).unwrap_err().to_string();
+    let e = Filter::parse(r#"{"field": "t", "text": 3}"#)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("filter.text") && e.contains("a string"), "{e}");
     let doc = json!({"t": ["one red", "fish two"], "u": "blue fish red"});
     assert!(Filter::text("t", "fish RED").matches(Some(&doc)));

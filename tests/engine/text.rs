@@ -229,6 +229,23 @@ fn bm25_top10_equals_a_reference_over_segments_writes_and_reopen() {
                 total += got.len();
             }
         }
+        // With a filter (answered by a keyword index once there is one).
+        let noun = Filter::eq("pos", "noun");
+        for (qi, q) in qs.iter().enumerate().step_by(5) {
+            let want: Vec<(u64, f64)> =
+                reference(q, &[(&words, &plain, 1.0)], TextMode::Any, 1.2, 0.75)
+                    .into_iter()
+                    .filter(|(id, _)| noun.matches(live.get(id)))
+                    .collect();
+            let got = c
+                .text_search(&TextQuery {
+                    filter: Some(noun.clone()),
+                    ..TextQuery::new(q, "words", K)
+                })
+                .unwrap();
+            same += agree(&pairs(&got), &want, &format!("{stage} query {qi} filtered"));
+            total += got.len();
+        }
         // Phrases: two adjacent words of a definition find it.
         for (i, (&id, p)) in live.iter().enumerate().step_by(97) {
             let words = plain.terms_of(p["text"].as_str().unwrap());
@@ -311,6 +328,9 @@ fn bm25_top10_equals_a_reference_over_segments_writes_and_reopen() {
     check(&c, &live, "reopened");
     c.optimize().unwrap();
     check(&c, &live, "optimized");
+    c.create_field_index("pos", quiver::FieldKind::Keyword)
+        .unwrap();
+    check(&c, &live, "optimized, pos indexed");
 }
 
 #[test]

@@ -52,7 +52,39 @@ enum Terms {
         /// End of term `i`'s postings in `postings`.
         post_ends: Vec<u32>,
         postings: Vec<Posting>,
+        /// Per term: the largest term frequency and the shortest text
+        /// among its postings (for score upper bounds).
+        bounds: Vec<Bound>,
     },
+}
+
+/// What bounds the BM25 of a term over its postings: the largest term
+/// frequency and the shortest text among them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    /// The largest term frequency.
+    pub max_tf: u32,
+    /// The shortest text length.
+    pub min_len: u32,
+}
+
+fn bounds_of(post_ends: &[u32], postings: &[Posting], doc_len: &[u32]) -> Vec<Bound> {
+    let mut start = 0usize;
+    post_ends
+        .iter()
+        .map(|&e| {
+            let list = &postings[start..e as usize];
+            start = e as usize;
+            Bound {
+                max_tf: list.iter().map(|p| p.tf).max().unwrap_or(0),
+                min_len: list
+                    .iter()
+                    .map(|p| doc_len.get(p.offset as usize).copied().unwrap_or(0))
+                    .min()
+                    .unwrap_or(0),
+            }
+        })
+        .collect()
 }
 
 /// The text index of one field of one segment.
@@ -178,11 +210,13 @@ impl TextIndex {
                 post_ends.push(postings.len() as u32);
             }
             blob.shrink_to_fit();
+            let bounds = bounds_of(&post_ends, &postings, &self.doc_len);
             self.terms = Terms::Sorted {
                 blob,
                 term_ends,
                 post_ends,
                 postings,
+                bounds,
             };
         }
         self.doc_len.shrink_to_fit();
@@ -201,10 +235,12 @@ impl TextIndex {
                 term_ends,
                 post_ends,
                 postings,
+                bounds,
             } => {
                 blob.capacity()
                     + (term_ends.capacity() + post_ends.capacity()) * 4
                     + postings.capacity() * 8
+                    + bounds.capacity() * 8
             }
         };
         (terms + self.doc_len.capacity() * 4) as u64
@@ -221,13 +257,20 @@ impl TextIndex {
     /// The postings of `term`, ascending by offset (deleted points
     /// included).
     pub fn postings(&self, term: &str) -> &[Posting] {
+        self.postings_bound(term).0
+    }
+
+    /// The postings of `term` and, in a sealed index, what bounds their
+    /// scores.
+    pub fn postings_bound(&self, term: &str) -> (&[Posting], Option<Bound>) {
         match &self.terms {
-            Terms::Map(m) => m.get(term).map_or(&[], |v| v.as_slice()),
+            Terms::Map(m) => (m.get(term).map_or(&[], |v| v.as_slice()), None),
             Terms::Sorted {
                 blob,
                 term_ends,
                 post_ends,
                 postings,
+                bounds,
             } => {
                 let key = |i: usize| {
                     let a = if i == 0 { 0 } else { term_ends[i - 1] as usize };
@@ -245,11 +288,17 @@ impl TextIndex {
                             } else {
                                 post_ends[mid - 1] as usize
                             };
-                            return &postings[a..post_ends[mid] as usize];
+                            return (&postings[a..post_ends[mid] as usize], Some(bounds[mid]));
                         }
                     }
                 }
-                &[]
+                (
+                    &[],
+                    Some(Bound {
+                        max_tf: 0,
+                        min_len: 0,
+                    }),
+                )
             }
         }
     }
@@ -325,6 +374,7 @@ impl TextIndex {
             term_ends,
             post_ends,
             postings,
+            ..
         } = &self.terms
         else {
             debug_assert!(false, "encode of an unsealed text index");
@@ -422,6 +472,7 @@ impl TextIndex {
                 term_ends,
                 post_ends,
                 postings,
+                bounds: Vec::new(),
             },
         };
         // Terms strictly ascending; each list's offsets ascending, in range,
@@ -431,6 +482,7 @@ impl TextIndex {
             term_ends,
             post_ends,
             postings,
+            ..
         } = &ix.terms
         {
             let mut prev: Option<&str> = None;
@@ -455,6 +507,15 @@ impl TextIndex {
             }
         }
         ix.doc_len.shrink_to_fit();
+        if let Terms::Sorted {
+            post_ends,
+            postings,
+            bounds,
+            ..
+        } = &mut ix.terms
+        {
+            *bounds = bounds_of(post_ends, postings, &ix.doc_len);
+        }
         Ok(ix)
     }
 }
