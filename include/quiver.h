@@ -160,6 +160,13 @@
 #define QV_FIELD_DATETIME 5
 
 /**
+ * Field index kind: full text (BM25 search and `text` conditions), with
+ * the default analyzer when created by `qv_collection_create_field_index`
+ * (`qv_collection_create_text_index` takes the analyzer's options).
+ */
+#define QV_FIELD_TEXT 6
+
+/**
  * Payload operation: set the keys of a JSON object (the others stay).
  */
 #define QV_PAYLOAD_SET 1
@@ -211,6 +218,22 @@
 #define QV_OPTIMIZER_RUNNING 2
 
 /**
+ * Text search match mode: points holding any term of the query.
+ */
+#define QV_TEXT_ANY 1
+
+/**
+ * Text search match mode: points where one field holds every term.
+ */
+#define QV_TEXT_ALL 2
+
+/**
+ * Text search match mode: points where one field holds the query's terms
+ * in order, adjacent, within one string.
+ */
+#define QV_TEXT_PHRASE 3
+
+/**
  * Version of the ABI described by this header. Changes only when existing
  * functions or structs change incompatibly. 2: `qv_search_params` gained
  * `oversampling` and `rescore` (its size changed), and
@@ -219,6 +242,12 @@
  * size changed).
  */
 #define QV_ABI_VERSION 3
+
+/**
+ * Words longer than this (in UTF-8 bytes, after lowercasing and folding)
+ * are not indexed.
+ */
+#define MAX_TERM_BYTES 40
 
 /**
  * Status codes returned by every fallible function. New codes may be added
@@ -838,6 +867,118 @@ typedef struct qv_stats_view {
   const char *json;
 } qv_stats_view;
 
+/**
+ * How a text index analyzes text and scores it. Initialise with
+ * `qv_text_index_options_init`, then change what you need.
+ *
+ * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
+ */
+typedef struct qv_text_index_options {
+  /**
+   * `sizeof(qv_text_index_options)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * 1 = fold letters with diacritics to ASCII (`café` matches `cafe`),
+   * 0 = not (default).
+   */
+  uint32_t ascii_folding;
+  /**
+   * 1 = drop the English stop words (`the`, `of`, ...), 0 = not (default).
+   */
+  uint32_t stop_words;
+  /**
+   * 1 = reduce words to their English (Porter 2) stem, 0 = not (default).
+   */
+  uint32_t stemming;
+  /**
+   * BM25 term-frequency saturation, 0 to 1000. Default 1.2.
+   */
+  float k1;
+  /**
+   * BM25 length normalisation, 0 to 1. Default 0.75.
+   */
+  float b;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+} qv_text_index_options;
+
+/**
+ * One field of a text search and its boost.
+ */
+typedef struct qv_text_field {
+  /**
+   * The payload field (a dotted path with a text index), `name_len`
+   * bytes of UTF-8.
+   */
+  const uint8_t *name;
+  /**
+   * Bytes in `name`.
+   */
+  uint64_t name_len;
+  /**
+   * Its weight in the score: finite, >= 0 (1 = as is).
+   */
+  float boost;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+} qv_text_field;
+
+/**
+ * Per-call text search parameters. Initialise with
+ * `qv_text_search_params_init`, then set at least `fields` and
+ * `nfields`.
+ *
+ * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
+ */
+typedef struct qv_text_search_params {
+  /**
+   * `sizeof(qv_text_search_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * Results, 1 to 100000. Default 10.
+   */
+  uint32_t k;
+  /**
+   * `QV_TEXT_ANY` (default), `QV_TEXT_ALL` or `QV_TEXT_PHRASE`.
+   */
+  uint32_t mode;
+  /**
+   * 1 = include payloads, 0 = not (default).
+   */
+  uint32_t with_payload;
+  /**
+   * The fields to search (`nfields` entries, at least one).
+   */
+  const struct qv_text_field *fields;
+  /**
+   * Entries in `fields`.
+   */
+  uint64_t nfields;
+  /**
+   * Optional payload filter as UTF-8 JSON text (`filter_len` bytes);
+   * NULL or length 0 = no filter.
+   */
+  const uint8_t *filter_json;
+  /**
+   * Bytes in `filter_json`.
+   */
+  uint64_t filter_len;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved2;
+} qv_text_search_params;
+
 
 
 
@@ -1171,7 +1312,8 @@ void qv_error_free(struct qv_error *err);
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8, an
  * empty path or an empty path segment, unknown kind),
- * QV_ERR_ALREADY_EXISTS (the field has an index), QV_ERR_CLOSED,
+ * QV_ERR_ALREADY_EXISTS (the field has an index of that family: a value
+ * index, or a text index for QV_FIELD_TEXT), QV_ERR_CLOSED,
  * QV_ERR_READ_ONLY, QV_ERR_IO, QV_ERR_CORRUPT (a stored payload does not
  * parse). On failure nothing is created.
  *
@@ -1185,8 +1327,9 @@ int32_t qv_collection_create_field_index(const struct qv_collection *coll,
                                          struct qv_error **err);
 
 /**
- * Drops the index on the payload field `field` (`field_len` bytes of
- * UTF-8) and removes its files. Durable when it returns; searches go on
+ * Drops the value index (any kind but QV_FIELD_TEXT; see
+ * `qv_collection_drop_text_index`) on the payload field `field`
+ * (`field_len` bytes of UTF-8) and removes its files. Durable when it returns; searches go on
  * without it.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8 or
@@ -1684,6 +1827,94 @@ int32_t qv_strings_get(const struct qv_strings *list,
  * Thread safety: the list must not be in use by another thread.
  */
 void qv_strings_free(struct qv_strings *list);
+
+/**
+ * Fills `*options` with the defaults (words lowercased, no folding, no
+ * stop words, no stemming, k1 1.2, b 0.75) and its `struct_size`. Does
+ * nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*options`).
+ */
+void qv_text_index_options_init(struct qv_text_index_options *options);
+
+/**
+ * Creates a full-text index on the payload field `field` (`field_len`
+ * bytes of UTF-8, a dotted path; its value is a string or an array whose
+ * string elements are indexed) with the analyzer and BM25 parameters of
+ * `*options` (NULL: the defaults of `qv_text_index_options_init`), and
+ * builds it over every point before returning, as
+ * `qv_collection_create_field_index` does (searches and writes go on
+ * meanwhile). Durable when it returns. It serves
+ * `qv_collection_text_search` and the filter conditions `text`,
+ * `text_any` and `phrase` on the field. A field may have one text index
+ * besides one value index.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8 or
+ * path, a flag other than 0 or 1, k1 or b out of range, bad options
+ * struct), QV_ERR_ALREADY_EXISTS (the field has a text index),
+ * QV_ERR_CLOSED, QV_ERR_READ_ONLY, QV_ERR_IO, QV_ERR_CORRUPT. On failure
+ * nothing is created.
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection.
+ */
+int32_t qv_collection_create_text_index(const struct qv_collection *coll,
+                                        const uint8_t *field,
+                                        size_t field_len,
+                                        const struct qv_text_index_options *options,
+                                        struct qv_error **err);
+
+/**
+ * Drops the text index on the payload field `field` (`field_len` bytes of
+ * UTF-8) and removes its files. Durable when it returns.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8 or
+ * path), QV_ERR_NOT_FOUND (no text index on that field), QV_ERR_CLOSED,
+ * QV_ERR_READ_ONLY, QV_ERR_IO.
+ *
+ * Thread safety: safe to call concurrently with any call on the
+ * collection.
+ */
+int32_t qv_collection_drop_text_index(const struct qv_collection *coll,
+                                      const uint8_t *field,
+                                      size_t field_len,
+                                      struct qv_error **err);
+
+/**
+ * Fills `*params` with the defaults (k 10, any term, no payloads, no
+ * fields, no filter) and its `struct_size`. Does nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*params`).
+ */
+void qv_text_search_params_init(struct qv_text_search_params *params);
+
+/**
+ * BM25 full-text search of `query` (`query_len` bytes of UTF-8, analyzed
+ * as each field's text index analyzes its text) over `params->fields`
+ * (each with a text index; a point's score is the sum over the fields of
+ * boost × BM25, with statistics over the collection's live points),
+ * returning the best `params->k` points matching `params->mode` and
+ * `params->filter_json`, best first (equal scores by ascending id), as
+ * one query of a new `qv_results` in `*out`, owned by the caller (free
+ * with `qv_results_free`; on failure `*out` is NULL). Scores are BM25
+ * (higher is better). With `params->with_payload` 1 each hit carries its
+ * payload, byte for byte as written. A query without terms finds
+ * nothing (QV_OK, no hits).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8, k
+ * out of range, no field, a field without a text index or named twice,
+ * a boost that is negative or not finite, bad mode, bad filter, bad
+ * params struct), QV_ERR_CLOSED, QV_ERR_IO, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: safe to call concurrently with any other call on the
+ * same collection, including writes.
+ */
+int32_t qv_collection_text_search(const struct qv_collection *coll,
+                                  const uint8_t *query,
+                                  size_t query_len,
+                                  const struct qv_text_search_params *params,
+                                  struct qv_results **out,
+                                  struct qv_error **err);
 
 /**
  * The library version ("0.1.0"), a static NUL-terminated string; never free it.

@@ -27,7 +27,7 @@ use crate::collection::ops::parse_stored;
 use crate::error::{Error, Result};
 use crate::filter::{text_matches, FieldPath, Filter, TextMatch, TextMode};
 use crate::index::text::{bm25, idf, TextIndex};
-use crate::point::ScoredPoint;
+use crate::point::{RawHit, ScoredPoint};
 use crate::segment::bitset::Bitset;
 use std::cell::RefCell;
 
@@ -115,6 +115,27 @@ impl Collection {
                     score,
                     payload: if q.with_payload {
                         st.payload_at(loc)?.map(|b| parse_stored(&b)).transpose()?
+                    } else {
+                        None
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Like [`Collection::text_search`], with payloads as the exact bytes
+    /// they were written with.
+    pub fn text_search_raw(&self, q: &TextQuery) -> Result<Vec<RawHit>> {
+        let st = self.state.read();
+        self.check_open()?;
+        let hits = self.text_hits(&st, q)?;
+        hits.into_iter()
+            .map(|(score, loc)| {
+                Ok(RawHit {
+                    id: st.id_at(loc),
+                    score,
+                    payload: if q.with_payload {
+                        st.payload_at(loc)?
                     } else {
                         None
                     },

@@ -18,6 +18,10 @@ pub const QV_FIELD_BOOL: u32 = 4;
 /// Field index kind: RFC 3339 datetime strings, compared as instants
 /// (`lt`, `lte`, `gt`, `gte`, `between` with datetime strings).
 pub const QV_FIELD_DATETIME: u32 = 5;
+/// Field index kind: full text (BM25 search and `text` conditions), with
+/// the default analyzer when created by `qv_collection_create_field_index`
+/// (`qv_collection_create_text_index` takes the analyzer's options).
+pub const QV_FIELD_TEXT: u32 = 6;
 
 /// One field index, as `qv_field_indexes_get` returns it.
 #[repr(C)]
@@ -53,7 +57,8 @@ pub struct qv_field_indexes {
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8, an
 /// empty path or an empty path segment, unknown kind),
-/// QV_ERR_ALREADY_EXISTS (the field has an index), QV_ERR_CLOSED,
+/// QV_ERR_ALREADY_EXISTS (the field has an index of that family: a value
+/// index, or a text index for QV_FIELD_TEXT), QV_ERR_CLOSED,
 /// QV_ERR_READ_ONLY, QV_ERR_IO, QV_ERR_CORRUPT (a stored payload does not
 /// parse). On failure nothing is created.
 ///
@@ -72,15 +77,16 @@ pub unsafe extern "C" fn qv_collection_create_field_index(
         let field = unsafe { utf8(field, field_len, "field", "field_len") }?;
         let kind = FieldKind::from_code(kind).ok_or_else(|| {
             invalid(format!(
-                "kind is {kind}; it must be QV_FIELD_KEYWORD (1), QV_FIELD_INTEGER (2), QV_FIELD_FLOAT (3), QV_FIELD_BOOL (4) or QV_FIELD_DATETIME (5)"
+                "kind is {kind}; it must be QV_FIELD_KEYWORD (1), QV_FIELD_INTEGER (2), QV_FIELD_FLOAT (3), QV_FIELD_BOOL (4), QV_FIELD_DATETIME (5) or QV_FIELD_TEXT (6)"
             ))
         })?;
         handle(coll, "coll")?.with(|c| Ok(c.create_field_index(field, kind)?))
     })
 }
 
-/// Drops the index on the payload field `field` (`field_len` bytes of
-/// UTF-8) and removes its files. Durable when it returns; searches go on
+/// Drops the value index (any kind but QV_FIELD_TEXT; see
+/// `qv_collection_drop_text_index`) on the payload field `field`
+/// (`field_len` bytes of UTF-8) and removes its files. Durable when it returns; searches go on
 /// without it.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad UTF-8 or

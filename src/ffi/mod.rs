@@ -41,6 +41,7 @@ mod results;
 mod search;
 mod stats;
 mod strings;
+mod text;
 mod version;
 
 pub use collection::*;
@@ -52,6 +53,7 @@ pub use results::*;
 pub use search::*;
 pub use stats::*;
 pub use strings::*;
+pub use text::*;
 pub use version::*;
 
 use crate::error::Error;

@@ -172,6 +172,7 @@ void test_concurrent_close(void);
 
 void test_field_indexes(void);
 void test_payload_operations(void);
+void test_text_search(void);
 
 void test_wordnet_sample(void);
 void test_wordnet_sq8(void);

@@ -10,7 +10,7 @@
 //! 3. **ASCII folding** (optional): letters with diacritics lose them
 //!    (`é` → `e`, by canonical decomposition), and `ß`, `æ`, `œ`, `ø`,
 //!    `đ`, `ł`, `þ` become `ss`, `ae`, `oe`, `o`, `d`, `l`, `th`.
-//! 4. Words longer than [`MAX_TERM_BYTES`] bytes are dropped.
+//! 4. Words longer than 40 bytes are dropped.
 //! 5. **Stop words** (optional): the 33 English stop words of Lucene's
 //!    `EnglishAnalyzer` are dropped.
 //! 6. **Stemming** (optional): the English (Porter 2) Snowball stemmer.
@@ -27,7 +27,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 /// Words longer than this (in UTF-8 bytes, after lowercasing and folding)
 /// are not indexed.
-pub const MAX_TERM_BYTES: usize = 40;
+pub(crate) const MAX_TERM_BYTES: usize = 40;
 
 /// Lucene's English stop words.
 const STOP_WORDS: [&str; 33] = [
