@@ -244,12 +244,6 @@
 #define QV_ABI_VERSION 3
 
 /**
- * Words longer than this (in UTF-8 bytes, after lowercasing and folding)
- * are not indexed.
- */
-#define MAX_TERM_BYTES 40
-
-/**
  * Status codes returned by every fallible function. New codes may be added
  * in later versions; treat an unknown non-zero code as a generic error.
  */
