@@ -67,6 +67,19 @@ namespace Quiver
         public static Filter ValuesCount(string field, long min, long? max = null) =>
             Cond(field, "values_count", "{\"gte\": " + min.ToString(CultureInfo.InvariantCulture) +
                 (max.HasValue ? ", \"lte\": " + max.Value.ToString(CultureInfo.InvariantCulture) : "") + "}");
+        /// <summary>
+        /// The field's text holds every term of <paramref name="query"/>, as the field's text
+        /// index analyzes it (without one: lowercased words, evaluated on the payloads).
+        /// Writes <c>{"field": f, "text": query}</c>.
+        /// </summary>
+        public static Filter Text(string field, string query) => Cond(field, "text", Quote(query));
+        /// <summary>The field's text holds at least one term of <paramref name="query"/>: <c>{"field": f, "text_any": query}</c>.</summary>
+        public static Filter TextAny(string field, string query) => Cond(field, "text_any", Quote(query));
+        /// <summary>
+        /// The field's text holds the terms of <paramref name="query"/> in order, adjacent,
+        /// within one string: <c>{"field": f, "phrase": query}</c>.
+        /// </summary>
+        public static Filter Phrase(string field, string query) => Cond(field, "phrase", Quote(query));
         /// <summary>The point's id is one of <paramref name="ids"/> (none: never). A filter without a field: <c>{"has_id": [1, 2]}</c>.</summary>
         public static Filter HasId(params ulong[] ids) =>
             new Filter("{\"has_id\": [" + string.Join(", ", (ids ?? new ulong[0]).Select(i => i.ToString(CultureInfo.InvariantCulture))) + "]}");

@@ -168,6 +168,42 @@ namespace Quiver
             public byte* json;
         }
 
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_text_index_options
+        {
+            public uint struct_size;
+            public uint ascii_folding;
+            public uint stop_words;
+            public uint stemming;
+            public float k1;
+            public float b;
+            public uint reserved;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_text_field
+        {
+            public byte* name;
+            public ulong name_len;
+            public float boost;
+            public uint reserved;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_text_search_params
+        {
+            public uint struct_size;
+            public uint k;
+            public uint mode;
+            public uint with_payload;
+            public qv_text_field* fields;
+            public ulong nfields;
+            public byte* filter_json;
+            public ulong filter_len;
+            public uint reserved;
+            public uint reserved2;
+        }
+
         // ---- version ---------------------------------------------------------------
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -377,5 +413,25 @@ namespace Quiver
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void qv_strings_free(IntPtr list);
+
+        // ---- text indexes and BM25 search ----------------------------------------------
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_text_index_options_init(qv_text_index_options* options);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_create_text_index(CollectionHandle coll, byte* field,
+            UIntPtr field_len, qv_text_index_options* options, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_drop_text_index(CollectionHandle coll, byte* field,
+            UIntPtr field_len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_text_search_params_init(qv_text_search_params* p);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_text_search(CollectionHandle coll, byte* query,
+            UIntPtr query_len, qv_text_search_params* p, out ResultsHandle results, out IntPtr err);
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace Quiver
 {
@@ -20,6 +21,15 @@ namespace Quiver
         /// <see cref="QuiverCollection.ScrollPoints"/> by instant.
         /// </summary>
         Datetime = 5,
+        /// <summary>
+        /// Full text: BM25 search (<see cref="QuiverCollection.TextSearch"/>) and the filter
+        /// conditions <see cref="Quiver.Filter.Text"/>, <see cref="Quiver.Filter.TextAny"/> and
+        /// <see cref="Quiver.Filter.Phrase"/>. <see cref="QuiverCollection.CreateFieldIndex"/>
+        /// creates it with the default analyzer; <see cref="QuiverCollection.CreateTextIndex"/>
+        /// takes the analyzer's options, <see cref="QuiverCollection.DropTextIndex"/> drops it. A
+        /// field may have one text index besides one value index.
+        /// </summary>
+        Text = 6,
     }
 
     /// <summary>One field index of a collection (<see cref="QuiverCollection.FieldIndexes"/>).</summary>
@@ -393,6 +403,199 @@ namespace Quiver
             p.rescore = Rescore ? 1u : 0u;
             return p;
         }
+    }
+
+    /// <summary>
+    /// How a text index analyzes text and scores it (<c>qv_text_index_options</c>), for
+    /// <see cref="QuiverCollection.CreateTextIndex"/>. Words are split at Unicode word
+    /// boundaries and lowercased; the same analyzer runs on the indexed text and on the
+    /// queries. Defaults come from the library (<c>qv_text_index_options_init</c>: no folding,
+    /// no stop words, no stemming, k1 1.2, b 0.75). Values are passed as they are; the
+    /// library checks them and reports InvalidArgument naming the field (<c>options.k1</c>, ...).
+    /// </summary>
+    public sealed class TextIndexOptions
+    {
+        /// <summary>The library's defaults.</summary>
+        public unsafe TextIndexOptions()
+        {
+            NativeMethods.qv_text_index_options o;
+            NativeMethods.qv_text_index_options_init(&o);
+            AsciiFolding = o.ascii_folding != 0;
+            StopWords = o.stop_words != 0;
+            Stemming = o.stemming != 0;
+            K1 = o.k1;
+            B = o.b;
+        }
+
+        /// <summary>Fold letters with diacritics to ASCII (<c>café</c> matches <c>cafe</c>). Default false.</summary>
+        public bool AsciiFolding { get; set; }
+
+        /// <summary>Drop the 33 English stop words of Lucene (<c>the</c>, <c>of</c>, ...). Default false.</summary>
+        public bool StopWords { get; set; }
+
+        /// <summary>Reduce words to their English (Porter 2) stem (<c>fishes</c> matches <c>fish</c>). Default false.</summary>
+        public bool Stemming { get; set; }
+
+        /// <summary>BM25 term-frequency saturation, 0 to 1000. Default 1.2.</summary>
+        public float K1 { get; set; }
+
+        /// <summary>BM25 length normalisation, 0 to 1. Default 0.75.</summary>
+        public float B { get; set; }
+
+        internal unsafe NativeMethods.qv_text_index_options ToNative()
+        {
+            NativeMethods.qv_text_index_options o;
+            NativeMethods.qv_text_index_options_init(&o);
+            o.ascii_folding = AsciiFolding ? 1u : 0u;
+            o.stop_words = StopWords ? 1u : 0u;
+            o.stemming = Stemming ? 1u : 0u;
+            o.k1 = K1;
+            o.b = B;
+            return o;
+        }
+
+        /// <summary>For diagnostics.</summary>
+        public override string ToString() =>
+            "ascii_folding=" + AsciiFolding + " stop_words=" + StopWords + " stemming=" + Stemming +
+            " k1=" + K1.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+            " b=" + B.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Which points a text search returns (<c>QV_TEXT_*</c>).</summary>
+    public enum TextMode : uint
+    {
+        /// <summary>Points holding any term of the query in a field searched (default).</summary>
+        Any = 1,
+        /// <summary>Points where one field holds every term of the query (as that field analyzes it).</summary>
+        All = 2,
+        /// <summary>Points where one field holds the query's terms in order, adjacent, within one string.</summary>
+        Phrase = 3,
+    }
+
+    /// <summary>One field of a text search and its boost (<c>qv_text_field</c>).</summary>
+    public readonly struct TextField
+    {
+        /// <summary>The field <paramref name="name"/> (a dotted path with a text index), weighted by <paramref name="boost"/>.</summary>
+        public TextField(string name, float boost = 1f)
+        {
+            Name = name ?? throw new ArgumentNullException(nameof(name));
+            Boost = boost;
+        }
+
+        /// <summary>The payload field, a dotted path with a text index.</summary>
+        public string Name { get; }
+
+        /// <summary>
+        /// Its weight in the score: finite and not negative, 1 = as is (the library refuses
+        /// other values with InvalidArgument).
+        /// </summary>
+        public float Boost { get; }
+
+        /// <summary>For diagnostics.</summary>
+        public override string ToString() =>
+            Name + "^" + Boost.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Per-call parameters of <see cref="QuiverCollection.TextSearch"/>
+    /// (<c>qv_text_search_params</c>): the fields searched with their boosts (at least
+    /// one), <see cref="K"/>, <see cref="Mode"/>, a payload <see cref="Filter"/> and
+    /// payloads. Defaults come from the library (<c>qv_text_search_params_init</c>: k 10,
+    /// any term, no payloads, no filter). Not shared state: one instance may be used by
+    /// many threads at once as long as nobody changes it meanwhile.
+    /// </summary>
+    public sealed class TextSearchParams
+    {
+        private int k;
+        private string filter;
+        private byte[] filterUtf8;
+
+        /// <summary>The library's defaults, without fields (add them to <see cref="Fields"/>).</summary>
+        public unsafe TextSearchParams()
+        {
+            NativeMethods.qv_text_search_params p;
+            NativeMethods.qv_text_search_params_init(&p);
+            k = unchecked((int)p.k);
+            Mode = (TextMode)p.mode;
+            WithPayload = p.with_payload != 0;
+        }
+
+        /// <summary>The defaults, searching <paramref name="fields"/> with boost 1 each.</summary>
+        public TextSearchParams(params string[] fields) : this()
+        {
+            if (fields == null)
+            {
+                throw new ArgumentNullException(nameof(fields));
+            }
+            foreach (string f in fields)
+            {
+                Fields.Add(new TextField(f));
+            }
+        }
+
+        /// <summary>
+        /// The fields to search, each with a text index and its boost: a point scores the
+        /// sum over them of boost × BM25. At least one (none, a field without a text
+        /// index or one named twice: InvalidArgument from the library).
+        /// </summary>
+        public List<TextField> Fields { get; } = new List<TextField>();
+
+        /// <summary>Adds <paramref name="name"/> with <paramref name="boost"/> to <see cref="Fields"/>; returns this.</summary>
+        public TextSearchParams Field(string name, float boost = 1f)
+        {
+            Fields.Add(new TextField(name, boost));
+            return this;
+        }
+
+        /// <summary>Results, 1 to 100000 (0 and larger values are passed on and rejected by the library). Default 10.</summary>
+        public int K
+        {
+            get => k;
+            set => k = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(K), value, "k must not be negative");
+        }
+
+        /// <summary>Which points match: <see cref="TextMode.Any"/> (default), <see cref="TextMode.All"/>, <see cref="TextMode.Phrase"/>.</summary>
+        public TextMode Mode { get; set; }
+
+        /// <summary>Return each hit's payload (JSON text, byte for byte as written).</summary>
+        public bool WithPayload { get; set; }
+
+        /// <summary>
+        /// A payload filter as JSON text, as <see cref="SearchOptions.Filter"/> takes it
+        /// (e.g. <c>Filter.Eq("lang", "en").Json</c>); null = none. It selects the points
+        /// returned; the BM25 statistics stay those of the whole collection.
+        /// </summary>
+        public string Filter
+        {
+            get => filter;
+            set
+            {
+                filterUtf8 = Utf8.EncodeOptional(value, nameof(Filter));
+                filter = value;
+            }
+        }
+
+        internal byte[] FilterUtf8 => filterUtf8;
+
+        internal unsafe NativeMethods.qv_text_search_params ToNative(NativeMethods.qv_text_field* fields, int nfields,
+            byte* filterJson, int filterLen)
+        {
+            NativeMethods.qv_text_search_params p;
+            NativeMethods.qv_text_search_params_init(&p);
+            p.k = (uint)k;
+            p.mode = (uint)Mode;
+            p.with_payload = WithPayload ? 1u : 0u;
+            p.fields = fields;
+            p.nfields = (ulong)nfields;
+            p.filter_json = filterJson;
+            p.filter_len = (ulong)filterLen;
+            return p;
+        }
+
+        /// <summary>For diagnostics.</summary>
+        public override string ToString() =>
+            "fields=[" + string.Join(", ", Fields) + "] k=" + k + " mode=" + Mode + " with_payload=" + WithPayload +
+            (filter == null ? "" : " filter=" + filter);
     }
 
     /// <summary>

@@ -516,6 +516,68 @@ namespace Quiver
             }
         }
 
+        /// <summary>
+        /// Creates a full-text index on the payload field <paramref name="field"/> (a dotted
+        /// path; its value is a string, or an array whose string elements are indexed) with
+        /// the analyzer and BM25 parameters of <paramref name="options"/> (null = the
+        /// library's defaults: words lowercased, no folding, no stop words, no stemming, k1
+        /// 1.2, b 0.75), and builds it over every point before returning; searches and writes
+        /// go on meanwhile. Durable when it returns (its options too). It serves
+        /// <see cref="TextSearch"/> and the filter conditions <see cref="Filter.Text"/>,
+        /// <see cref="Filter.TextAny"/> and <see cref="Filter.Phrase"/> on the field, and is
+        /// listed by <see cref="FieldIndexes"/> as <see cref="FieldKind.Text"/>. A field may have
+        /// one text index besides one value index.
+        /// </summary>
+        /// <exception cref="QuiverException">AlreadyExists (the field has a text index),
+        /// InvalidArgument (bad path, k1 or b out of range; the message names
+        /// <c>options.k1</c>, ...), ReadOnly, Io, Corrupt, Closed.</exception>
+        public unsafe void CreateTextIndex(string field, TextIndexOptions options = null)
+        {
+            byte[] f = Utf8.Encode(field, nameof(field));
+            NativeMethods.qv_text_index_options o = options == null ? default(NativeMethods.qv_text_index_options) : options.ToNative();
+            int rc;
+            IntPtr err;
+            fixed (byte* pf = f)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_create_text_index(Live, pf, (UIntPtr)(uint)f.Length,
+                        options == null ? null : &o, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+        }
+
+        /// <summary>
+        /// Drops the text index on <paramref name="field"/> and removes its files (a value
+        /// index on the field stays; <see cref="DropFieldIndex"/> drops that one). Without
+        /// the index, text conditions on the field are evaluated on the payloads.
+        /// </summary>
+        /// <exception cref="QuiverException">NotFound (no text index on the field),
+        /// InvalidArgument, ReadOnly, Io, Closed.</exception>
+        public unsafe void DropTextIndex(string field)
+        {
+            byte[] f = Utf8.Encode(field, nameof(field));
+            int rc;
+            IntPtr err;
+            fixed (byte* pf = f)
+            {
+                try
+                {
+                    rc = NativeMethods.qv_collection_drop_text_index(Live, pf, (UIntPtr)(uint)f.Length, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            Errors.Check(rc, err);
+        }
+
         // ---- maintenance -----------------------------------------------------------------
 
         /// <summary>
@@ -992,6 +1054,68 @@ namespace Quiver
             // The owned-results form: the library allocates exactly the hits
             // found, whatever k asks for.
             using (var results = SearchResultsCore(query, 1, query.Length, options ?? new SearchOptions()))
+            {
+                return results.GetHits(0);
+            }
+        }
+
+        /// <summary>
+        /// BM25 full-text search of <paramref name="query"/> over <c>p.Fields</c> (each with a
+        /// text index, which analyzes the query as it analyzes its text): the best
+        /// <c>p.K</c> points matching <c>p.Mode</c> and <c>p.Filter</c>, best first (equal
+        /// scores by ascending id), with payloads when <c>p.WithPayload</c>. A point scores the
+        /// sum over the fields of boost × BM25 (Lucene's, with each index's k1 and b), with
+        /// statistics over the collection's live points; higher is better. A query without
+        /// terms finds nothing.
+        /// </summary>
+        /// <exception cref="QuiverException">InvalidArgument (no field, a field without a text
+        /// index or named twice, a negative or non-finite boost, k 0 or above 100000, bad mode,
+        /// bad filter), Closed, Io, OutOfMemory.</exception>
+        public unsafe SearchHit[] TextSearch(string query, TextSearchParams p)
+        {
+            byte[] q = Utf8.Encode(query, nameof(query));
+            if (p == null)
+            {
+                throw new ArgumentNullException(nameof(p));
+            }
+            // The field names in one UTF-8 buffer and the qv_text_field array that points into
+            // it, both pinned (fixed) for the duration of the call.
+            TextField[] given = p.Fields.ToArray();
+            int n = given.Length;
+            var names = new string[n];
+            for (int i = 0; i < n; i++)
+            {
+                names[i] = given[i].Name ?? throw new ArgumentNullException(nameof(p), "p.Fields[" + i + "] has no name");
+            }
+            byte[] data = Utf8.EncodeBatch(names, out ulong[] offsets, "p.Fields");
+            var fields = new NativeMethods.qv_text_field[n];
+            byte[] filter = p.FilterUtf8;
+            int rc;
+            IntPtr err;
+            ResultsHandle h;
+            fixed (byte* pq = q)
+            fixed (byte* pd = data)
+            fixed (NativeMethods.qv_text_field* pfs = fields)
+            fixed (byte* pf = filter)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    ulong len = offsets[i + 1] - offsets[i];
+                    fields[i].name = len == 0 ? null : pd + offsets[i];
+                    fields[i].name_len = len;
+                    fields[i].boost = given[i].Boost;
+                }
+                var tp = p.ToNative(pfs, n, pf, filter == null ? 0 : filter.Length);
+                try
+                {
+                    rc = NativeMethods.qv_collection_text_search(Live, pq, (UIntPtr)(uint)q.Length, &tp, out h, out err);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Disposed("collection");
+                }
+            }
+            using (var results = SearchResults.FromNative(rc, h, err))
             {
                 return results.GetHits(0);
             }

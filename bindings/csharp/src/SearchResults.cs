@@ -18,7 +18,8 @@ namespace Quiver
 
         /// <summary>
         /// The score: cosine similarity, dot product and Jaccard similarity
-        /// (higher is closer), L2 and Hamming distance (lower is closer).
+        /// (higher is closer), L2 and Hamming distance (lower is closer); BM25 for
+        /// <see cref="QuiverCollection.TextSearch"/> (higher is better).
         /// </summary>
         public float Score { get; }
 
