@@ -521,10 +521,15 @@ const (
 	// between with datetime strings; a time.Time in a filter builder
 	// encodes as one).
 	Datetime FieldKind = C.QV_FIELD_DATETIME
+	// FieldText is a full-text index (BM25 TextSearch and the Text, TextAny
+	// and Phrase filter conditions); CreateFieldIndex makes it with the
+	// default TextIndexOptions, CreateTextIndex with others. (Not named
+	// Text: that is the filter condition.)
+	FieldText FieldKind = C.QV_FIELD_TEXT
 )
 
 // String returns the kind's name ("keyword", "integer", "float", "bool",
-// "datetime").
+// "datetime", "text").
 func (k FieldKind) String() string {
 	switch k {
 	case Keyword:
@@ -537,6 +542,8 @@ func (k FieldKind) String() string {
 		return "bool"
 	case Datetime:
 		return "datetime"
+	case FieldText:
+		return "text"
 	}
 	return fmt.Sprintf("FieldKind(%d)", uint32(k))
 }
@@ -557,7 +564,10 @@ type FieldIndex struct {
 // path; an array field indexes each element) and builds it over every point
 // before returning; searches and writes go on meanwhile. Durable when it
 // returns. Filters with conditions on the field use it from then on.
-// Errors: ErrAlreadyExists, ErrInvalidArgument (bad path or kind),
+// A field may have one value index and one text index (FieldText, or
+// CreateTextIndex for other options).
+// Errors: ErrAlreadyExists (an index of that family: a value index, or a
+// text index for FieldText), ErrInvalidArgument (bad path or kind),
 // ErrClosed, ErrReadOnly, ErrIO, ErrCorrupt.
 func (c *Collection) CreateFieldIndex(field string, kind FieldKind) error {
 	ptr, err := c.acquire()
@@ -574,8 +584,9 @@ func (c *Collection) CreateFieldIndex(field string, kind FieldKind) error {
 	return nil
 }
 
-// DropFieldIndex drops the index on field and removes its files. Errors:
-// ErrNotFound, ErrInvalidArgument, ErrClosed, ErrReadOnly, ErrIO.
+// DropFieldIndex drops the value index on field (any kind but FieldText;
+// see DropTextIndex) and removes its files. Errors: ErrNotFound,
+// ErrInvalidArgument, ErrClosed, ErrReadOnly, ErrIO.
 func (c *Collection) DropFieldIndex(field string) error {
 	ptr, err := c.acquire()
 	if err != nil {

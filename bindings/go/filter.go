@@ -8,7 +8,7 @@ import (
 
 // Filter is a payload filter built in code: its String is the JSON text the
 // library takes (SearchOptions.Filter, Scroll, ScrollOptions.Filter, Where,
-// DeleteWhere, CountWhere), the same as writing it by hand. Build one with the condition functions (Eq, Between, Like, ...)
+// DeleteWhere, CountWhere, TextSearchParams.Filter), the same as writing it by hand. Build one with the condition functions (Eq, Between, Like, Text, ...)
 // and combine them with And, Or and Not:
 //
 //	f := quiver.And(quiver.Eq("lang", "fr"), quiver.Gte("year", 2022))
@@ -102,6 +102,23 @@ func Like(field, pattern string) Filter { return condition(field, "like", patter
 
 // ILike: Like ignoring case.
 func ILike(field, pattern string) Filter { return condition(field, "ilike", pattern) }
+
+// Text: the field's text holds every term of query, analyzed as the
+// field's text index analyzes text (CreateTextIndex; without one, words
+// lowercased):
+//
+//	quiver.Text("body", "red fish") // {"field": "body", "text": "red fish"}
+//
+// A query without terms (empty, punctuation, only stop words) matches no
+// point. TextSearch ranks such matches; a filter only selects them.
+func Text(field, query string) Filter { return condition(field, "text", query) }
+
+// TextAny: the field's text holds at least one term of query (as Text).
+func TextAny(field, query string) Filter { return condition(field, "text_any", query) }
+
+// Phrase: the field's text holds the terms of query in order, adjacent,
+// within one string (as Text).
+func Phrase(field, query string) Filter { return condition(field, "phrase", query) }
 
 // CountBound is one bound of ValuesCount: CountEq, CountLt, CountLte,
 // CountGt or CountGte.

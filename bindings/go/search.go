@@ -105,7 +105,8 @@ type SearchOptions struct {
 	// `{"and": [{"field": "lang", "eq": "fr"}, {"field": "year", "gte": 2022}]}`.
 	// Operators: eq, ne, lt, lte, gt, gte, between, in, nin, exists,
 	// is_null, is_empty, like, ilike, contains_any, contains_all,
-	// values_count; has_id, and, or, not (see the README's filter grammar).
+	// values_count, text, text_any, phrase; has_id, and, or, not (see the
+	// README's filter grammar).
 	// A field is a dotted path; "tags[].name" reaches into an array of
 	// objects.
 	Filter string
