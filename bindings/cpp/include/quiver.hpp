@@ -49,7 +49,8 @@
 //   by a newer library) keep their numeric value; status_name() says
 //   "unknown error" for them. std::bad_alloc may come from the few places
 //   that build C++ containers (list_collections, scroll, payload batches,
-//   selections, payload key lists, explain). Collection::train_quantizer
+//   selections, payload key lists, explain, the field list of a text
+//   search). Collection::train_quantizer
 //   rethrows whatever its progress callback threw.
 // - The C library validates everything; this header adds checks only where
 //   the C signature has no length to check against (the query count of a
@@ -336,6 +337,12 @@ enum class FieldKind : uint32_t {
     /// RFC 3339 datetime strings, compared as instants ("2024-05-01T10:00:00+02:00",
     /// or a date "2024-05-01", UTC); lt, lte, gt, gte, between with datetime strings
     Datetime = QV_FIELD_DATETIME,
+    /// Full text: BM25 search (Collection::text_search) and the text, text_any
+    /// and phrase filter conditions. create_field_index(field, FieldKind::Text)
+    /// creates it with the default analyzer; Collection::create_text_index
+    /// takes the analyzer's options (TextIndexOptions). A field may have one
+    /// text index besides one value index (the other kinds).
+    Text = QV_FIELD_TEXT,
 };
 
 /// One field index of a collection (Collection::field_indexes()).
@@ -593,7 +600,9 @@ private:
 /// A field is a dotted path (`meta.lang`); `tags[].name` is the `name` of
 /// each object of the array `tags`. Comparisons of two RFC 3339 datetime
 /// strings (lt ... between) compare instants:
-/// `Filter::gte("at", "2024-01-01T00:00:00Z")`.
+/// `Filter::gte("at", "2024-01-01T00:00:00Z")`. Full-text conditions
+/// (text, text_any, phrase) match the terms of a query:
+/// `Filter::phrase("body", "red fish")`.
 class Filter {
 public:
     /// A filter from its JSON text, as written by hand.
@@ -628,6 +637,23 @@ public:
     }
     static Filter ilike(std::string_view field, std::string_view pattern) {
         return cond(field, "ilike", FilterValue::quote(pattern));
+    }
+    /// Full text: the field holds every term of `query` (as the field's text
+    /// index analyzes it; without one, as the default analyzer does: words,
+    /// lowercased). `text("body", "red fish")` is
+    /// `{"field": "body", "text": "red fish"}`.
+    static Filter text(std::string_view field, std::string_view query) {
+        return cond(field, "text", FilterValue::quote(query));
+    }
+    /// Full text: the field holds any term of `query`:
+    /// `{"field": "body", "text_any": "red fish"}`.
+    static Filter text_any(std::string_view field, std::string_view query) {
+        return cond(field, "text_any", FilterValue::quote(query));
+    }
+    /// Full text: the field holds the terms of `query` in order, adjacent,
+    /// within one string: `{"field": "body", "phrase": "red fish"}`.
+    static Filter phrase(std::string_view field, std::string_view query) {
+        return cond(field, "phrase", FilterValue::quote(query));
     }
     static Filter exists(std::string_view field) { return cond(field, "exists", "true"); }
     static Filter is_null(std::string_view field) { return cond(field, "is_null", "true"); }
@@ -758,6 +784,149 @@ public:
 
 private:
     qv_search_params raw_;
+    std::string filter_;
+};
+
+/// How a text search matches points (QV_TEXT_*). A returned point scores
+/// over every field searched, not only the one that matched.
+enum class TextMode : uint32_t {
+    Any = QV_TEXT_ANY,       ///< points holding any term of the query in a field (default)
+    All = QV_TEXT_ALL,       ///< points where one field holds every term (as that field analyzes the query)
+    Phrase = QV_TEXT_PHRASE, ///< points where one field holds the terms in order, adjacent, within one string
+};
+
+/// One field of a text search and its weight in the score:
+/// `TextField{"title", 2}`.
+struct TextField {
+    /// The payload field, a dotted path with a text index.
+    std::string name;
+    /// Its weight: finite, >= 0 (1 = as is).
+    float boost = 1.0f;
+};
+
+/// How a text index analyzes text and scores it (qv_text_index_options),
+/// for Collection::create_text_index. Defaults come from the library
+/// (qv_text_index_options_init: words split at Unicode word boundaries and
+/// apostrophes, lowercased, no ASCII folding, no stop words, no stemming;
+/// BM25 k1 1.2, b 0.75). The same analyzer runs on the indexed text and on
+/// the queries. Setters chain: `TextIndexOptions().stemming().stop_words().k1(1.5)`.
+/// The library checks the values (Status::InvalidArgument naming
+/// options.k1 or options.b).
+class TextIndexOptions {
+public:
+    TextIndexOptions() noexcept { qv_text_index_options_init(&raw_); }
+
+    /// Fold letters with diacritics to ASCII (`café` matches `cafe`).
+    TextIndexOptions &ascii_folding(bool on = true) noexcept {
+        raw_.ascii_folding = on ? 1u : 0u;
+        return *this;
+    }
+    /// Drop the English stop words (`the`, `of`, ...: Lucene's 33).
+    TextIndexOptions &stop_words(bool on = true) noexcept {
+        raw_.stop_words = on ? 1u : 0u;
+        return *this;
+    }
+    /// Reduce words to their English (Porter 2) stem (`fishes` matches `fish`).
+    TextIndexOptions &stemming(bool on = true) noexcept {
+        raw_.stemming = on ? 1u : 0u;
+        return *this;
+    }
+    /// BM25 term-frequency saturation, 0 to 1000 (default 1.2).
+    TextIndexOptions &k1(float k1) noexcept {
+        raw_.k1 = k1;
+        return *this;
+    }
+    /// BM25 length normalisation, 0 to 1 (default 0.75).
+    TextIndexOptions &b(float b) noexcept {
+        raw_.b = b;
+        return *this;
+    }
+
+    bool ascii_folding() const noexcept { return raw_.ascii_folding != 0; }
+    bool stop_words() const noexcept { return raw_.stop_words != 0; }
+    bool stemming() const noexcept { return raw_.stemming != 0; }
+    float k1() const noexcept { return raw_.k1; }
+    float b() const noexcept { return raw_.b; }
+
+    const qv_text_index_options &raw() const noexcept { return raw_; }
+    qv_text_index_options &raw() noexcept { return raw_; }
+
+private:
+    qv_text_index_options raw_;
+};
+
+/// Per-call parameters of Collection::text_search (qv_text_search_params).
+/// Defaults come from the library (qv_text_search_params_init: k 10, any
+/// term, no payloads, no filter); name at least one field. Setters chain:
+/// `TextSearchParams(5).field("body").field("title", 2).mode(TextMode::All).filter(Filter::eq("lang", "en"))`.
+class TextSearchParams {
+public:
+    TextSearchParams() noexcept { qv_text_search_params_init(&raw_); }
+    /// The defaults with `k` results.
+    explicit TextSearchParams(uint32_t k) noexcept : TextSearchParams() { raw_.k = k; }
+
+    /// Results, 1 to 100000.
+    TextSearchParams &k(uint32_t k) noexcept {
+        raw_.k = k;
+        return *this;
+    }
+    /// Which points match (default TextMode::Any).
+    TextSearchParams &mode(TextMode m) noexcept {
+        raw_.mode = static_cast<uint32_t>(m);
+        return *this;
+    }
+    /// Return payloads with the hits.
+    TextSearchParams &with_payload(bool on = true) noexcept {
+        raw_.with_payload = on ? 1u : 0u;
+        return *this;
+    }
+    /// Adds a field to search (a dotted path with a text index) with its
+    /// boost. Copied.
+    TextSearchParams &field(std::string_view name, float boost = 1.0f) {
+        fields_.push_back(TextField{std::string(name), boost});
+        return *this;
+    }
+    /// Replaces the fields to search: `fields({{"body", 1}, {"title", 2}})`.
+    TextSearchParams &fields(std::vector<TextField> fs) {
+        fields_ = std::move(fs);
+        return *this;
+    }
+    /// A payload filter as JSON text; empty = no filter. Copied.
+    TextSearchParams &filter(std::string_view json) {
+        filter_.assign(json.data(), json.size());
+        return *this;
+    }
+    /// The same with a built filter.
+    TextSearchParams &filter(const Filter &f) { return filter(f.json()); }
+
+    uint32_t k() const noexcept { return raw_.k; }
+    /// A library newer than this header may take a value not listed in
+    /// TextMode; it keeps its numeric value.
+    TextMode mode() const noexcept { return static_cast<TextMode>(raw_.mode); }
+    bool with_payload() const noexcept { return raw_.with_payload != 0; }
+    const std::vector<TextField> &fields() const noexcept { return fields_; }
+    const std::string &filter() const noexcept { return filter_; }
+
+    /// The C struct: fills `fields` with one qv_text_field per field
+    /// (pointing into this object's names) and returns the parameters
+    /// pointing into `fields` and into this object's filter text (valid
+    /// while both live and neither is changed).
+    qv_text_search_params to_c(std::vector<qv_text_field> &fields) const {
+        fields.clear();
+        fields.reserve(fields_.size());
+        for (const TextField &f : fields_)
+            fields.push_back(qv_text_field{detail::bytes(f.name), f.name.size(), f.boost, 0});
+        qv_text_search_params p = raw_;
+        p.fields = fields.empty() ? nullptr : fields.data();
+        p.nfields = fields.size();
+        p.filter_json = filter_.empty() ? nullptr : detail::bytes(filter_);
+        p.filter_len = filter_.size();
+        return p;
+    }
+
+private:
+    qv_text_search_params raw_;
+    std::vector<TextField> fields_;
     std::string filter_;
 };
 
@@ -1743,11 +1912,37 @@ public:
         });
     }
 
-    /// Drops the index on `field` and removes its files. Throws
+    /// Drops the value index (any kind but FieldKind::Text: see
+    /// drop_text_index) on `field` and removes its files. Throws
     /// Status::NotFound, InvalidArgument, ReadOnly, Io, Closed.
     void drop_field_index(std::string_view field) {
         detail::call([&](qv_error **e) {
             return qv_collection_drop_field_index(handle(), detail::bytes(field), field.size(), e);
+        });
+    }
+
+    /// Creates a full-text index on the payload field `field` (a dotted
+    /// path; its value is a string or an array whose strings are indexed)
+    /// with the analyzer and BM25 parameters of `options`, and builds it
+    /// over every point before returning, as create_field_index does.
+    /// Durable when it returns; the options persist with the index. It
+    /// serves text_search and the Filter::text, text_any and phrase
+    /// conditions on the field; field_indexes() lists it as FieldKind::Text.
+    /// Throws Status::AlreadyExists (the field has a text index),
+    /// InvalidArgument (bad path, k1 or b out of range), ReadOnly, Io,
+    /// Corrupt, Closed.
+    void create_text_index(std::string_view field, const TextIndexOptions &options = TextIndexOptions()) {
+        detail::call([&](qv_error **e) {
+            return qv_collection_create_text_index(handle(), detail::bytes(field), field.size(), &options.raw(), e);
+        });
+    }
+
+    /// Drops the text index on `field` and removes its files (a value index
+    /// on the field stays). Throws Status::NotFound (no text index on that
+    /// field), InvalidArgument, ReadOnly, Io, Closed.
+    void drop_text_index(std::string_view field) {
+        detail::call([&](qv_error **e) {
+            return qv_collection_drop_text_index(handle(), detail::bytes(field), field.size(), e);
         });
     }
 
@@ -1881,6 +2076,30 @@ public:
         qv_results *out = nullptr;
         detail::call([&](qv_error **e) {
             return qv_collection_search_results(handle(), queries.data(), num_queries, dim, &p, &out, e);
+        });
+        return Results(out);
+    }
+
+    /// BM25 full-text search of `query` over params.fields() (each with a
+    /// text index; the query is analyzed as each field's index analyzes its
+    /// text): the best params.k() points matching params.mode() and
+    /// params.filter(), as one query: results[0], best first (equal scores
+    /// by ascending id), with payloads when params.with_payload(). Scores
+    /// are BM25, higher is better: the sum over the fields of boost x the
+    /// sum over the query's terms of
+    /// idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), with
+    /// idf = ln(1 + (n - df + 0.5) / (df + 0.5)) and the statistics (n, df,
+    /// avg_len) over the live points of the whole collection with text in
+    /// the field, also when there is a filter. A query without terms finds
+    /// nothing. Throws Status::InvalidArgument (no field, a field without a
+    /// text index or named twice, a boost that is negative or not finite, k
+    /// 0 or above 100000, bad mode, bad filter), OutOfMemory, Io, Closed.
+    Results text_search(std::string_view query, const TextSearchParams &params) const {
+        std::vector<qv_text_field> fields;
+        const qv_text_search_params p = params.to_c(fields);
+        qv_results *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_text_search(handle(), detail::bytes(query), query.size(), &p, &out, e);
         });
         return Results(out);
     }
