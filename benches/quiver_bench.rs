@@ -24,6 +24,8 @@
 //! - `text` (`benches/text.rs`): BM25 search of the relevance queries
 //!   over text indexes on `words`, `text` and both, in the line format of
 //!   `shared/bench/text_peers.py`.
+//! - `hybrid` (`benches/hybrid.rs`): dense, text and hybrid search (each
+//!   fusion) of the relevance queries, MRR@10 and QPS.
 //! - `ffi` (`benches/ffi_overhead.rs`): search through the C ABI against the
 //!   Rust API on one collection.
 //!
@@ -62,6 +64,7 @@ mod churn;
 mod common;
 mod ffi_overhead;
 mod filtered;
+mod hybrid;
 mod ingest;
 mod text;
 mod torture_cmd;
@@ -91,6 +94,8 @@ commands:
            with indexes on category and id, and the plan chosen
   text     BM25 full-text search on relevance.jsonl: MRR@10, recall@10 and
            single-thread QPS for fields words, text and text+words
+  hybrid   dense, text and hybrid (each fusion) search on relevance.jsonl:
+           MRR@10, recall@10 and single-thread QPS
   ffi      search through the C ABI against the Rust API on one collection
   torture  the long kill -9 torture: a writer child killed at random moments,
            every acknowledged write checked after each reopen";
@@ -104,6 +109,7 @@ fn main() {
         Some("ingest") => command(rest, ingest::USAGE, ingest::parse, ingest::run),
         Some("filtered") => command(rest, filtered::USAGE, filtered::parse, filtered::run),
         Some("text") => command(rest, text::USAGE, text::parse, text::run),
+        Some("hybrid") => command(rest, hybrid::USAGE, hybrid::parse, hybrid::run),
         Some("ffi") => command(
             rest,
             ffi_overhead::USAGE,

@@ -37,13 +37,14 @@ pub use collection::stats::{
     CollectionStats, ComponentStats, OptimizerState, OptimizerStats, SegmentKind, SegmentStats,
 };
 pub use collection::{
-    Collection, FieldIndexInfo, PayloadChange, SegmentLimits, SegmentPlan, Selection, SyncPolicy,
-    TextQuery,
+    Collection, FieldIndexInfo, HybridBranch, HybridQuery, PayloadChange, SegmentLimits,
+    SegmentPlan, Selection, SyncPolicy, TextQuery,
 };
 pub use database::{Database, DatabaseOptions};
 pub use distance::Metric;
 pub use error::{Error, Result};
 pub use filter::{Filter, TextMode};
+pub use fusion::{Fusion, MultiFusion};
 pub use index::text::TextConfig;
 pub use point::{
     Cursor, OrderBy, Point, PointsPage, RawHit, RawPoint, ScoredPoint, ScrollPage, ScrollRequest,

@@ -15,6 +15,7 @@ mod engine {
     mod failure;
     mod field_index;
     mod filtered;
+    mod hybrid;
     mod payload_ops;
     mod persistence;
     mod quant_modes;

@@ -17,6 +17,7 @@
 
 pub mod config;
 mod fields;
+mod hybrid;
 mod manifest;
 mod open;
 pub mod ops;
@@ -33,6 +34,7 @@ mod text;
 mod write;
 
 pub use fields::FieldIndexInfo;
+pub use hybrid::{HybridBranch, HybridQuery};
 pub use optimize::OptimizerHandle;
 pub(crate) use optimize::Pool;
 pub use payload::{PayloadChange, Selection};

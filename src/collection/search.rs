@@ -100,9 +100,9 @@ impl SegmentPlan {
 }
 
 /// A hit before it is turned into a result.
-struct Hit {
-    dist: f32,
-    loc: Loc,
+pub(super) struct Hit {
+    pub(super) dist: f32,
+    pub(super) loc: Loc,
 }
 
 impl Collection {
@@ -207,7 +207,7 @@ impl Collection {
         Ok(qs)
     }
 
-    fn check_params(&self, p: &SearchParams) -> Result<()> {
+    pub(super) fn check_params(&self, p: &SearchParams) -> Result<()> {
         if self.config.kind == CollectionKind::MetadataOnly {
             return Err(Error::Unsupported(format!(
                 "collection \"{}\" is metadata-only: it has no vectors to search; use scroll with a filter",
@@ -259,7 +259,7 @@ impl Collection {
 
     /// The best `k` hits over every segment, closest first; with `plans`,
     /// how each segment was searched.
-    fn search_in(
+    pub(super) fn search_in(
         &self,
         st: &State,
         q: &[f32],

@@ -232,9 +232,11 @@ unsafe fn text_query(
         QV_TEXT_ANY => TextMode::Any,
         QV_TEXT_ALL => TextMode::All,
         QV_TEXT_PHRASE => TextMode::Phrase,
-        m => return Err(invalid(format!(
+        m => {
+            return Err(invalid(format!(
             "params.mode is {m}; it must be QV_TEXT_ANY (1), QV_TEXT_ALL (2) or QV_TEXT_PHRASE (3)"
-        ))),
+        )))
+        }
     };
     let n = usize::try_from(p.nfields)
         .map_err(|_| invalid(format!("params.nfields is {}: too many", p.nfields)))?;
