@@ -167,6 +167,60 @@
 #define QV_FIELD_TEXT 6
 
 /**
+ * Hybrid branch kind: a dense vector search.
+ */
+#define QV_BRANCH_DENSE 1
+
+/**
+ * Hybrid branch kind: a full-text search.
+ */
+#define QV_BRANCH_TEXT 2
+
+/**
+ * Fusion: reciprocal rank fusion, `weight / (rrf_k + rank)` summed over
+ * the branches (rank from 1).
+ */
+#define QV_FUSION_RRF 1
+
+/**
+ * Fusion: each branch's scores min-max normalised to [0, 1], weighted sum.
+ */
+#define QV_FUSION_RSF 2
+
+/**
+ * Fusion: each branch's scores normalised by mean ± 3 standard
+ * deviations (clamped to [0, 1]), weighted sum.
+ */
+#define QV_FUSION_DBSF 3
+
+/**
+ * Fusion: weighted sum of the raw scores (distances negated).
+ */
+#define QV_FUSION_WEIGHTED 4
+
+/**
+ * Multi-query fusion: the mean of a point's scores over the lists that
+ * hold it (in the metric's orientation).
+ */
+#define QV_MULTI_AVERAGE 1
+
+/**
+ * Multi-query fusion: a point's best score.
+ */
+#define QV_MULTI_MAX 2
+
+/**
+ * Multi-query fusion: reciprocal rank fusion with `rrf_k`.
+ */
+#define QV_MULTI_RRF 3
+
+/**
+ * Multi-query fusion: sum of `weights[i]` × score of query `i`
+ * (distances negated).
+ */
+#define QV_MULTI_WEIGHTED 4
+
+/**
  * Payload operation: set the keys of a JSON object (the others stay).
  */
 #define QV_PAYLOAD_SET 1
@@ -519,64 +573,6 @@ typedef struct qv_field_index_view {
 } qv_field_index_view;
 
 /**
- * Parameters of `qv_collection_scroll_points`; initialise with
- * `qv_scroll_params_init`.
- */
-typedef struct qv_scroll_params {
-  /**
-   * `sizeof(qv_scroll_params)`, set by the init function.
-   */
-  uint32_t struct_size;
-  /**
-   * Points per page, at least 1. Default 100.
-   */
-  uint32_t limit;
-  /**
-   * 1 = return vectors, 0 = not (default).
-   */
-  uint32_t with_vectors;
-  /**
-   * 1 = return payloads (default), 0 = not.
-   */
-  uint32_t with_payload;
-  /**
-   * 1 = largest values first (with `order_by`), 0 = smallest first
-   * (default).
-   */
-  uint32_t descending;
-  /**
-   * Reserved: must be 0.
-   */
-  uint32_t reserved;
-  /**
-   * Optional filter, UTF-8 JSON (`filter_len` bytes); NULL/0 = all.
-   */
-  const uint8_t *filter_json;
-  /**
-   * Bytes in `filter_json`.
-   */
-  uint64_t filter_len;
-  /**
-   * Optional field to order by (`order_by_len` bytes of UTF-8): it must
-   * have an integer, float or datetime index. NULL/0 = by ascending id.
-   */
-  const uint8_t *order_by;
-  /**
-   * Bytes in `order_by`.
-   */
-  uint64_t order_by_len;
-  /**
-   * Where to go on: the text `qv_points_next_cursor` gave for the
-   * previous page (`cursor_len` bytes); NULL/0 = the first page.
-   */
-  const uint8_t *cursor;
-  /**
-   * Bytes in `cursor`.
-   */
-  uint64_t cursor_len;
-} qv_scroll_params;
-
-/**
  * Per-call search parameters. Initialise with `qv_search_params_init`, then
  * set at least `k`.
  *
@@ -638,6 +634,276 @@ typedef struct qv_search_params {
    */
   uint32_t rescore;
 } qv_search_params;
+
+/**
+ * One field of a text search and its boost.
+ */
+typedef struct qv_text_field {
+  /**
+   * The payload field (a dotted path with a text index), `name_len`
+   * bytes of UTF-8.
+   */
+  const uint8_t *name;
+  /**
+   * Bytes in `name`.
+   */
+  uint64_t name_len;
+  /**
+   * Its weight in the score: finite, >= 0 (1 = as is).
+   */
+  float boost;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+} qv_text_field;
+
+/**
+ * Per-call text search parameters. Initialise with
+ * `qv_text_search_params_init`, then set at least `fields` and
+ * `nfields`.
+ *
+ * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
+ */
+typedef struct qv_text_search_params {
+  /**
+   * `sizeof(qv_text_search_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * Results, 1 to 100000. Default 10.
+   */
+  uint32_t k;
+  /**
+   * `QV_TEXT_ANY` (default), `QV_TEXT_ALL` or `QV_TEXT_PHRASE`.
+   */
+  uint32_t mode;
+  /**
+   * 1 = include payloads, 0 = not (default).
+   */
+  uint32_t with_payload;
+  /**
+   * The fields to search (`nfields` entries, at least one).
+   */
+  const struct qv_text_field *fields;
+  /**
+   * Entries in `fields`.
+   */
+  uint64_t nfields;
+  /**
+   * Optional payload filter as UTF-8 JSON text (`filter_len` bytes);
+   * NULL or length 0 = no filter.
+   */
+  const uint8_t *filter_json;
+  /**
+   * Bytes in `filter_json`.
+   */
+  uint64_t filter_len;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved2;
+} qv_text_search_params;
+
+/**
+ * One branch of a hybrid search. Initialise with `qv_hybrid_branch_init`,
+ * set `kind`, then the fields of that kind; the others stay NULL / 0.
+ *
+ * Versioning: `struct_size` must be `sizeof(qv_hybrid_branch)` of this
+ * library's version in every element of the array; `reserved` must be 0.
+ */
+typedef struct qv_hybrid_branch {
+  /**
+   * `sizeof(qv_hybrid_branch)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * `QV_BRANCH_DENSE` or `QV_BRANCH_TEXT`.
+   */
+  uint32_t kind;
+  /**
+   * Its weight in the fusion: finite, >= 0. Default 1.
+   */
+  float weight;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Dense: the query vector, `dim` floats (the collection's dimension).
+   */
+  const float *vector;
+  /**
+   * Dense: floats in `vector`.
+   */
+  uint64_t dim;
+  /**
+   * Dense: its search parameters (`k` = its candidate depth, `ef`,
+   * `exact`, filter, oversampling, rescore; `with_payload` ignored).
+   */
+  const struct qv_search_params *search;
+  /**
+   * Text: the query text, `query_len` bytes of UTF-8.
+   */
+  const uint8_t *query;
+  /**
+   * Text: bytes in `query`.
+   */
+  uint64_t query_len;
+  /**
+   * Text: its parameters (`k` = its candidate depth, fields, mode,
+   * filter; `with_payload` ignored).
+   */
+  const struct qv_text_search_params *text;
+} qv_hybrid_branch;
+
+/**
+ * Parameters of a hybrid search. Initialise with
+ * `qv_hybrid_params_init`, then set `branches` and `nbranches`.
+ *
+ * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
+ */
+typedef struct qv_hybrid_params {
+  /**
+   * `sizeof(qv_hybrid_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * Fused results, 1 to 100000. Default 10.
+   */
+  uint32_t k;
+  /**
+   * `QV_FUSION_RRF` (default), `QV_FUSION_RSF`, `QV_FUSION_DBSF` or
+   * `QV_FUSION_WEIGHTED`.
+   */
+  uint32_t fusion;
+  /**
+   * RRF's constant, > 0 (ignored by the other fusions). Default 60.
+   */
+  float rrf_k;
+  /**
+   * 1 = include payloads, 0 = not (default).
+   */
+  uint32_t with_payload;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * The branches, `nbranches` entries (at least one).
+   */
+  const struct qv_hybrid_branch *branches;
+  /**
+   * Entries in `branches`.
+   */
+  uint64_t nbranches;
+} qv_hybrid_params;
+
+/**
+ * Parameters of a multi-query search. Initialise with
+ * `qv_multi_query_params_init`.
+ *
+ * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
+ */
+typedef struct qv_multi_query_params {
+  /**
+   * `sizeof(qv_multi_query_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * `QV_MULTI_AVERAGE`, `QV_MULTI_MAX`, `QV_MULTI_RRF` (default) or
+   * `QV_MULTI_WEIGHTED`.
+   */
+  uint32_t fusion;
+  /**
+   * RRF's constant, > 0 (QV_MULTI_RRF only). Default 60.
+   */
+  float rrf_k;
+  /**
+   * Hits each query contributes, at least the search's `k`; 0 (the
+   * default) = the search's `k`.
+   */
+  uint32_t candidates;
+  /**
+   * QV_MULTI_WEIGHTED: one weight per query (`nweights` = nq), finite
+   * and >= 0; NULL otherwise.
+   */
+  const float *weights;
+  /**
+   * Entries in `weights`.
+   */
+  uint64_t nweights;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved2;
+} qv_multi_query_params;
+
+/**
+ * Parameters of `qv_collection_scroll_points`; initialise with
+ * `qv_scroll_params_init`.
+ */
+typedef struct qv_scroll_params {
+  /**
+   * `sizeof(qv_scroll_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * Points per page, at least 1. Default 100.
+   */
+  uint32_t limit;
+  /**
+   * 1 = return vectors, 0 = not (default).
+   */
+  uint32_t with_vectors;
+  /**
+   * 1 = return payloads (default), 0 = not.
+   */
+  uint32_t with_payload;
+  /**
+   * 1 = largest values first (with `order_by`), 0 = smallest first
+   * (default).
+   */
+  uint32_t descending;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Optional filter, UTF-8 JSON (`filter_len` bytes); NULL/0 = all.
+   */
+  const uint8_t *filter_json;
+  /**
+   * Bytes in `filter_json`.
+   */
+  uint64_t filter_len;
+  /**
+   * Optional field to order by (`order_by_len` bytes of UTF-8): it must
+   * have an integer, float or datetime index. NULL/0 = by ascending id.
+   */
+  const uint8_t *order_by;
+  /**
+   * Bytes in `order_by`.
+   */
+  uint64_t order_by_len;
+  /**
+   * Where to go on: the text `qv_points_next_cursor` gave for the
+   * previous page (`cursor_len` bytes); NULL/0 = the first page.
+   */
+  const uint8_t *cursor;
+  /**
+   * Bytes in `cursor`.
+   */
+  uint64_t cursor_len;
+} qv_scroll_params;
 
 /**
  * Borrowed views into a `qv_points`, valid until `qv_points_free`.
@@ -898,80 +1164,6 @@ typedef struct qv_text_index_options {
    */
   uint32_t reserved;
 } qv_text_index_options;
-
-/**
- * One field of a text search and its boost.
- */
-typedef struct qv_text_field {
-  /**
-   * The payload field (a dotted path with a text index), `name_len`
-   * bytes of UTF-8.
-   */
-  const uint8_t *name;
-  /**
-   * Bytes in `name`.
-   */
-  uint64_t name_len;
-  /**
-   * Its weight in the score: finite, >= 0 (1 = as is).
-   */
-  float boost;
-  /**
-   * Reserved: must be 0.
-   */
-  uint32_t reserved;
-} qv_text_field;
-
-/**
- * Per-call text search parameters. Initialise with
- * `qv_text_search_params_init`, then set at least `fields` and
- * `nfields`.
- *
- * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
- */
-typedef struct qv_text_search_params {
-  /**
-   * `sizeof(qv_text_search_params)`, set by the init function.
-   */
-  uint32_t struct_size;
-  /**
-   * Results, 1 to 100000. Default 10.
-   */
-  uint32_t k;
-  /**
-   * `QV_TEXT_ANY` (default), `QV_TEXT_ALL` or `QV_TEXT_PHRASE`.
-   */
-  uint32_t mode;
-  /**
-   * 1 = include payloads, 0 = not (default).
-   */
-  uint32_t with_payload;
-  /**
-   * The fields to search (`nfields` entries, at least one).
-   */
-  const struct qv_text_field *fields;
-  /**
-   * Entries in `fields`.
-   */
-  uint64_t nfields;
-  /**
-   * Optional payload filter as UTF-8 JSON text (`filter_len` bytes);
-   * NULL or length 0 = no filter.
-   */
-  const uint8_t *filter_json;
-  /**
-   * Bytes in `filter_json`.
-   */
-  uint64_t filter_len;
-  /**
-   * Reserved: must be 0.
-   */
-  uint32_t reserved;
-  /**
-   * Reserved: must be 0.
-   */
-  uint32_t reserved2;
-} qv_text_search_params;
 
 
 
@@ -1381,6 +1573,88 @@ int32_t qv_field_indexes_get(const struct qv_field_indexes *list,
  * Thread safety: the list must not be in use by another thread.
  */
 void qv_field_indexes_free(struct qv_field_indexes *list);
+
+/**
+ * Fills `*branch` with the defaults (no kind yet, weight 1, every pointer
+ * NULL) and its `struct_size`. Does nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*branch`).
+ */
+void qv_hybrid_branch_init(struct qv_hybrid_branch *branch);
+
+/**
+ * Fills `*params` with the defaults (k 10, RRF with k 60, no payloads,
+ * no branches) and its `struct_size`. Does nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*params`).
+ */
+void qv_hybrid_params_init(struct qv_hybrid_params *params);
+
+/**
+ * Hybrid search: runs every branch of `params` (dense vector searches
+ * and full-text searches, each with its own parameters, filter and
+ * candidate depth `k`) on one snapshot of the collection (a write lands
+ * before all of them or after all of them), fuses their rankings with
+ * `params->fusion` (each branch weighted by its `weight`), and returns
+ * the best `params->k` points, best first (equal fused scores by
+ * ascending id), as one query of a new `qv_results` in `*out`, owned by
+ * the caller (free with `qv_results_free`; on failure `*out` is NULL).
+ * Scores are the fused scores (higher is better). With
+ * `params->with_payload` 1 each hit carries its payload, byte for byte.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, no branch, a
+ * bad branch kind or struct size, k out of range, a weight negative or
+ * not finite, rrf_k not > 0, bad fusion, or any error of
+ * `qv_collection_search` / `qv_collection_text_search` for a branch,
+ * named `params.branches[i]...`), QV_ERR_DIMENSION_MISMATCH,
+ * QV_ERR_UNSUPPORTED (a dense branch on a metadata-only collection),
+ * QV_ERR_CLOSED, QV_ERR_IO, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: safe to call concurrently with any other call on the
+ * same collection, including writes.
+ */
+int32_t qv_collection_hybrid_search(const struct qv_collection *coll,
+                                    const struct qv_hybrid_params *params,
+                                    struct qv_results **out,
+                                    struct qv_error **err);
+
+/**
+ * Fills `*params` with the defaults (RRF with k 60, candidates = the
+ * search's k, no weights) and its `struct_size`. Does nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*params`).
+ */
+void qv_multi_query_params_init(struct qv_multi_query_params *params);
+
+/**
+ * Multi-query search: searches each of the `nq` query vectors (row-major
+ * in `queries`, `nq * dim` floats, `dim` the collection's dimension) with
+ * `search` on one snapshot and fuses their result lists with
+ * `multi->fusion` (NULL `multi`: the defaults of
+ * `qv_multi_query_params_init`) into one ranking of `search->k` points,
+ * best first, returned as one query of a new `qv_results` in `*out`,
+ * owned by the caller (free with `qv_results_free`; on failure `*out` is
+ * NULL). QV_MULTI_AVERAGE and QV_MULTI_MAX return scores in the metric's
+ * orientation (distances stay distances, smallest first); QV_MULTI_RRF
+ * and QV_MULTI_WEIGHTED return higher-is-better scores.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, nq == 0, bad
+ * fusion, rrf_k not > 0, candidates below k, weights not one per query or
+ * negative, any error of `qv_collection_search`),
+ * QV_ERR_DIMENSION_MISMATCH, QV_ERR_UNSUPPORTED (metadata-only
+ * collection), QV_ERR_CLOSED, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: safe to call concurrently with any other call on the
+ * same collection, including writes.
+ */
+int32_t qv_collection_multi_query_search(const struct qv_collection *coll,
+                                         const float *queries,
+                                         size_t nq,
+                                         size_t dim,
+                                         const struct qv_search_params *search,
+                                         const struct qv_multi_query_params *multi,
+                                         struct qv_results **out,
+                                         struct qv_error **err);
 
 /**
  * Changes the payloads of some points without touching their vectors.

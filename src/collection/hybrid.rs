@@ -156,6 +156,36 @@ impl Collection {
         candidates: Option<usize>,
         how: &MultiFusion,
     ) -> Result<Vec<ScoredPoint>> {
+        let qs = self.check_multi(queries, params, candidates)?;
+        let st = self.state.read();
+        self.check_open()?;
+        let (fused, locs) = self.multi_in(&st, &qs, params, candidates, how)?;
+        self.fused_points(&st, fused, &locs, params.with_payload)
+    }
+
+    /// Like [`Collection::multi_query_search`], with payloads as the exact
+    /// bytes they were written with.
+    pub fn multi_query_search_raw(
+        &self,
+        queries: &[Vec<f32>],
+        params: &SearchParams,
+        candidates: Option<usize>,
+        how: &MultiFusion,
+    ) -> Result<Vec<RawHit>> {
+        let qs = self.check_multi(queries, params, candidates)?;
+        let st = self.state.read();
+        self.check_open()?;
+        let (fused, locs) = self.multi_in(&st, &qs, params, candidates, how)?;
+        self.fused_raw(&st, fused, &locs, params.with_payload)
+    }
+
+    /// The checked (and, for cosine, normalised) query vectors.
+    fn check_multi(
+        &self,
+        queries: &[Vec<f32>],
+        params: &SearchParams,
+        candidates: Option<usize>,
+    ) -> Result<Vec<Vec<f32>>> {
         if queries.is_empty() {
             return Err(Error::invalid("queries is empty; give at least one vector"));
         }
@@ -174,17 +204,26 @@ impl Collection {
             check_vector(&self.config, &mut v, &|| format!("query {i}"))?;
             qs.push(v);
         }
-        let st = self.state.read();
-        self.check_open()?;
+        Ok(qs)
+    }
+
+    fn multi_in(
+        &self,
+        st: &State,
+        qs: &[Vec<f32>],
+        params: &SearchParams,
+        candidates: Option<usize>,
+        how: &MultiFusion,
+    ) -> Result<(Vec<(u64, f32)>, Locs)> {
         let p = SearchParams {
-            k: depth,
+            k: candidates.unwrap_or(params.k),
             ..params.clone()
         };
         let metric = self.config.metric;
         let mut lists = Vec::with_capacity(qs.len());
         let mut locs = Locs::new();
-        for v in &qs {
-            let hits = self.search_in(&st, v, &p, None)?;
+        for v in qs {
+            let hits = self.search_in(st, v, &p, None)?;
             lists.push(
                 hits.iter()
                     .map(|h| {
@@ -197,7 +236,7 @@ impl Collection {
         }
         let refs: Vec<&[(u64, f32)]> = lists.iter().map(Vec::as_slice).collect();
         let fused = fuse_multi(&refs, metric.higher_is_better(), how, params.k)?;
-        self.fused_points(&st, fused, &locs, params.with_payload)
+        Ok((fused, locs))
     }
 
     fn fused_points(

@@ -35,6 +35,7 @@ mod collection;
 mod database;
 mod error;
 mod fields;
+mod hybrid;
 mod payload;
 mod points;
 mod results;
@@ -48,6 +49,7 @@ pub use collection::*;
 pub use database::*;
 pub use error::*;
 pub use fields::*;
+pub use hybrid::*;
 pub use points::*;
 pub use results::*;
 pub use search::*;
@@ -139,6 +141,18 @@ impl From<Error> for FfiError {
             code,
             message: e.to_string(),
         }
+    }
+}
+
+impl FfiError {
+    /// The error with `context` before its message (after the kind's
+    /// prefix, such as `invalid argument: `).
+    pub(crate) fn prefixed(mut self, context: &str) -> FfiError {
+        match self.message.split_once(": ") {
+            Some((kind, rest)) => self.message = format!("{kind}: {context}{rest}"),
+            None => self.message = format!("{context}{}", self.message),
+        }
+        self
     }
 }
 

@@ -217,7 +217,7 @@ pub unsafe extern "C" fn qv_text_search_params_init(
 /// # Safety
 /// `query` holds `query_len` bytes; `params` is NULL or an initialised
 /// struct whose pointers hold their documented lengths.
-unsafe fn text_query(
+pub(crate) unsafe fn text_query(
     query: *const u8,
     query_len: usize,
     params: *const qv_text_search_params,

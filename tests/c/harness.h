@@ -173,6 +173,7 @@ void test_concurrent_close(void);
 void test_field_indexes(void);
 void test_payload_operations(void);
 void test_text_search(void);
+void test_hybrid_search(void);
 
 void test_wordnet_sample(void);
 void test_wordnet_sq8(void);
