@@ -204,6 +204,47 @@ namespace Quiver
             public uint reserved2;
         }
 
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_hybrid_branch
+        {
+            public uint struct_size;
+            public uint kind;
+            public float weight;
+            public uint reserved;
+            public float* vector;
+            public ulong dim;
+            public qv_search_params* search;
+            public byte* query;
+            public ulong query_len;
+            public qv_text_search_params* text;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_hybrid_params
+        {
+            public uint struct_size;
+            public uint k;
+            public uint fusion;
+            public float rrf_k;
+            public uint with_payload;
+            public uint reserved;
+            public qv_hybrid_branch* branches;
+            public ulong nbranches;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_multi_query_params
+        {
+            public uint struct_size;
+            public uint fusion;
+            public float rrf_k;
+            public uint candidates;
+            public float* weights;
+            public ulong nweights;
+            public uint reserved;
+            public uint reserved2;
+        }
+
         // ---- version ---------------------------------------------------------------
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -433,5 +474,28 @@ namespace Quiver
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_text_search(CollectionHandle coll, byte* query,
             UIntPtr query_len, qv_text_search_params* p, out ResultsHandle results, out IntPtr err);
+
+        // ---- hybrid search and multi-query search ------------------------------------------
+
+        internal const uint BranchDense = 1; // QV_BRANCH_DENSE
+        internal const uint BranchText = 2;  // QV_BRANCH_TEXT
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_hybrid_branch_init(qv_hybrid_branch* branch);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_hybrid_params_init(qv_hybrid_params* p);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_hybrid_search(CollectionHandle coll, qv_hybrid_params* p,
+            out ResultsHandle results, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_multi_query_params_init(qv_multi_query_params* p);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_multi_query_search(CollectionHandle coll, float* queries,
+            UIntPtr nq, UIntPtr dim, qv_search_params* search, qv_multi_query_params* multi,
+            out ResultsHandle results, out IntPtr err);
     }
 }

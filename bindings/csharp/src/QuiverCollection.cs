@@ -22,7 +22,7 @@ namespace Quiver
     /// as do calls after the database was closed or the collection dropped.
     /// A handle keeps its database object alive.
     /// </remarks>
-    public sealed class QuiverCollection : IDisposable
+    public sealed partial class QuiverCollection : IDisposable
     {
         private readonly CollectionHandle handle;
         // The configuration last read from the library: its dimension, kind and
