@@ -50,12 +50,14 @@
 //   "unknown error" for them. std::bad_alloc may come from the few places
 //   that build C++ containers (list_collections, scroll, payload batches,
 //   selections, payload key lists, explain, the field list of a text
+//   search, the branch arrays of a hybrid search, the rows of a multi-query
 //   search). Collection::train_quantizer
 //   rethrows whatever its progress callback threw.
 // - The C library validates everything; this header adds checks only where
 //   the C signature has no length to check against (the query count of a
 //   batch search, the `counts` array of search_into, the payload offsets of
-//   upsert), for an empty quiver::where() filter (which the C call would
+//   upsert, the row lengths of a multi_query_search given one vector per
+//   query), for an empty quiver::where() filter (which the C call would
 //   take as "no ids") and for objects without a handle; they throw
 //   Status::InvalidArgument too.
 //
@@ -928,6 +930,255 @@ private:
     qv_text_search_params raw_;
     std::vector<TextField> fields_;
     std::string filter_;
+};
+
+// ---- hybrid and multi-query search ------------------------------------------------
+
+/// How Collection::hybrid_search fuses its branches' rankings
+/// (QV_FUSION_*). For a point, each branch whose hits hold it adds
+/// weight x its contribution:
+enum class Fusion : uint32_t {
+    /// Reciprocal rank fusion: weight / (rrf_k + rank), rank counted from 1
+    /// in the branch's own order (default; only the positions matter).
+    Rrf = QV_FUSION_RRF,
+    /// Relative score fusion: the branch's scores (distances negated)
+    /// min-max normalised to [0, 1], best 1 (all equal: each gets 1).
+    Rsf = QV_FUSION_RSF,
+    /// Distribution-based score fusion: the branch's scores (distances
+    /// negated) normalised over mean +- 3 population standard deviations,
+    /// clamped to [0, 1] (all equal: each gets 1).
+    Dbsf = QV_FUSION_DBSF,
+    /// The raw scores (distances negated): meaningful when the branches'
+    /// scales are comparable, or the weights make them so.
+    Weighted = QV_FUSION_WEIGHTED,
+};
+
+/// What a hybrid branch searches (QV_BRANCH_*).
+enum class BranchKind : uint32_t {
+    Dense = QV_BRANCH_DENSE, ///< a vector search
+    Text = QV_BRANCH_TEXT,   ///< a BM25 full-text search
+};
+
+/// One branch of a hybrid search, owning what it searches with (a copy of
+/// the vector or the query text, and of the parameters):
+/// `HybridBranch::dense(query, SearchParams(20))`,
+/// `HybridBranch::text("red fish", TextSearchParams(20).field("body"), 2)`.
+/// The branch's k is its candidate depth; with_payload of its parameters
+/// is ignored (HybridSearchParams::with_payload decides).
+class HybridBranch {
+public:
+    /// A dense branch: `vector` (the collection's dimension; copied),
+    /// searched with `params` (k = depth, ef, exact, filter, oversampling,
+    /// rescore), of weight `weight` (finite, >= 0).
+    static HybridBranch dense(span<const float> vector, const SearchParams &params, float weight = 1.0f) {
+        HybridBranch b(BranchKind::Dense, weight);
+        b.vector_.assign(vector.begin(), vector.end());
+        b.search_ = params;
+        return b;
+    }
+    /// A text branch: `query` (copied) searched with `params` (k = depth,
+    /// fields and boosts, mode, filter), of weight `weight` (finite, >= 0).
+    static HybridBranch text(std::string_view query, const TextSearchParams &params, float weight = 1.0f) {
+        HybridBranch b(BranchKind::Text, weight);
+        b.query_.assign(query.data(), query.size());
+        b.text_ = params;
+        return b;
+    }
+
+    /// Its weight in the fusion.
+    HybridBranch &weight(float w) noexcept {
+        weight_ = w;
+        return *this;
+    }
+
+    BranchKind kind() const noexcept { return kind_; }
+    float weight() const noexcept { return weight_; }
+    /// Dense: the query vector (empty for a text branch).
+    const std::vector<float> &vector() const noexcept { return vector_; }
+    /// Dense: its search parameters (the defaults for a text branch).
+    const SearchParams &search_params() const noexcept { return search_; }
+    /// Text: the query text (empty for a dense branch).
+    const std::string &query() const noexcept { return query_; }
+    /// Text: its parameters (the defaults for a dense branch).
+    const TextSearchParams &text_params() const noexcept { return text_; }
+
+private:
+    HybridBranch(BranchKind k, float w) noexcept : kind_(k), weight_(w) {}
+
+    BranchKind kind_;
+    float weight_;
+    std::vector<float> vector_;
+    SearchParams search_;
+    std::string query_;
+    TextSearchParams text_;
+};
+
+/// Parameters of Collection::hybrid_search (qv_hybrid_params). Defaults
+/// come from the library (qv_hybrid_params_init: k 10, Fusion::Rrf with
+/// rrf_k 60, no payloads); add at least one branch. Setters chain:
+/// `HybridSearchParams(10).branch(HybridBranch::dense(q, SearchParams(50)))
+///      .branch(HybridBranch::text("red fish", TextSearchParams(50).field("body"))).fusion(Fusion::Rsf)`.
+class HybridSearchParams {
+public:
+    HybridSearchParams() noexcept { qv_hybrid_params_init(&raw_); }
+    /// The defaults with `k` fused results.
+    explicit HybridSearchParams(uint32_t k) noexcept : HybridSearchParams() { raw_.k = k; }
+
+    /// Fused results, 1 to 100000.
+    HybridSearchParams &k(uint32_t k) noexcept {
+        raw_.k = k;
+        return *this;
+    }
+    /// How the branches are fused (default Fusion::Rrf).
+    HybridSearchParams &fusion(Fusion f) noexcept {
+        raw_.fusion = static_cast<uint32_t>(f);
+        return *this;
+    }
+    /// RRF's constant, > 0 (default 60; ignored by the other fusions).
+    HybridSearchParams &rrf_k(float k) noexcept {
+        raw_.rrf_k = k;
+        return *this;
+    }
+    /// Return payloads with the hits.
+    HybridSearchParams &with_payload(bool on = true) noexcept {
+        raw_.with_payload = on ? 1u : 0u;
+        return *this;
+    }
+    /// Adds a branch.
+    HybridSearchParams &branch(HybridBranch b) {
+        branches_.push_back(std::move(b));
+        return *this;
+    }
+    /// Replaces the branches.
+    HybridSearchParams &branches(std::vector<HybridBranch> bs) {
+        branches_ = std::move(bs);
+        return *this;
+    }
+
+    uint32_t k() const noexcept { return raw_.k; }
+    /// A library newer than this header may take a value not listed in
+    /// Fusion; it keeps its numeric value.
+    Fusion fusion() const noexcept { return static_cast<Fusion>(raw_.fusion); }
+    float rrf_k() const noexcept { return raw_.rrf_k; }
+    bool with_payload() const noexcept { return raw_.with_payload != 0; }
+    const std::vector<HybridBranch> &branches() const noexcept { return branches_; }
+
+    /// The C arrays to_c builds: one qv_hybrid_branch per branch and the
+    /// per-branch parameter structs and text field lists they point to.
+    struct CArrays {
+        std::vector<qv_hybrid_branch> branches;
+        std::vector<qv_search_params> search;
+        std::vector<qv_text_search_params> text;
+        std::vector<std::vector<qv_text_field>> fields;
+    };
+
+    /// The C struct: fills `arrays` and returns the parameters pointing
+    /// into it and into this object's branches (valid while both live and
+    /// neither is changed).
+    qv_hybrid_params to_c(CArrays &arrays) const {
+        const size_t n = branches_.size();
+        arrays.branches.assign(n, qv_hybrid_branch{});
+        arrays.search.assign(n, qv_search_params{});
+        arrays.text.assign(n, qv_text_search_params{});
+        arrays.fields.assign(n, std::vector<qv_text_field>());
+        for (size_t i = 0; i < n; i++) {
+            const HybridBranch &b = branches_[i];
+            qv_hybrid_branch &c = arrays.branches[i];
+            qv_hybrid_branch_init(&c);
+            c.kind = static_cast<uint32_t>(b.kind());
+            c.weight = b.weight();
+            if (b.kind() == BranchKind::Dense) {
+                arrays.search[i] = b.search_params().to_c();
+                c.vector = b.vector().empty() ? nullptr : b.vector().data();
+                c.dim = b.vector().size();
+                c.search = &arrays.search[i];
+            } else {
+                arrays.text[i] = b.text_params().to_c(arrays.fields[i]);
+                c.query = b.query().empty() ? nullptr : detail::bytes(b.query());
+                c.query_len = b.query().size();
+                c.text = &arrays.text[i];
+            }
+        }
+        qv_hybrid_params p = raw_;
+        p.branches = n == 0 ? nullptr : arrays.branches.data();
+        p.nbranches = n;
+        return p;
+    }
+
+private:
+    qv_hybrid_params raw_;
+    std::vector<HybridBranch> branches_;
+};
+
+/// How Collection::multi_query_search fuses the result lists of its
+/// queries (QV_MULTI_*). Over the lists that hold a point:
+enum class MultiFusion : uint32_t {
+    /// The mean of its scores (over those lists only), in the metric's
+    /// orientation: distances stay distances, smallest first.
+    Average = QV_MULTI_AVERAGE,
+    /// Its best score (the smallest distance), in the metric's orientation.
+    Max = QV_MULTI_MAX,
+    /// Reciprocal rank fusion: the sum of 1 / (rrf_k + rank) (default);
+    /// higher is better.
+    Rrf = QV_MULTI_RRF,
+    /// The sum of weights[q] x its score in list q (distances negated);
+    /// higher is better.
+    Weighted = QV_MULTI_WEIGHTED,
+};
+
+/// Parameters of Collection::multi_query_search (qv_multi_query_params).
+/// Defaults come from the library (qv_multi_query_params_init:
+/// MultiFusion::Rrf with rrf_k 60, candidates = the search's k, no
+/// weights). Setters chain:
+/// `MultiQueryParams().fusion(MultiFusion::Weighted).weights({1, 0.5f}).candidates(50)`.
+class MultiQueryParams {
+public:
+    MultiQueryParams() noexcept { qv_multi_query_params_init(&raw_); }
+    /// The defaults with fusion `f`.
+    explicit MultiQueryParams(MultiFusion f) noexcept : MultiQueryParams() { fusion(f); }
+
+    /// How the lists are fused (default MultiFusion::Rrf).
+    MultiQueryParams &fusion(MultiFusion f) noexcept {
+        raw_.fusion = static_cast<uint32_t>(f);
+        return *this;
+    }
+    /// RRF's constant, > 0 (default 60; MultiFusion::Rrf only).
+    MultiQueryParams &rrf_k(float k) noexcept {
+        raw_.rrf_k = k;
+        return *this;
+    }
+    /// Hits each query contributes, at least the search's k, at most
+    /// 100000; 0 (the default) = the search's k.
+    MultiQueryParams &candidates(uint32_t n) noexcept {
+        raw_.candidates = n;
+        return *this;
+    }
+    /// MultiFusion::Weighted: one weight per query, finite and >= 0
+    /// (ignored by the other fusions). Copied.
+    MultiQueryParams &weights(std::vector<float> w) {
+        weights_ = std::move(w);
+        return *this;
+    }
+
+    /// A library newer than this header may take a value not listed in
+    /// MultiFusion; it keeps its numeric value.
+    MultiFusion fusion() const noexcept { return static_cast<MultiFusion>(raw_.fusion); }
+    float rrf_k() const noexcept { return raw_.rrf_k; }
+    uint32_t candidates() const noexcept { return raw_.candidates; }
+    const std::vector<float> &weights() const noexcept { return weights_; }
+
+    /// The C struct, pointing into this object's weights (valid while this
+    /// object lives and is not changed).
+    qv_multi_query_params to_c() const noexcept {
+        qv_multi_query_params p = raw_;
+        p.weights = weights_.empty() ? nullptr : weights_.data();
+        p.nweights = weights_.size();
+        return p;
+    }
+
+private:
+    qv_multi_query_params raw_;
+    std::vector<float> weights_;
 };
 
 /// Parameters of Collection::train_quantizer (qv_train_params). Defaults
@@ -2102,6 +2353,69 @@ public:
             return qv_collection_text_search(handle(), detail::bytes(query), query.size(), &p, &out, e);
         });
         return Results(out);
+    }
+
+    /// Hybrid search: runs every branch of params.branches() (dense vector
+    /// searches and BM25 text searches, each with its own parameters,
+    /// filter and candidate depth k) on one snapshot of the collection (a
+    /// write lands before all of them or after all of them), fuses their
+    /// rankings with params.fusion(), each branch weighted by its weight,
+    /// and returns the best params.k() points as one query: results[0],
+    /// best first (equal fused scores by ascending id), scores the fused
+    /// scores (higher is better), with payloads when params.with_payload().
+    /// Throws Status::InvalidArgument (no branch, k 0 or above 100000, a
+    /// weight negative or not finite, rrf_k not > 0, bad fusion, or any
+    /// error of search() / text_search() for a branch, whose message names
+    /// it: `branches[1]: ...`), DimensionMismatch (a dense branch's
+    /// vector), Unsupported (a dense branch on a metadata-only collection),
+    /// OutOfMemory, Io, Closed.
+    Results hybrid_search(const HybridSearchParams &params) const {
+        HybridSearchParams::CArrays arrays;
+        const qv_hybrid_params p = params.to_c(arrays);
+        qv_results *out = nullptr;
+        detail::call([&](qv_error **e) { return qv_collection_hybrid_search(handle(), &p, &out, e); });
+        return Results(out);
+    }
+
+    /// Multi-query search: searches each of the `num_queries` vectors
+    /// (row-major in `queries`, num_queries * dim floats, `dim` the
+    /// dimension) with `params` on one snapshot, each contributing
+    /// multi.candidates() hits (0: params.k()), and fuses the lists with
+    /// multi.fusion() into one ranking of params.k() points: results[0],
+    /// best first, with payloads when params.with_payload(). Average and
+    /// Max keep the metric's orientation (distances stay distances,
+    /// smallest first); Rrf and Weighted scores are higher-is-better.
+    /// Throws Status::InvalidArgument (num_queries 0, bad fusion, rrf_k not
+    /// > 0, candidates below k, weights not one per query or negative, any
+    /// error of search()), DimensionMismatch, Unsupported (metadata-only
+    /// collection), OutOfMemory, Closed.
+    Results multi_query_search(const float *queries, size_t num_queries, size_t dim, const SearchParams &params,
+                               const MultiQueryParams &multi = MultiQueryParams()) const {
+        const qv_search_params p = params.to_c();
+        const qv_multi_query_params m = multi.to_c();
+        qv_results *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_multi_query_search(handle(), queries, num_queries, dim, &p, &m, &out, e);
+        });
+        return Results(out);
+    }
+
+    /// The same with one vector per query (copied into one row-major
+    /// array; every row must have the length of the first, else
+    /// Status::InvalidArgument).
+    Results multi_query_search(const std::vector<std::vector<float>> &queries, const SearchParams &params,
+                               const MultiQueryParams &multi = MultiQueryParams()) const {
+        const size_t dim = queries.empty() ? 0 : queries[0].size();
+        std::vector<float> flat;
+        flat.reserve(queries.size() * dim);
+        for (size_t q = 0; q < queries.size(); q++) {
+            if (queries[q].size() != dim)
+                detail::throw_invalid("queries[" + std::to_string(q) + "] holds " +
+                                      std::to_string(queries[q].size()) + " floats, queries[0] " +
+                                      std::to_string(dim));
+            flat.insert(flat.end(), queries[q].begin(), queries[q].end());
+        }
+        return multi_query_search(flat.empty() ? nullptr : flat.data(), queries.size(), dim, params, multi);
     }
 
     /// Runs one search as search(query, params) does and describes how the
