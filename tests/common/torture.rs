@@ -52,7 +52,9 @@
 //! Then: `get_raw` over the whole id range (latest vector bit for bit,
 //! payload bytes as written, deleted and never-written ids absent), `count`,
 //! `scroll`, `stats().live_points`, `count_where` and `scroll` with filters
-//! on the indexed `qv_tag` (against the model), a graph search (`exact = false`) with each
+//! on the indexed `qv_tag` (against the model), `text`, `text_any` and
+//! `phrase` conditions and BM25 text searches on the text-indexed `k` (the
+//! points they find against the model), a graph search (`exact = false`) with each
 //! stored vector that must find that point at distance 0 and return only
 //! live ids, `search_batch_raw` payloads, and `verify()`. The parent's open
 //! time (with the recovery) is recorded after each kill.
@@ -65,7 +67,7 @@
 
 use quiver::{
     Collection, CollectionConfig, Database, Error, FieldKind, Filter, HnswConfig, Metric,
-    PayloadChange, Point, SearchParams, Selection,
+    PayloadChange, Point, SearchParams, Selection, TextConfig, TextMode, TextQuery,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -868,7 +870,8 @@ pub fn open_collection(dir: &Path) -> quiver::Result<(Database, Arc<Collection>)
 }
 
 /// The torture's collection of `db`, created if needed, with its field
-/// index on `qv_tag` (created if missing: a kill may have come first).
+/// index on `qv_tag` and its text index on `k` (each created if missing:
+/// a kill may have come first).
 pub fn collection_of(db: &Database) -> quiver::Result<Arc<Collection>> {
     let c = match db.collection(COLLECTION) {
         Ok(c) => c,
@@ -876,10 +879,20 @@ pub fn collection_of(db: &Database) -> quiver::Result<Arc<Collection>> {
         Err(e) => return Err(e),
     };
     match c.create_field_index("qv_tag", FieldKind::Integer) {
+        Ok(()) | Err(Error::AlreadyExists(_)) => {}
+        Err(e) => return Err(e),
+    }
+    match c.create_text_index(TEXT_FIELD, TextConfig::default()) {
         Ok(()) | Err(Error::AlreadyExists(_)) => Ok(c),
         Err(e) => Err(e),
     }
 }
+
+/// The text-indexed field (a key the random payloads often have).
+const TEXT_FIELD: &str = "k";
+
+/// Text queries of the check, from the pieces of the random strings.
+const TEXT_QUERIES: &[&str] = &["quiver", "a zz", "quiver a", "ß"];
 
 fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
     match op {
@@ -1733,6 +1746,47 @@ impl Torture<'_> {
                     ids.len(),
                     want.len()
                 ));
+            }
+        }
+        // Text conditions and text searches on the text-indexed field find
+        // the points of the model (the default analyzer on both sides); the
+        // index may not exist yet after a kill that came first.
+        let indexed = c
+            .field_indexes()
+            .map_err(|e| format!("field_indexes: {e}"))?
+            .iter()
+            .any(|i| i.kind == FieldKind::Text && i.field == TEXT_FIELD);
+        for q in TEXT_QUERIES {
+            for mode in [TextMode::All, TextMode::Any, TextMode::Phrase] {
+                let f = Filter::text_match(TEXT_FIELD, q, mode);
+                let want: Vec<u64> = model
+                    .iter()
+                    .filter(|(id, e)| f.matches_point(**id, parsed(e).as_ref()))
+                    .map(|(id, _)| *id)
+                    .collect();
+                let n = c
+                    .count_where(Some(&f))
+                    .map_err(|e| format!("count_where: {e}"))?;
+                let mut found: Vec<u64> = if indexed {
+                    c.text_search(&TextQuery {
+                        mode,
+                        ..TextQuery::new(q, TEXT_FIELD, (2 * ID_RANGE) as usize)
+                    })
+                    .map_err(|e| format!("text_search: {e}"))?
+                    .iter()
+                    .map(|h| h.id)
+                    .collect()
+                } else {
+                    want.clone()
+                };
+                found.sort_unstable();
+                if n != want.len() || found != want {
+                    return Err(format!(
+                        "{f}: count_where {n}, text_search {} ids, the model has {}",
+                        found.len(),
+                        want.len()
+                    ));
+                }
             }
         }
         let stats = c.stats().map_err(|e| format!("stats: {e}"))?;
