@@ -78,6 +78,17 @@ impl Collection {
         }
         check_k(q.k, "k")?;
         q.fusion.validate()?;
+        // Weights first: no branch runs for a query that is refused.
+        for (i, b) in q.branches.iter().enumerate() {
+            let w = match b {
+                HybridBranch::Dense { weight, .. } | HybridBranch::Text { weight, .. } => *weight,
+            };
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(Error::invalid(format!(
+                    "branches[{i}].weight is {w}; a weight must be finite and >= 0"
+                )));
+            }
+        }
         // Per branch: its hits (id, score), whether higher is better, its
         // weight.
         let mut lists: Vec<BranchHits> = Vec::with_capacity(q.branches.len());
@@ -198,6 +209,12 @@ impl Collection {
                 super::search::MAX_K
             )));
         }
+        if queries.len().saturating_mul(depth) > MAX_MULTI_HITS {
+            return Err(Error::invalid(format!(
+                "{} queries x {depth} candidates = more than {MAX_MULTI_HITS} hits to fuse; search fewer queries or candidates at a time",
+                queries.len()
+            )));
+        }
         let mut qs = Vec::with_capacity(queries.len());
         for (i, v) in queries.iter().enumerate() {
             let mut v = v.clone();
@@ -285,6 +302,9 @@ impl Collection {
 /// One branch's hits (id, score), whether its higher scores are better, its
 /// weight.
 type BranchHits = (Vec<(u64, f32)>, bool, f32);
+
+/// The most hits one multi-query search fuses (queries x candidates).
+const MAX_MULTI_HITS: usize = 1 << 22;
 
 /// Where each candidate of the branches is (every fused id is one).
 type Locs = std::collections::HashMap<u64, Loc>;

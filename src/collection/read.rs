@@ -264,12 +264,12 @@ impl Collection {
         let def = st
             .field_defs
             .iter()
-            .find(|d| d.path == path)
-            .filter(|d| {
-                matches!(
-                    d.kind,
-                    FieldKind::Integer | FieldKind::Float | FieldKind::Datetime
-                )
+            .find(|d| {
+                d.path == path
+                    && matches!(
+                        d.kind,
+                        FieldKind::Integer | FieldKind::Float | FieldKind::Datetime
+                    )
             })
             .ok_or_else(|| {
                 Error::invalid(format!(

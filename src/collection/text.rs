@@ -34,6 +34,13 @@ use std::cell::RefCell;
 /// The largest number of results a text search returns.
 pub(crate) const MAX_TEXT_K: usize = 100_000;
 
+/// The longest query text, in bytes (its terms are deduplicated and
+/// scored one list each; this bounds the work of one query).
+pub(crate) const MAX_QUERY_BYTES: usize = 64 << 10;
+
+/// The largest boost of a field.
+pub(crate) const MAX_BOOST: f32 = 1e6;
+
 /// A full-text query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TextQuery {
@@ -160,11 +167,17 @@ impl Collection {
         if let Some(f) = &q.filter {
             f.validate()?;
         }
+        if q.query.len() > MAX_QUERY_BYTES {
+            return Err(Error::invalid(format!(
+                "the query text has {} bytes; at most {MAX_QUERY_BYTES} are searched",
+                q.query.len()
+            )));
+        }
         let mut plans = Vec::with_capacity(q.fields.len());
         for (i, (name, boost)) in q.fields.iter().enumerate() {
-            if !(boost.is_finite() && *boost >= 0.0) {
+            if !(boost.is_finite() && (0.0..=MAX_BOOST).contains(boost)) {
                 return Err(Error::invalid(format!(
-                    "fields[{i}] (\"{name}\") has boost {boost}; a boost must be a finite number >= 0"
+                    "fields[{i}] (\"{name}\") has boost {boost}; a boost must be a number from 0 to {MAX_BOOST}"
                 )));
             }
             let path =
@@ -257,11 +270,6 @@ impl Collection {
         fields: &[(u64, &crate::segment::field_index::FieldIndex)],
         sc: &mut Scratch,
     ) -> Result<Vec<(f32, Loc)>> {
-        if sc.score.len() < len {
-            sc.score.resize(len, 0.0);
-            sc.count.resize(len, 0);
-            sc.flags.resize(len, 0);
-        }
         let need_all = q.mode != TextMode::Any;
         let tri = q
             .filter
@@ -274,6 +282,11 @@ impl Collection {
                 .into_iter()
                 .map(|(s, o)| (s, seg.at(o)))
                 .collect());
+        }
+        if sc.score.len() < len {
+            sc.score.resize(len, 0.0);
+            sc.count.resize(len, 0);
+            sc.flags.resize(len, 0);
         }
         for p in plans {
             let Some(t) = text_of(fields, p.def_id) else {
@@ -405,6 +418,7 @@ impl Collection {
                 lists.push(List {
                     post,
                     pos: 0,
+                    orig: lists.len(),
                     // A hair above the bound: float sums in another order
                     // may round past it.
                     ub: bm25(*w, bound.max_tf, bound.min_len, p.avg_len, p.k1, p.b) * 1.000_01,
@@ -425,6 +439,10 @@ impl Collection {
 struct List<'a> {
     post: &'a [crate::index::text::Posting],
     pos: usize,
+    /// Its place in the query's field-major, term-minor order: the order
+    /// the term-at-a-time path adds scores in, which the final score of a
+    /// kept point follows too, so that equal texts score equal bits.
+    orig: usize,
     /// No posting scores more.
     ub: f32,
     w: f32,
@@ -505,6 +523,8 @@ fn max_score(
         prefix.push(sum);
     }
     let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(k + 1);
+    // Each list's score for the current point, by `orig`.
+    let mut parts = vec![0.0f32; lists.len()];
     let mut theta = f32::NEG_INFINITY;
     // Lists 0..first are non-essential: their bounds sum below theta.
     let mut first = 0;
@@ -521,7 +541,9 @@ fn max_score(
         for l in &mut lists[first..] {
             if l.doc() == d {
                 if ok {
-                    score += l.score();
+                    let s = l.score();
+                    score += s;
+                    parts[l.orig] = s;
                 }
                 l.pos += 1;
             }
@@ -538,12 +560,21 @@ fn max_score(
             let l = &mut lists[i];
             l.seek(d);
             if l.doc() == d {
-                score += l.score();
+                let s = l.score();
+                score += s;
+                parts[l.orig] = s;
             }
         }
-        if skip || score < theta {
+        // The score in the canonical order (and the parts cleared).
+        let mut exact = 0.0f32;
+        for p in parts.iter_mut() {
+            exact += *p;
+            *p = 0.0;
+        }
+        if skip || exact < theta {
             continue;
         }
+        let score = exact;
         let id = id_of(d);
         if heap.len() == k {
             let worst = heap.peek().expect("k >= 1");

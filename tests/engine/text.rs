@@ -537,3 +537,77 @@ fn bad_text_requests_are_refused_and_change_nothing() {
         "dropped index",
     );
 }
+
+#[test]
+fn equal_texts_score_equal_bits_and_ties_go_to_the_lower_id() {
+    let tmp = TempDir::new("text-ties");
+    let db = Database::open(tmp.path()).unwrap();
+    let c = db
+        .create_collection("t", CollectionConfig::new(2, Metric::Euclidean))
+        .unwrap();
+    c.create_text_index("t", TextConfig::default()).unwrap();
+    // Many points with the same three-word text among varied others, in a
+    // sealed segment (MaxScore) and in the appendable one (term at a time).
+    let text = |i: u64| {
+        if i.is_multiple_of(3) {
+            "red fish blue".to_string()
+        } else {
+            format!("red w{} fish w{} blue w{}", i % 7, i % 11, i % 5)
+        }
+    };
+    let pts = |r: std::ops::Range<u64>| -> Vec<Point> {
+        r.map(|i| Point::new(i, vec![i as f32, 0.0]).with_payload(json!({"t": text(i)})))
+            .collect()
+    };
+    c.upsert(&pts(0..3000)).unwrap();
+    c.optimize().unwrap();
+    c.upsert(&pts(3000..3300)).unwrap();
+    for k in [1, 5, 50, 1200] {
+        let hits = c
+            .text_search(&TextQuery::new("blue fish red", "t", k))
+            .unwrap();
+        assert_eq!(hits.len(), k);
+        for w in hits.windows(2) {
+            assert!(
+                w[0].score > w[1].score || (w[0].score == w[1].score && w[0].id < w[1].id),
+                "k {k}: {} {} before {} {}",
+                w[0].id,
+                w[0].score,
+                w[1].id,
+                w[1].score
+            );
+        }
+        // The 1,100 equal texts come first, by id, with one score.
+        let top: Vec<u64> = (0..3300u64)
+            .filter(|i| i.is_multiple_of(3))
+            .take(k)
+            .collect();
+        let got: Vec<u64> = hits.iter().map(|h| h.id).take(top.len()).collect();
+        assert_eq!(got, top, "k {k}");
+    }
+    let all = c
+        .text_search(&TextQuery::new("blue fish red", "t", 1100))
+        .unwrap();
+    assert!(
+        all.iter().all(|h| h.score == all[0].score),
+        "one score for equal texts"
+    );
+    // A field with a text index and an integer index orders scrolls by the
+    // integer index.
+    c.create_field_index("t", quiver::FieldKind::Integer)
+        .unwrap();
+    c.create_text_index("n", TextConfig::default()).unwrap();
+    c.create_field_index("n", quiver::FieldKind::Integer)
+        .unwrap();
+    let page = c
+        .scroll_points(&quiver::ScrollRequest {
+            limit: 3,
+            order_by: Some(quiver::OrderBy {
+                field: "n".into(),
+                descending: false,
+            }),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(page.points.is_empty(), "no point has an n");
+}

@@ -162,8 +162,10 @@ impl Analyzer {
     /// The distinct terms of a query, in first-seen order.
     pub fn query_terms(&self, text: &str) -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         self.terms(text, &mut |t| {
-            if !v.iter().any(|x| x == t) {
+            if !seen.contains(t) {
+                seen.insert(t.to_owned());
                 v.push(t.to_owned());
             }
         });

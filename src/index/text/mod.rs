@@ -428,7 +428,11 @@ impl TextIndex {
                 "text index covers {n} points, the segment has {len}"
             )));
         }
-        let doc_len = u32s(take(len as usize * 4)?);
+        let doc_len = u32s(take(
+            (len as usize)
+                .checked_mul(4)
+                .ok_or_else(|| bad("truncated text index"))?,
+        )?);
         let blen = u64_at(take(8)?);
         let blen = count(blen, 1, b.len())?;
         let blob =
