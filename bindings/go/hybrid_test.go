@@ -519,7 +519,7 @@ func TestHybridErrors(t *testing.T) {
 		b := text
 		b.Weight = wt
 		has(mustCode(t, fmt.Sprintf("weight %v", wt), hybrid(quiver.HybridParams{Branches: []quiver.HybridBranch{dense, b}}), quiver.ErrInvalidArgument),
-			"branch 1 weight is")
+			"branches[1].weight is")
 	}
 	short := quiver.DenseBranch(q[:hybridDim-1], quiver.SearchOptions{})
 	has(mustCode(t, "dense branch of the wrong dimension", hybrid(quiver.HybridParams{Branches: []quiver.HybridBranch{text, short}}), quiver.ErrDimensionMismatch),

@@ -368,7 +368,7 @@ TEST_F(HybridTest, Errors) {
 
     has(invalid([&] { c.hybrid_search(HybridSearchParams()); }), "params.nbranches is 0");
     has(invalid([&] { c.hybrid_search(HybridSearchParams().branches({dense, HybridBranch(text).weight(-1)})); }),
-        "branch 1 weight is -1");
+        "branches[1].weight is -1");
     has(invalid([&] { c.hybrid_search(HybridSearchParams().branch(HybridBranch(dense).weight(NAN))); }), "weight");
     const std::string mismatch = qt::expect_error(Status::DimensionMismatch, [&] {
         c.hybrid_search(HybridSearchParams().branches({text, HybridBranch::dense({1.0f, 2.0f, 3.0f}, dense_params)}));
