@@ -257,9 +257,7 @@ pub unsafe extern "C" fn qv_collection_hybrid_search(
         // SAFETY: the caller's promise (see `hybrid_query`).
         let q = unsafe { hybrid_query(params) }?;
         let hits = h.with(|c| Ok(c.hybrid_search_raw(&q)?))?;
-        let mut r = qv_results::with_capacity(1, hits.len())?;
-        r.extend(std::slice::from_ref(&hits))?;
-        out.write(Box::into_raw(Box::new(r)));
+        out.write(Box::into_raw(Box::new(qv_results::one_query(hits)?)));
         Ok(())
     })
 }
@@ -388,9 +386,7 @@ pub unsafe extern "C" fn qv_collection_multi_query_search(
             flat.chunks_exact(dim).map(<[f32]>::to_vec).collect()
         };
         let hits = h.with(|c| Ok(c.multi_query_search_raw(&qs, &p, candidates, &how)?))?;
-        let mut r = qv_results::with_capacity(1, hits.len())?;
-        r.extend(std::slice::from_ref(&hits))?;
-        out.write(Box::into_raw(Box::new(r)));
+        out.write(Box::into_raw(Box::new(qv_results::one_query(hits)?)));
         Ok(())
     })
 }

@@ -33,6 +33,13 @@ impl qv_results {
         Ok(r)
     }
 
+    /// The results of one query, `hits`.
+    pub(crate) fn one_query(hits: Vec<RawHit>) -> FfiResult<qv_results> {
+        let mut r = qv_results::with_capacity(1, hits.len())?;
+        r.extend(std::slice::from_ref(&hits))?;
+        Ok(r)
+    }
+
     /// Appends the hits of the next queries.
     pub(crate) fn extend(&mut self, all: &[Vec<RawHit>]) -> FfiResult {
         let hits: usize = all.iter().map(Vec::len).sum();

@@ -314,9 +314,7 @@ pub unsafe extern "C" fn qv_collection_text_search(
         // SAFETY: the caller's promise (see `text_query`).
         let q = unsafe { text_query(query, query_len, params) }?;
         let hits = h.with(|c| Ok(c.text_search_raw(&q)?))?;
-        let mut r = qv_results::with_capacity(1, hits.len())?;
-        r.extend(std::slice::from_ref(&hits))?;
-        out.write(Box::into_raw(Box::new(r)));
+        out.write(Box::into_raw(Box::new(qv_results::one_query(hits)?)));
         Ok(())
     })
 }
