@@ -177,6 +177,11 @@
 #define QV_BRANCH_TEXT 2
 
 /**
+ * Hybrid branch kind: a sparse vector search.
+ */
+#define QV_BRANCH_SPARSE 3
+
+/**
  * Fusion: reciprocal rank fusion, `weight / (rrf_k + rank)` summed over
  * the branches (rank from 1).
  */
@@ -296,6 +301,26 @@
  * size changed).
  */
 #define QV_ABI_VERSION 3
+
+/**
+ * At most this many bytes in a sparse vector's name.
+ */
+#define MAX_NAME_BYTES 256
+
+/**
+ * At most this many sparse vectors per point.
+ */
+#define MAX_VECTORS_PER_POINT 64
+
+/**
+ * At most this many non-zero entries per sparse vector.
+ */
+#define MAX_NNZ (1 << 20)
+
+/**
+ * Postings per block of a sealed list.
+ */
+#define BLOCK 64
 
 /**
  * Status codes returned by every fallible function. New codes may be added
@@ -425,6 +450,12 @@ typedef struct qv_points qv_points;
  * through `qv_results_get_view`.
  */
 typedef struct qv_results qv_results;
+
+/**
+ * Sparse vectors read by `qv_collection_get_sparse`: owned by the caller,
+ * freed with `qv_sparse_free`; read through `qv_sparse_get_view`.
+ */
+typedef struct qv_sparse qv_sparse;
 
 /**
  * A snapshot of a collection's statistics, owned by the caller: free with
@@ -710,11 +741,55 @@ typedef struct qv_text_search_params {
 } qv_text_search_params;
 
 /**
+ * Per-call sparse search parameters. Initialise with
+ * `qv_sparse_search_params_init`, then set at least `name`.
+ *
+ * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
+ */
+typedef struct qv_sparse_search_params {
+  /**
+   * `sizeof(qv_sparse_search_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * Results, 1 to 100000. Default 10.
+   */
+  uint32_t k;
+  /**
+   * 1 = include payloads, 0 = not (default).
+   */
+  uint32_t with_payload;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * The name of the sparse vectors searched, `name_len` bytes of UTF-8.
+   */
+  const uint8_t *name;
+  /**
+   * Bytes in `name`.
+   */
+  uint64_t name_len;
+  /**
+   * Optional payload filter as UTF-8 JSON text (`filter_len` bytes);
+   * NULL or length 0 = no filter.
+   */
+  const uint8_t *filter_json;
+  /**
+   * Bytes in `filter_json`.
+   */
+  uint64_t filter_len;
+} qv_sparse_search_params;
+
+/**
  * One branch of a hybrid search. Initialise with `qv_hybrid_branch_init`,
  * set `kind`, then the fields of that kind; the others stay NULL / 0.
  *
- * Versioning: `struct_size` must be `sizeof(qv_hybrid_branch)` of this
- * library's version in every element of the array; `reserved` must be 0.
+ * Versioning: `struct_size` must be the same in every element of the
+ * array: `sizeof(qv_hybrid_branch)` of this library's header, or of an
+ * earlier one (whose branches lack the later fields, which then take
+ * their defaults); `reserved` must be 0.
  */
 typedef struct qv_hybrid_branch {
   /**
@@ -722,7 +797,7 @@ typedef struct qv_hybrid_branch {
    */
   uint32_t struct_size;
   /**
-   * `QV_BRANCH_DENSE` or `QV_BRANCH_TEXT`.
+   * `QV_BRANCH_DENSE`, `QV_BRANCH_TEXT` or `QV_BRANCH_SPARSE`.
    */
   uint32_t kind;
   /**
@@ -759,6 +834,23 @@ typedef struct qv_hybrid_branch {
    * filter; `with_payload` ignored).
    */
   const struct qv_text_search_params *text;
+  /**
+   * Sparse: the query's indices, `sparse_nnz` of them (any order).
+   */
+  const uint32_t *sparse_indices;
+  /**
+   * Sparse: the query's values, `sparse_nnz` of them.
+   */
+  const float *sparse_values;
+  /**
+   * Sparse: entries in the query.
+   */
+  uint64_t sparse_nnz;
+  /**
+   * Sparse: its parameters (`name`, `k` = its candidate depth, filter;
+   * `with_payload` ignored).
+   */
+  const struct qv_sparse_search_params *sparse;
 } qv_hybrid_branch;
 
 /**
@@ -991,6 +1083,64 @@ typedef struct qv_results_view {
    */
   uint64_t payload_data_len;
 } qv_results_view;
+
+/**
+ * The sparse vectors of one name for a batch of `n` points, in
+ * compressed sparse row form: point `i`'s vector is the `indices` and
+ * `values` from `indptr[i]` to `indptr[i + 1]` (an empty row: that point
+ * gets no vector of this name). Indices within a row may come in any
+ * order (they are stored sorted); an index twice in one row is an error.
+ */
+typedef struct qv_sparse_column {
+  /**
+   * The vectors' name, `name_len` bytes of UTF-8 (1 to 256 bytes, no
+   * control characters).
+   */
+  const uint8_t *name;
+  /**
+   * Bytes in `name`.
+   */
+  uint64_t name_len;
+  /**
+   * `n + 1` row starts: `indptr[0]` is 0, they never decrease, and
+   * `indptr[n]` is the number of entries in `indices` and `values`.
+   */
+  const uint64_t *indptr;
+  /**
+   * `indptr[n]` indices.
+   */
+  const uint32_t *indices;
+  /**
+   * `indptr[n]` finite values.
+   */
+  const float *values;
+} qv_sparse_column;
+
+/**
+ * Borrowed views into a `qv_sparse`, valid until `qv_sparse_free`: row
+ * `i` (for `ids[i]` of the call) is `indices` and `values` from
+ * `indptr[i]` to `indptr[i + 1]`, sorted by index; an empty row means the
+ * point does not exist or has no vector of that name. `indptr` has
+ * `count + 1` entries. A pointer is NULL exactly when its length is 0.
+ */
+typedef struct qv_sparse_view {
+  /**
+   * Rows (the `n` of the call).
+   */
+  uint64_t count;
+  /**
+   * `count + 1` row starts.
+   */
+  const uint64_t *indptr;
+  /**
+   * `indptr[count]` indices.
+   */
+  const uint32_t *indices;
+  /**
+   * `indptr[count]` values.
+   */
+  const float *values;
+} qv_sparse_view;
 
 /**
  * One segment of a collection (an entry of `qv_stats_view.segments`).
@@ -2026,6 +2176,138 @@ int32_t qv_collection_search_results(const struct qv_collection *coll,
                                      const struct qv_search_params *params,
                                      struct qv_results **out,
                                      struct qv_error **err);
+
+/**
+ * `qv_collection_upsert` with named sparse vectors: `columns` holds
+ * `ncolumns` `qv_sparse_column`s (each a different name), each with a row
+ * per point of the batch. The other arguments, the checks and the rules
+ * are those of `qv_collection_upsert`; a point keeps only the sparse
+ * vectors given here (an upsert replaces the whole point). Every sparse
+ * value must be finite, and so must the sum of a vector's squared
+ * values. A point has at most 64 sparse vectors of at most 1,048,576
+ * entries each. Nothing of the arguments is retained after the call.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (as `qv_collection_upsert`,
+ * and: a bad column name, a name twice, indptr not running from 0 to the
+ * entries given or decreasing, an index twice in a row, a value that is
+ * not finite; the message names the column as `columns[i]` or
+ * `sparse[i] ("name")`, and the point by id and batch index),
+ * QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED, QV_ERR_READ_ONLY,
+ * QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
+ *
+ * Thread safety: as `qv_collection_upsert`.
+ */
+int32_t qv_collection_upsert_sparse(const struct qv_collection *coll,
+                                    const uint64_t *ids,
+                                    size_t n,
+                                    const float *vectors,
+                                    size_t vectors_len,
+                                    const uint64_t *payload_offsets,
+                                    const uint8_t *payload_data,
+                                    size_t payload_data_len,
+                                    const struct qv_sparse_column *columns,
+                                    size_t ncolumns,
+                                    struct qv_error **err);
+
+/**
+ * Sets the sparse vector named `column->name` of each of the `n` points
+ * `ids` to its row of `*column` (an empty row removes the point's vector
+ * of that name), leaving the dense vector, the payload and the other
+ * sparse vectors as they are. Ids that do not exist are ignored; a
+ * repeated id takes its last row. `*updated` (if not NULL) receives how
+ * many of the points existed. Everything is checked first: on any error
+ * nothing changes. Atomic and durable when it returns; the points
+ * rewritten, with their vectors and payloads, must fit in one write of
+ * 1 GiB. Nothing of the arguments is retained.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, a bad column
+ * as for `qv_collection_upsert_sparse`, a point over the limits),
+ * QV_ERR_CLOSED, QV_ERR_READ_ONLY, QV_ERR_IO.
+ *
+ * Thread safety: as `qv_collection_upsert`; it reads and rewrites the
+ * points as one write (no concurrent write comes between).
+ */
+int32_t qv_collection_update_sparse(const struct qv_collection *coll,
+                                    const uint64_t *ids,
+                                    size_t n,
+                                    const struct qv_sparse_column *column,
+                                    uint64_t *updated,
+                                    struct qv_error **err);
+
+/**
+ * Reads the sparse vectors named `name` (`name_len` bytes of UTF-8) of
+ * the `n` points `ids`. On success `*out` receives a `qv_sparse` owned
+ * by the caller (free with `qv_sparse_free`; on failure `*out` is NULL)
+ * with one row per id. Nothing of `ids` is retained.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad name),
+ * QV_ERR_CLOSED, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: safe to call concurrently with any call; sees each write
+ * whole or not at all.
+ */
+int32_t qv_collection_get_sparse(const struct qv_collection *coll,
+                                 const uint64_t *ids,
+                                 size_t n,
+                                 const uint8_t *name,
+                                 size_t name_len,
+                                 struct qv_sparse **out,
+                                 struct qv_error **err);
+
+/**
+ * Fills `*view` with borrowed pointers into `sparse` (valid until
+ * `qv_sparse_free(sparse)`).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer).
+ *
+ * Thread safety: a `qv_sparse` is immutable; any thread may read it.
+ */
+int32_t qv_sparse_get_view(const struct qv_sparse *sparse,
+                           struct qv_sparse_view *view,
+                           struct qv_error **err);
+
+/**
+ * Frees a `qv_sparse`; every view into it becomes invalid.
+ * `qv_sparse_free(NULL)` does nothing.
+ *
+ * Thread safety: the object must not be in use by another thread.
+ */
+void qv_sparse_free(struct qv_sparse *sparse);
+
+/**
+ * Fills `*params` with the defaults (k 10, no payloads, no name, no
+ * filter) and its `struct_size`. Does nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*params`).
+ */
+void qv_sparse_search_params_init(struct qv_sparse_search_params *params);
+
+/**
+ * Exact sparse vector search: the best `params->k` points by the dot
+ * product of their sparse vector `params->name` with the query (`nnz`
+ * entries of `indices` and `values`, in any order; an index twice is an
+ * error), among the points that share at least one index with the query
+ * and match `params->filter_json`, best first (equal scores by ascending
+ * id), as one query of a new `qv_results` in `*out`, owned by the caller
+ * (free with `qv_results_free`; on failure `*out` is NULL). Scores are
+ * dot products (higher is better), summed in ascending index order. A
+ * name no point carries, or an empty query, finds nothing (QV_OK, no
+ * hits).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad name, k
+ * out of range, an index twice, a value not finite, bad filter, bad
+ * params struct), QV_ERR_CLOSED, QV_ERR_IO, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: safe to call concurrently with any other call on the
+ * same collection, including writes.
+ */
+int32_t qv_collection_sparse_search(const struct qv_collection *coll,
+                                    const uint32_t *indices,
+                                    const float *values,
+                                    size_t nnz,
+                                    const struct qv_sparse_search_params *params,
+                                    struct qv_results **out,
+                                    struct qv_error **err);
 
 /**
  * Takes a snapshot of the collection's statistics: points, segments,

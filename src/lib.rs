@@ -38,13 +38,14 @@ pub use collection::stats::{
 };
 pub use collection::{
     Collection, FieldIndexInfo, HybridBranch, HybridQuery, PayloadChange, SegmentLimits,
-    SegmentPlan, Selection, SyncPolicy, TextQuery,
+    SegmentPlan, Selection, SparseQuery, SyncPolicy, TextQuery,
 };
 pub use database::{Database, DatabaseOptions};
 pub use distance::Metric;
 pub use error::{Error, Result};
 pub use filter::{Filter, TextMode};
 pub use fusion::{Fusion, MultiFusion};
+pub use index::sparse::{SparseColumn, SparseVector};
 pub use index::text::TextConfig;
 pub use point::{
     Cursor, OrderBy, Point, PointsPage, RawHit, RawPoint, ScoredPoint, ScrollPage, ScrollRequest,

@@ -1,11 +1,13 @@
 //! Points, search parameters and results: the values that cross the public API.
 
 use crate::filter::Filter;
+use crate::index::sparse::SparseVector;
 use serde_json::Value;
 
 /// A stored point: a user id, a dense vector (empty in metadata-only
-/// collections) and an optional JSON payload.
-#[derive(Clone, Debug, PartialEq)]
+/// collections), an optional JSON payload and any number of named sparse
+/// vectors.
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Point {
     /// The caller's id.
     pub id: u64,
@@ -14,6 +16,9 @@ pub struct Point {
     pub vector: Vec<f32>,
     /// Optional JSON payload.
     pub payload: Option<Value>,
+    /// Named sparse vectors (see [`crate::index::sparse`]); returned by
+    /// name order, each sorted by index.
+    pub sparse: Vec<(String, SparseVector)>,
 }
 
 impl Point {
@@ -23,12 +28,19 @@ impl Point {
             id,
             vector,
             payload: None,
+            sparse: Vec::new(),
         }
     }
 
     /// Sets the payload.
     pub fn with_payload(mut self, payload: Value) -> Self {
         self.payload = Some(payload);
+        self
+    }
+
+    /// Adds a named sparse vector.
+    pub fn with_sparse(mut self, name: &str, vector: SparseVector) -> Self {
+        self.sparse.push((name.to_owned(), vector));
         self
     }
 }

@@ -21,6 +21,7 @@ mod engine {
     mod quant_modes;
     mod quantized;
     mod recall;
+    mod sparse;
     mod text;
     mod torture;
 }

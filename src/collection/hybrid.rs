@@ -1,10 +1,11 @@
 //! Hybrid search: several branches (dense vector searches, full-text
-//! searches), each with its own parameters, filter and candidate depth,
+//! searches, sparse vector searches), each with its own parameters, filter and candidate depth,
 //! run on one snapshot of the collection and merged by a rank fusion
 //! ([`crate::fusion`]); and multi-query dense search, several query vectors
 //! fused into one ranking.
 
 use super::ops::{check_vector, parse_stored};
+use super::sparse::SparseQuery;
 use super::state::{Loc, State};
 use super::text::TextQuery;
 use super::Collection;
@@ -29,6 +30,13 @@ pub enum HybridBranch {
     Text {
         /// The text query.
         query: TextQuery,
+        /// Its weight in the fusion (finite, `>= 0`).
+        weight: f32,
+    },
+    /// A sparse vector search (`query.k` candidates).
+    Sparse {
+        /// The sparse query.
+        query: SparseQuery,
         /// Its weight in the fusion (finite, `>= 0`).
         weight: f32,
     },
@@ -73,7 +81,7 @@ impl Collection {
     fn hybrid_in(&self, st: &State, q: &HybridQuery) -> Result<(Vec<(u64, f32)>, Locs)> {
         if q.branches.is_empty() {
             return Err(Error::invalid(
-                "branches is empty; give at least one dense or text branch",
+                "branches is empty; give at least one dense, text or sparse branch",
             ));
         }
         check_k(q.k, "k")?;
@@ -81,7 +89,9 @@ impl Collection {
         // Weights first: no branch runs for a query that is refused.
         for (i, b) in q.branches.iter().enumerate() {
             let w = match b {
-                HybridBranch::Dense { weight, .. } | HybridBranch::Text { weight, .. } => *weight,
+                HybridBranch::Dense { weight, .. }
+                | HybridBranch::Text { weight, .. }
+                | HybridBranch::Sparse { weight, .. } => *weight,
             };
             if !(w.is_finite() && w >= 0.0) {
                 return Err(Error::invalid(format!(
@@ -131,8 +141,15 @@ impl Collection {
                         *weight,
                     ));
                 }
-                HybridBranch::Text { query, weight } => {
-                    let hits = self.text_hits(st, query).map_err(in_branch)?;
+                HybridBranch::Text { .. } | HybridBranch::Sparse { .. } => {
+                    let (hits, weight) = match b {
+                        HybridBranch::Text { query, weight } => (self.text_hits(st, query), weight),
+                        HybridBranch::Sparse { query, weight } => {
+                            (self.sparse_hits(st, query), weight)
+                        }
+                        HybridBranch::Dense { .. } => unreachable!("matched above"),
+                    };
+                    let hits = hits.map_err(in_branch)?;
                     lists.push((
                         hits.iter()
                             .map(|&(s, loc)| {

@@ -26,6 +26,7 @@ mod payload;
 mod quantize;
 mod read;
 mod search;
+mod sparse;
 pub mod state;
 pub mod stats;
 #[cfg(test)]
@@ -39,6 +40,7 @@ pub use optimize::OptimizerHandle;
 pub(crate) use optimize::Pool;
 pub use payload::{PayloadChange, Selection};
 pub use search::SegmentPlan;
+pub use sparse::SparseQuery;
 pub use text::TextQuery;
 
 use crate::error::{Error, Result};

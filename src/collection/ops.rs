@@ -5,6 +5,11 @@
 //! - upsert: `1u8`, `n: u32`, then per point `id: u64`,
 //!   `payload_len: u32` (`u32::MAX` = no payload), the payload bytes, and
 //!   `dim` `f32`s;
+//! - upsert with sparse vectors: `4u8`, `n: u32`, then per point `id:
+//!   u64`, `payload_len: u32` and the payload as above, `sparse_len: u32`
+//!   (`u32::MAX` = none) and the point's sparse vectors in the encoding of
+//!   [`crate::index::sparse`], and `dim` `f32`s (a batch without sparse
+//!   vectors is written with tag 1);
 //! - delete: `2u8`, `n: u32`, then `n` ids as `u64`;
 //! - void: `3u8`, `seq: u64`: the record `seq` is to be ignored (its write
 //!   failed after it was logged, by a panic).
@@ -19,6 +24,7 @@ use std::collections::HashSet;
 const TAG_UPSERT: u8 = 1;
 const TAG_DELETE: u8 = 2;
 const TAG_VOID: u8 = 3;
+const TAG_UPSERT_SPARSE: u8 = 4;
 const NO_PAYLOAD: u32 = u32::MAX;
 
 /// A payload as the engine stores it: the JSON text exactly as given.
@@ -150,6 +156,10 @@ pub struct UpsertBatch {
     pub vectors: Vec<f32>,
     /// One optional payload per id.
     pub payloads: Vec<Option<StoredPayload>>,
+    /// One optional encoded set of sparse vectors per id
+    /// ([`crate::index::sparse::encode`]), or empty when no point of the
+    /// batch has any.
+    pub sparse: Vec<Option<Vec<u8>>>,
 }
 
 impl UpsertBatch {
@@ -206,12 +216,14 @@ pub fn check_vector(
 }
 
 /// Validates a flat batch and builds the [`UpsertBatch`]; nothing is
-/// written when any point is bad.
+/// written when any point is bad. `sparse` holds one encoded set of
+/// sparse vectors per id (checked already), or is empty for none.
 pub fn prepare_upsert(
     config: &CollectionConfig,
     ids: &[u64],
     vectors: &[f32],
     payloads: Vec<Option<StoredPayload>>,
+    sparse: Vec<Option<Vec<u8>>>,
 ) -> Result<UpsertBatch> {
     let dim = config.dimension;
     let n = ids.len();
@@ -242,6 +254,12 @@ pub fn prepare_upsert(
             payloads.len()
         )));
     }
+    if !sparse.is_empty() && sparse.len() != n {
+        return Err(Error::invalid(format!(
+            "a batch of {n} ids has sparse vectors for {} points; give them for every point (or none)",
+            sparse.len()
+        )));
+    }
     // Every point is checked, also one a later duplicate supersedes: a bad
     // point fails the batch wherever it is.
     let mut scratch = vec![0f32; dim];
@@ -259,8 +277,11 @@ pub fn prepare_upsert(
         ids: Vec::with_capacity(keep.len()),
         vectors: Vec::with_capacity(keep.len() * dim),
         payloads: Vec::with_capacity(keep.len()),
+        sparse: Vec::new(),
     };
     let mut payloads: Vec<Option<StoredPayload>> = payloads;
+    let mut sparse = sparse;
+    let with_sparse = sparse.iter().any(Option::is_some);
     for &i in &keep {
         let start = batch.vectors.len();
         batch
@@ -271,40 +292,72 @@ pub fn prepare_upsert(
         })?;
         batch.ids.push(ids[i]);
         batch.payloads.push(payloads[i].take());
+        if with_sparse {
+            batch.sparse.push(sparse[i].take());
+        }
     }
     Ok(batch)
 }
 
+/// Where each point's payload and sparse vectors are within a record body
+/// (offset, length).
+pub type BodyRefs = (Vec<Option<(u64, u32)>>, Vec<Option<(u64, u32)>>);
+
+/// The bytes of an upsert's log record body.
+pub fn upsert_body_len(batch: &UpsertBatch, dim: usize) -> usize {
+    let bytes = |v: Option<&Vec<u8>>| v.map_or(0, Vec::len);
+    5 + batch.len() * (12 + dim * 4)
+        + batch
+            .payloads
+            .iter()
+            .map(|p| bytes(p.as_ref().map(|p| &p.bytes)))
+            .sum::<usize>()
+        + batch
+            .sparse
+            .iter()
+            .map(|s| 4 + bytes(s.as_ref()))
+            .sum::<usize>()
+}
+
 /// Encodes an upsert as a log record body; also returns, per point, where
-/// its payload bytes are within the body.
-pub fn encode_upsert(batch: &UpsertBatch, dim: usize) -> (Vec<u8>, Vec<Option<(u64, u32)>>) {
-    let payload_bytes: usize = batch
-        .payloads
-        .iter()
-        .map(|p| p.as_ref().map_or(0, |p| p.bytes.len()))
-        .sum();
-    let mut b = Vec::with_capacity(5 + batch.len() * (12 + dim * 4) + payload_bytes);
+/// its payload bytes and its sparse vectors are within the body.
+pub fn encode_upsert(batch: &UpsertBatch, dim: usize) -> (Vec<u8>, BodyRefs) {
+    let mut b = Vec::with_capacity(upsert_body_len(batch, dim));
     let mut at = Vec::with_capacity(batch.len());
-    b.push(TAG_UPSERT);
+    let with_sparse = !batch.sparse.is_empty();
+    let mut sparse_at = Vec::with_capacity(if with_sparse { batch.len() } else { 0 });
+    b.push(if with_sparse {
+        TAG_UPSERT_SPARSE
+    } else {
+        TAG_UPSERT
+    });
     b.extend_from_slice(&(batch.len() as u32).to_le_bytes());
+    let put = |b: &mut Vec<u8>, bytes: Option<&[u8]>| match bytes {
+        Some(p) => {
+            b.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            let r = Some((b.len() as u64, p.len() as u32));
+            b.extend_from_slice(p);
+            r
+        }
+        None => {
+            b.extend_from_slice(&NO_PAYLOAD.to_le_bytes());
+            None
+        }
+    };
     for (i, id) in batch.ids.iter().enumerate() {
         b.extend_from_slice(&id.to_le_bytes());
-        match &batch.payloads[i] {
-            Some(p) => {
-                b.extend_from_slice(&(p.bytes.len() as u32).to_le_bytes());
-                at.push(Some((b.len() as u64, p.bytes.len() as u32)));
-                b.extend_from_slice(&p.bytes);
-            }
-            None => {
-                b.extend_from_slice(&NO_PAYLOAD.to_le_bytes());
-                at.push(None);
-            }
+        at.push(put(
+            &mut b,
+            batch.payloads[i].as_ref().map(|p| &p.bytes[..]),
+        ));
+        if with_sparse {
+            sparse_at.push(put(&mut b, batch.sparse[i].as_deref()));
         }
         for x in &batch.vectors[i * dim..(i + 1) * dim] {
             b.extend_from_slice(&x.to_le_bytes());
         }
     }
-    (b, at)
+    (b, (at, sparse_at))
 }
 
 /// Encodes a delete as a log record body.
@@ -334,6 +387,9 @@ pub struct DecodedUpsert {
     pub vectors: Vec<f32>,
     /// Per point: offset within the body and length of its payload.
     pub payloads: Vec<Option<(u64, u32)>>,
+    /// Per point (or empty when the record has none): offset within the
+    /// body and length of its encoded sparse vectors.
+    pub sparse: Vec<Option<(u64, u32)>>,
 }
 
 /// A decoded log record.
@@ -352,18 +408,29 @@ pub fn decode(body: &[u8], dim: usize) -> Result<WriteOp> {
     let mut r = Reader::new(body, "log record");
     let tag = r.u8()?;
     match tag {
-        TAG_UPSERT => {
+        TAG_UPSERT | TAG_UPSERT_SPARSE => {
             let n = r.u32()? as usize;
             let mut u = DecodedUpsert::default();
-            for _ in 0..n {
-                u.ids.push(r.u64()?);
+            let blob = |r: &mut Reader<'_>| -> Result<Option<(u64, u32)>> {
                 let len = r.u32()?;
                 if len == NO_PAYLOAD {
-                    u.payloads.push(None);
-                } else {
-                    let at = (body.len() - r.remaining()) as u64;
-                    r.take(len as usize)?;
-                    u.payloads.push(Some((at, len)));
+                    return Ok(None);
+                }
+                let at = (body.len() - r.remaining()) as u64;
+                r.take(len as usize)?;
+                Ok(Some((at, len)))
+            };
+            for _ in 0..n {
+                let id = r.u64()?;
+                u.ids.push(id);
+                u.payloads.push(blob(&mut r)?);
+                if tag == TAG_UPSERT_SPARSE {
+                    let s = blob(&mut r)?;
+                    if let Some((at, len)) = s {
+                        let bytes = &body[at as usize..at as usize + len as usize];
+                        crate::index::sparse::decode(bytes, &|| format!("point {id}"))?;
+                    }
+                    u.sparse.push(s);
                 }
                 let raw = r.take(dim * 4)?;
                 u.vectors.extend(

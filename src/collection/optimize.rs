@@ -92,6 +92,20 @@ impl BuildSource for Inputs {
             Source::Sealed(x) => Ok(x.payload(o).map(<[u8]>::to_vec)),
         }
     }
+    fn sparse_len(&self, i: usize) -> Option<u32> {
+        let (s, o) = self.points[i];
+        match &self.sources[s as usize].0 {
+            Source::Frozen(a) => a.sparse_len(o),
+            Source::Sealed(x) => x.sparse(o).map(|p| p.len() as u32),
+        }
+    }
+    fn sparse(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        let (s, o) = self.points[i];
+        match &self.sources[s as usize].0 {
+            Source::Frozen(a) => a.sparse(o),
+            Source::Sealed(x) => Ok(x.sparse(o).map(<[u8]>::to_vec)),
+        }
+    }
 }
 
 /// A plan: which segments one run rewrites.

@@ -65,7 +65,7 @@ impl Collection {
             f.validate()?;
         }
         let _gate = self.write_gate.write();
-        let (ids, vectors, old) = {
+        let (ids, vectors, old, mut sparse) = {
             let st = self.state.read();
             self.check_open()?;
             let locs = self.selected(&st, selection)?;
@@ -73,16 +73,19 @@ impl Collection {
             let mut ids = super::read::reserve(locs.len(), "the points to update")?;
             let mut vectors = super::read::reserve(locs.len() * dim, "the points to update")?;
             let mut old = super::read::reserve(locs.len(), "the points to update")?;
+            let mut sparse = super::read::reserve(locs.len(), "the points to update")?;
             for loc in locs {
                 ids.push(st.id_at(loc));
                 vectors.extend_from_slice(st.vector_at(loc));
                 old.push(st.payload_at(loc)?);
+                sparse.push(st.sparse_at(loc)?);
             }
-            (ids, vectors, old)
+            (ids, vectors, old, sparse)
         };
         let applied = ids.len();
         let dim = self.config.dimension;
         let mut batch = UpsertBatch::default();
+        let with_sparse = sparse.iter().any(Option::is_some);
         for (i, (id, before)) in ids.iter().zip(old).enumerate() {
             let after = edit.apply(before.as_deref())?;
             if after.as_deref() == before.as_deref() {
@@ -95,12 +98,12 @@ impl Collection {
             batch
                 .payloads
                 .push(after.map(|bytes| StoredPayload { bytes }));
+            // The point keeps its sparse vectors.
+            if with_sparse {
+                batch.sparse.push(sparse[i].take());
+            }
         }
-        let bytes: usize = 5 + batch
-            .payloads
-            .iter()
-            .map(|p| 12 + dim * 4 + p.as_ref().map_or(0, |p| p.bytes.len()))
-            .sum::<usize>();
+        let bytes = super::ops::upsert_body_len(&batch, dim);
         if bytes > crate::storage::record_log::MAX_BODY {
             return Err(Error::invalid(format!(
                 "this payload update changes {} points, which with their vectors take {bytes} bytes, more than the {} bytes of one write; select fewer points per call (by ids, or a narrower filter)",

@@ -6,6 +6,7 @@ use super::state::{Loc, Seg, SegView, State};
 use super::Collection;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
+use crate::index::sparse::{self, SparseVector};
 use crate::point::{Cursor, OrderBy, Point, PointsPage, RawPoint, ScrollPage, ScrollRequest};
 use crate::segment::field_index::FieldKind;
 use serde_json::Value;
@@ -26,19 +27,46 @@ impl Collection {
     /// The points with these ids, in the same order; `None` where an id does
     /// not exist.
     pub fn get(&self, ids: &[u64]) -> Result<Vec<Option<Point>>> {
-        self.get_raw(ids)?
-            .into_iter()
-            .map(|p| {
-                p.map(|p| {
-                    Ok(Point {
-                        id: p.id,
-                        vector: p.vector,
-                        payload: p.payload.as_deref().map(parse_stored).transpose()?,
-                    })
-                })
-                .transpose()
-            })
-            .collect()
+        let mut out = reserve(ids.len(), "the points asked for")?;
+        let st = self.state.read();
+        self.check_open()?;
+        for &id in ids {
+            out.push(match st.find(id) {
+                Some(loc) => Some(Point {
+                    id,
+                    vector: st.vector_at(loc).to_vec(),
+                    payload: st
+                        .payload_at(loc)?
+                        .as_deref()
+                        .map(parse_stored)
+                        .transpose()?,
+                    sparse: match st.sparse_at(loc)? {
+                        Some(b) => sparse::to_named(&b, &|| format!("point {id}"))?,
+                        None => Vec::new(),
+                    },
+                }),
+                None => None,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The sparse vectors called `name` of the points `ids`, in the same
+    /// order: `None` where the point does not exist or has no vector of
+    /// that name.
+    pub fn get_sparse(&self, ids: &[u64], name: &str) -> Result<Vec<Option<SparseVector>>> {
+        sparse::check_name(name, &|| "get_sparse".to_owned())?;
+        let mut out = reserve(ids.len(), "the sparse vectors asked for")?;
+        let st = self.state.read();
+        self.check_open()?;
+        for &id in ids {
+            let blob = match st.find(id) {
+                Some(loc) => st.sparse_at(loc)?,
+                None => None,
+            };
+            out.push(blob.and_then(|b| sparse::find(&b, name).map(|v| v.to_vector())));
+        }
+        Ok(out)
     }
 
     /// Like [`Collection::get`], with each payload as the exact bytes it was

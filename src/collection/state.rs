@@ -227,6 +227,15 @@ impl State {
         }
     }
 
+    /// The encoded sparse vectors at `loc`.
+    pub fn sparse_at(&self, loc: Loc) -> crate::error::Result<Option<Vec<u8>>> {
+        match loc {
+            Loc::Active(o) => self.active.sparse(o),
+            Loc::Frozen(i, o) => self.frozen[i].seg.sparse(o),
+            Loc::Sealed(i, o) => Ok(self.sealed[i].seg.sparse(o).map(<[u8]>::to_vec)),
+        }
+    }
+
     /// Number of live points.
     pub fn live(&self) -> usize {
         self.active.len() - self.active_deleted.count()

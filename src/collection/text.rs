@@ -115,19 +115,7 @@ impl Collection {
         let st = self.state.read();
         self.check_open()?;
         let hits = self.text_hits(&st, q)?;
-        hits.into_iter()
-            .map(|(score, loc)| {
-                Ok(ScoredPoint {
-                    id: st.id_at(loc),
-                    score,
-                    payload: if q.with_payload {
-                        st.payload_at(loc)?.map(|b| parse_stored(&b)).transpose()?
-                    } else {
-                        None
-                    },
-                })
-            })
-            .collect()
+        scored_points(&st, hits, q.with_payload)
     }
 
     /// Like [`Collection::text_search`], with payloads as the exact bytes
@@ -136,19 +124,7 @@ impl Collection {
         let st = self.state.read();
         self.check_open()?;
         let hits = self.text_hits(&st, q)?;
-        hits.into_iter()
-            .map(|(score, loc)| {
-                Ok(RawHit {
-                    id: st.id_at(loc),
-                    score,
-                    payload: if q.with_payload {
-                        st.payload_at(loc)?
-                    } else {
-                        None
-                    },
-                })
-            })
-            .collect()
+        raw_hits(&st, hits, q.with_payload)
     }
 
     /// The scored locations of [`Collection::text_search`].
@@ -594,6 +570,48 @@ fn max_score(
     let mut out: Vec<Kept> = heap.into_vec();
     out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     out.into_iter().map(|h| (h.0, h.2)).collect()
+}
+
+/// Scored locations as hits, with parsed payloads when asked for.
+pub(super) fn scored_points(
+    st: &State,
+    hits: Vec<(f32, Loc)>,
+    with_payload: bool,
+) -> Result<Vec<ScoredPoint>> {
+    hits.into_iter()
+        .map(|(score, loc)| {
+            Ok(ScoredPoint {
+                id: st.id_at(loc),
+                score,
+                payload: if with_payload {
+                    st.payload_at(loc)?.map(|b| parse_stored(&b)).transpose()?
+                } else {
+                    None
+                },
+            })
+        })
+        .collect()
+}
+
+/// Scored locations as hits, with payload bytes when asked for.
+pub(super) fn raw_hits(
+    st: &State,
+    hits: Vec<(f32, Loc)>,
+    with_payload: bool,
+) -> Result<Vec<RawHit>> {
+    hits.into_iter()
+        .map(|(score, loc)| {
+            Ok(RawHit {
+                id: st.id_at(loc),
+                score,
+                payload: if with_payload {
+                    st.payload_at(loc)?
+                } else {
+                    None
+                },
+            })
+        })
+        .collect()
 }
 
 /// The text index `def_id` among a segment's field indexes.

@@ -5,8 +5,9 @@ use super::ops::{self, DecodedUpsert, StoredPayload, UpsertBatch};
 use super::state::State;
 use super::{Collection, PoisonOnPanic};
 use crate::error::{Error, Result};
+use crate::index::sparse::{self, SparseColumn};
 use crate::point::Point;
-use crate::segment::appendable::Appendable;
+use crate::segment::appendable::{Appendable, Stored};
 use crate::segment::field_index::FieldIndex;
 use crate::storage::record_log::{LogFile, RecordPos};
 use serde_json::Value;
@@ -30,6 +31,8 @@ impl Collection {
         let mut ids = Vec::with_capacity(points.len());
         let mut vectors = Vec::with_capacity(points.len().saturating_mul(dim));
         let mut payloads = Vec::with_capacity(points.len());
+        let with_sparse = points.iter().any(|p| !p.sparse.is_empty());
+        let mut sparse = Vec::with_capacity(if with_sparse { points.len() } else { 0 });
         for (i, p) in points.iter().enumerate() {
             if p.vector.len() != dim {
                 return Err(Error::DimensionMismatch {
@@ -46,8 +49,15 @@ impl Collection {
                 }
                 None => None,
             });
+            if with_sparse {
+                let what = || format!("point {} (batch index {i})", p.id);
+                sparse.push(sparse::encode(&sparse::check_named(
+                    p.sparse.clone(),
+                    &what,
+                )?));
+            }
         }
-        let batch = ops::prepare_upsert(&self.config, &ids, &vectors, payloads)?;
+        let batch = ops::prepare_upsert(&self.config, &ids, &vectors, payloads, sparse)?;
         self.write_upsert(batch)
     }
 
@@ -76,7 +86,7 @@ impl Collection {
                 .collect::<Result<Vec<_>>>()?,
             None => vec![None; ids.len()],
         };
-        let batch = ops::prepare_upsert(&self.config, ids, vectors, payloads)?;
+        let batch = ops::prepare_upsert(&self.config, ids, vectors, payloads, Vec::new())?;
         self.write_upsert(batch)
     }
 
@@ -89,6 +99,21 @@ impl Collection {
         ids: &[u64],
         vectors: &[f32],
         payloads: &[Option<&[u8]>],
+    ) -> Result<()> {
+        self.upsert_json_sparse(ids, vectors, payloads, &[])
+    }
+
+    /// Like [`Collection::upsert_json`], with named sparse vectors given as
+    /// one compressed-sparse-row column per name (see [`SparseColumn`]):
+    /// row `i` of each column belongs to `ids[i]`; an empty row gives that
+    /// point no vector of that name. A point whose payload or sparse
+    /// vector is bad fails the whole batch, and the error names it.
+    pub fn upsert_json_sparse(
+        &self,
+        ids: &[u64],
+        vectors: &[f32],
+        payloads: &[Option<&[u8]>],
+        columns: &[SparseColumn<'_>],
     ) -> Result<()> {
         if payloads.len() != ids.len() {
             return Err(Error::invalid(format!(
@@ -107,7 +132,8 @@ impl Collection {
                 None => Ok(None),
             })
             .collect::<Result<Vec<_>>>()?;
-        let batch = ops::prepare_upsert(&self.config, ids, vectors, parsed)?;
+        let sparse = sparse::rows_of_columns(columns, ids)?;
+        let batch = ops::prepare_upsert(&self.config, ids, vectors, parsed, sparse)?;
         self.write_upsert(batch)
     }
 
@@ -122,11 +148,12 @@ impl Collection {
 
     /// [`Collection::write_upsert`] for a caller holding the write gate.
     pub(super) fn write_upsert_gated(&self, batch: UpsertBatch) -> Result<()> {
-        let (body, at) = ops::encode_upsert(&batch, self.config.dimension);
+        let (body, (at, sparse_at)) = ops::encode_upsert(&batch, self.config.dimension);
         let decoded = DecodedUpsert {
             ids: batch.ids,
             vectors: batch.vectors,
             payloads: at,
+            sparse: sparse_at,
         };
         self.logged_write(Job::Upsert { decoded, body }).map(|_| ())
     }
@@ -573,17 +600,25 @@ fn apply_upsert(
             }
             st.delete_at(loc);
         }
-        let payload = u.payloads[i].map(|(at, len)| (pos.body_offset + at, len));
-        let bytes = u.payloads[i].map(|(at, len)| &body[at as usize..at as usize + len as usize]);
+        let in_log = |r: Option<(u64, u32)>| r.map(|(at, len)| (pos.body_offset + at, len));
+        let in_body = |r: Option<(u64, u32)>| {
+            r.map(|(at, len)| &body[at as usize..at as usize + len as usize])
+        };
+        let sparse = u.sparse.get(i).copied().flatten();
         let offset = st.active.push(
             id,
             pos.seq,
             &u.vectors[i * dim..(i + 1) * dim],
-            payload,
+            Stored {
+                payload: in_log(u.payloads[i]),
+                payload_bytes: in_body(u.payloads[i]),
+                sparse: in_log(sparse),
+                sparse_bytes: in_body(sparse),
+            },
             log_file,
             pos.file,
-            bytes,
         )?;
+        let bytes = in_body(u.payloads[i]);
         index_active(st, offset, bytes);
     }
     Ok(u.ids.len())

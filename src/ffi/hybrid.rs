@@ -2,6 +2,7 @@
 //! `qv_collection_hybrid_search`, `qv_collection_multi_query_search`.
 
 use super::search::params_arg;
+use super::sparse::{qv_sparse_search_params, sparse_query};
 use super::text::{qv_text_search_params, text_query};
 use super::{
     check_reserved, flag, guard, handle, invalid, object_out, option_struct, qv_collection,
@@ -15,6 +16,14 @@ use std::mem::MaybeUninit;
 pub const QV_BRANCH_DENSE: u32 = 1;
 /// Hybrid branch kind: a full-text search.
 pub const QV_BRANCH_TEXT: u32 = 2;
+/// Hybrid branch kind: a sparse vector search.
+pub const QV_BRANCH_SPARSE: u32 = 3;
+
+/// `sizeof(qv_hybrid_branch)` of quiver 0.1's first hybrid search, before
+/// the sparse fields: arrays of that size are still read (without sparse
+/// branches).
+const BRANCH_V1_SIZE: usize = 64;
+const _: () = assert!(std::mem::offset_of!(qv_hybrid_branch, sparse_indices) == BRANCH_V1_SIZE);
 
 /// Fusion: reciprocal rank fusion, `weight / (rrf_k + rank)` summed over
 /// the branches (rank from 1).
@@ -41,14 +50,16 @@ pub const QV_MULTI_WEIGHTED: u32 = 4;
 /// One branch of a hybrid search. Initialise with `qv_hybrid_branch_init`,
 /// set `kind`, then the fields of that kind; the others stay NULL / 0.
 ///
-/// Versioning: `struct_size` must be `sizeof(qv_hybrid_branch)` of this
-/// library's version in every element of the array; `reserved` must be 0.
+/// Versioning: `struct_size` must be the same in every element of the
+/// array: `sizeof(qv_hybrid_branch)` of this library's header, or of an
+/// earlier one (whose branches lack the later fields, which then take
+/// their defaults); `reserved` must be 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct qv_hybrid_branch {
     /// `sizeof(qv_hybrid_branch)`, set by the init function.
     pub struct_size: u32,
-    /// `QV_BRANCH_DENSE` or `QV_BRANCH_TEXT`.
+    /// `QV_BRANCH_DENSE`, `QV_BRANCH_TEXT` or `QV_BRANCH_SPARSE`.
     pub kind: u32,
     /// Its weight in the fusion: finite, >= 0. Default 1.
     pub weight: f32,
@@ -68,6 +79,15 @@ pub struct qv_hybrid_branch {
     /// Text: its parameters (`k` = its candidate depth, fields, mode,
     /// filter; `with_payload` ignored).
     pub text: *const qv_text_search_params,
+    /// Sparse: the query's indices, `sparse_nnz` of them (any order).
+    pub sparse_indices: *const u32,
+    /// Sparse: the query's values, `sparse_nnz` of them.
+    pub sparse_values: *const f32,
+    /// Sparse: entries in the query.
+    pub sparse_nnz: u64,
+    /// Sparse: its parameters (`name`, `k` = its candidate depth, filter;
+    /// `with_payload` ignored).
+    pub sparse: *const qv_sparse_search_params,
 }
 
 /// Fills `*branch` with the defaults (no kind yet, weight 1, every pointer
@@ -88,6 +108,10 @@ pub unsafe extern "C" fn qv_hybrid_branch_init(branch: Option<&mut MaybeUninit<q
             query: std::ptr::null(),
             query_len: 0,
             text: std::ptr::null(),
+            sparse_indices: std::ptr::null(),
+            sparse_values: std::ptr::null(),
+            sparse_nnz: 0,
+            sparse: std::ptr::null(),
         });
     }
 }
@@ -152,6 +176,56 @@ fn fusion_arg(code: u32, rrf_k: f32, name: &str) -> FfiResult<Fusion> {
     })
 }
 
+/// A reader of the caller's `n` branches: element `i` as this library's
+/// struct, read with the stride of the caller's `struct_size` (this
+/// version's size, or [`BRANCH_V1_SIZE`], whose missing fields take the
+/// defaults of `qv_hybrid_branch_init`).
+///
+/// # Safety
+/// `ptr` holds `n` branches of the `struct_size` of its first.
+unsafe fn branch_array(
+    ptr: *const qv_hybrid_branch,
+    n: usize,
+) -> FfiResult<impl Fn(usize) -> FfiResult<qv_hybrid_branch>> {
+    let ours = std::mem::size_of::<qv_hybrid_branch>();
+    // SAFETY: non-NULL and aligned (checked); the first struct_size is
+    // readable by the caller's promise.
+    unsafe { slice(ptr, 1.min(n), "params.branches", "params.nbranches") }?;
+    let stride = unsafe { ptr.cast::<u32>().read() } as usize;
+    if stride != ours && stride != BRANCH_V1_SIZE {
+        return Err(invalid(format!(
+            "params.branches[0].struct_size is {stride}, but this library's qv_hybrid_branch has {ours} bytes: initialise each branch with qv_hybrid_branch_init"
+        )));
+    }
+    if n.checked_mul(stride)
+        .is_none_or(|b| b > isize::MAX as usize)
+    {
+        return Err(invalid(format!(
+            "params.nbranches is {n}: more branches than memory can hold"
+        )));
+    }
+    Ok(move |i: usize| {
+        // SAFETY: element `i` of `n` elements of `stride` bytes (the
+        // caller's promise); `stride` is at most our size, and a smaller
+        // struct is the prefix of ours.
+        let base = unsafe { ptr.cast::<u8>().add(i * stride) };
+        let size = unsafe { base.cast::<u32>().read_unaligned() } as usize;
+        if size != stride {
+            return Err(invalid(format!(
+                "params.branches[{i}].struct_size is {size}, but params.branches[0].struct_size is {stride}: every branch must be initialised with the same qv_hybrid_branch_init"
+            )));
+        }
+        let mut b = MaybeUninit::<qv_hybrid_branch>::uninit();
+        unsafe { qv_hybrid_branch_init(Some(&mut b)) };
+        // SAFETY: `qv_hybrid_branch_init` wrote every field.
+        let mut b = unsafe { b.assume_init() };
+        unsafe {
+            std::ptr::copy_nonoverlapping(base, (&mut b as *mut qv_hybrid_branch).cast(), stride)
+        };
+        Ok(b)
+    })
+}
+
 /// The engine's query from the caller's struct.
 ///
 /// # Safety
@@ -166,21 +240,16 @@ unsafe fn hybrid_query(params: *const qv_hybrid_params) -> FfiResult<HybridQuery
         .map_err(|_| invalid(format!("params.nbranches is {}: too many", p.nbranches)))?;
     if n == 0 {
         return Err(invalid(
-            "params.nbranches is 0; give at least one dense or text branch",
+            "params.nbranches is 0; give at least one dense, text or sparse branch",
         ));
     }
-    let raw = unsafe { slice(p.branches, n, "params.branches", "params.nbranches") }?;
-    let ours = std::mem::size_of::<qv_hybrid_branch>();
+    let branch_at = unsafe { branch_array(p.branches, n) }?;
     let mut branches = Vec::with_capacity(n);
-    for (i, b) in raw.iter().enumerate() {
+    for i in 0..n {
         let at = |f: &str| format!("params.branches[{i}].{f}");
-        if b.struct_size as usize != ours {
-            return Err(invalid(format!(
-                "{} is {}, but this library's qv_hybrid_branch has {ours} bytes: initialise each branch with qv_hybrid_branch_init",
-                at("struct_size"),
-                b.struct_size
-            )));
-        }
+        // SAFETY: the caller's promise (checked for size by `branch_array`).
+        let b = branch_at(i)?;
+        let b = &b;
         check_reserved(b.reserved, &at("reserved"))?;
         branches.push(match b.kind {
             QV_BRANCH_DENSE => {
@@ -207,9 +276,21 @@ unsafe fn hybrid_query(params: *const qv_hybrid_params) -> FfiResult<HybridQuery
                     weight: b.weight,
                 }
             }
+            QV_BRANCH_SPARSE => {
+                let nnz = usize::try_from(b.sparse_nnz)
+                    .map_err(|_| invalid(format!("{} is too large", at("sparse_nnz"))))?;
+                let mut query =
+                    unsafe { sparse_query(b.sparse_indices, b.sparse_values, nnz, b.sparse) }
+                        .map_err(|e| e.prefixed(&at("sparse: ")))?;
+                query.with_payload = false;
+                HybridBranch::Sparse {
+                    query,
+                    weight: b.weight,
+                }
+            }
             k => {
                 return Err(invalid(format!(
-                    "{} is {k}; it must be QV_BRANCH_DENSE (1) or QV_BRANCH_TEXT (2)",
+                    "{} is {k}; it must be QV_BRANCH_DENSE (1), QV_BRANCH_TEXT (2) or QV_BRANCH_SPARSE (3)",
                     at("kind")
                 )))
             }

@@ -74,7 +74,40 @@ pub unsafe extern "C" fn qv_collection_upsert(
     err: Option<&mut MaybeUninit<*mut qv_error>>,
 ) -> i32 {
     guard(err, || {
-        handle(coll, "coll")?.with(|c| {
+        // SAFETY: the caller's promise (see `upsert_with`).
+        unsafe {
+            upsert_with(
+                coll,
+                ids,
+                n,
+                vectors,
+                vectors_len,
+                payload_offsets,
+                payload_data,
+                payload_data_len,
+                &[],
+            )
+        }
+    })
+}
+
+/// The body of `qv_collection_upsert` and `qv_collection_upsert_sparse`.
+///
+/// # Safety
+/// Each pointer holds its documented length.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn upsert_with(
+    coll: Option<&qv_collection>,
+    ids: *const u64,
+    n: usize,
+    vectors: *const f32,
+    vectors_len: usize,
+    payload_offsets: *const u64,
+    payload_data: *const u8,
+    payload_data_len: usize,
+    sparse: &[crate::index::sparse::SparseColumn<'_>],
+) -> FfiResult {
+    handle(coll, "coll")?.with(|c| {
             let dim = c.config().dimension;
             // Before any slice of `n` elements is formed.
             if n.checked_mul(dim).is_none() {
@@ -113,9 +146,8 @@ pub unsafe extern "C" fn qv_collection_upsert(
                     payloads.push((a < b).then(|| &data[a as usize..b as usize]));
                 }
             }
-            Ok(c.upsert_json(ids, vectors, &payloads)?)
+            Ok(c.upsert_json_sparse(ids, vectors, &payloads, sparse)?)
         })
-    })
 }
 
 /// Deletes the points with the `n` ids in `ids`; ids that do not exist are

@@ -1,4 +1,5 @@
 //! Indexes over the stored points.
 
 pub mod hnsw;
+pub mod sparse;
 pub mod text;

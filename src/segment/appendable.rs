@@ -6,6 +6,7 @@
 
 use super::component::{PointIndex, PointSource};
 use crate::error::{Error, Result};
+use crate::index::sparse::lists::GrowingIndex;
 use crate::storage::record_log::LogFile;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +22,20 @@ struct PayloadRef {
 
 const NO_PAYLOAD: u32 = u32::MAX;
 
+/// What a point stores besides its id and vector: where its payload and
+/// sparse vectors are in the log (offset, length) and their bytes.
+#[derive(Clone, Copy, Default)]
+pub struct Stored<'a> {
+    /// The payload's place in the log.
+    pub payload: Option<(u64, u32)>,
+    /// The payload's bytes.
+    pub payload_bytes: Option<&'a [u8]>,
+    /// The encoded sparse vectors' place in the log.
+    pub sparse: Option<(u64, u32)>,
+    /// Their bytes (checked).
+    pub sparse_bytes: Option<&'a [u8]>,
+}
+
 /// One appendable segment.
 pub struct Appendable {
     /// Segment id (for stats; sealing gives the data a new id).
@@ -35,6 +50,10 @@ pub struct Appendable {
     vectors: Vec<f32>,
     payloads: Vec<PayloadRef>,
     payload_bytes: u64,
+    /// Where each point's sparse vectors are (empty while no point has
+    /// any; then filled up to the point that has).
+    sparse: Vec<PayloadRef>,
+    sparse_index: GrowingIndex,
     /// Id -> offset of its newest copy here.
     map: HashMap<u64, u32>,
     files: Vec<(u64, Arc<LogFile>)>,
@@ -61,6 +80,8 @@ impl Appendable {
             vectors: Vec::new(),
             payloads: Vec::new(),
             payload_bytes: 0,
+            sparse: Vec::new(),
+            sparse_index: GrowingIndex::default(),
             map: HashMap::new(),
             files: Vec::new(),
             indexes,
@@ -78,23 +99,21 @@ impl Appendable {
         self.ids.is_empty()
     }
 
-    /// Bytes of vectors and payloads written.
+    /// Bytes of vectors, payloads and sparse vectors written.
     pub fn data_bytes(&self) -> u64 {
         (self.vectors.len() * 4) as u64 + self.payload_bytes
     }
 
-    /// Appends a point whose payload (if any) is `payload_len` bytes at
-    /// `payload_offset` of log file `log`; returns its offset.
-    #[allow(clippy::too_many_arguments)]
+    /// Appends a point whose payload and sparse vectors (if any) are in
+    /// log file `log` as `stored` says; returns its offset.
     pub fn push(
         &mut self,
         id: u64,
         version: u64,
         vector: &[f32],
-        payload: Option<(u64, u32)>,
+        stored: Stored<'_>,
         log: &Arc<LogFile>,
         log_number: u64,
-        payload_bytes: Option<&[u8]>,
     ) -> Result<u32> {
         let offset = u32::try_from(self.ids.len())
             .map_err(|_| Error::invalid("an appendable segment holds at most 2^32 points"))?;
@@ -109,24 +128,29 @@ impl Appendable {
                 self.files.len() - 1
             }
         };
-        self.payloads.push(match payload {
-            Some((offset, len)) => {
-                self.payload_bytes += len as u64;
-                PayloadRef {
-                    file: file as u32,
-                    len,
-                    offset,
-                }
-            }
+        let at = |r: Option<(u64, u32)>| match r {
+            Some((offset, len)) => PayloadRef {
+                file: file as u32,
+                len,
+                offset,
+            },
             None => PayloadRef {
                 file: 0,
                 len: NO_PAYLOAD,
                 offset: 0,
             },
-        });
+        };
+        self.payload_bytes += stored.payload.map_or(0, |p| p.1 as u64);
+        self.payloads.push(at(stored.payload));
+        if let (Some(r), Some(bytes)) = (stored.sparse, stored.sparse_bytes) {
+            self.sparse.resize(offset as usize, at(None));
+            self.sparse.push(at(Some(r)));
+            self.payload_bytes += r.1 as u64;
+            self.sparse_index.add(offset, bytes)?;
+        }
         self.map.insert(id, offset);
         for ix in &mut self.indexes {
-            ix.on_upsert(offset, payload_bytes)?;
+            ix.on_upsert(offset, stored.payload_bytes)?;
         }
         Ok(offset)
     }
@@ -185,6 +209,31 @@ impl Appendable {
         f.read_at(p.offset, p.len as usize).map(Some)
     }
 
+    /// The encoded sparse vectors at `offset`, read from the log.
+    pub fn sparse(&self, offset: u32) -> Result<Option<Vec<u8>>> {
+        let Some(&p) = self.sparse.get(offset as usize) else {
+            return Ok(None);
+        };
+        if p.len == NO_PAYLOAD {
+            return Ok(None);
+        }
+        let f = &self.files[p.file as usize].1;
+        f.read_at(p.offset, p.len as usize).map(Some)
+    }
+
+    /// The length of the encoded sparse vectors at `offset` (`None` =
+    /// none).
+    pub fn sparse_len(&self, offset: u32) -> Option<u32> {
+        self.sparse
+            .get(offset as usize)
+            .and_then(|p| (p.len != NO_PAYLOAD).then_some(p.len))
+    }
+
+    /// The inverted index of its sparse vectors.
+    pub fn sparse_index(&self) -> &GrowingIndex {
+        &self.sparse_index
+    }
+
     /// Ids and offsets of the newest copies, in no order.
     pub fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.map.iter().map(|(&id, &o)| (id, o))
@@ -192,10 +241,13 @@ impl Appendable {
 
     /// Heap bytes held.
     pub fn ram_bytes(&self) -> (u64, u64, u64) {
-        let ids = (self.ids.capacity() * 16 + self.payloads.capacity() * 16) as u64
+        let ids = (self.ids.capacity() * 16
+            + self.payloads.capacity() * 16
+            + self.sparse.capacity() * 16) as u64
             + (self.map.capacity() * 13) as u64;
         let vectors = (self.vectors.capacity() * 4) as u64;
-        let indexes = self.indexes.iter().map(|i| i.ram_bytes()).sum();
+        let indexes =
+            self.indexes.iter().map(|i| i.ram_bytes()).sum::<u64>() + self.sparse_index.ram_bytes();
         (ids, vectors, indexes)
     }
 }

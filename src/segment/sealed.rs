@@ -2,7 +2,8 @@
 //!
 //! A sealed segment is a directory `seg-<id>/` with one file per component:
 //!
-//! - `ids.qv` (id tracker): `n: u64`, `pad: u64`, then `n` entries
+//! - `ids.qv` (id tracker): `n: u64`, `flags: u64` (bit 0: the segment has
+//!   a `sparse.qv`; other bits 0), then `n` entries
 //!   `(id: u64, version: u64)` by offset, then `n` offsets (`u32`) sorted by
 //!   id (binary search from id to offset). Checked whole on open (16 to 20
 //!   bytes per point).
@@ -11,6 +12,10 @@
 //! - `payloads.qv` (payload storage): `n + 1` `u64` offsets into the bytes
 //!   that follow; the payload of offset `i` is bytes `[off[i], off[i+1])`,
 //!   exactly as the caller wrote them (an empty range: no payload).
+//! - `sparse.qv` (sparse vector storage, only when a point has sparse
+//!   vectors): laid out as `payloads.qv`, each point's sparse vectors in
+//!   the encoding of [`crate::index::sparse`] (an empty range: none). The
+//!   inverted lists searched are built from it when the segment opens.
 //! - `graph.qv` (vector index, derived): the HNSW graph; rebuilt from the
 //!   vectors when it is missing or damaged, and reported in stats.
 //!
@@ -22,6 +27,7 @@ use super::component::{Component, IndexKind, PointIndex, PointSource};
 use crate::collection::config::CollectionConfig;
 use crate::error::{Error, Result};
 use crate::index::hnsw::{Hnsw, Params, Vectors};
+use crate::index::sparse::lists::SealedIndex;
 use crate::quant::{CodeScorer, Quantizer};
 use crate::storage::resident::Resident;
 use crate::storage::sealed_file::{FileKind, Identity, SealedFile, SealedWriter};
@@ -43,6 +49,9 @@ const VECTORS: &str = "vectors.qv";
 const PAYLOADS: &str = "payloads.qv";
 const GRAPH: &str = "graph.qv";
 const CODES: &str = "codes.qv";
+const SPARSE: &str = "sparse.qv";
+/// `ids.qv` flag: the segment has a `sparse.qv`.
+const HAS_SPARSE: u64 = 1;
 
 /// Vectors laid out flat, `dim` floats per offset: what the graph and the
 /// exact scan read.
@@ -78,6 +87,8 @@ pub struct Sealed {
     ids: SealedFile,
     vectors: Option<SealedFile>,
     payloads: SealedFile,
+    /// The sparse vectors, when a point has some, and their lists.
+    sparse: Option<(SealedFile, SealedIndex)>,
     graph_file: Option<SealedFile>,
     /// The quantized codes (quantized storage modes only) and their
     /// quantizer.
@@ -170,22 +181,22 @@ impl Sealed {
         };
         let payloads =
             SealedFile::open(&dir.join(PAYLOADS), identity(FileKind::Payloads, owner, id))?;
-        let pd = payloads.data();
-        let pname = payloads.path().display().to_string();
-        if pd.len() < (n + 1) * 8 {
-            return Err(Error::corrupt(format!("{pname}: too short for {n} points")));
+        check_blob_offsets(&payloads, n, "payload")?;
+        let flags = u64_at(d, 8);
+        if flags & !HAS_SPARSE != 0 {
+            return Err(Error::corrupt(format!("{name}: unknown flags {flags:#x}")));
         }
-        let body = (pd.len() - (n + 1) * 8) as u64;
-        let mut prev = 0;
-        for i in 0..=n {
-            let o = u64_at(pd, i * 8);
-            if o < prev || o > body {
-                return Err(Error::corrupt(format!(
-                    "{pname}: payload offset {i} ({o}) is out of order or past the {body} payload bytes"
-                )));
-            }
-            prev = o;
-        }
+        let sparse = if flags & HAS_SPARSE != 0 {
+            let f = SealedFile::open(&dir.join(SPARSE), identity(FileKind::Sparse, owner, id))?;
+            check_blob_offsets(&f, n, "sparse vector")?;
+            let path = f.path().display().to_string();
+            let ix = SealedIndex::build(n, &|o| blob_at(f.data(), n, o), &|o| {
+                format!("offset {o} of {path}")
+            })?;
+            Some((f, ix))
+        } else {
+            None
+        };
         let mut seg = Sealed {
             id,
             dir: dir.to_owned(),
@@ -194,6 +205,7 @@ impl Sealed {
             ids,
             vectors,
             payloads,
+            sparse,
             graph_file: None,
             codes_file: None,
             resident: OnceLock::new(),
@@ -579,16 +591,28 @@ impl Sealed {
 
     /// The payload bytes at `offset`, borrowed from the mapping.
     pub fn payload(&self, offset: u32) -> Option<&[u8]> {
-        let d = self.payloads.data();
-        let i = offset as usize;
-        let base = (self.n + 1) * 8;
-        let (a, b) = (u64_at(d, i * 8) as usize, u64_at(d, i * 8 + 8) as usize);
-        (a < b).then(|| &d[base + a..base + b])
+        blob_at(self.payloads.data(), self.n, offset)
+    }
+
+    /// The encoded sparse vectors at `offset`, borrowed from the mapping.
+    pub fn sparse(&self, offset: u32) -> Option<&[u8]> {
+        self.sparse
+            .as_ref()
+            .and_then(|(f, _)| blob_at(f.data(), self.n, offset))
+    }
+
+    /// The inverted lists of its sparse vectors (`None`: no point has
+    /// any).
+    pub fn sparse_index(&self) -> Option<&SealedIndex> {
+        self.sparse.as_ref().map(|(_, ix)| ix)
     }
 
     /// The components, for stats and verify.
     pub fn components(&self) -> Vec<(&'static str, &SealedFile)> {
         let mut c = vec![("ids", &self.ids), ("payloads", &self.payloads)];
+        if let Some((f, _)) = &self.sparse {
+            c.push(("sparse", f));
+        }
         if let Some(v) = &self.vectors {
             c.push(("vectors", v));
         }
@@ -604,6 +628,11 @@ impl Sealed {
     /// Heap bytes of the in-memory graph.
     pub fn graph_ram_bytes(&self) -> u64 {
         self.graph.as_ref().map_or(0, |g| g.ram_bytes())
+    }
+
+    /// Heap bytes of the sparse vectors' inverted lists.
+    pub fn sparse_ram_bytes(&self) -> u64 {
+        self.sparse.as_ref().map_or(0, |(_, ix)| ix.ram_bytes())
     }
 
     /// Checks every block of every file.
@@ -639,6 +668,80 @@ pub trait BuildSource {
     fn payload_len(&self, i: usize) -> Option<u32>;
     /// Payload bytes of point `i`.
     fn payload(&self, i: usize) -> Result<Option<Vec<u8>>>;
+    /// Length of the encoded sparse vectors of point `i` (`None` = none).
+    fn sparse_len(&self, i: usize) -> Option<u32>;
+    /// The encoded sparse vectors of point `i`.
+    fn sparse(&self, i: usize) -> Result<Option<Vec<u8>>>;
+}
+
+/// Checks the `n + 1` offsets at the start of a payload-like file.
+fn check_blob_offsets(f: &SealedFile, n: usize, what: &str) -> Result<()> {
+    let pd = f.data();
+    let pname = f.path().display().to_string();
+    if pd.len() < (n + 1) * 8 {
+        return Err(Error::corrupt(format!("{pname}: too short for {n} points")));
+    }
+    let body = (pd.len() - (n + 1) * 8) as u64;
+    let mut prev = 0;
+    for i in 0..=n {
+        let o = u64_at(pd, i * 8);
+        if o < prev || o > body {
+            return Err(Error::corrupt(format!(
+                "{pname}: {what} offset {i} ({o}) is out of order or past the {body} {what} bytes"
+            )));
+        }
+        prev = o;
+    }
+    Ok(())
+}
+
+/// The bytes of offset `o` in a payload-like file of `n` points (checked
+/// by [`check_blob_offsets`]); `None` for an empty range.
+fn blob_at(d: &[u8], n: usize, o: u32) -> Option<&[u8]> {
+    let i = o as usize;
+    let base = (n + 1) * 8;
+    let (a, b) = (u64_at(d, i * 8) as usize, u64_at(d, i * 8 + 8) as usize);
+    (a < b).then(|| &d[base + a..base + b])
+}
+
+/// Writes a payload-like file of `lens.len()` points: the offsets, then
+/// each point's bytes from `bytes(i)`.
+fn write_blobs(
+    path: &Path,
+    fid: Identity,
+    lens: &[u64],
+    bytes: &dyn Fn(usize) -> Result<Option<Vec<u8>>>,
+    what: &dyn Fn(usize) -> String,
+) -> Result<()> {
+    let n = lens.len();
+    let total: u64 = lens.iter().sum();
+    let mut w = SealedWriter::create(path, fid, (n as u64 + 1) * 8 + total)?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut at = 0u64;
+    w.write(&at.to_le_bytes())?;
+    for l in lens {
+        at += l;
+        buf.extend_from_slice(&at.to_le_bytes());
+        if buf.len() >= 1 << 16 {
+            w.write(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write(&buf)?;
+    for (i, &l) in lens.iter().enumerate() {
+        if l > 0 {
+            let b = bytes(i)?
+                .ok_or_else(|| Error::corrupt(format!("{} vanished while sealing", what(i))))?;
+            if b.len() as u64 != l {
+                return Err(Error::corrupt(format!(
+                    "{} changed length while sealing",
+                    what(i)
+                )));
+            }
+            w.write(&b)?;
+        }
+    }
+    w.finish(fid)
 }
 
 /// Writes a new sealed segment `id` into `dir` (created here) from `src`,
@@ -661,8 +764,9 @@ pub fn write_segment(
 
     let ids_id = identity(FileKind::Ids, owner, id);
     let mut w = SealedWriter::create(&dir.join(IDS), ids_id, 16 + n as u64 * 20)?;
+    let has_sparse = (0..n).any(|i| src.sparse_len(i).is_some());
     w.write(&(n as u64).to_le_bytes())?;
-    w.write(&0u64.to_le_bytes())?;
+    w.write(&(if has_sparse { HAS_SPARSE } else { 0 }).to_le_bytes())?;
     let mut buf = Vec::with_capacity(1 << 16);
     let mut by_id: Vec<(u64, u32)> = Vec::with_capacity(n);
     for i in 0..n {
@@ -705,42 +809,28 @@ pub fn write_segment(
         w.finish(vid)?;
     }
 
-    let pid = identity(FileKind::Payloads, owner, id);
     let lens: Vec<u64> = (0..n)
         .map(|i| src.payload_len(i).map_or(0, u64::from))
         .collect();
-    let total: u64 = lens.iter().sum();
-    let mut w = SealedWriter::create(&dir.join(PAYLOADS), pid, (n as u64 + 1) * 8 + total)?;
-    let mut at = 0u64;
-    w.write(&at.to_le_bytes())?;
-    for l in &lens {
-        at += l;
-        buf.extend_from_slice(&at.to_le_bytes());
-        if buf.len() >= 1 << 16 {
-            w.write(&buf)?;
-            buf.clear();
-        }
+    write_blobs(
+        &dir.join(PAYLOADS),
+        identity(FileKind::Payloads, owner, id),
+        &lens,
+        &|i| src.payload(i),
+        &|i| format!("payload of point {}", src.entry(i).0),
+    )?;
+    if has_sparse {
+        let lens: Vec<u64> = (0..n)
+            .map(|i| src.sparse_len(i).map_or(0, u64::from))
+            .collect();
+        write_blobs(
+            &dir.join(SPARSE),
+            identity(FileKind::Sparse, owner, id),
+            &lens,
+            &|i| src.sparse(i),
+            &|i| format!("sparse vectors of point {}", src.entry(i).0),
+        )?;
     }
-    w.write(&buf)?;
-    buf.clear();
-    for (i, &l) in lens.iter().enumerate() {
-        if l > 0 {
-            let bytes = src.payload(i)?.ok_or_else(|| {
-                Error::corrupt(format!(
-                    "payload of point {} vanished while sealing",
-                    src.entry(i).0
-                ))
-            })?;
-            if bytes.len() as u64 != l {
-                return Err(Error::corrupt(format!(
-                    "payload of point {} changed length while sealing",
-                    src.entry(i).0
-                )));
-            }
-            w.write(&bytes)?;
-        }
-    }
-    w.finish(pid)?;
     crate::storage::sync_dir(dir)?;
 
     let (mut seg, _) = open_without_graph(dir, owner, id, config)?;

@@ -54,6 +54,8 @@ pub enum FileKind {
     FieldIndex = 7,
     /// Quantized codes of a segment's vectors.
     Codes = 8,
+    /// Segment sparse vectors.
+    Sparse = 9,
 }
 
 impl FileKind {
@@ -67,6 +69,7 @@ impl FileKind {
             FileKind::Manifest => "manifest",
             FileKind::FieldIndex => "field index",
             FileKind::Codes => "codes",
+            FileKind::Sparse => "sparse vectors",
         }
     }
 }

@@ -250,6 +250,7 @@ pub fn dump(c: &Collection) -> BTreeMap<u64, Point> {
 pub fn same_point(a: &Point, b: &Point) -> bool {
     a.id == b.id
         && a.payload == b.payload
+        && a.sparse == b.sparse
         && a.vector.len() == b.vector.len()
         && a.vector
             .iter()

@@ -586,6 +586,7 @@ fn metadata_only_collection() {
             id: i,
             vector: vec![],
             payload: Some(json!({"kind": if i % 5 == 0 { "x" } else { "y" }, "n": i})),
+            sparse: vec![],
         })
         .collect();
     c.upsert(&pts).unwrap();
@@ -603,12 +604,14 @@ fn metadata_only_collection() {
             Some(Point {
                 id: 100,
                 vector: vec![],
-                payload: Some(json!({"kind": "x", "n": 100}))
+                payload: Some(json!({"kind": "x", "n": 100})),
+                sparse: vec![],
             }),
             Some(Point {
                 id: 101,
                 vector: vec![],
-                payload: None
+                payload: None,
+                sparse: vec![],
             }),
             None,
         ]

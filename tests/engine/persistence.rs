@@ -127,6 +127,7 @@ fn fill(db: &Database) {
                 id: i,
                 vector: rng.vector(DIM),
                 payload: payload(i),
+                sparse: vec![],
             })
             .collect();
         c.upsert(&pts).unwrap();
@@ -169,6 +170,7 @@ fn fill(db: &Database) {
                 id: i * 1000,
                 vector: vec![],
                 payload: payload(i + 1),
+                sparse: vec![],
             })
             .collect::<Vec<_>>(),
     )
@@ -184,6 +186,7 @@ fn more(db: &Database) {
             id: i,
             vector: rng.vector(DIM),
             payload: payload(i),
+            sparse: vec![],
         })
         .collect();
     c.upsert(&pts).unwrap();
