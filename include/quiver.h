@@ -303,26 +303,6 @@
 #define QV_ABI_VERSION 3
 
 /**
- * At most this many bytes in a sparse vector's name.
- */
-#define MAX_NAME_BYTES 256
-
-/**
- * At most this many sparse vectors per point.
- */
-#define MAX_VECTORS_PER_POINT 64
-
-/**
- * At most this many non-zero entries per sparse vector.
- */
-#define MAX_NNZ (1 << 20)
-
-/**
- * Postings per block of a sealed list.
- */
-#define BLOCK 64
-
-/**
  * Status codes returned by every fallible function. New codes may be added
  * in later versions; treat an unknown non-zero code as a generic error.
  */
