@@ -26,6 +26,9 @@
 //!   `shared/bench/text_peers.py`.
 //! - `hybrid` (`benches/hybrid.rs`): dense, text and hybrid search (each
 //!   fusion) of the relevance queries, MRR@10 and QPS.
+//! - `sparse` (`benches/sparse.rs`): exact sparse vector search of
+//!   BM25-weighted term-id vectors, checked against a brute force, with
+//!   QPS and latency percentiles.
 //! - `ffi` (`benches/ffi_overhead.rs`): search through the C ABI against the
 //!   Rust API on one collection.
 //!
@@ -66,6 +69,7 @@ mod ffi_overhead;
 mod filtered;
 mod hybrid;
 mod ingest;
+mod sparse;
 mod text;
 mod torture_cmd;
 
@@ -96,6 +100,9 @@ commands:
            single-thread QPS for fields words, text and text+words
   hybrid   dense, text and hybrid (each fusion) search on relevance.jsonl:
            MRR@10, recall@10 and single-thread QPS
+  sparse   exact sparse vector search (BM25-weighted term ids of the
+           payloads) against a brute-force dot product: exact matches,
+           MRR@10, single-thread QPS, p50/p99 latency
   ffi      search through the C ABI against the Rust API on one collection
   torture  the long kill -9 torture: a writer child killed at random moments,
            every acknowledged write checked after each reopen";
@@ -110,6 +117,7 @@ fn main() {
         Some("filtered") => command(rest, filtered::USAGE, filtered::parse, filtered::run),
         Some("text") => command(rest, text::USAGE, text::parse, text::run),
         Some("hybrid") => command(rest, hybrid::USAGE, hybrid::parse, hybrid::run),
+        Some("sparse") => command(rest, sparse::USAGE, sparse::parse, sparse::run),
         Some("ffi") => command(
             rest,
             ffi_overhead::USAGE,

@@ -96,7 +96,9 @@ func (c *Collection) Config() (CollectionConfig, error) {
 // Upsert inserts or replaces len(ids) points: vectors[i] (of the
 // collection's dimension; nil for a metadata-only collection) and, when
 // payloads is not nil, payloads[i], the point's payload as JSON text (empty
-// = no payload). A repeated id: the last one wins.
+// = no payload). A repeated id: the last one wins. An upsert replaces the
+// whole point: an existing point loses its sparse vectors (UpsertSparse
+// gives them).
 //
 // The whole batch is checked before anything is written: on any error
 // nothing changes. The batch is durable when Upsert returns (per the
@@ -127,18 +129,25 @@ func (c *Collection) UpsertFlat(ids []uint64, vectors []float32, payloads [][]by
 		if len(payloads) != len(ids) {
 			return errorf(CodeInvalidArgument, "%d ids but %d payloads", len(ids), len(payloads))
 		}
-		total := 0
-		for _, p := range payloads {
-			total += len(p)
-		}
-		offsets = make([]uint64, len(ids)+1)
-		data = make([]byte, 0, total)
-		for i, p := range payloads {
-			data = append(data, p...)
-			offsets[i+1] = uint64(len(data))
-		}
+		offsets, data = packPayloads(payloads)
 	}
 	return c.upsert(ids, vectors, offsets, data)
+}
+
+// packPayloads concatenates payloads into data, payload i at
+// data[offsets[i]:offsets[i+1]].
+func packPayloads(payloads [][]byte) (offsets []uint64, data []byte) {
+	total := 0
+	for _, p := range payloads {
+		total += len(p)
+	}
+	offsets = make([]uint64, len(payloads)+1)
+	data = make([]byte, 0, total)
+	for i, p := range payloads {
+		data = append(data, p...)
+		offsets[i+1] = uint64(len(data))
+	}
+	return offsets, data
 }
 
 // Point is one point for UpsertPoints, and one point of a PointPage
@@ -151,13 +160,20 @@ type Point struct {
 	// marshalled with encoding/json. ScrollPoints sets it to a
 	// json.RawMessage, byte for byte as written (nil when the point has
 	// none or payloads were not asked for), so a page can be upserted
-	// again as it is.
+	// again as it is (but see Sparse).
 	Payload any
+	// Sparse are the point's named sparse vectors (nil or empty: none; an
+	// empty vector is the same as none), as UpsertSparse takes them. An
+	// upsert replaces the whole point, its sparse vectors included.
+	// ScrollPoints leaves it nil (read them with GetSparse): upserting a
+	// scrolled page again drops the points' sparse vectors.
+	Sparse map[string]SparseVector
 }
 
 // UpsertPoints is Upsert for points whose payloads are Go values marshalled
-// with encoding/json. A payload that cannot be marshalled fails the batch
-// with ErrInvalidArgument before anything is written.
+// with encoding/json, with their sparse vectors (Point.Sparse; the checks
+// and errors of UpsertSparse). A payload that cannot be marshalled fails the
+// batch with ErrInvalidArgument before anything is written.
 func (c *Collection) UpsertPoints(points []Point) error {
 	ids := make([]uint64, len(points))
 	vectors := make([][]float32, len(points))
@@ -178,11 +194,15 @@ func (c *Collection) UpsertPoints(points []Point) error {
 			offsets[i+1] = uint64(len(data))
 		}
 	}
+	cols, err := pointsSparseColumns(points, ids)
+	if err != nil {
+		return err
+	}
 	flat, err := flatten(vectors, "point")
 	if err != nil {
 		return err
 	}
-	return c.upsert(ids, flat, offsets, data)
+	return c.upsertSparse(ids, flat, offsets, data, cols)
 }
 
 // payloadJSON returns a payload as JSON text by the rule of Point.Payload:

@@ -147,25 +147,32 @@ const (
 	// BranchText is a BM25 text search of HybridBranch.Query with
 	// HybridBranch.Text.
 	BranchText BranchKind = C.QV_BRANCH_TEXT
+	// BranchSparse is a sparse vector search of HybridBranch.SparseQuery
+	// among the sparse vectors called HybridBranch.SparseName, with
+	// HybridBranch.Sparse.
+	BranchSparse BranchKind = C.QV_BRANCH_SPARSE
 )
 
-// String returns the kind's name ("dense", "text").
+// String returns the kind's name ("dense", "text", "sparse").
 func (k BranchKind) String() string {
 	switch k {
 	case BranchDense:
 		return "dense"
 	case BranchText:
 		return "text"
+	case BranchSparse:
+		return "sparse"
 	}
 	return fmt.Sprintf("BranchKind(%d)", uint32(k))
 }
 
-// HybridBranch is one branch of a hybrid search: a dense vector search or a
-// BM25 text search, with its own parameters, filter and candidate depth.
-// Make one with DenseBranch or TextBranch (and set Weight), or set Kind and
-// the fields of that kind; the fields of the other kind are ignored.
+// HybridBranch is one branch of a hybrid search: a dense vector search, a
+// BM25 text search or a sparse vector search, with its own parameters,
+// filter and candidate depth. Make one with DenseBranch, TextBranch or
+// SparseBranch (and set Weight), or set Kind and the fields of that kind;
+// the fields of the other kinds are ignored.
 type HybridBranch struct {
-	// Kind is BranchDense or BranchText (0 is refused with
+	// Kind is BranchDense, BranchText or BranchSparse (0 is refused with
 	// ErrInvalidArgument).
 	Kind BranchKind
 	// Vector is the dense branch's query, of the collection's dimension.
@@ -180,6 +187,14 @@ type HybridBranch struct {
 	// 10), and Mode, Fields (at least one, each with a text index) and
 	// Filter apply as in TextSearch. WithPayload is ignored.
 	Text TextSearchParams
+	// SparseName is the sparse branch's vector name, as in SparseSearch.
+	SparseName string
+	// SparseQuery is the sparse branch's query vector.
+	SparseQuery SparseVector
+	// Sparse are the sparse branch's parameters: K is its candidate depth
+	// (0 = 10), and Filter applies as in SparseSearch. WithPayload is
+	// ignored.
+	Sparse SparseSearchParams
 	// Weight is the branch's weight in the fusion: finite, >= 0; 0 = the
 	// default 1 (ExactZero: exactly 0, the branch's points stay candidates
 	// but it adds nothing to their scores), as TextField.Boost.
@@ -196,6 +211,13 @@ func DenseBranch(vector []float32, opts SearchOptions) HybridBranch {
 // (params.K is the branch's candidate depth).
 func TextBranch(query string, params TextSearchParams) HybridBranch {
 	return HybridBranch{Kind: BranchText, Query: query, Text: params}
+}
+
+// SparseBranch returns a sparse branch of weight 1 searching query among
+// the sparse vectors called name with params (params.K is the branch's
+// candidate depth).
+func SparseBranch(name string, query SparseVector, params SparseSearchParams) HybridBranch {
+	return HybridBranch{Kind: BranchSparse, SparseName: name, SparseQuery: query, Sparse: params}
 }
 
 // HybridParams are the parameters of HybridSearch. Branches is required;
@@ -231,7 +253,7 @@ func (a *cArena) take(n uintptr) unsafe.Pointer {
 		return nil
 	}
 	if a.at+align8(n) > a.size {
-		panic("quiver: internal error: hybrid branch buffer overflow")
+		panic("quiver: internal error: C buffer overflow")
 	}
 	p := unsafe.Add(a.base, a.at)
 	a.at += align8(n)
@@ -258,6 +280,16 @@ func (a *cArena) floats(v []float32) *C.float {
 	return (*C.float)(p)
 }
 
+// uint32s copies v into the arena (nil when empty).
+func (a *cArena) uint32s(v []uint32) *C.uint32_t {
+	p := a.take(uintptr(len(v)) * 4)
+	if p == nil {
+		return nil
+	}
+	copy(unsafe.Slice((*uint32)(p), len(v)), v)
+	return (*C.uint32_t)(p)
+}
+
 // branchesSize is the arena size hybridBranchesC needs for branches.
 func branchesSize(branches []HybridBranch) uintptr {
 	size := align8(uintptr(len(branches)) * unsafe.Sizeof(C.qv_hybrid_branch{}))
@@ -276,6 +308,12 @@ func branchesSize(branches []HybridBranch) uintptr {
 			}
 			size += align8(uintptr(len(b.Query)))
 			size += align8(uintptr(len(b.Text.Filter)))
+		case BranchSparse:
+			size += align8(unsafe.Sizeof(C.qv_sparse_search_params{}))
+			size += align8(uintptr(len(b.SparseQuery.Indices)) * 4)
+			size += align8(uintptr(len(b.SparseQuery.Values)) * 4)
+			size += align8(uintptr(len(b.SparseName)))
+			size += align8(uintptr(len(b.Sparse.Filter)))
 		}
 	}
 	return size
@@ -298,9 +336,18 @@ func checkBranches(branches []HybridBranch) error {
 			if b.Text.K < 0 || uint64(b.Text.K) > 0xffffffff {
 				return errorf(CodeInvalidArgument, "HybridParams.Branches[%d].Text.K is %d", i, b.Text.K)
 			}
+		case BranchSparse:
+			if b.Sparse.K < 0 || uint64(b.Sparse.K) > 0xffffffff {
+				return errorf(CodeInvalidArgument, "HybridParams.Branches[%d].Sparse.K is %d", i, b.Sparse.K)
+			}
+			if q := &b.SparseQuery; len(q.Indices) != len(q.Values) {
+				return errorf(CodeInvalidArgument,
+					"HybridParams.Branches[%d].SparseQuery: %d indices and %d values; give one value per index",
+					i, len(q.Indices), len(q.Values))
+			}
 		case 0:
 			return errorf(CodeInvalidArgument,
-				"HybridParams.Branches[%d].Kind is 0; make the branch with DenseBranch or TextBranch, or set Kind to BranchDense or BranchText", i)
+				"HybridParams.Branches[%d].Kind is 0; make the branch with DenseBranch, TextBranch or SparseBranch, or set Kind to BranchDense, BranchText or BranchSparse", i)
 		}
 		// Other kinds go to the library, which names them.
 	}
@@ -309,7 +356,8 @@ func checkBranches(branches []HybridBranch) error {
 
 // hybridBranchesC copies branches (checked by checkBranches) into one C
 // buffer: the qv_hybrid_branch array, then each branch's parameter struct,
-// text fields, vector and strings, to which the entries point (C memory
+// text fields, vector (dense or sparse) and strings, to which the entries
+// point (C memory
 // holding only C pointers). The caller frees it with C.free; nil when
 // branches is empty.
 func hybridBranchesC(branches []HybridBranch) *C.qv_hybrid_branch {
@@ -370,24 +418,39 @@ func hybridBranchesC(branches []HybridBranch) *C.qv_hybrid_branch {
 			e.query = a.bytes(b.Query)
 			e.query_len = C.uint64_t(len(b.Query))
 			e.text = tp
+		case BranchSparse:
+			sp := (*C.qv_sparse_search_params)(a.take(unsafe.Sizeof(C.qv_sparse_search_params{})))
+			C.qv_sparse_search_params_init(sp)
+			if b.Sparse.K != 0 {
+				sp.k = C.uint32_t(b.Sparse.K)
+			}
+			sp.name = a.bytes(b.SparseName)
+			sp.name_len = C.uint64_t(len(b.SparseName))
+			sp.filter_json = a.bytes(b.Sparse.Filter)
+			sp.filter_len = C.uint64_t(len(b.Sparse.Filter))
+			e.sparse_indices = a.uint32s(b.SparseQuery.Indices)
+			e.sparse_values = a.floats(b.SparseQuery.Values)
+			e.sparse_nnz = C.uint64_t(len(b.SparseQuery.Indices))
+			e.sparse = sp
 		}
 	}
 	return &out[0]
 }
 
-// HybridSearch runs every branch of params (dense vector searches and BM25
-// text searches, each with its own parameters, filter and candidate depth)
-// on one snapshot of the collection (a write lands before all of them or
-// after all of them), fuses their rankings with params.Fusion, each branch
-// weighted by its Weight, and returns the best params.K points, best first
-// (equal fused scores by ascending id), with their fused scores (higher is
-// better, whatever the metric) and, when params.WithPayload is set, their
-// payloads. Every point a branch finds is a candidate. Errors:
-// ErrInvalidArgument (no branch, a bad Kind, a negative or non-finite
-// Weight, RRFK not > 0, K or Fusion out of range, or any error of Search or
-// TextSearch for a branch, the message naming it: "branches[1]: ..."),
-// ErrDimensionMismatch (a dense branch's vector), ErrUnsupported (a dense
-// branch on a metadata-only collection), ErrClosed, ErrIO, ErrOutOfMemory.
+// HybridSearch runs every branch of params (dense vector searches, BM25
+// text searches and sparse vector searches, each with its own parameters,
+// filter and candidate depth) on one snapshot of the collection (a write
+// lands before all of them or after all of them), fuses their rankings with
+// params.Fusion, each branch weighted by its Weight, and returns the best
+// params.K points, best first (equal fused scores by ascending id), with
+// their fused scores (higher is better, whatever the metric) and, when
+// params.WithPayload is set, their payloads. Every point a branch finds is
+// a candidate. Errors: ErrInvalidArgument (no branch, a bad Kind, a
+// negative or non-finite Weight, RRFK not > 0, K or Fusion out of range, or
+// any error of Search, TextSearch or SparseSearch for a branch, the message
+// naming it: "branches[1]: ..."), ErrDimensionMismatch (a dense branch's
+// vector), ErrUnsupported (a dense branch on a metadata-only collection),
+// ErrClosed, ErrIO, ErrOutOfMemory.
 func (c *Collection) HybridSearch(params HybridParams) ([]Hit, error) {
 	if params.K < 0 || uint64(params.K) > 0xffffffff {
 		return nil, errorf(CodeInvalidArgument, "HybridParams.K is %d", params.K)

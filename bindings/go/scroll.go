@@ -71,7 +71,8 @@ type ScrollOptions struct {
 // PointPage is one page of points from ScrollPoints.
 type PointPage struct {
 	// Points are the page's points, in the scroll's order. Payload is a
-	// json.RawMessage (or nil), Vector nil unless WithVectors.
+	// json.RawMessage (or nil), Vector nil unless WithVectors, Sparse
+	// always nil (see Point.Sparse).
 	Points []Point
 	// Next is the cursor of the following page (ScrollOptions.Cursor), ""
 	// when this page is the last.

@@ -221,7 +221,10 @@ impl Collection {
             add("graph", 0, graph_ram);
             let (vectors_ram, walked) = s.seg.resident_bytes();
             add(walked, 0, vectors_ram);
-            let mut index_ram = 0;
+            // The inverted lists of the sparse vectors (the file is
+            // counted above as "sparse").
+            let mut index_ram = s.seg.sparse_ram_bytes();
+            add("sparse", 0, index_ram);
             for (id, ix) in &s.fields {
                 let file = s.seg.dir.join(super::fields::file_name(*id));
                 let bytes = std::fs::metadata(file).map_or(0, |m| m.len());

@@ -51,13 +51,16 @@
 //   that build C++ containers (list_collections, scroll, payload batches,
 //   selections, payload key lists, explain, the field list of a text
 //   search, the branch arrays of a hybrid search, the rows of a multi-query
-//   search). Collection::train_quantizer
+//   search, the compressed rows a sparse write copies its vectors into,
+//   the vectors get_sparse copies out). Collection::train_quantizer
 //   rethrows whatever its progress callback threw.
 // - The C library validates everything; this header adds checks only where
 //   the C signature has no length to check against (the query count of a
 //   batch search, the `counts` array of search_into, the payload offsets of
 //   upsert, the row lengths of a multi_query_search given one vector per
-//   query), for an empty quiver::where() filter (which the C call would
+//   query, the one vector per id of a sparse write and the one value per
+//   index of a sparse vector, which the C layout gives one length for),
+//   for an empty quiver::where() filter (which the C call would
 //   take as "no ids") and for objects without a handle; they throw
 //   Status::InvalidArgument too.
 //
@@ -932,6 +935,135 @@ private:
     std::string filter_;
 };
 
+// ---- sparse vectors -------------------------------------------------------------
+
+/// A sparse vector: `values[j]` at index `indices[j]`, every other index 0.
+/// Written or searched with, the indices may come in any order (the
+/// library stores them sorted; an index given twice is an error), one
+/// finite value per index; Collection::get_sparse returns them sorted by
+/// index. An aggregate: `SparseVector{{3, 17, 420}, {0.5f, 1.25f, 0.1f}}`.
+struct SparseVector {
+    std::vector<uint32_t> indices;
+    std::vector<float> values;
+
+    /// Entries (indices.size()).
+    size_t size() const noexcept { return indices.size(); }
+    /// True when it has no entry (written: the point gets no vector of
+    /// that name).
+    bool empty() const noexcept { return indices.empty() && values.empty(); }
+
+    friend bool operator==(const SparseVector &a, const SparseVector &b) noexcept {
+        return a.indices == b.indices && a.values == b.values;
+    }
+    friend bool operator!=(const SparseVector &a, const SparseVector &b) noexcept { return !(a == b); }
+};
+
+/// The sparse vectors of one name for a batch of points, for
+/// Collection::upsert: one SparseVector per id, in the order of the ids
+/// (an empty one: that point gets no vector of this name).
+/// `SparseColumn{"splade", {v0, v1, v2}}`.
+struct SparseColumn {
+    /// The vectors' name: 1 to 256 bytes of UTF-8, no control characters.
+    std::string name;
+    /// One per id.
+    std::vector<SparseVector> vectors;
+};
+
+/// Per-call parameters of Collection::sparse_search
+/// (qv_sparse_search_params without the name, which sparse_search and
+/// HybridBranch::sparse take). Defaults come from the library
+/// (qv_sparse_search_params_init: k 10, no payloads, no filter). Setters
+/// chain: `SparseSearchParams(5).filter(Filter::eq("lang", "en")).with_payload()`.
+class SparseSearchParams {
+public:
+    SparseSearchParams() noexcept { qv_sparse_search_params_init(&raw_); }
+    /// The defaults with `k` results.
+    explicit SparseSearchParams(uint32_t k) noexcept : SparseSearchParams() { raw_.k = k; }
+
+    /// Results, 1 to 100000.
+    SparseSearchParams &k(uint32_t k) noexcept {
+        raw_.k = k;
+        return *this;
+    }
+    /// Return payloads with the hits.
+    SparseSearchParams &with_payload(bool on = true) noexcept {
+        raw_.with_payload = on ? 1u : 0u;
+        return *this;
+    }
+    /// A payload filter as JSON text; empty = no filter. Copied.
+    SparseSearchParams &filter(std::string_view json) {
+        filter_.assign(json.data(), json.size());
+        return *this;
+    }
+    /// The same with a built filter.
+    SparseSearchParams &filter(const Filter &f) { return filter(f.json()); }
+
+    uint32_t k() const noexcept { return raw_.k; }
+    bool with_payload() const noexcept { return raw_.with_payload != 0; }
+    const std::string &filter() const noexcept { return filter_; }
+
+    /// The C struct for the vectors called `name`, pointing into `name`
+    /// and into this object's filter text (valid while both live and
+    /// neither is changed).
+    qv_sparse_search_params to_c(std::string_view name) const noexcept {
+        qv_sparse_search_params p = raw_;
+        p.name = name.empty() ? nullptr : detail::bytes(name);
+        p.name_len = name.size();
+        p.filter_json = filter_.empty() ? nullptr : detail::bytes(filter_);
+        p.filter_len = filter_.size();
+        return p;
+    }
+
+private:
+    qv_sparse_search_params raw_;
+    std::string filter_;
+};
+
+namespace detail {
+
+// One name's sparse vectors for a batch in the C layout (compressed sparse
+// rows), copied from one SparseVector per point: row i is
+// indices/values[indptr[i], indptr[i + 1]). Owns the arrays column() points
+// into. The CSR layout has one length for a row's indices and values, so
+// a row with more of one than of the other is refused here; `what(i)`
+// names row i in that error.
+class SparseCsr {
+public:
+    template <class What>
+    SparseCsr(span<const SparseVector> rows, const What &what) {
+        size_t total = 0;
+        for (size_t i = 0; i < rows.size(); i++) {
+            const SparseVector &v = rows[i];
+            if (v.indices.size() != v.values.size())
+                throw_invalid(what(i) + ": " + std::to_string(v.indices.size()) + " indices and " +
+                              std::to_string(v.values.size()) + " values; give one value per index");
+            total += v.indices.size();
+        }
+        indptr_.reserve(rows.size() + 1);
+        indices_.reserve(total);
+        values_.reserve(total);
+        indptr_.push_back(0);
+        for (const SparseVector &v : rows) {
+            indices_.insert(indices_.end(), v.indices.begin(), v.indices.end());
+            values_.insert(values_.end(), v.values.begin(), v.values.end());
+            indptr_.push_back(indices_.size());
+        }
+    }
+
+    // The C column named `name` (valid while *this and `name` live).
+    qv_sparse_column column(std::string_view name) const noexcept {
+        return qv_sparse_column{bytes(name), name.size(), indptr_.data(), indices_.empty() ? nullptr : indices_.data(),
+                                values_.empty() ? nullptr : values_.data()};
+    }
+
+private:
+    std::vector<uint64_t> indptr_;
+    std::vector<uint32_t> indices_;
+    std::vector<float> values_;
+};
+
+} // namespace detail
+
 // ---- hybrid and multi-query search ------------------------------------------------
 
 /// How Collection::hybrid_search fuses its branches' rankings
@@ -955,14 +1087,16 @@ enum class Fusion : uint32_t {
 
 /// What a hybrid branch searches (QV_BRANCH_*).
 enum class BranchKind : uint32_t {
-    Dense = QV_BRANCH_DENSE, ///< a vector search
-    Text = QV_BRANCH_TEXT,   ///< a BM25 full-text search
+    Dense = QV_BRANCH_DENSE,   ///< a vector search
+    Text = QV_BRANCH_TEXT,     ///< a BM25 full-text search
+    Sparse = QV_BRANCH_SPARSE, ///< a sparse vector search (dot product)
 };
 
 /// One branch of a hybrid search, owning what it searches with (a copy of
-/// the vector or the query text, and of the parameters):
+/// the vector, the query text or the sparse query, and of the parameters):
 /// `HybridBranch::dense(query, SearchParams(20))`,
-/// `HybridBranch::text("red fish", TextSearchParams(20).field("body"), 2)`.
+/// `HybridBranch::text("red fish", TextSearchParams(20).field("body"), 2)`,
+/// `HybridBranch::sparse("splade", SparseVector{{3, 17}, {0.5f, 1.2f}}, SparseSearchParams(20))`.
 /// The branch's k is its candidate depth; with_payload of its parameters
 /// is ignored (HybridSearchParams::with_payload decides).
 class HybridBranch {
@@ -984,6 +1118,23 @@ public:
         b.text_ = params;
         return b;
     }
+    /// A sparse branch: `query` (copied) searched among the sparse vectors
+    /// called `name` with `params` (k = depth, filter), of weight `weight`
+    /// (finite, >= 0). Throws Status::InvalidArgument when the query has
+    /// not one value per index (the C branch has one length for both);
+    /// the library checks the rest when the search runs.
+    static HybridBranch sparse(std::string_view name, const SparseVector &query, const SparseSearchParams &params,
+                               float weight = 1.0f) {
+        if (query.indices.size() != query.values.size())
+            detail::throw_invalid("HybridBranch::sparse: the query has " + std::to_string(query.indices.size()) +
+                                  " indices and " + std::to_string(query.values.size()) +
+                                  " values; give one value per index");
+        HybridBranch b(BranchKind::Sparse, weight);
+        b.sparse_name_.assign(name.data(), name.size());
+        b.sparse_query_ = query;
+        b.sparse_ = params;
+        return b;
+    }
 
     /// Its weight in the fusion.
     HybridBranch &weight(float w) noexcept {
@@ -993,14 +1144,21 @@ public:
 
     BranchKind kind() const noexcept { return kind_; }
     float weight() const noexcept { return weight_; }
-    /// Dense: the query vector (empty for a text branch).
+    /// Dense: the query vector (empty for the other kinds).
     const std::vector<float> &vector() const noexcept { return vector_; }
-    /// Dense: its search parameters (the defaults for a text branch).
+    /// Dense: its search parameters (the defaults for the other kinds).
     const SearchParams &search_params() const noexcept { return search_; }
-    /// Text: the query text (empty for a dense branch).
+    /// Text: the query text (empty for the other kinds).
     const std::string &query() const noexcept { return query_; }
-    /// Text: its parameters (the defaults for a dense branch).
+    /// Text: its parameters (the defaults for the other kinds).
     const TextSearchParams &text_params() const noexcept { return text_; }
+    /// Sparse: the name of the sparse vectors searched (empty for the
+    /// other kinds).
+    const std::string &sparse_name() const noexcept { return sparse_name_; }
+    /// Sparse: the query (empty for the other kinds).
+    const SparseVector &sparse_query() const noexcept { return sparse_query_; }
+    /// Sparse: its parameters (the defaults for the other kinds).
+    const SparseSearchParams &sparse_params() const noexcept { return sparse_; }
 
 private:
     HybridBranch(BranchKind k, float w) noexcept : kind_(k), weight_(w) {}
@@ -1011,6 +1169,9 @@ private:
     SearchParams search_;
     std::string query_;
     TextSearchParams text_;
+    std::string sparse_name_;
+    SparseVector sparse_query_;
+    SparseSearchParams sparse_;
 };
 
 /// Parameters of Collection::hybrid_search (qv_hybrid_params). Defaults
@@ -1070,6 +1231,7 @@ public:
         std::vector<qv_search_params> search;
         std::vector<qv_text_search_params> text;
         std::vector<std::vector<qv_text_field>> fields;
+        std::vector<qv_sparse_search_params> sparse;
     };
 
     /// The C struct: fills `arrays` and returns the parameters pointing
@@ -1081,6 +1243,7 @@ public:
         arrays.search.assign(n, qv_search_params{});
         arrays.text.assign(n, qv_text_search_params{});
         arrays.fields.assign(n, std::vector<qv_text_field>());
+        arrays.sparse.assign(n, qv_sparse_search_params{});
         for (size_t i = 0; i < n; i++) {
             const HybridBranch &b = branches_[i];
             qv_hybrid_branch &c = arrays.branches[i];
@@ -1092,11 +1255,18 @@ public:
                 c.vector = b.vector().empty() ? nullptr : b.vector().data();
                 c.dim = b.vector().size();
                 c.search = &arrays.search[i];
-            } else {
+            } else if (b.kind() == BranchKind::Text) {
                 arrays.text[i] = b.text_params().to_c(arrays.fields[i]);
                 c.query = b.query().empty() ? nullptr : detail::bytes(b.query());
                 c.query_len = b.query().size();
                 c.text = &arrays.text[i];
+            } else {
+                const SparseVector &q = b.sparse_query();
+                arrays.sparse[i] = b.sparse_params().to_c(b.sparse_name());
+                c.sparse_indices = q.indices.empty() ? nullptr : q.indices.data();
+                c.sparse_values = q.values.empty() ? nullptr : q.values.data();
+                c.sparse_nnz = q.indices.size();
+                c.sparse = &arrays.sparse[i];
             }
         }
         qv_hybrid_params p = raw_;
@@ -1982,20 +2152,53 @@ public:
                                                              std::string_view>>>
     void upsert(span<const uint64_t> ids, span<const float> vectors, const Payloads &payloads) {
         std::vector<uint64_t> offsets;
-        offsets.reserve(ids.size() + 1);
-        offsets.push_back(0);
-        size_t total = 0;
-        for (const auto &p : payloads) total += std::string_view(p).size();
         std::string data;
-        data.reserve(total);
-        for (const auto &p : payloads) {
-            data.append(std::string_view(p));
-            offsets.push_back(data.size());
-        }
-        if (offsets.size() != ids.size() + 1)
-            detail::throw_invalid(std::to_string(offsets.size() - 1) + " payloads for " + std::to_string(ids.size()) +
-                                  " ids");
+        join_payloads(payloads, ids.size(), offsets, data);
         upsert(ids, vectors, offsets, data);
+    }
+
+    /// Inserts or replaces `ids.size()` points, as upsert(ids, vectors)
+    /// does, with named sparse vectors: each SparseColumn of `sparse` (each
+    /// a different name) holds one SparseVector per id, in the order of the
+    /// ids (an empty one: that point gets no vector of that name). A point
+    /// keeps only the sparse vectors given here: an upsert replaces the
+    /// whole point, and one without sparse columns leaves it none. Each
+    /// point has at most 64 sparse vectors of at most 1,048,576 entries;
+    /// every value must be finite, an index appear once per vector. The
+    /// whole batch is checked first: on any error nothing changes. The
+    /// vectors are copied into the C layout (compressed sparse rows) for
+    /// the call. Throws Status::InvalidArgument (as upsert, a bad or
+    /// repeated name, an index twice, a value not finite: the message
+    /// names the column as `sparse[i] ("name")` and the point by id and
+    /// batch index; a column without one vector per id or a vector without
+    /// one value per index, which this header checks), DimensionMismatch,
+    /// ReadOnly, OutOfMemory, Io, Closed.
+    void upsert(span<const uint64_t> ids, span<const float> vectors, span<const SparseColumn> sparse) {
+        upsert_sparse(ids, vectors, nullptr, {}, sparse);
+    }
+
+    /// As above, with payloads in the C layout (see upsert(ids, vectors,
+    /// payload_offsets, payload_data)).
+    void upsert(span<const uint64_t> ids, span<const float> vectors, span<const uint64_t> payload_offsets,
+                std::string_view payload_data, span<const SparseColumn> sparse) {
+        if (payload_offsets.size() != ids.size() + 1)
+            detail::throw_invalid("payload_offsets holds " + std::to_string(payload_offsets.size()) +
+                                  " offsets, expected ids.size() + 1 = " + std::to_string(ids.size() + 1));
+        upsert_sparse(ids, vectors, payload_offsets.data(), payload_data, sparse);
+    }
+
+    /// As above, with one payload JSON text per point (an empty string = no
+    /// payload), from any container of things convertible to
+    /// std::string_view.
+    template <class Payloads,
+              class = std::enable_if_t<std::is_convertible_v<decltype(*std::begin(std::declval<const Payloads &>())),
+                                                             std::string_view>>>
+    void upsert(span<const uint64_t> ids, span<const float> vectors, const Payloads &payloads,
+                span<const SparseColumn> sparse) {
+        std::vector<uint64_t> offsets;
+        std::string data;
+        join_payloads(payloads, ids.size(), offsets, data);
+        upsert_sparse(ids, vectors, offsets.data(), data, sparse);
     }
 
     /// Inserts or replaces one point (payload: JSON text, empty = none).
@@ -2079,6 +2282,78 @@ public:
                                                 arg_json.size(), &applied, e);
         });
         return applied;
+    }
+
+    // -- sparse vectors --
+    //
+    // A point may carry named sparse vectors besides its dense vector and
+    // payload: written by upsert(ids, vectors, ..., sparse) and
+    // update_sparse, read by get_sparse, searched by sparse_search and by
+    // HybridBranch::sparse. A name is 1 to 256 bytes of UTF-8 without
+    // control characters.
+
+    /// Sets the sparse vector called `name` of each point of `ids` to
+    /// vectors[i] (one per id; an empty one removes the point's vector of
+    /// that name), leaving its dense vector, payload and other sparse
+    /// vectors as they are, and returns how many of the points existed
+    /// (ids that do not exist are ignored; a repeated id takes its last
+    /// vector). Everything is checked first: on any error nothing changes.
+    /// One atomic, durable write; the points rewritten, with their vectors
+    /// and payloads, must fit in one write of 1 GiB. Throws
+    /// Status::InvalidArgument (a bad name, an index twice, a value not
+    /// finite, a point over the limits; not one vector per id or a vector
+    /// without one value per index, which this header checks), ReadOnly,
+    /// Io, Closed.
+    uint64_t update_sparse(span<const uint64_t> ids, std::string_view name, span<const SparseVector> vectors) {
+        qv_collection *coll = handle();
+        if (vectors.size() != ids.size())
+            detail::throw_invalid(std::to_string(ids.size()) + " ids and " + std::to_string(vectors.size()) +
+                                  " sparse vectors; give one per id (an empty one removes the point's vector)");
+        const detail::SparseCsr csr(vectors, [&](size_t i) {
+            return "the sparse vector " + FilterValue::quote(name) + " of point " + std::to_string(ids[i]) +
+                   " (batch index " + std::to_string(i) + ")";
+        });
+        const qv_sparse_column column = csr.column(name);
+        uint64_t updated = 0;
+        detail::call([&](qv_error **e) {
+            return qv_collection_update_sparse(coll, ids.data(), ids.size(), &column, &updated, e);
+        });
+        return updated;
+    }
+    /// The same with the name and the vectors of a SparseColumn.
+    uint64_t update_sparse(span<const uint64_t> ids, const SparseColumn &column) {
+        return update_sparse(ids, column.name, column.vectors);
+    }
+
+    /// The sparse vectors called `name` of the points `ids`, one entry per
+    /// id in the order asked, copied out of the library: sorted by index,
+    /// std::nullopt when the point does not exist or has no vector of that
+    /// name. Throws Status::InvalidArgument (a bad name), OutOfMemory,
+    /// Closed.
+    std::vector<std::optional<SparseVector>> get_sparse(span<const uint64_t> ids, std::string_view name) const {
+        struct SparseFree {
+            void operator()(qv_sparse *s) const noexcept { qv_sparse_free(s); }
+        };
+        qv_sparse *raw = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_get_sparse(handle(), ids.data(), ids.size(), detail::bytes(name), name.size(), &raw,
+                                            e);
+        });
+        std::unique_ptr<qv_sparse, SparseFree> owned(raw);
+        qv_sparse_view v{};
+        detail::call([&](qv_error **e) { return qv_sparse_get_view(owned.get(), &v, e); });
+        std::vector<std::optional<SparseVector>> out;
+        out.reserve(static_cast<size_t>(v.count));
+        for (size_t i = 0; i < v.count; i++) {
+            const size_t a = static_cast<size_t>(v.indptr[i]), b = static_cast<size_t>(v.indptr[i + 1]);
+            if (a == b) {
+                out.emplace_back(std::nullopt);
+                continue;
+            }
+            out.emplace_back(SparseVector{std::vector<uint32_t>(v.indices + a, v.indices + b),
+                                          std::vector<float>(v.values + a, v.values + b)});
+        }
+        return out;
     }
 
     /// Makes everything written so far part of the on-disk checkpoint.
@@ -2355,8 +2630,42 @@ public:
         return Results(out);
     }
 
+    /// Exact sparse vector search: the best params.k() points by the dot
+    /// product of their sparse vector called `name` with `query` (indices
+    /// in any order, one finite value per index), among the points that
+    /// share at least one index with the query and match params.filter(),
+    /// as one query: results[0], best first (equal scores by ascending
+    /// id), with payloads when params.with_payload(). Scores are dot
+    /// products (higher is better), the products summed in 32-bit floats
+    /// in ascending index order. A name no point carries, or an empty
+    /// query, finds nothing. Throws Status::InvalidArgument (a bad name, k
+    /// 0 or above 100000, an index twice, a value not finite, bad filter; a
+    /// query without one value per index, which this header checks),
+    /// OutOfMemory, Io, Closed.
+    Results sparse_search(std::string_view name, const SparseVector &query,
+                          const SparseSearchParams &params = SparseSearchParams()) const {
+        return sparse_search(name, span<const uint32_t>(query.indices), span<const float>(query.values), params);
+    }
+
+    /// The same with the query as `indices.size()` indices and as many
+    /// values.
+    Results sparse_search(std::string_view name, span<const uint32_t> indices, span<const float> values,
+                          const SparseSearchParams &params = SparseSearchParams()) const {
+        qv_collection *coll = handle();
+        if (indices.size() != values.size())
+            detail::throw_invalid("the sparse query has " + std::to_string(indices.size()) + " indices and " +
+                                  std::to_string(values.size()) + " values; give one value per index");
+        const qv_sparse_search_params p = params.to_c(name);
+        qv_results *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_sparse_search(coll, indices.data(), values.data(), indices.size(), &p, &out, e);
+        });
+        return Results(out);
+    }
+
     /// Hybrid search: runs every branch of params.branches() (dense vector
-    /// searches and BM25 text searches, each with its own parameters,
+    /// searches, BM25 text searches and sparse vector searches, each with
+    /// its own parameters,
     /// filter and candidate depth k) on one snapshot of the collection (a
     /// write lands before all of them or after all of them), fuses their
     /// rankings with params.fusion(), each branch weighted by its weight,
@@ -2365,7 +2674,8 @@ public:
     /// scores (higher is better), with payloads when params.with_payload().
     /// Throws Status::InvalidArgument (no branch, k 0 or above 100000, a
     /// weight negative or not finite, rrf_k not > 0, bad fusion, or any
-    /// error of search() / text_search() for a branch, whose message names
+    /// error of search() / text_search() / sparse_search() for a branch,
+    /// whose message names
     /// it: `branches[1]: ...`), DimensionMismatch (a dense branch's
     /// vector), Unsupported (a dense branch on a metadata-only collection),
     /// OutOfMemory, Io, Closed.
@@ -2459,6 +2769,50 @@ public:
     }
 
 private:
+    // One payload per id, concatenated into the C layout.
+    template <class Payloads>
+    static void join_payloads(const Payloads &payloads, size_t n, std::vector<uint64_t> &offsets, std::string &data) {
+        offsets.reserve(n + 1);
+        offsets.push_back(0);
+        size_t total = 0;
+        for (const auto &p : payloads) total += std::string_view(p).size();
+        data.reserve(total);
+        for (const auto &p : payloads) {
+            data.append(std::string_view(p));
+            offsets.push_back(data.size());
+        }
+        if (offsets.size() != n + 1)
+            detail::throw_invalid(std::to_string(offsets.size() - 1) + " payloads for " + std::to_string(n) + " ids");
+    }
+
+    // qv_collection_upsert_sparse: the columns in the C layout
+    // (`payload_offsets`: ids.size() + 1 offsets, or NULL for no payloads).
+    void upsert_sparse(span<const uint64_t> ids, span<const float> vectors, const uint64_t *payload_offsets,
+                       std::string_view payload_data, span<const SparseColumn> sparse) {
+        qv_collection *coll = handle();
+        std::vector<detail::SparseCsr> csr;
+        csr.reserve(sparse.size());
+        std::vector<qv_sparse_column> columns;
+        columns.reserve(sparse.size());
+        for (size_t c = 0; c < sparse.size(); c++) {
+            const SparseColumn &col = sparse[c];
+            const auto where = [&] { return "sparse[" + std::to_string(c) + "] (" + FilterValue::quote(col.name) + ")"; };
+            if (col.vectors.size() != ids.size())
+                detail::throw_invalid(where() + " holds " + std::to_string(col.vectors.size()) + " vectors for " +
+                                      std::to_string(ids.size()) +
+                                      " ids; give one per id (an empty one: the point gets none of this name)");
+            csr.emplace_back(col.vectors, [&](size_t i) {
+                return where() + " of point " + std::to_string(ids[i]) + " (batch index " + std::to_string(i) + ")";
+            });
+            columns.push_back(csr.back().column(col.name));
+        }
+        detail::call([&](qv_error **e) {
+            return qv_collection_upsert_sparse(coll, ids.data(), ids.size(), vectors.data(), vectors.size(),
+                                               payload_offsets, detail::bytes(payload_data), payload_data.size(),
+                                               columns.empty() ? nullptr : columns.data(), columns.size(), e);
+        });
+    }
+
     // The handle, or an Error for an object that holds none.
     qv_collection *handle() const {
         if (raw_ == nullptr)

@@ -117,6 +117,14 @@ namespace Quiver
         protected override void Free(IntPtr p) => NativeMethods.qv_strings_free(p);
     }
 
+    /// <summary>A <c>qv_sparse *</c>.</summary>
+    internal sealed class SparseHandle : QuiverHandle
+    {
+        public SparseHandle() { }
+
+        protected override void Free(IntPtr p) => NativeMethods.qv_sparse_free(p);
+    }
+
     internal sealed class FieldIndexesHandle : QuiverHandle
     {
         public FieldIndexesHandle() { }

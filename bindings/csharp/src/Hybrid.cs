@@ -38,20 +38,25 @@ namespace Quiver
         Dense = 1,
         /// <summary>A BM25 full-text search (<see cref="HybridBranch.Text"/>).</summary>
         Text = 2,
+        /// <summary>An exact sparse vector search (<see cref="HybridBranch.Sparse"/>).</summary>
+        Sparse = 3,
     }
 
     /// <summary>
     /// One branch of a <see cref="QuiverCollection.HybridSearch"/> (<c>qv_hybrid_branch</c>): a
-    /// dense vector search with its <see cref="SearchOptions"/>, or a full-text search with its
-    /// <see cref="TextSearchParams"/>, and its weight in the fusion. The branch refers to the
-    /// vector and the options objects it was made with and reads them on each search (change
+    /// dense vector search with its <see cref="SearchOptions"/>, a full-text search with its
+    /// <see cref="TextSearchParams"/>, or a sparse vector search with its
+    /// <see cref="SparseSearchOptions"/>, and its weight in the fusion. The branch refers to the
+    /// vectors and the options objects it was made with and reads them on each search (change
     /// them only while no search uses the branch). Immutable otherwise; one branch may serve
     /// many searches and threads at once.
     /// </summary>
     public sealed class HybridBranch
     {
         private HybridBranch(HybridBranchKind kind, float weight, float[] vector, SearchOptions options,
-            string query, byte[] queryUtf8, TextSearchParams textParams)
+            string query, byte[] queryUtf8, TextSearchParams textParams,
+            string sparseName = null, byte[] sparseNameUtf8 = null, SparseVector sparseQuery = default(SparseVector),
+            SparseSearchOptions sparseOptions = null)
         {
             Kind = kind;
             Weight = weight;
@@ -60,6 +65,10 @@ namespace Quiver
             Query = query;
             QueryUtf8 = queryUtf8;
             TextParams = textParams;
+            SparseName = sparseName;
+            SparseNameUtf8 = sparseNameUtf8;
+            SparseQuery = sparseQuery;
+            SparseOptions = sparseOptions;
         }
 
         /// <summary>
@@ -102,32 +111,63 @@ namespace Quiver
             return new HybridBranch(HybridBranchKind.Text, weight, null, null, query, q, p);
         }
 
-        /// <summary>Dense or text.</summary>
+        /// <summary>
+        /// A sparse branch: the exact dot-product search of <paramref name="query"/> over the
+        /// sparse vectors named <paramref name="name"/>, as <see cref="QuiverCollection.SparseSearch"/>
+        /// runs it with <paramref name="options"/> (null = the defaults): <c>options.K</c> is the
+        /// branch's candidate depth and its <c>Filter</c> applies; its <c>WithPayload</c> is ignored.
+        /// </summary>
+        /// <param name="name">The sparse vectors' name.</param>
+        /// <param name="query">The query (indices in any order; an index twice or a value that
+        /// is not finite: InvalidArgument from the search, naming the branch).</param>
+        /// <param name="options">The branch's sparse search options; null = <c>new SparseSearchOptions()</c>.</param>
+        /// <param name="weight">Its weight in the fusion: finite and not negative. Default 1.</param>
+        public static HybridBranch Sparse(string name, SparseVector query, SparseSearchOptions options, float weight = 1f)
+        {
+            byte[] n = Utf8.Encode(name, nameof(name));
+            return new HybridBranch(HybridBranchKind.Sparse, weight, null, null, null, null, null,
+                name, n, query, options ?? new SparseSearchOptions());
+        }
+
+        /// <summary>Dense, text or sparse.</summary>
         public HybridBranchKind Kind { get; }
 
         /// <summary>Its weight in the fusion.</summary>
         public float Weight { get; }
 
-        /// <summary>Dense: the query vector (the caller's array, not a copy); null for a text branch.</summary>
+        /// <summary>Dense: the query vector (the caller's array, not a copy); null for the other kinds.</summary>
         public float[] Vector { get; }
 
-        /// <summary>Dense: its search options; null for a text branch.</summary>
+        /// <summary>Dense: its search options; null for the other kinds.</summary>
         public SearchOptions Options { get; }
 
-        /// <summary>Text: the query text; null for a dense branch.</summary>
+        /// <summary>Text: the query text; null for the other kinds.</summary>
         public string Query { get; }
 
-        /// <summary>Text: its text search parameters; null for a dense branch.</summary>
+        /// <summary>Text: its text search parameters; null for the other kinds.</summary>
         public TextSearchParams TextParams { get; }
 
+        /// <summary>Sparse: the name of the sparse vectors searched; null for the other kinds.</summary>
+        public string SparseName { get; }
+
+        /// <summary>Sparse: the query (referring to the caller's arrays); empty for the other kinds.</summary>
+        public SparseVector SparseQuery { get; }
+
+        /// <summary>Sparse: its sparse search options; null for the other kinds.</summary>
+        public SparseSearchOptions SparseOptions { get; }
+
         internal byte[] QueryUtf8 { get; }
+
+        internal byte[] SparseNameUtf8 { get; }
 
         /// <summary>For diagnostics.</summary>
         public override string ToString() =>
             (Kind == HybridBranchKind.Dense
                 ? "dense(dim=" + Vector.Length + " k=" + Options.K + (Options.Exact ? " exact" : "") +
                   (Options.Filter == null ? "" : " filter=" + Options.Filter) + ")"
-                : "text(\"" + Query + "\" " + TextParams + ")") +
+                : Kind == HybridBranchKind.Text
+                ? "text(\"" + Query + "\" " + TextParams + ")"
+                : "sparse(\"" + SparseName + "\" nnz=" + SparseQuery.Count + " " + SparseOptions + ")") +
             " weight=" + Weight.ToString(CultureInfo.InvariantCulture);
     }
 

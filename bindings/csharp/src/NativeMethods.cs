@@ -205,6 +205,38 @@ namespace Quiver
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_sparse_search_params
+        {
+            public uint struct_size;
+            public uint k;
+            public uint with_payload;
+            public uint reserved;
+            public byte* name;
+            public ulong name_len;
+            public byte* filter_json;
+            public ulong filter_len;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_sparse_column
+        {
+            public byte* name;
+            public ulong name_len;
+            public ulong* indptr;
+            public uint* indices;
+            public float* values;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_sparse_view
+        {
+            public ulong count;
+            public ulong* indptr;
+            public uint* indices;
+            public float* values;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         internal struct qv_hybrid_branch
         {
             public uint struct_size;
@@ -217,6 +249,10 @@ namespace Quiver
             public byte* query;
             public ulong query_len;
             public qv_text_search_params* text;
+            public uint* sparse_indices;
+            public float* sparse_values;
+            public ulong sparse_nnz;
+            public qv_sparse_search_params* sparse;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -477,8 +513,9 @@ namespace Quiver
 
         // ---- hybrid search and multi-query search ------------------------------------------
 
-        internal const uint BranchDense = 1; // QV_BRANCH_DENSE
-        internal const uint BranchText = 2;  // QV_BRANCH_TEXT
+        internal const uint BranchDense = 1;  // QV_BRANCH_DENSE
+        internal const uint BranchText = 2;   // QV_BRANCH_TEXT
+        internal const uint BranchSparse = 3; // QV_BRANCH_SPARSE
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void qv_hybrid_branch_init(qv_hybrid_branch* branch);
@@ -497,5 +534,33 @@ namespace Quiver
         internal static extern int qv_collection_multi_query_search(CollectionHandle coll, float* queries,
             UIntPtr nq, UIntPtr dim, qv_search_params* search, qv_multi_query_params* multi,
             out ResultsHandle results, out IntPtr err);
+
+        // ---- named sparse vectors ------------------------------------------------------------
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_upsert_sparse(CollectionHandle coll, ulong* ids, UIntPtr n,
+            float* vectors, UIntPtr vectors_len, ulong* payload_offsets, byte* payload_data,
+            UIntPtr payload_data_len, qv_sparse_column* columns, UIntPtr ncolumns, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_update_sparse(CollectionHandle coll, ulong* ids, UIntPtr n,
+            qv_sparse_column* column, out ulong updated, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_get_sparse(CollectionHandle coll, ulong* ids, UIntPtr n,
+            byte* name, UIntPtr name_len, out SparseHandle sparse, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_sparse_get_view(SparseHandle sparse, qv_sparse_view* view, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_sparse_free(IntPtr sparse);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_sparse_search_params_init(qv_sparse_search_params* p);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_sparse_search(CollectionHandle coll, uint* indices,
+            float* values, UIntPtr nnz, qv_sparse_search_params* p, out ResultsHandle results, out IntPtr err);
     }
 }

@@ -8,8 +8,9 @@ namespace Quiver
     public sealed partial class QuiverCollection
     {
         /// <summary>
-        /// Hybrid search: runs every branch of <paramref name="p"/> (dense vector searches and
-        /// BM25 text searches, each with its own options, filter and candidate depth) on one
+        /// Hybrid search: runs every branch of <paramref name="p"/> (dense vector searches, BM25
+        /// text searches and sparse vector searches, each with its own options, filter and
+        /// candidate depth) on one
         /// snapshot of the collection (a write lands before all of them or after all of them),
         /// fuses their rankings with <c>p.Fusion</c> (each branch weighted by its
         /// <see cref="HybridBranch.Weight"/>), and returns the best <c>p.K</c> points, best first
@@ -18,14 +19,14 @@ namespace Quiver
         /// </summary>
         /// <remarks>
         /// Everything the call passes (the <c>qv_hybrid_branch</c> array, each branch's
-        /// <c>qv_search_params</c> or <c>qv_text_search_params</c>, its <c>qv_text_field</c>
-        /// array, the vectors, query texts, field names and filters) lives in six managed
-        /// arrays pinned with <c>fixed</c> for the whole native call: nothing is allocated
-        /// natively, nothing can leak.
+        /// <c>qv_search_params</c>, <c>qv_text_search_params</c> or <c>qv_sparse_search_params</c>,
+        /// the <c>qv_text_field</c> arrays, the vectors, sparse indices, query texts, names and
+        /// filters) lives in eight managed arrays pinned with <c>fixed</c> for the whole native
+        /// call: nothing is allocated natively, nothing can leak.
         /// </remarks>
         /// <exception cref="QuiverException">InvalidArgument (no branch, k 0 or above 100000, a
         /// weight negative or not finite, RrfK not &gt; 0, bad fusion, or any error of
-        /// <see cref="Search"/> / <see cref="TextSearch"/> for a branch, the message naming it:
+        /// <see cref="Search"/> / <see cref="TextSearch"/> / <see cref="SparseSearch"/> for a branch, the message naming it:
         /// <c>branches[1]: ...</c>), DimensionMismatch (a dense branch's vector, named likewise),
         /// Unsupported (a dense branch on a metadata-only collection), Closed, Io, OutOfMemory.</exception>
         public unsafe SearchHit[] HybridSearch(HybridSearchParams p)
@@ -41,8 +42,9 @@ namespace Quiver
             // the arrays of the native structs; record where each piece lies.
             var bytes = new Arena<byte>();
             var floats = new Arena<float>();
+            var uints = new Arena<uint>();
             var plans = new BranchPlan[n];
-            int dense = 0, text = 0, nfields = 0;
+            int dense = 0, text = 0, sparse = 0, nfields = 0;
             for (int i = 0; i < n; i++)
             {
                 HybridBranch b = given[i] ?? throw new ArgumentNullException(nameof(p), "p.Branches[" + i + "] is null");
@@ -52,6 +54,14 @@ namespace Quiver
                     plan.Index = dense++;
                     plan.Vector = floats.Add(b.Vector);
                     plan.Filter = bytes.Add(b.Options.FilterUtf8);
+                }
+                else if (b.Kind == HybridBranchKind.Sparse)
+                {
+                    plan.Index = sparse++;
+                    plan.Name = bytes.Add(b.SparseNameUtf8);
+                    plan.Filter = bytes.Add(b.SparseOptions.FilterUtf8);
+                    plan.SparseIndices = uints.Add(b.SparseQuery.Indices);
+                    plan.Vector = floats.Add(b.SparseQuery.Values);
                 }
                 else
                 {
@@ -77,8 +87,10 @@ namespace Quiver
             }
             byte[] byteData = bytes.ToArray();
             float[] floatData = floats.ToArray();
+            uint[] uintData = uints.ToArray();
             var searches = new NativeMethods.qv_search_params[dense];
             var texts = new NativeMethods.qv_text_search_params[text];
+            var sparses = new NativeMethods.qv_sparse_search_params[sparse];
             var fieldStructs = new NativeMethods.qv_text_field[nfields];
             var branches = new NativeMethods.qv_hybrid_branch[n];
 
@@ -88,7 +100,9 @@ namespace Quiver
             ResultsHandle h;
             fixed (byte* pb = byteData)
             fixed (float* pv = floatData)
+            fixed (uint* pu = uintData)
             fixed (NativeMethods.qv_search_params* ps = searches)
+            fixed (NativeMethods.qv_sparse_search_params* psp = sparses)
             fixed (NativeMethods.qv_text_search_params* pt = texts)
             fixed (NativeMethods.qv_text_field* pfs = fieldStructs)
             fixed (NativeMethods.qv_hybrid_branch* pbr = branches)
@@ -107,6 +121,16 @@ namespace Quiver
                         nb->vector = plan.Vector.In(pv);
                         nb->dim = (ulong)plan.Vector.Length;
                         nb->search = ps + plan.Index;
+                    }
+                    else if (b.Kind == HybridBranchKind.Sparse)
+                    {
+                        psp[plan.Index] = b.SparseOptions.ToNative(plan.Name.In(pb), plan.Name.Length,
+                            plan.Filter.In(pb), plan.Filter.Length);
+                        nb->kind = NativeMethods.BranchSparse;
+                        nb->sparse_indices = plan.SparseIndices.In(pu);
+                        nb->sparse_values = plan.Vector.In(pv);
+                        nb->sparse_nnz = (ulong)plan.SparseIndices.Length;
+                        nb->sparse = psp + plan.Index;
                     }
                     else
                     {
@@ -240,14 +264,18 @@ namespace Quiver
             internal unsafe byte* In(byte* start) => Length == 0 ? null : start + Offset;
 
             internal unsafe float* In(float* start) => Length == 0 ? null : start + Offset;
+
+            internal unsafe uint* In(uint* start) => Length == 0 ? null : start + Offset;
         }
 
         private sealed class BranchPlan
         {
-            internal int Index;          // in the qv_search_params or qv_text_search_params array
-            internal Piece Vector;       // dense
+            internal int Index;          // in the qv_search_params, qv_text_search_params or qv_sparse_search_params array
+            internal Piece Vector;       // dense: the vector; sparse: the query's values
             internal Piece Query;        // text
-            internal Piece Filter;       // both (length 0 = none)
+            internal Piece Name;         // sparse
+            internal Piece SparseIndices; // sparse: the query's indices
+            internal Piece Filter;       // all (length 0 = none)
             internal int FieldStart;     // text: its qv_text_field entries
             internal int FieldCount;
             internal Piece[] Names;

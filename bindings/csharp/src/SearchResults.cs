@@ -19,7 +19,9 @@ namespace Quiver
         /// <summary>
         /// The score: cosine similarity, dot product and Jaccard similarity
         /// (higher is closer), L2 and Hamming distance (lower is closer); BM25 for
-        /// <see cref="QuiverCollection.TextSearch"/> (higher is better).
+        /// <see cref="QuiverCollection.TextSearch"/>, the sparse dot product for
+        /// <see cref="QuiverCollection.SparseSearch"/>, the fused score for
+        /// <see cref="QuiverCollection.HybridSearch"/> (higher is better).
         /// </summary>
         public float Score { get; }
 
