@@ -2297,7 +2297,7 @@ public:
     /// that name), leaving its dense vector, payload and other sparse
     /// vectors as they are, and returns how many of the points existed
     /// (ids that do not exist are ignored; a repeated id takes its last
-    /// vector). Everything is checked first: on any error nothing changes.
+    /// vector and counts once). Everything is checked first: on any error nothing changes.
     /// One atomic, durable write; the points rewritten, with their vectors
     /// and payloads, must fit in one write of 1 GiB. Throws
     /// Status::InvalidArgument (a bad name, an index twice, a value not

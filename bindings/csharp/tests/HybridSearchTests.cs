@@ -157,7 +157,7 @@ namespace Quiver.Tests
             NativeMethods.qv_hybrid_branch b;
             NativeMethods.qv_hybrid_branch_init(&b);
             Assert.That(b.struct_size, Is.EqualTo((uint)sizeof(NativeMethods.qv_hybrid_branch)));
-            Assert.That(Marshal.SizeOf<NativeMethods.qv_hybrid_branch>(), Is.EqualTo(64));
+            Assert.That(Marshal.SizeOf<NativeMethods.qv_hybrid_branch>(), Is.EqualTo(96)); // with the sparse fields (SparseVectorTests)
             Assert.That((long)Marshal.OffsetOf<NativeMethods.qv_hybrid_branch>("weight"), Is.EqualTo(8));
             Assert.That((long)Marshal.OffsetOf<NativeMethods.qv_hybrid_branch>("vector"), Is.EqualTo(16));
             Assert.That((long)Marshal.OffsetOf<NativeMethods.qv_hybrid_branch>("search"), Is.EqualTo(32));
@@ -196,6 +196,7 @@ namespace Quiver.Tests
                 Is.EqualTo(new uint[] { 1, 2, 3, 4 }));
             Assert.That((uint)HybridBranchKind.Dense, Is.EqualTo(NativeMethods.BranchDense));
             Assert.That((uint)HybridBranchKind.Text, Is.EqualTo(NativeMethods.BranchText));
+            Assert.That((uint)HybridBranchKind.Sparse, Is.EqualTo(NativeMethods.BranchSparse));
 
             // The C# defaults are the library's.
             var hp = new HybridSearchParams();
