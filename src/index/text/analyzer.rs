@@ -3,9 +3,13 @@
 //!
 //! The pipeline, in order:
 //! 1. **Words** by the Unicode word boundaries of UAX #29 (segments holding
-//!    at least one letter or digit), each then split at apostrophes (`'`,
-//!    `’`): `"the child's toy"` gives `the`, `child`, `s`, `toy`; numbers
-//!    such as `3.14` stay whole.
+//!    at least one letter or digit), each then split at the punctuation
+//!    UAX #29 lets inside a word ([`INNER_PUNCTUATION`]: apostrophes,
+//!    periods, colons, commas, semicolons, middle dots): `"the child's
+//!    toy"` gives `the`, `child`, `s`, `toy`; `U.S.` gives `u`, `s`;
+//!    `3.14` gives `3`, `14` (as tantivy's and Lucene's simple tokenizers
+//!    split them, so that `US`, `U.S.` and `U. S.` find each other).
+//!    [`TOKENIZER_VERSION`] changes whenever this splitting does.
 //! 2. **Lowercase** (full Unicode lowercasing).
 //! 3. **ASCII folding** (optional): letters with diacritics lose them
 //!    (`é` → `e`, by canonical decomposition), and `ß`, `æ`, `œ`, `ø`,
@@ -28,6 +32,19 @@ use unicode_segmentation::UnicodeSegmentation;
 /// Words longer than this (in UTF-8 bytes, after lowercasing and folding)
 /// are not indexed.
 pub(crate) const MAX_TERM_BYTES: usize = 40;
+
+/// The characters that split a word where UAX #29 keeps it whole
+/// (its MidLetter, MidNum and MidNumLet classes): apostrophes, periods,
+/// colons, commas, semicolons, middle dots and their full-width forms.
+pub(crate) const INNER_PUNCTUATION: [char; 18] = [
+    '\'', '\u{2018}', '\u{2019}', '.', '\u{2024}', '\u{FE52}', '\u{FF07}', '\u{FF0E}', ':',
+    '\u{00B7}', '\u{0387}', '\u{2027}', '\u{FF1A}', ',', ';', '\u{037E}', '\u{FF0C}', '\u{FF1B}',
+];
+
+/// The version of the splitting rules: a sealed text index records it
+/// and is rebuilt when it was built by other rules. 2: words split at
+/// every [`INNER_PUNCTUATION`] (1: at apostrophes only).
+pub(crate) const TOKENIZER_VERSION: u32 = 2;
 
 /// Lucene's English stop words.
 const STOP_WORDS: [&str; 33] = [
@@ -127,7 +144,7 @@ impl Analyzer {
     pub fn terms(&self, text: &str, out: &mut dyn FnMut(&str)) {
         let mut word = String::new();
         for w in text.unicode_words() {
-            for piece in w.split(['\'', '\u{2019}']) {
+            for piece in w.split(INNER_PUNCTUATION) {
                 if piece.is_empty() {
                     continue;
                 }
@@ -209,7 +226,11 @@ mod tests {
         let c = TextConfig::default();
         assert_eq!(
             terms(c, "The child's BB-gun, 3.14 times; naïve CAFÉ"),
-            ["the", "child", "s", "bb", "gun", "3.14", "times", "naïve", "café"]
+            ["the", "child", "s", "bb", "gun", "3", "14", "times", "naïve", "café"]
+        );
+        assert_eq!(
+            terms(c, "U.S. at 10:30, 1,000 e.g. l’homme co·op"),
+            ["u", "s", "at", "10", "30", "1", "000", "e", "g", "l", "homme", "co", "op"]
         );
         assert_eq!(terms(c, "  ...  "), Vec::<String>::new());
         assert_eq!(terms(c, "don’t"), ["don", "t"]);

@@ -23,6 +23,12 @@ pub mod analyzer;
 
 pub use analyzer::{Analyzer, TextConfig};
 
+use analyzer::TOKENIZER_VERSION;
+
+/// The first word of a sealed text index's bytes (then the tokenizer
+/// version): `QVTX`.
+const TEXT_MAGIC: u32 = u32::from_le_bytes(*b"QVTX");
+
 use crate::error::{Error, Result};
 use crate::filter::FieldPath;
 use crate::segment::bits::Bits;
@@ -380,6 +386,8 @@ impl TextIndex {
             debug_assert!(false, "encode of an unsealed text index");
             return;
         };
+        put32(out, TEXT_MAGIC);
+        put32(out, TOKENIZER_VERSION);
         put64(out, self.doc_len.len() as u64);
         self.doc_len.iter().for_each(|&v| put32(out, v));
         put64(out, blob.len() as u64);
@@ -422,6 +430,18 @@ impl TextIndex {
                 .filter(|&n| n.checked_mul(size).is_some_and(|x| x <= left))
                 .ok_or_else(|| bad("truncated text index"))
         };
+        let u32_at = |s: &[u8]| u32::from_le_bytes(s.try_into().expect("4 bytes"));
+        if u32_at(take(4)?) != TEXT_MAGIC {
+            return Err(bad(
+                "text index of an older format (its words were split by tokenizer version 1)",
+            ));
+        }
+        let v = u32_at(take(4)?);
+        if v != TOKENIZER_VERSION {
+            return Err(bad(&format!(
+                "text index built by tokenizer version {v}; this library splits words by version {TOKENIZER_VERSION}"
+            )));
+        }
         let n = u64_at(take(8)?);
         if n != u64::from(len) {
             return Err(bad(&format!(
