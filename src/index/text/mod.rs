@@ -633,7 +633,18 @@ mod tests {
         let mut b = bytes.clone();
         let l = b.len();
         b[l - 8..l - 4].copy_from_slice(&9u32.to_le_bytes());
-        assert!(TextIndex::decode(&b, 6, an, &bad).is_err());
+        assert!(TextIndex::decode(&b, 6, Arc::clone(&an), &bad).is_err());
+        // An index of other splitting rules is refused (and so rebuilt).
+        let mut v = bytes.clone();
+        v[4..8].copy_from_slice(&1u32.to_le_bytes());
+        let e = TextIndex::decode(&v, 6, Arc::clone(&an), &bad)
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("tokenizer version 1"), "{e}");
+        // The format before versions started with the point count.
+        let old = &bytes[8..];
+        let e = TextIndex::decode(old, 6, an, &bad).err().expect("refused");
+        assert!(e.to_string().contains("older format"), "{e}");
     }
 
     #[test]
