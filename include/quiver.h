@@ -298,9 +298,10 @@
  * `oversampling` and `rescore` (its size changed), and
  * `qv_collection_config.reserved` became `storage`. 3:
  * `qv_collection_config` gained `pq_subspaces` and `pq_centroids` (its
- * size changed).
+ * size changed). 4: `qv_hybrid_branch` gained the sparse branch's fields
+ * (its size changed; `qv_hybrid_branch_init` writes the new size).
  */
-#define QV_ABI_VERSION 3
+#define QV_ABI_VERSION 4
 
 /**
  * Status codes returned by every fallible function. New codes may be added
@@ -766,10 +767,9 @@ typedef struct qv_sparse_search_params {
  * One branch of a hybrid search. Initialise with `qv_hybrid_branch_init`,
  * set `kind`, then the fields of that kind; the others stay NULL / 0.
  *
- * Versioning: `struct_size` must be the same in every element of the
- * array: `sizeof(qv_hybrid_branch)` of this library's header, or of an
- * earlier one (whose branches lack the later fields, which then take
- * their defaults); `reserved` must be 0.
+ * Versioning: `struct_size` must be `sizeof(qv_hybrid_branch)` of this
+ * library's version in every element of the array (the struct grew in
+ * ABI version 4); `reserved` must be 0.
  */
 typedef struct qv_hybrid_branch {
   /**
@@ -2171,7 +2171,7 @@ int32_t qv_collection_search_results(const struct qv_collection *coll,
  * and: a bad column name, a name twice, indptr not running from 0 to the
  * entries given or decreasing, an index twice in a row, a value that is
  * not finite; the message names the column as `columns[i]` or
- * `sparse[i] ("name")`, and the point by id and batch index),
+ * `columns[i] ("name")`, and the point by id and batch index),
  * QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED, QV_ERR_READ_ONLY,
  * QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
  *

@@ -185,7 +185,7 @@ func pointsSparseColumns(points []Point, ids []uint64) ([]sparseColumn, error) {
 // vector whose Indices and Values differ in length, an index given twice in
 // a vector ("index 7 is given twice"), a value that is not finite, or a
 // name whose vectors are not one per id; the message names the vector
-// (`sparse[0] ("splade")`, the names in ascending order) and the point by
+// (`columns[0] ("splade")`, the names in ascending order) and the point by
 // id and batch index.
 func (c *Collection) UpsertSparse(ids []uint64, vectors [][]float32, payloads [][]byte, sparse map[string][]SparseVector) error {
 	if vectors != nil && len(vectors) != len(ids) {

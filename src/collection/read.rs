@@ -64,7 +64,12 @@ impl Collection {
                 Some(loc) => st.sparse_at(loc)?,
                 None => None,
             };
-            out.push(blob.and_then(|b| sparse::find(&b, name).map(|v| v.to_vector())));
+            out.push(match blob {
+                Some(b) => {
+                    sparse::find(&b, name, &|| format!("point {id}"))?.map(|v| v.to_vector())
+                }
+                None => None,
+            });
         }
         Ok(out)
     }

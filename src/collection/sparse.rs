@@ -124,7 +124,7 @@ impl Collection {
     /// compressed-sparse-row column ([`SparseColumn`]; its name is the one
     /// set, an empty row removes the point's vector of that name).
     pub fn update_sparse_column(&self, ids: &[u64], column: &SparseColumn<'_>) -> Result<usize> {
-        let rows = sparse::column_rows(column, 0, ids.len())?;
+        let rows = sparse::column_rows(column, "column", ids.len())?;
         self.update_sparse(ids, column.name, &rows)
     }
 

@@ -27,6 +27,7 @@ use crate::collection::ops::parse_stored;
 use crate::error::{Error, Result};
 use crate::filter::{text_matches, FieldPath, Filter, TextMatch, TextMode};
 use crate::index::text::{bm25, idf, TextIndex};
+use crate::index::topk::TopK;
 use crate::point::{RawHit, ScoredPoint};
 use crate::segment::bitset::Bitset;
 use std::cell::RefCell;
@@ -474,22 +475,6 @@ fn max_score(
     allowed: &dyn Fn(u32) -> bool,
     id_of: &dyn Fn(u32) -> u64,
 ) -> Vec<(f32, u32)> {
-    use std::cmp::Ordering;
-    use std::collections::BinaryHeap;
-    // The worst kept hit on top: lower score, or equal score and higher id.
-    #[derive(PartialEq)]
-    struct Kept(f32, u64, u32);
-    impl Eq for Kept {}
-    impl PartialOrd for Kept {
-        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-            Some(self.cmp(o))
-        }
-    }
-    impl Ord for Kept {
-        fn cmp(&self, o: &Self) -> Ordering {
-            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-        }
-    }
     lists.sort_by(|a, b| a.ub.total_cmp(&b.ub));
     // prefix[i]: the bounds of lists 0..=i together.
     let mut prefix = Vec::with_capacity(lists.len());
@@ -498,7 +483,7 @@ fn max_score(
         sum += l.ub;
         prefix.push(sum);
     }
-    let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(k + 1);
+    let mut top = TopK::new(k);
     // Each list's score for the current point, by `orig`.
     let mut parts = vec![0.0f32; lists.len()];
     let mut theta = f32::NEG_INFINITY;
@@ -550,26 +535,13 @@ fn max_score(
         if skip || exact < theta {
             continue;
         }
-        let score = exact;
-        let id = id_of(d);
-        if heap.len() == k {
-            let worst = heap.peek().expect("k >= 1");
-            if score < worst.0 || (score == worst.0 && id > worst.1) {
-                continue;
-            }
-            heap.pop();
-        }
-        heap.push(Kept(score, id, d));
-        if heap.len() == k {
-            theta = heap.peek().expect("k >= 1").0;
-            while first < lists.len() && prefix[first] < theta {
-                first += 1;
-            }
+        top.offer(exact, id_of(d), d);
+        theta = top.threshold();
+        while first < lists.len() && prefix[first] < theta {
+            first += 1;
         }
     }
-    let mut out: Vec<Kept> = heap.into_vec();
-    out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    out.into_iter().map(|h| (h.0, h.2)).collect()
+    top.into_sorted()
 }
 
 /// Scored locations as hits, with parsed payloads when asked for.

@@ -2,7 +2,7 @@
 //! `qv_collection_hybrid_search`, `qv_collection_multi_query_search`.
 
 use super::search::params_arg;
-use super::sparse::{qv_sparse_search_params, sparse_query};
+use super::sparse::{qv_sparse_search_params, sparse_query, QueryArgs};
 use super::text::{qv_text_search_params, text_query};
 use super::{
     check_reserved, flag, guard, handle, invalid, object_out, option_struct, qv_collection,
@@ -18,12 +18,6 @@ pub const QV_BRANCH_DENSE: u32 = 1;
 pub const QV_BRANCH_TEXT: u32 = 2;
 /// Hybrid branch kind: a sparse vector search.
 pub const QV_BRANCH_SPARSE: u32 = 3;
-
-/// `sizeof(qv_hybrid_branch)` of quiver 0.1's first hybrid search, before
-/// the sparse fields: arrays of that size are still read (without sparse
-/// branches).
-const BRANCH_V1_SIZE: usize = 64;
-const _: () = assert!(std::mem::offset_of!(qv_hybrid_branch, sparse_indices) == BRANCH_V1_SIZE);
 
 /// Fusion: reciprocal rank fusion, `weight / (rrf_k + rank)` summed over
 /// the branches (rank from 1).
@@ -50,10 +44,9 @@ pub const QV_MULTI_WEIGHTED: u32 = 4;
 /// One branch of a hybrid search. Initialise with `qv_hybrid_branch_init`,
 /// set `kind`, then the fields of that kind; the others stay NULL / 0.
 ///
-/// Versioning: `struct_size` must be the same in every element of the
-/// array: `sizeof(qv_hybrid_branch)` of this library's header, or of an
-/// earlier one (whose branches lack the later fields, which then take
-/// their defaults); `reserved` must be 0.
+/// Versioning: `struct_size` must be `sizeof(qv_hybrid_branch)` of this
+/// library's version in every element of the array (the struct grew in
+/// ABI version 4); `reserved` must be 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct qv_hybrid_branch {
@@ -176,56 +169,6 @@ fn fusion_arg(code: u32, rrf_k: f32, name: &str) -> FfiResult<Fusion> {
     })
 }
 
-/// A reader of the caller's `n` branches: element `i` as this library's
-/// struct, read with the stride of the caller's `struct_size` (this
-/// version's size, or [`BRANCH_V1_SIZE`], whose missing fields take the
-/// defaults of `qv_hybrid_branch_init`).
-///
-/// # Safety
-/// `ptr` holds `n` branches of the `struct_size` of its first.
-unsafe fn branch_array(
-    ptr: *const qv_hybrid_branch,
-    n: usize,
-) -> FfiResult<impl Fn(usize) -> FfiResult<qv_hybrid_branch>> {
-    let ours = std::mem::size_of::<qv_hybrid_branch>();
-    // SAFETY: non-NULL and aligned (checked); the first struct_size is
-    // readable by the caller's promise.
-    unsafe { slice(ptr, 1.min(n), "params.branches", "params.nbranches") }?;
-    let stride = unsafe { ptr.cast::<u32>().read() } as usize;
-    if stride != ours && stride != BRANCH_V1_SIZE {
-        return Err(invalid(format!(
-            "params.branches[0].struct_size is {stride}, but this library's qv_hybrid_branch has {ours} bytes: initialise each branch with qv_hybrid_branch_init"
-        )));
-    }
-    if n.checked_mul(stride)
-        .is_none_or(|b| b > isize::MAX as usize)
-    {
-        return Err(invalid(format!(
-            "params.nbranches is {n}: more branches than memory can hold"
-        )));
-    }
-    Ok(move |i: usize| {
-        // SAFETY: element `i` of `n` elements of `stride` bytes (the
-        // caller's promise); `stride` is at most our size, and a smaller
-        // struct is the prefix of ours.
-        let base = unsafe { ptr.cast::<u8>().add(i * stride) };
-        let size = unsafe { base.cast::<u32>().read_unaligned() } as usize;
-        if size != stride {
-            return Err(invalid(format!(
-                "params.branches[{i}].struct_size is {size}, but params.branches[0].struct_size is {stride}: every branch must be initialised with the same qv_hybrid_branch_init"
-            )));
-        }
-        let mut b = MaybeUninit::<qv_hybrid_branch>::uninit();
-        unsafe { qv_hybrid_branch_init(Some(&mut b)) };
-        // SAFETY: `qv_hybrid_branch_init` wrote every field.
-        let mut b = unsafe { b.assume_init() };
-        unsafe {
-            std::ptr::copy_nonoverlapping(base, (&mut b as *mut qv_hybrid_branch).cast(), stride)
-        };
-        Ok(b)
-    })
-}
-
 /// The engine's query from the caller's struct.
 ///
 /// # Safety
@@ -243,13 +186,18 @@ unsafe fn hybrid_query(params: *const qv_hybrid_params) -> FfiResult<HybridQuery
             "params.nbranches is 0; give at least one dense, text or sparse branch",
         ));
     }
-    let branch_at = unsafe { branch_array(p.branches, n) }?;
+    let raw = unsafe { slice(p.branches, n, "params.branches", "params.nbranches") }?;
+    let ours = std::mem::size_of::<qv_hybrid_branch>();
     let mut branches = Vec::with_capacity(n);
-    for i in 0..n {
+    for (i, b) in raw.iter().enumerate() {
         let at = |f: &str| format!("params.branches[{i}].{f}");
-        // SAFETY: the caller's promise (checked for size by `branch_array`).
-        let b = branch_at(i)?;
-        let b = &b;
+        if b.struct_size as usize != ours {
+            return Err(invalid(format!(
+                "{} is {}, but this library's qv_hybrid_branch has {ours} bytes: initialise each branch with qv_hybrid_branch_init (the struct grew in ABI version 4)",
+                at("struct_size"),
+                b.struct_size
+            )));
+        }
         check_reserved(b.reserved, &at("reserved"))?;
         branches.push(match b.kind {
             QV_BRANCH_DENSE => {
@@ -279,9 +227,15 @@ unsafe fn hybrid_query(params: *const qv_hybrid_params) -> FfiResult<HybridQuery
             QV_BRANCH_SPARSE => {
                 let nnz = usize::try_from(b.sparse_nnz)
                     .map_err(|_| invalid(format!("{} is too large", at("sparse_nnz"))))?;
-                let mut query =
-                    unsafe { sparse_query(b.sparse_indices, b.sparse_values, nnz, b.sparse) }
-                        .map_err(|e| e.prefixed(&at("sparse: ")))?;
+                let names = QueryArgs {
+                    indices: at("sparse_indices"),
+                    values: at("sparse_values"),
+                    nnz: at("sparse_nnz"),
+                    params: at("sparse"),
+                };
+                let mut query = unsafe {
+                    sparse_query(b.sparse_indices, b.sparse_values, nnz, b.sparse, &names)
+                }?;
                 query.with_payload = false;
                 HybridBranch::Sparse {
                     query,

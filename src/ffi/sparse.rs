@@ -93,7 +93,7 @@ unsafe fn columns_arg<'a>(
 /// and: a bad column name, a name twice, indptr not running from 0 to the
 /// entries given or decreasing, an index twice in a row, a value that is
 /// not finite; the message names the column as `columns[i]` or
-/// `sparse[i] ("name")`, and the point by id and batch index),
+/// `columns[i] ("name")`, and the point by id and batch index),
 /// QV_ERR_DIMENSION_MISMATCH, QV_ERR_CLOSED, QV_ERR_READ_ONLY,
 /// QV_ERR_OUT_OF_MEMORY, QV_ERR_IO.
 ///
@@ -224,8 +224,8 @@ pub unsafe extern "C" fn qv_collection_get_sparse(
         let h = handle(coll, "coll")?;
         // SAFETY: the caller's promise.
         let name = unsafe { utf8(name, name_len, "name", "name_len") }?;
-        let mut indptr = try_vec(n.saturating_add(1), "the rows of the result")?;
         let ids = unsafe { slice(ids, n, "ids", "n") }?;
+        let mut indptr = try_vec(n + 1, "the rows of the result")?;
         let rows = h.with(|c| Ok(c.get_sparse(ids, name)?))?;
         let nnz: usize = rows.iter().flatten().map(SparseVector::len).sum();
         let mut s = qv_sparse {
@@ -328,6 +328,27 @@ pub unsafe extern "C" fn qv_sparse_search_params_init(
     }
 }
 
+/// What the arguments of a sparse query are called in errors: those of
+/// `qv_collection_sparse_search`, or a hybrid branch's fields.
+pub(crate) struct QueryArgs {
+    pub indices: String,
+    pub values: String,
+    pub nnz: String,
+    pub params: String,
+}
+
+impl QueryArgs {
+    /// The arguments of `qv_collection_sparse_search`.
+    fn call() -> QueryArgs {
+        QueryArgs {
+            indices: "indices".into(),
+            values: "values".into(),
+            nnz: "nnz".into(),
+            params: "params".into(),
+        }
+    }
+}
+
 /// The engine's query from the caller's vector and struct.
 ///
 /// # Safety
@@ -338,18 +359,30 @@ pub(crate) unsafe fn sparse_query(
     values: *const f32,
     nnz: usize,
     params: *const qv_sparse_search_params,
+    a: &QueryArgs,
 ) -> FfiResult<SparseQuery> {
     // SAFETY (all): the caller's promise.
-    let indices = unsafe { slice(indices, nnz, "indices", "nnz") }?;
-    let values = unsafe { slice(values, nnz, "values", "nnz") }?;
-    let p = unsafe { option_struct(params, "params", "qv_sparse_search_params") }?
-        .ok_or_else(|| invalid("params is NULL"))?;
-    check_reserved(p.reserved, "params.reserved")?;
-    let nl = usize::try_from(p.name_len)
-        .map_err(|_| invalid(format!("params.name_len is {}: too large", p.name_len)))?;
-    let name = unsafe { utf8(p.name, nl, "params.name", "params.name_len") }?;
-    let filter_len = usize::try_from(p.filter_len)
-        .map_err(|_| invalid(format!("params.filter_len is {}: too large", p.filter_len)))?;
+    let indices = unsafe { slice(indices, nnz, &a.indices, &a.nnz) }?;
+    let values = unsafe { slice(values, nnz, &a.values, &a.nnz) }?;
+    let p = unsafe { option_struct(params, &a.params, "qv_sparse_search_params") }?
+        .ok_or_else(|| invalid(format!("{} is NULL", a.params)))?;
+    let field = |f: &str| format!("{}.{f}", a.params);
+    check_reserved(p.reserved, &field("reserved"))?;
+    let nl = usize::try_from(p.name_len).map_err(|_| {
+        invalid(format!(
+            "{} is {}: too large",
+            field("name_len"),
+            p.name_len
+        ))
+    })?;
+    let name = unsafe { utf8(p.name, nl, &field("name"), &field("name_len")) }?;
+    let filter_len = usize::try_from(p.filter_len).map_err(|_| {
+        invalid(format!(
+            "{} is {}: too large",
+            field("filter_len"),
+            p.filter_len
+        ))
+    })?;
     Ok(SparseQuery {
         name: name.to_owned(),
         vector: SparseVector::new(indices.to_vec(), values.to_vec()),
@@ -358,11 +391,11 @@ pub(crate) unsafe fn sparse_query(
             filter_arg(
                 p.filter_json,
                 filter_len,
-                "params.filter_json",
-                "params.filter_len",
+                &field("filter_json"),
+                &field("filter_len"),
             )
         }?,
-        with_payload: flag(p.with_payload, "params.with_payload")?,
+        with_payload: flag(p.with_payload, &field("with_payload"))?,
     })
 }
 
@@ -397,7 +430,7 @@ pub unsafe extern "C" fn qv_collection_sparse_search(
         let out = object_out(out, "out")?;
         let h = handle(coll, "coll")?;
         // SAFETY: the caller's promise (see `sparse_query`).
-        let q = unsafe { sparse_query(indices, values, nnz, params) }?;
+        let q = unsafe { sparse_query(indices, values, nnz, params, &QueryArgs::call()) }?;
         let hits = h.with(|c| Ok(c.sparse_search_raw(&q)?))?;
         out.write(Box::into_raw(Box::new(qv_results::one_query(hits)?)));
         Ok(())

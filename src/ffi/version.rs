@@ -7,8 +7,9 @@ use std::ffi::c_char;
 /// `oversampling` and `rescore` (its size changed), and
 /// `qv_collection_config.reserved` became `storage`. 3:
 /// `qv_collection_config` gained `pq_subspaces` and `pq_centroids` (its
-/// size changed).
-pub const QV_ABI_VERSION: u32 = 3;
+/// size changed). 4: `qv_hybrid_branch` gained the sparse branch's fields
+/// (its size changed; `qv_hybrid_branch_init` writes the new size).
+pub const QV_ABI_VERSION: u32 = 4;
 
 /// The library version ("0.1.0"), a static NUL-terminated string; never free it.
 ///

@@ -3,3 +3,4 @@
 pub mod hnsw;
 pub mod sparse;
 pub mod text;
+pub mod topk;

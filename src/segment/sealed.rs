@@ -188,6 +188,8 @@ impl Sealed {
         }
         let sparse = if flags & HAS_SPARSE != 0 {
             let f = SealedFile::open(&dir.join(SPARSE), identity(FileKind::Sparse, owner, id))?;
+            // Read whole to build the lists anyway: checked whole first.
+            f.verify()?;
             check_blob_offsets(&f, n, "sparse vector")?;
             let path = f.path().display().to_string();
             let ix = SealedIndex::build(n, &|o| blob_at(f.data(), n, o), &|o| {

@@ -3,9 +3,8 @@
  * names, read back sorted (qv_collection_get_sparse); exact search equal
  * to a brute-force dot product computed here, with and without a filter,
  * across a sealed and an appendable segment and after reopen; the
- * separate update; a sparse hybrid branch (also in the 64-byte branch
- * struct of the first header, which has no sparse fields); and the errors,
- * which change nothing.
+ * separate update; a sparse hybrid branch; and the errors, which change
+ * nothing.
  */
 #define _XOPEN_SOURCE 700
 
@@ -292,39 +291,18 @@ void test_sparse_vectors(void) {
     br.sparse_nnz = 0;
     br.sparse = NULL;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_hybrid_search(c, &hp, &fused, ERR));
-    CHECK_MESSAGE_HAS("params.branches[0].sparse: params is NULL");
-    /* Branches of the first header's size (64 bytes, no sparse fields)
-     * are still read: a dense branch in that layout works. */
-    qv_search_params dp;
-    qv_search_params_init(&dp);
-    dp.k = 3;
-    dp.exact = 1;
-    float dq[DIM] = {5.0f, 1.0f};
-    uint64_t old[2][8]; /* 64 bytes each, aligned */
-    qv_hybrid_branch d;
-    qv_hybrid_branch_init(&d);
-    d.struct_size = 64;
-    d.kind = QV_BRANCH_DENSE;
-    d.vector = dq;
-    d.dim = DIM;
-    d.search = &dp;
-    memcpy(old[0], &d, 64);
-    memcpy(old[1], &d, 64);
-    hp.branches = (const qv_hybrid_branch *)(void *)old;
-    hp.nbranches = 2;
-    hp.k = 3;
-    OK(qv_collection_hybrid_search(c, &hp, &fused, ERR));
-    if (fused != NULL) {
-        qv_results_view f;
-        OK(qv_results_get_view(fused, &f, ERR));
-        CHECK_EQ_U64(f.offsets[1], 3);
-        CHECK_EQ_U64(f.ids[0], 5);
-    }
-    qv_results_free(fused);
-    uint32_t forty = 40;
-    memcpy(old[0], &forty, sizeof forty);
+    CHECK_MESSAGE_HAS("params.branches[0].sparse is NULL");
+    br.sparse = &sp;
+    br.sparse_nnz = 2;
+    br.sparse_indices = NULL;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_hybrid_search(c, &hp, &fused, ERR));
-    CHECK_MESSAGE_HAS("struct_size is 40");
+    CHECK_MESSAGE_HAS("params.branches[0].sparse_indices is NULL but params.branches[0].sparse_nnz is 2");
+    /* A branch of the size before ABI version 4 (64 bytes) is refused. */
+    br.sparse_indices = qi;
+    br.struct_size = 64;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_hybrid_search(c, &hp, &fused, ERR));
+    CHECK_MESSAGE_HAS("params.branches[0].struct_size is 64");
+    CHECK(fused == NULL);
     qv_results_free(alone);
     qv_collection_free(c);
     OK(qv_database_close(db, ERR));

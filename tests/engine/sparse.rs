@@ -400,7 +400,7 @@ fn bad_sparse_input_is_refused_and_changes_nothing() {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("sparse[0] (\"a\")") && e.contains(want),
+            e.contains("columns[0] (\"a\")") && e.contains(want),
             "{want}: {e}"
         );
     }
@@ -414,7 +414,7 @@ fn bad_sparse_input_is_refused_and_changes_nothing() {
         .upsert_json_sparse(&ids, &v, &[None, None], &[col, col])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("sparse[1]") && e.contains("given twice"), "{e}");
+    assert!(e.contains("columns[1]") && e.contains("given twice"), "{e}");
     assert_err(
         c.update_sparse(
             &[1],

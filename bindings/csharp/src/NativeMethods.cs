@@ -18,7 +18,7 @@ namespace Quiver
         internal const string Lib = "quiver";
 
         /// <summary>QV_ABI_VERSION of the header this binding was written against.</summary>
-        internal const uint AbiVersion = 3;
+        internal const uint AbiVersion = 4;
 
         [StructLayout(LayoutKind.Sequential)]
         internal struct qv_collection_config

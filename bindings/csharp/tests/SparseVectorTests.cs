@@ -601,8 +601,8 @@ namespace Quiver.Tests
                     Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn("a", dup)), "index 4 is given twice");
                     Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn("b", good), new SparseColumn("a", nan)), "not finite", "\"a\"");
                     Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn("a", V(new uint[] { 1 }, float.PositiveInfinity))), "not finite");
-                    Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn("", good)), "sparse[0]", "0 bytes");
-                    Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn("a", good), new SparseColumn("a", good)), "sparse[1]", "twice");
+                    Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn("", good)), "columns[0]", "0 bytes");
+                    Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn("a", good), new SparseColumn("a", good)), "columns[1]", "twice");
                     Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn("a\u0001", good)), "control character");
                     Fails(QuiverStatus.InvalidArgument, () => c.UpsertSparse(ids, dense, null, new SparseColumn(new string('n', 257), good)), "257 bytes");
                     // The CSR form's own checks: indptr not from 0, decreasing.

@@ -23,9 +23,9 @@
 
 use super::{decode, SparseVector};
 use crate::error::Result;
+use crate::index::topk::TopK;
 use std::cell::RefCell;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 /// Postings per block of a sealed list.
 const BLOCK: usize = 64;
@@ -100,6 +100,12 @@ impl GrowingIndex {
                 s.seen.resize(len, false);
             }
             let Scratch { acc, seen, touched } = &mut *s;
+            // Left dirty only by a search that panicked midway.
+            for &o in touched.iter() {
+                acc[o as usize] = 0.0;
+                seen[o as usize] = false;
+            }
+            touched.clear();
             // Ascending index order: each point's sum is in canonical
             // order.
             for (&t, &w) in query.indices.iter().zip(&query.values) {
@@ -263,6 +269,7 @@ impl SealedIndex {
             return Ok(Vec::new());
         };
         let mut cursors = Vec::new();
+        let mut magnitude = 0.0f32;
         for (orig, (&t, &w)) in query.indices.iter().zip(&query.values).enumerate() {
             let Ok(ti) = l.terms.binary_search(&t) else {
                 continue;
@@ -284,9 +291,23 @@ impl SealedIndex {
             let ub = (0..c.blast.len())
                 .map(|j| c.block_bound(j))
                 .fold(0.0f32, f32::max);
+            let amax = (0..c.blast.len())
+                .map(|j| (c.w * c.bmax[j]).abs().max((c.w * c.bmin[j]).abs()))
+                .fold(0.0f32, f32::max);
+            magnitude += amax;
             cursors.push(Cursor { ub, ..c });
         }
-        max_score(cursors, query.len(), k, gate)
+        // Every sum the pruning compares (a partial score plus bounds, in
+        // list order) and every final score (in index order) is a sum of
+        // at most `m` terms of absolute value at most `amax` each: its
+        // rounding error is below `m * EPSILON * magnitude`. Pruning drops
+        // a point only when its bound is below the k-th score by twice
+        // that (and a little more for the comparison's own rounding), so
+        // that no point whose exact-order score could reach the k-th is
+        // dropped, however much its terms cancel.
+        let m = cursors.len() as f32;
+        let slack = 2.0 * (m + 2.0) * f32::EPSILON * magnitude + f32::MIN_POSITIVE;
+        max_score(cursors, query.len(), k, gate, slack)
     }
 }
 
@@ -396,34 +417,17 @@ impl Cursor<'_> {
     }
 }
 
-/// `a < b` with a margin for the rounding of sums taken in another order
-/// than the canonical one: pruning only ever drops what is surely below.
-#[inline]
-fn surely_below(a: f32, b: f32) -> bool {
-    a < b - (b.abs() * 1e-5 + 1e-30)
-}
-
-/// The worst kept hit on top: lower score, or equal score and higher id.
-#[derive(PartialEq)]
-struct Kept(f32, u64, u32);
-impl Eq for Kept {}
-impl PartialOrd for Kept {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Kept {
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-    }
-}
-
+/// Block-max MaxScore over `lists` (see the module documentation);
+/// `slack` bounds the rounding of the sums it compares.
 fn max_score(
     mut lists: Vec<Cursor<'_>>,
     nterms: usize,
     k: usize,
     gate: &Gate<'_>,
+    slack: f32,
 ) -> Result<Vec<(f32, u32)>> {
+    // `a < b` beyond the rounding of either: what pruning may drop.
+    let surely_below = |a: f32, b: f32| a + slack < b;
     lists.sort_by(|a, b| a.ub.total_cmp(&b.ub));
     // prefix[i]: the bounds of lists 0..=i together.
     let mut prefix = Vec::with_capacity(lists.len());
@@ -432,7 +436,7 @@ fn max_score(
         sum += l.ub;
         prefix.push(sum);
     }
-    let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(k + 1);
+    let mut top = TopK::new(k);
     // Each list's product for the current point, by query position.
     let mut parts = vec![0.0f32; nterms];
     let mut theta = f32::NEG_INFINITY;
@@ -494,29 +498,18 @@ fn max_score(
             continue;
         }
         let id = (gate.id_of)(d);
-        if heap.len() == k {
-            let worst = heap.peek().expect("k >= 1");
-            if exact < worst.0 || (exact == worst.0 && id > worst.1) {
-                continue;
-            }
-        }
-        if !(gate.accept)(d)? {
+        // The filter that needs the payload runs only for a point that
+        // would be kept.
+        if !top.admits(exact, id) || !(gate.accept)(d)? {
             continue;
         }
-        if heap.len() == k {
-            heap.pop();
-        }
-        heap.push(Kept(exact, id, d));
-        if heap.len() == k {
-            theta = heap.peek().expect("k >= 1").0;
-            while first < lists.len() && surely_below(prefix[first], theta) {
-                first += 1;
-            }
+        top.offer(exact, id, d);
+        theta = top.threshold();
+        while first < lists.len() && surely_below(prefix[first], theta) {
+            first += 1;
         }
     }
-    let mut out: Vec<Kept> = heap.into_vec();
-    out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    Ok(out.into_iter().map(|h| (h.0, h.2)).collect())
+    Ok(top.into_sorted())
 }
 
 #[cfg(test)]
@@ -645,6 +638,40 @@ mod tests {
                 )
                 .unwrap()
                 .is_empty());
+        }
+    }
+
+    #[test]
+    fn pruning_survives_cancelling_terms() {
+        // Offset 0 scores 6; offset 2 scores 8 only after 1e8 - 1e8
+        // cancels; offset 1 lifts list 3's bound. A margin relative to the
+        // k-th score (6) instead of to the terms' size drops offset 2.
+        let docs = [
+            SparseVector::new(vec![4], vec![6.0]),
+            SparseVector::new(vec![1, 3], vec![-1e8, 1e8]),
+            SparseVector::new(vec![1, 2, 3], vec![1e8, 5.0, -1e8]),
+        ];
+        let blobs: Vec<Vec<u8>> = docs
+            .iter()
+            .map(|v| encode(&[("s".to_owned(), v.clone())]).unwrap())
+            .collect();
+        let sealed =
+            SealedIndex::build(3, &|o| Some(&blobs[o as usize][..]), &|o| format!("{o}")).unwrap();
+        let q = SparseVector::new(vec![1, 2, 3, 4], vec![1.0; 4]);
+        let gate = Gate {
+            cheap: &|_| true,
+            accept: &|_| Ok(true),
+            id_of: &|o| o as u64,
+        };
+        let opt: Vec<Option<SparseVector>> = docs.iter().cloned().map(Some).collect();
+        let want = brute(&opt, &q, 1, &|_| true);
+        assert_eq!(want[0].1, 2, "the brute force's best is offset 2: {want:?}");
+        assert_eq!(sealed.search("s", &q, 1, &gate).unwrap(), want);
+        for k in 1..=3 {
+            assert_eq!(
+                sealed.search("s", &q, k, &gate).unwrap(),
+                brute(&opt, &q, k, &|_| true)
+            );
         }
     }
 

@@ -301,13 +301,15 @@ pub fn decode<'a>(b: &'a [u8], what: &dyn Fn() -> String) -> Result<Vec<RawSpars
     Ok(out)
 }
 
-/// The vector `name` of an encoded blob already checked by [`decode`]
-/// (`None` when the point has none of that name).
-pub fn find<'a>(b: &'a [u8], name: &str) -> Option<RawSparse<'a>> {
-    decode(b, &String::new)
-        .ok()?
-        .into_iter()
-        .find(|v| v.name == name)
+/// The vector `name` of an encoded blob (`None` when the point has none
+/// of that name); a blob that breaks the format is corruption, named by
+/// `what`.
+pub fn find<'a>(
+    b: &'a [u8],
+    name: &str,
+    what: &dyn Fn() -> String,
+) -> Result<Option<RawSparse<'a>>> {
+    Ok(decode(b, what)?.into_iter().find(|v| v.name == name))
 }
 
 /// Every vector of a checked blob, owned.
@@ -334,10 +336,10 @@ pub struct SparseColumn<'a> {
     pub values: &'a [f32],
 }
 
-/// Checks column `c` (its place in the call, for errors) for a batch of
-/// `n` points.
-fn check_column(col: &SparseColumn<'_>, c: usize, n: usize) -> Result<()> {
-    let what = || format!("sparse[{c}] (\"{}\")", col.name);
+/// Checks a column for a batch of `n` points; `label` names it in errors
+/// (`columns[2]`, `column`).
+fn check_column(col: &SparseColumn<'_>, label: &str, n: usize) -> Result<()> {
+    let what = || format!("{label} (\"{}\")", col.name);
     check_name(col.name, &what)?;
     if col.indptr.len() != n + 1 {
         return Err(Error::invalid(format!(
@@ -383,14 +385,14 @@ fn row(col: &SparseColumn<'_>, i: usize) -> Option<SparseVector> {
     (a < b).then(|| SparseVector::new(col.indices[a..b].to_vec(), col.values[a..b].to_vec()))
 }
 
-/// The `n` rows of column `c` (its place in the call, for errors),
-/// unchecked as vectors.
+/// The `n` rows of a column (`label` names it in errors), unchecked as
+/// vectors.
 pub fn column_rows(
     col: &SparseColumn<'_>,
-    c: usize,
+    label: &str,
     n: usize,
 ) -> Result<Vec<Option<SparseVector>>> {
-    check_column(col, c, n)?;
+    check_column(col, label, n)?;
     Ok((0..n).map(|i| row(col, i)).collect())
 }
 
@@ -403,10 +405,10 @@ pub fn rows_of_columns(columns: &[SparseColumn<'_>], ids: &[u64]) -> Result<Vec<
     }
     let n = ids.len();
     for (c, col) in columns.iter().enumerate() {
-        check_column(col, c, n)?;
+        check_column(col, &format!("columns[{c}]"), n)?;
         if columns[..c].iter().any(|o| o.name == col.name) {
             return Err(Error::invalid(format!(
-                "sparse[{c}] (\"{}\"): the name is given twice in one batch",
+                "columns[{c}] (\"{}\"): the name is given twice in one batch",
                 col.name
             )));
         }
@@ -480,8 +482,9 @@ mod tests {
         let blob = encode(&named).unwrap();
         let back = to_named(&blob, &what).unwrap();
         assert_eq!(back, named);
-        assert_eq!(find(&blob, "b").unwrap().to_vector().indices, vec![1, 4]);
-        assert!(find(&blob, "c").is_none());
+        assert_eq!(find(&blob, "b", &what).unwrap().unwrap().to_vector().indices, vec![1, 4]);
+        assert!(find(&blob, "c", &what).unwrap().is_none());
+        assert!(find(&blob[..blob.len() - 1], "b", &what).is_err());
         assert!(encode(&[]).is_none());
         let e = check_named(
             vec![
