@@ -13,14 +13,22 @@
 //! Upserts of 1..=500 points (mostly small batches; ids from `0..1000`, so
 //! most overwrite, repeats within a batch included: the last one wins) with
 //! payloads of 0..=2000 bytes (JSON objects with varied whitespace, key
-//! order, escapes, non-ASCII text, numbers as written, or none), deletes,
-//! bad upserts that must fail and change nothing (NaN, short vector, bad
-//! JSON, non-object payload), payload updates by filter (set `qv_tag` /
-//! `qv_n` on the points matching a filter on `qv_tag`, `has_id` or a
-//! field's existence: read-modify-writes), deletes by filter, `optimize`,
-//! `checkpoint`, `wait_optimized`, and close/reopen cycles. The collection
-//! has an integer field index on `qv_tag`, created when the child opens it
-//! (so also killed while it is created or backfilled).
+//! order, escapes, non-ASCII text, numbers as written, or none) and, for
+//! about half of the points, one or two named sparse vectors (`"s"`, `"t"`:
+//! 1..=8 entries over indices `0..64`, given unsorted, values of both
+//! signs, now and then an empty one, which is none), written through
+//! `upsert_json_sparse` as compressed-sparse-row columns; deletes; bad
+//! upserts that must fail and change nothing (NaN, short vector, bad JSON,
+//! non-object payload, a sparse vector with an index given twice or a
+//! non-finite or overflowing value); sparse vector updates (`update_sparse`
+//! of one name on some ids, some missing, some rows `None` or empty:
+//! removals; read-modify-writes that keep the vector and payload); payload
+//! updates by filter (set `qv_tag` / `qv_n` on the points matching a filter
+//! on `qv_tag`, `has_id` or a field's existence: read-modify-writes that
+//! keep the sparse vectors), deletes by filter, `optimize`, `checkpoint`,
+//! `wait_optimized`, and close/reopen cycles. The collection has an integer
+//! field index on `qv_tag`, created when the child opens it (so also killed
+//! while it is created or backfilled).
 //!
 //! # Kill moments
 //!
@@ -44,19 +52,27 @@
 //!
 //! # What the parent checks after each kill
 //!
-//! The parent keeps a model (id -> vector, payload bytes) of the
-//! acknowledged writes. The one call in flight when the child died may or
+//! The parent keeps a model (id -> vector, payload bytes, sparse vectors)
+//! of the acknowledged writes. The one call in flight when the child died may or
 //! may not have taken effect: the reopened collection must equal the model
 //! or the model with that call applied *whole*, and the parent adopts
 //! whichever it shows. A call that returned an error must never show.
 //! Then: `get_raw` over the whole id range (latest vector bit for bit,
-//! payload bytes as written, deleted and never-written ids absent), `count`,
+//! payload bytes as written, deleted and never-written ids absent),
+//! `get_sparse` of each name and `get` over the same range (each point's
+//! sparse vectors, sorted by index, bit for bit, and no others), `count`,
 //! `scroll`, `stats().live_points`, `count_where` and `scroll` with filters
 //! on the indexed `qv_tag` (against the model), `text`, `text_any` and
 //! `phrase` conditions and BM25 text searches on the text-indexed `k` (the
-//! points they find against the model), a graph search (`exact = false`) with each
-//! stored vector that must find that point at distance 0 and return only
-//! live ids, `search_batch_raw` payloads, and `verify()`. The parent's open
+//! points they find against the model), sparse searches (random queries of
+//! each name, one with a filter on `qv_tag`, one with a small `k` so that
+//! the sealed segments' pruning is at work, now and then of a name no
+//! point carries) that must return exactly the ids and score bits of a
+//! brute-force dot product over the model (the products of the shared
+//! indices summed in ascending index order; only points sharing an index;
+//! equal scores by ascending id), a graph search (`exact = false`) with
+//! each stored vector that must find that point at distance 0 and return
+//! only live ids, `search_batch_raw` payloads, and `verify()`. The parent's open
 //! time (with the recovery) is recorded after each kill.
 //!
 //! Payload bytes are compared exactly, except on the contract branch's shim
@@ -67,7 +83,8 @@
 
 use quiver::{
     Collection, CollectionConfig, Database, Error, FieldKind, Filter, HnswConfig, Metric,
-    PayloadChange, Point, SearchParams, Selection, TextConfig, TextMode, TextQuery,
+    PayloadChange, Point, SearchParams, Selection, SparseColumn, SparseQuery, SparseVector,
+    TextConfig, TextMode, TextQuery,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -91,6 +108,14 @@ pub const MAX_BATCH: u64 = 500;
 pub const MAX_PAYLOAD: u64 = 2000;
 /// Largest delete batch.
 pub const MAX_DELETE: u64 = 100;
+/// The names of the sparse vectors, in ascending order.
+pub const SPARSE_NAMES: [&str; 2] = ["s", "t"];
+/// Sparse vector indices are drawn from `0..SPARSE_VOCAB`.
+pub const SPARSE_VOCAB: u64 = 64;
+/// Most entries of a sparse vector.
+pub const SPARSE_MAX_NNZ: u64 = 8;
+/// Largest `update_sparse` batch.
+pub const MAX_SPARSE_UPDATE: u64 = 100;
 /// Marks the child's protocol lines.
 pub const TAG: &str = "QVTORTURE ";
 /// `ef` of the self-search check.
@@ -205,12 +230,19 @@ pub enum Bad {
     NotJson,
     /// One payload is JSON but not an object.
     NotObject,
+    /// One sparse vector gives an index twice, or holds a non-finite value
+    /// (or one whose square overflows).
+    Sparse,
 }
+
+/// A point's sparse vectors as an op gives them: names distinct, indices
+/// in any order.
+pub type Sparse = Vec<(&'static str, SparseVector)>;
 
 /// One operation of the sequence.
 #[derive(Clone, Debug)]
 pub enum Op {
-    /// `upsert_json` (or `upsert` for [`Bad::Dimension`]); the last
+    /// `upsert_json_sparse` (or `upsert` for [`Bad::Dimension`]); the last
     /// occurrence of a repeated id wins.
     Upsert {
         /// Point ids, repeats allowed.
@@ -219,8 +251,21 @@ pub enum Op {
         vectors: Vec<f32>,
         /// The payload bytes of each point (`None`: no payload).
         payloads: Vec<Option<Vec<u8>>>,
+        /// The sparse vectors of each point.
+        sparse: Vec<Sparse>,
         /// Set when the call must fail.
         bad: Option<Bad>,
+    },
+    /// `update_sparse` of the vectors called `name` (`None` or an empty
+    /// vector: removal); ids that do not exist are ignored, the last
+    /// occurrence of a repeated id wins.
+    UpdateSparse {
+        /// Point ids, repeats allowed.
+        ids: Vec<u64>,
+        /// One of [`SPARSE_NAMES`].
+        name: &'static str,
+        /// One per id.
+        vectors: Vec<Option<SparseVector>>,
     },
     /// `delete`.
     Delete(Vec<u64>),
@@ -262,6 +307,8 @@ pub enum Kind {
     Delete,
     /// A payload update by filter.
     SetPayloadWhere,
+    /// A sparse vector update.
+    UpdateSparse,
     /// A delete by filter.
     DeleteWhere,
     /// `optimize()`.
@@ -283,6 +330,7 @@ impl Kind {
             Kind::BadUpsert => "bad-upsert",
             Kind::Delete => "delete",
             Kind::SetPayloadWhere => "set-payload-where",
+            Kind::UpdateSparse => "update-sparse",
             Kind::DeleteWhere => "delete-where",
             Kind::Optimize => "optimize",
             Kind::Checkpoint => "checkpoint",
@@ -306,7 +354,8 @@ fn op_rng(seed: u64, i: u64) -> Rng {
 
 fn kind_of(r: &mut Rng) -> Kind {
     match r.below(100) {
-        0..=53 => Kind::Upsert,
+        0..=49 => Kind::Upsert,
+        50..=53 => Kind::UpdateSparse,
         54..=57 => Kind::SetPayloadWhere,
         58..=61 => Kind::SmallUpsert,
         62..=75 => Kind::Delete,
@@ -347,6 +396,7 @@ pub fn op(seed: u64, i: u64) -> Op {
                 Bad::FlatLength,
                 Bad::NotJson,
                 Bad::NotObject,
+                Bad::Sparse,
             ]);
             let n = r.log_uniform(MAX_BATCH);
             upsert(&mut r, n, Some(bad))
@@ -361,6 +411,26 @@ pub fn op(seed: u64, i: u64) -> Op {
                 (0..n).map(|_| r.below(ID_RANGE)).collect()
             };
             Op::Delete(ids)
+        }
+        Kind::UpdateSparse => {
+            let n = r.log_uniform(MAX_SPARSE_UPDATE);
+            let ids: Vec<u64> = if r.chance(25) {
+                // A run of consecutive ids (partly past the range end).
+                let from = r.below(ID_RANGE);
+                (from..from + n).collect()
+            } else {
+                (0..n).map(|_| r.below(ID_RANGE)).collect()
+            };
+            let name = r.pick(&SPARSE_NAMES);
+            let vectors = ids
+                .iter()
+                .map(|_| match r.below(10) {
+                    0..=2 => None,
+                    3 => Some(SparseVector::default()),
+                    _ => Some(random_sparse(&mut r)),
+                })
+                .collect();
+            Op::UpdateSparse { ids, name, vectors }
         }
         Kind::SetPayloadWhere => {
             let f = payload_filter(&mut r);
@@ -422,6 +492,7 @@ fn upsert(r: &mut Rng, n: u64, bad: Option<Bad>) -> Op {
     let ids: Vec<u64> = (0..n).map(|_| r.below(ID_RANGE)).collect();
     let mut vectors: Vec<f32> = (0..n * DIM).map(|_| r.f32()).collect();
     let mut payloads: Vec<Option<Vec<u8>>> = (0..n).map(|_| random_payload(r)).collect();
+    let mut sparse: Vec<Sparse> = (0..n).map(|_| point_sparse(r)).collect();
     // The bad point is the last occurrence of its id: the old engine
     // validates only those (see `bad_vector_of_a_superseded_duplicate_is_refused`
     // in tests/engine/torture.rs), and the torture is about crashes.
@@ -448,6 +519,26 @@ fn upsert(r: &mut Rng, n: u64, bad: Option<Bad>) -> Op {
             let b: &[u8] = r.pick(&[&b"[1, 2]"[..], b"\"text\"", b"42", b"true", b" [] "]);
             payloads[at] = Some(b.to_vec());
         }
+        Some(Bad::Sparse) => {
+            let name = r.pick(&SPARSE_NAMES);
+            let mut v = random_sparse(r);
+            let j = r.below(v.len() as u64) as usize;
+            match r.below(5) {
+                0 | 1 => {
+                    // An index given twice, anywhere.
+                    let at = r.below(v.len() as u64 + 1) as usize;
+                    let value = sparse_value(r, false);
+                    v.indices.insert(at, v.indices[j]);
+                    v.values.insert(at, value);
+                }
+                2 => v.values[j] = f32::NAN,
+                3 => v.values[j] = r.pick(&[f32::INFINITY, f32::NEG_INFINITY]),
+                // Finite, but its square is not.
+                _ => v.values[j] = r.pick(&[3e19, -3e19, f32::MAX]),
+            }
+            sparse[at].retain(|(n, _)| *n != name);
+            sparse[at].push((name, v));
+        }
         // Cut when the call is made.
         Some(Bad::Dimension) | Some(Bad::FlatLength) | None => {}
     }
@@ -455,8 +546,91 @@ fn upsert(r: &mut Rng, n: u64, bad: Option<Bad>) -> Op {
         ids,
         vectors,
         payloads,
+        sparse,
         bad,
     }
+}
+
+/// The sparse vectors of an upserted point: none (45%), `"s"`, `"t"` or
+/// both (in either order), each now and then empty (the same as none).
+fn point_sparse(r: &mut Rng) -> Sparse {
+    let names: &[&'static str] = match r.below(100) {
+        0..=44 => &[],
+        45..=69 => &["s"],
+        70..=84 => &["t"],
+        85..=92 => &["s", "t"],
+        _ => &["t", "s"],
+    };
+    names
+        .iter()
+        .map(|&n| {
+            let v = if r.chance(4) {
+                SparseVector::default()
+            } else {
+                random_sparse(r)
+            };
+            (n, v)
+        })
+        .collect()
+}
+
+/// A sparse vector of 1..=[`SPARSE_MAX_NNZ`] distinct indices below
+/// [`SPARSE_VOCAB`], in random order, with non-zero values of both signs:
+/// multiples of 1/8 (exact sums, so equal scores are common) or 24-bit
+/// fractions (sums that depend on their order).
+pub fn random_sparse(r: &mut Rng) -> SparseVector {
+    let nnz = r.range(1, SPARSE_MAX_NNZ) as usize;
+    let mut indices: Vec<u32> = Vec::with_capacity(nnz);
+    while indices.len() < nnz {
+        let i = r.below(SPARSE_VOCAB) as u32;
+        if !indices.contains(&i) {
+            indices.push(i);
+        }
+    }
+    let coarse = r.chance(50);
+    let values = indices.iter().map(|_| sparse_value(r, coarse)).collect();
+    SparseVector::new(indices, values)
+}
+
+/// A non-zero value of either sign (see [`random_sparse`]).
+fn sparse_value(r: &mut Rng, coarse: bool) -> f32 {
+    let v = if coarse {
+        r.range(1, 16) as f32 / 8.0
+    } else {
+        loop {
+            let x = r.f32().abs();
+            if x != 0.0 {
+                break x;
+            }
+        }
+    };
+    if r.chance(30) {
+        -v
+    } else {
+        v
+    }
+}
+
+/// `v` sorted by index (as the engine stores it).
+fn sorted_sparse(v: &SparseVector) -> SparseVector {
+    let mut pairs: Vec<(u32, f32)> = v.indices.iter().copied().zip(v.values.clone()).collect();
+    pairs.sort_by_key(|p| p.0);
+    SparseVector::new(
+        pairs.iter().map(|p| p.0).collect(),
+        pairs.iter().map(|p| p.1).collect(),
+    )
+}
+
+/// A point's sparse vectors as the engine stores them: empty ones
+/// dropped, sorted by name, each sorted by index.
+fn stored_sparse(s: &Sparse) -> Vec<(String, SparseVector)> {
+    let mut out: Vec<(String, SparseVector)> = s
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(n, v)| (n.to_string(), sorted_sparse(v)))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 impl Op {
@@ -467,6 +641,7 @@ impl Op {
             Op::Upsert { ids, .. } if ids.len() <= 3 => Kind::SmallUpsert,
             Op::Upsert { .. } => Kind::Upsert,
             Op::Delete(_) => Kind::Delete,
+            Op::UpdateSparse { .. } => Kind::UpdateSparse,
             Op::SetPayloadWhere(..) => Kind::SetPayloadWhere,
             Op::DeleteWhere(_) => Kind::DeleteWhere,
             Op::Optimize => Kind::Optimize,
@@ -484,6 +659,14 @@ impl Op {
                 ids, bad: Some(b), ..
             } => format!("bad upsert of {} points ({b:?})", ids.len()),
             Op::Delete(ids) => format!("delete of {} ids", ids.len()),
+            Op::UpdateSparse { ids, name, vectors } => format!(
+                "update_sparse of \"{name}\" on {} ids ({} removals)",
+                ids.len(),
+                vectors
+                    .iter()
+                    .filter(|v| v.as_ref().is_none_or(|v| v.is_empty()))
+                    .count()
+            ),
             Op::SetPayloadWhere(f, v) => format!("set payload {v} where {f}"),
             Op::DeleteWhere(f) => format!("delete where {f}"),
             Op::Optimize => "optimize".into(),
@@ -517,7 +700,7 @@ impl Op {
         match self {
             Op::Upsert { bad: Some(b), .. } => Some(match b {
                 Bad::Dimension | Bad::FlatLength => dim,
-                Bad::NonFinite | Bad::NotJson | Bad::NotObject => invalid,
+                Bad::NonFinite | Bad::NotJson | Bad::NotObject | Bad::Sparse => invalid,
             }),
             _ => None,
         }
@@ -531,6 +714,7 @@ impl Op {
                 ids,
                 vectors,
                 payloads,
+                sparse,
                 ..
             } => {
                 for (j, id) in ids.iter().enumerate() {
@@ -539,12 +723,27 @@ impl Op {
                         Entry {
                             vector: vectors[j * DIM..(j + 1) * DIM].to_vec(),
                             payload: payloads[j].clone(),
+                            sparse: stored_sparse(&sparse[j]),
                         },
                     );
                 }
                 None
             }
             Op::Delete(ids) => Some(ids.iter().filter(|id| model.remove(id).is_some()).count()),
+            Op::UpdateSparse { ids, name, vectors } => {
+                // In order, so that the last occurrence of an id wins.
+                let mut existed = HashSet::new();
+                for (id, v) in ids.iter().zip(vectors) {
+                    let Some(e) = model.get_mut(id) else { continue };
+                    existed.insert(*id);
+                    e.sparse.retain(|(n, _)| n != name);
+                    if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                        e.sparse.push((name.to_string(), sorted_sparse(v)));
+                        e.sparse.sort_by(|a, b| a.0.cmp(&b.0));
+                    }
+                }
+                Some(existed.len())
+            }
             Op::SetPayloadWhere(f, set) => {
                 let mut n = 0;
                 for (id, e) in model.iter_mut() {
@@ -586,7 +785,11 @@ impl Op {
     pub fn writes(&self) -> bool {
         matches!(
             self,
-            Op::Upsert { .. } | Op::Delete(_) | Op::SetPayloadWhere(..) | Op::DeleteWhere(_)
+            Op::Upsert { .. }
+                | Op::Delete(_)
+                | Op::UpdateSparse { .. }
+                | Op::SetPayloadWhere(..)
+                | Op::DeleteWhere(_)
         )
     }
 }
@@ -789,6 +992,9 @@ pub struct Entry {
     pub vector: Vec<f32>,
     /// The payload bytes, as written.
     pub payload: Option<Vec<u8>>,
+    /// The sparse vectors as stored: sorted by name, each by index, none
+    /// empty.
+    pub sparse: Vec<(String, SparseVector)>,
 }
 
 /// The expected content of the collection.
@@ -817,9 +1023,78 @@ pub fn same_payload(exact: bool, a: Option<&[u8]>, b: Option<&[u8]>) -> bool {
     }
 }
 
+/// Sparse vectors equal name for name, index for index, value bit for bit.
+fn same_sparse(a: &[(String, SparseVector)], b: &[(String, SparseVector)]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|((na, va), (nb, vb))| {
+            na == nb && va.indices == vb.indices && same_vector(&va.values, &vb.values)
+        })
+}
+
 fn same_entry(exact: bool, a: &Entry, b: &Entry) -> bool {
     same_vector(&a.vector, &b.vector)
         && same_payload(exact, a.payload.as_deref(), b.payload.as_deref())
+        && same_sparse(&a.sparse, &b.sparse)
+}
+
+fn show_sparse(s: &[(String, SparseVector)]) -> String {
+    if s.is_empty() {
+        return "no sparse vectors".into();
+    }
+    let parts: Vec<String> = s
+        .iter()
+        .map(|(n, v)| {
+            let e: Vec<String> = v
+                .indices
+                .iter()
+                .zip(&v.values)
+                .map(|(i, x)| format!("{i}:{x:?}"))
+                .collect();
+            format!("{n} {{{}}}", e.join(", "))
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// The ids and score bits a sparse search must return: a brute-force dot
+/// product over the model (the products of the shared indices summed in
+/// ascending index order), only points with a vector `name` that shares an
+/// index with `query` and match `filter`, best first, equal scores by
+/// ascending id, the first `k`.
+fn sparse_brute(
+    model: &Model,
+    name: &str,
+    query: &SparseVector,
+    filter: Option<&Filter>,
+    k: usize,
+) -> Vec<(u64, u32)> {
+    let q = sorted_sparse(query);
+    let mut hits: Vec<(u64, f32)> = Vec::new();
+    for (id, e) in model {
+        let Some((_, v)) = e.sparse.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let (mut i, mut j, mut score, mut shared) = (0, 0, 0.0f32, false);
+        while i < v.indices.len() && j < q.indices.len() {
+            match v.indices[i].cmp(&q.indices[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    score += v.values[i] * q.values[j];
+                    shared = true;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        if !shared || filter.is_some_and(|f| !f.matches_point(*id, parsed(e).as_ref())) {
+            continue;
+        }
+        hits.push((*id, score));
+    }
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    hits.truncate(k);
+    hits.into_iter().map(|(id, s)| (id, s.to_bits())).collect()
 }
 
 fn same_state(exact: bool, a: &Model, b: &Model) -> bool {
@@ -900,6 +1175,7 @@ fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
             ids,
             vectors,
             payloads,
+            sparse,
             bad,
         } => {
             if *bad == Some(Bad::Dimension) {
@@ -916,6 +1192,9 @@ fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
                         {
                             p = p.with_payload(v);
                         }
+                        for (n, v) in &sparse[j] {
+                            p = p.with_sparse(n, v.clone());
+                        }
                         p
                     })
                     .collect();
@@ -927,9 +1206,37 @@ fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
                 &vectors[..]
             };
             let p: Vec<Option<&[u8]>> = payloads.iter().map(|p| p.as_deref()).collect();
-            c.upsert_json(ids, v, &p).map(|_| None)
+            // One compressed-sparse-row column per name (an empty row: no
+            // vector of that name).
+            let csr: Vec<(Vec<u64>, Vec<u32>, Vec<f32>)> = SPARSE_NAMES
+                .iter()
+                .map(|name| {
+                    let (mut indptr, mut indices, mut values) =
+                        (vec![0u64], Vec::new(), Vec::new());
+                    for s in sparse {
+                        if let Some((_, v)) = s.iter().find(|(n, _)| n == name) {
+                            indices.extend_from_slice(&v.indices);
+                            values.extend_from_slice(&v.values);
+                        }
+                        indptr.push(indices.len() as u64);
+                    }
+                    (indptr, indices, values)
+                })
+                .collect();
+            let columns: Vec<SparseColumn<'_>> = SPARSE_NAMES
+                .iter()
+                .zip(&csr)
+                .map(|(name, (indptr, indices, values))| SparseColumn {
+                    name,
+                    indptr,
+                    indices,
+                    values,
+                })
+                .collect();
+            c.upsert_json_sparse(ids, v, &p, &columns).map(|_| None)
         }
         Op::Delete(ids) => c.delete(ids).map(Some),
+        Op::UpdateSparse { ids, name, vectors } => c.update_sparse(ids, name, vectors).map(Some),
         Op::SetPayloadWhere(f, set) => c
             .update_payload(&Selection::Filter(f.clone()), PayloadChange::Set(set))
             .map(Some),
@@ -1167,6 +1474,10 @@ pub struct Report {
     /// ... that did not find the point even with `ef` = 512: it is not
     /// reachable in the graph (exact search finds it). See [`MAX_UNREACHABLE_PARALLEL`].
     pub unreachable: u64,
+    /// Sparse searches checked against the brute force.
+    pub sparse_searches: u64,
+    /// ... and the hits they returned.
+    pub sparse_hits: u64,
     /// Points at the end.
     pub points: usize,
     /// Fresh databases started after the first (see [`Config::fresh_every`]).
@@ -1208,8 +1519,8 @@ impl Report {
         format!(
             "torture kills={} ops={} acked={} failed={} in_flight_applied={}/{} kills_in_open={} \
              kills_between_calls={} kills_in_call={} databases={} points={} search_retries={} unreachable={}/{} \
-             open_ms_mean={mean:.2} open_ms_max={max:.2} child_open_ms_mean={cmean:.2} \
-             child_open_ms_max={cmax:.2} payloads={} elapsed_s={:.1}",
+             sparse_searches={} sparse_hits={} open_ms_mean={mean:.2} open_ms_max={max:.2} \
+             child_open_ms_mean={cmean:.2} child_open_ms_max={cmax:.2} payloads={} elapsed_s={:.1}",
             self.kills,
             self.ops,
             self.acked,
@@ -1224,6 +1535,8 @@ impl Report {
             self.search_retries,
             self.unreachable,
             self.self_searches,
+            self.sparse_searches,
+            self.sparse_hits,
             if self.payloads_as_json {
                 "json-values"
             } else {
@@ -1658,19 +1971,81 @@ impl Torture<'_> {
                 got.len()
             ));
         }
+        // The sparse vectors, by get_sparse of each name and by get (which
+        // must agree, and with get_raw on which points exist).
+        let mut by_name = Vec::with_capacity(SPARSE_NAMES.len());
+        for name in SPARSE_NAMES {
+            let v = c
+                .get_sparse(&all, name)
+                .map_err(|e| format!("get_sparse \"{name}\": {e}"))?;
+            if v.len() != all.len() {
+                return Err(format!(
+                    "get_sparse \"{name}\" of {} ids returned {}",
+                    all.len(),
+                    v.len()
+                ));
+            }
+            by_name.push(v);
+        }
+        let points = c.get(&all).map_err(|e| format!("get: {e}"))?;
+        if points.len() != all.len() {
+            return Err(format!(
+                "get of {} ids returned {}",
+                all.len(),
+                points.len()
+            ));
+        }
         let mut state = Model::new();
-        for (id, p) in all.iter().zip(got) {
-            if let Some(p) = p {
-                if p.id != *id {
-                    return Err(format!("get_raw of id {id} returned point {}", p.id));
+        for (k, (id, (raw, point))) in all.iter().zip(got.into_iter().zip(points)).enumerate() {
+            let sparse: Vec<(String, SparseVector)> = SPARSE_NAMES
+                .iter()
+                .zip(&by_name)
+                .filter_map(|(n, col)| col[k].clone().map(|v| (n.to_string(), v)))
+                .collect();
+            match (raw, point) {
+                (Some(raw), Some(point)) => {
+                    if raw.id != *id || point.id != *id {
+                        return Err(format!(
+                            "get_raw / get of id {id} returned point {} / {}",
+                            raw.id, point.id
+                        ));
+                    }
+                    if !same_vector(&point.vector, &raw.vector) {
+                        return Err(format!(
+                            "point {id}: get returns vector {:?}, get_raw {:?}",
+                            point.vector, raw.vector
+                        ));
+                    }
+                    if !same_sparse(&point.sparse, &sparse) {
+                        return Err(format!(
+                            "point {id}: get returns {}, get_sparse {}",
+                            show_sparse(&point.sparse),
+                            show_sparse(&sparse)
+                        ));
+                    }
+                    state.insert(
+                        *id,
+                        Entry {
+                            vector: raw.vector,
+                            payload: raw.payload,
+                            sparse,
+                        },
+                    );
                 }
-                state.insert(
-                    *id,
-                    Entry {
-                        vector: p.vector,
-                        payload: p.payload,
-                    },
-                );
+                (None, None) if sparse.is_empty() => {}
+                (None, None) => {
+                    return Err(format!(
+                        "point {id} does not exist, but get_sparse returns {}",
+                        show_sparse(&sparse)
+                    ))
+                }
+                (raw, point) => {
+                    return Err(format!(
+                        "point {id}: get_raw finds it: {}, get finds it: {}",
+                        raw.is_some(),
+                        point.is_some()
+                    ))
+                }
             }
         }
 
@@ -1788,6 +2163,58 @@ impl Torture<'_> {
                     ));
                 }
             }
+        }
+        // Sparse searches against a brute-force dot product over the model:
+        // one with k past the id range, one with a filter on the indexed
+        // tag, one with a small k (the sealed segments' pruning at work);
+        // now and then of a name no point carries.
+        for q in 0..3 {
+            let name = if self.rng.chance(5) {
+                "u"
+            } else {
+                self.rng.pick(&SPARSE_NAMES)
+            };
+            let vector = random_sparse(&mut self.rng);
+            let filter = (q == 1).then(|| Filter::eq("qv_tag", self.rng.below(TAGS)));
+            let k = if q == 2 {
+                self.rng.range(1, 20) as usize
+            } else {
+                (2 * ID_RANGE) as usize
+            };
+            let want = sparse_brute(model, name, &vector, filter.as_ref(), k);
+            let query = SparseQuery {
+                filter: filter.clone(),
+                ..SparseQuery::new(name, vector.clone(), k)
+            };
+            let found: Vec<(u64, u32)> = c
+                .sparse_search(&query)
+                .map_err(|e| format!("sparse_search: {e}"))?
+                .iter()
+                .map(|h| (h.id, h.score.to_bits()))
+                .collect();
+            if found != want {
+                let at = found
+                    .iter()
+                    .zip(&want)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(found.len().min(want.len()));
+                let show = |h: Option<&(u64, u32)>| match h {
+                    Some((id, bits)) => format!("id {id} score {:?}", f32::from_bits(*bits)),
+                    None => "nothing".into(),
+                };
+                return Err(format!(
+                    "sparse_search of \"{name}\" with {} (sorted {}), k {k}, filter {}: {} hits, brute force over the model {}; first difference at rank {at}: found {}, want {}",
+                    show_sparse(&[(name.to_string(), vector.clone())]),
+                    show_sparse(&[(name.to_string(), sorted_sparse(&vector))]),
+                    filter.map_or("none".to_string(), |f| f.to_string()),
+                    found.len(),
+                    want.len(),
+                    show(found.get(at)),
+                    show(want.get(at)),
+                ));
+            }
+            self.report.sparse_searches += 1;
+            self.report.sparse_hits += found.len() as u64;
         }
         let stats = c.stats().map_err(|e| format!("stats: {e}"))?;
         if stats.live_points != model.len() as u64 {
@@ -1917,6 +2344,18 @@ impl Torture<'_> {
                         self.origin(*id, &want.vector)
                     )
                 }
+                Some(got)
+                    if same_vector(&got.vector, &want.vector)
+                        && same_payload(exact, got.payload.as_deref(), want.payload.as_deref())
+                        && !same_sparse(&got.sparse, &want.sparse) =>
+                {
+                    return format!(
+                        "point {id}'s sparse vectors differ:\n  holds   {}\n  model   {}\n  the last writes of the point: {}",
+                        show_sparse(&got.sparse),
+                        show_sparse(&want.sparse),
+                        self.sparse_history(*id)
+                    )
+                }
                 Some(got) if !same_entry(exact, got, want) => {
                     return format!(
                         "point {id} differs:\n  holds   {:?}, {} — written by {}\n  model   {:?}, {} — written by {}",
@@ -1944,6 +2383,58 @@ impl Torture<'_> {
         "no difference (payload comparison?)".into()
     }
 
+    /// What became of op `i`.
+    fn outcome_of(&self, i: u64) -> &'static str {
+        match self.outcome.get(i as usize) {
+            Some(b'a') => "acknowledged",
+            Some(b'f') => "FAILED",
+            Some(b'y') => "in flight, applied",
+            Some(b'n') => "in flight, not applied",
+            _ => "in flight at this kill",
+        }
+    }
+
+    /// The last few ops that wrote `id` (upserts, sparse updates,
+    /// deletes), newest first, with what became of them and what they gave
+    /// the point.
+    fn sparse_history(&self, id: u64) -> String {
+        let mut out = Vec::new();
+        for i in (self.epoch_start..self.next_op).rev() {
+            let o = op(self.cfg.seed, i);
+            let gave = match &o {
+                Op::Upsert { ids, sparse, .. } => ids
+                    .iter()
+                    .rposition(|x| *x == id)
+                    .map(|j| show_sparse(&stored_sparse(&sparse[j]))),
+                Op::UpdateSparse { ids, name, vectors } => {
+                    ids.iter().rposition(|x| *x == id).map(|j| {
+                        match vectors[j].as_ref().filter(|v| !v.is_empty()) {
+                            Some(v) => show_sparse(&[(name.to_string(), sorted_sparse(v))]),
+                            None => format!("removes \"{name}\""),
+                        }
+                    })
+                }
+                Op::Delete(ids) => ids.contains(&id).then(|| "deletes it".to_string()),
+                _ => None,
+            };
+            if let Some(gave) = gave {
+                out.push(format!(
+                    "op {i} ({}, {}): {gave}",
+                    o.describe(),
+                    self.outcome_of(i)
+                ));
+                if out.len() == 4 {
+                    break;
+                }
+            }
+        }
+        if out.is_empty() {
+            "none".into()
+        } else {
+            out.join("; ")
+        }
+    }
+
     /// Which op wrote `vector` for `id`, and what became of it.
     fn origin(&self, id: u64, vector: &[f32]) -> String {
         for i in (self.epoch_start..self.next_op).rev() {
@@ -1952,13 +2443,7 @@ impl Torture<'_> {
                     *x == id && same_vector(&vectors[j * DIM..(j + 1) * DIM], vector)
                 });
                 if hit {
-                    let what = match self.outcome.get(i as usize) {
-                        Some(b'a') => "acknowledged",
-                        Some(b'f') => "FAILED",
-                        Some(b'y') => "in flight, applied",
-                        Some(b'n') => "in flight, not applied",
-                        _ => "in flight at this kill",
-                    };
+                    let what = self.outcome_of(i);
                     let deleted_after = (i + 1..self.next_op).find(|&d| {
                         matches!(op(self.cfg.seed, d), Op::Delete(ref ids) if ids.contains(&id))
                             && self.outcome.get(d as usize) == Some(&b'a')
