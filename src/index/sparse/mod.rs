@@ -482,7 +482,14 @@ mod tests {
         let blob = encode(&named).unwrap();
         let back = to_named(&blob, &what).unwrap();
         assert_eq!(back, named);
-        assert_eq!(find(&blob, "b", &what).unwrap().unwrap().to_vector().indices, vec![1, 4]);
+        assert_eq!(
+            find(&blob, "b", &what)
+                .unwrap()
+                .unwrap()
+                .to_vector()
+                .indices,
+            vec![1, 4]
+        );
         assert!(find(&blob, "c", &what).unwrap().is_none());
         assert!(find(&blob[..blob.len() - 1], "b", &what).is_err());
         assert!(encode(&[]).is_none());
