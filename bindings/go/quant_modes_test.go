@@ -48,8 +48,8 @@ func TestNewStorageStrings(t *testing.T) {
 		t.Errorf("storage constants %d %d %d %d, want 2 3 4 5",
 			quiver.StorageF16, quiver.StorageBF16, quiver.StorageBinary, quiver.StoragePQ)
 	}
-	if quiver.HeaderABIVersion != 3 || quiver.ABIVersion() != quiver.HeaderABIVersion {
-		t.Errorf("ABI version: header %d, library %d, want 3", quiver.HeaderABIVersion, quiver.ABIVersion())
+	if quiver.HeaderABIVersion != 4 || quiver.ABIVersion() != quiver.HeaderABIVersion {
+		t.Errorf("ABI version: header %d, library %d, want 4", quiver.HeaderABIVersion, quiver.ABIVersion())
 	}
 }
 

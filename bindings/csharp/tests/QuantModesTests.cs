@@ -237,7 +237,7 @@ namespace Quiver.Tests
             Assert.That((uint)Storage.Bf16, Is.EqualTo(3u));
             Assert.That((uint)Storage.Binary, Is.EqualTo(4u));
             Assert.That((uint)Storage.Pq, Is.EqualTo(5u));
-            Assert.That(QuiverLibrary.ExpectedAbiVersion, Is.EqualTo(3u));
+            Assert.That(QuiverLibrary.ExpectedAbiVersion, Is.EqualTo(4u));
             Assert.That(QuiverLibrary.AbiVersion, Is.EqualTo(QuiverLibrary.ExpectedAbiVersion));
 
             var config = new CollectionConfig(384);
