@@ -167,6 +167,33 @@
 #define QV_FIELD_TEXT 6
 
 /**
+ * `qv_traverse_params.order`: breadth first (each point at its least
+ * depth).
+ */
+#define QV_BFS 0
+
+/**
+ * `qv_traverse_params.order`: depth first (each point at the depth the
+ * walk first reached it).
+ */
+#define QV_DFS 1
+
+/**
+ * Direction: edges leaving a point.
+ */
+#define QV_DIRECTION_OUT 0
+
+/**
+ * Direction: edges reaching a point.
+ */
+#define QV_DIRECTION_IN 1
+
+/**
+ * Direction: both.
+ */
+#define QV_DIRECTION_BOTH 2
+
+/**
  * Hybrid branch kind: a dense vector search.
  */
 #define QV_BRANCH_DENSE 1
@@ -409,6 +436,13 @@ typedef struct qv_collection qv_collection;
 typedef struct qv_database qv_database;
 
 /**
+ * Edges read by `qv_collection_get_edges` or `qv_collection_find_edges`:
+ * owned by the caller, freed with `qv_edges_free`; read with
+ * `qv_edges_count` and `qv_edges_get`.
+ */
+typedef struct qv_edges qv_edges;
+
+/**
  * An error returned through a `qv_error **err` out-parameter. Owned by the
  * caller, freed with `qv_error_free`.
  */
@@ -419,6 +453,12 @@ typedef struct qv_error qv_error;
  * `qv_field_indexes_free`.
  */
 typedef struct qv_field_indexes qv_field_indexes;
+
+/**
+ * A path found by `qv_collection_shortest_path`: owned by the caller,
+ * freed with `qv_path_free`; read with `qv_path_get_view`.
+ */
+typedef struct qv_path qv_path;
 
 /**
  * Points read by `qv_collection_get`: owned by the caller, freed with
@@ -449,6 +489,13 @@ typedef struct qv_stats qv_stats;
  * `qv_strings_free`.
  */
 typedef struct qv_strings qv_strings;
+
+/**
+ * The points a traversal reached: owned by the caller, freed with
+ * `qv_traversal_free`; read with `qv_traversal_count` and
+ * `qv_traversal_get`.
+ */
+typedef struct qv_traversal qv_traversal;
 
 /**
  * Configuration of a new collection. Initialise with
@@ -585,6 +632,136 @@ typedef struct qv_field_index_view {
 } qv_field_index_view;
 
 /**
+ * One edge, as `qv_collection_add_edges` takes it and `qv_edges_get`
+ * returns it. Initialise with `qv_edge_init` (weight 1, no properties).
+ */
+typedef struct qv_edge {
+  /**
+   * The edge's id (the caller's); adding an edge whose id exists
+   * replaces that edge.
+   */
+  uint64_t id;
+  /**
+   * The point the edge leaves (a point of the collection).
+   */
+  uint64_t source;
+  /**
+   * The point the edge reaches (a point of the collection).
+   */
+  uint64_t target;
+  /**
+   * The label, `label_len` bytes of UTF-8 (1 to 256 bytes, no control
+   * characters).
+   */
+  const uint8_t *label;
+  /**
+   * Bytes in `label`.
+   */
+  uint64_t label_len;
+  /**
+   * Optional properties: a JSON object's UTF-8 text, `properties_len`
+   * bytes, kept byte for byte (at most 1 MiB); NULL or 0 = none.
+   */
+  const uint8_t *properties_json;
+  /**
+   * Bytes in `properties_json`.
+   */
+  uint64_t properties_len;
+  /**
+   * The weight: finite and not negative (the cost of the edge for
+   * weighted shortest paths).
+   */
+  float weight;
+  /**
+   * Reserved: must be 0.
+   */
+  uint32_t reserved;
+} qv_edge;
+
+/**
+ * A label given to a traversal: `len` bytes of UTF-8.
+ */
+typedef struct qv_label {
+  /**
+   * The label's bytes.
+   */
+  const uint8_t *name;
+  /**
+   * Bytes in `name`.
+   */
+  uint64_t len;
+} qv_label;
+
+/**
+ * What a traversal follows and returns. Initialise with
+ * `qv_traverse_params_init`.
+ *
+ * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
+ */
+typedef struct qv_traverse_params {
+  /**
+   * `sizeof(qv_traverse_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * `QV_BFS` (default) or `QV_DFS`.
+   */
+  uint32_t order;
+  /**
+   * Points reached in fewer hops are walked through but not returned
+   * (0 returns the start points too). Default 1.
+   */
+  uint32_t min_depth;
+  /**
+   * Hops from a start point, 1 to 1000. Default 1.
+   */
+  uint32_t max_depth;
+  /**
+   * `QV_DIRECTION_OUT` (default), `QV_DIRECTION_IN` or
+   * `QV_DIRECTION_BOTH`.
+   */
+  uint32_t direction;
+  /**
+   * Most points returned, 1 to 10,000,000; the walk stops there.
+   * Default 1,000.
+   */
+  uint32_t limit;
+  /**
+   * Labels every hop may follow (`nlabels` entries; 0 = any label).
+   */
+  const struct qv_label *labels;
+  /**
+   * Entries in `labels`.
+   */
+  uint64_t nlabels;
+  /**
+   * Labels per hop: hop `i` (from 1) follows the `hop_labels` from
+   * `hop_indptr[i - 1]` to `hop_indptr[i]` when there are any, else
+   * `labels`. NULL with `nhops` 0 = none.
+   */
+  const struct qv_label *hop_labels;
+  /**
+   * `nhops + 1` starts into `hop_labels`: `hop_indptr[0]` is 0, they
+   * never decrease.
+   */
+  const uint64_t *hop_indptr;
+  /**
+   * Hops with their own labels (at most `max_depth`).
+   */
+  uint64_t nhops;
+  /**
+   * Optional payload filter (UTF-8 JSON, `filter_len` bytes; NULL or 0
+   * = none): a point reached by a hop must match it to be returned or
+   * walked through (start points are not tested).
+   */
+  const uint8_t *filter_json;
+  /**
+   * Bytes in `filter_json`.
+   */
+  uint64_t filter_len;
+} qv_traverse_params;
+
+/**
  * Per-call search parameters. Initialise with `qv_search_params_init`, then
  * set at least `k`.
  *
@@ -646,6 +823,105 @@ typedef struct qv_search_params {
    */
   uint32_t rescore;
 } qv_search_params;
+
+/**
+ * One point of a `qv_traversal`. `path` is borrowed from the traversal
+ * and valid until `qv_traversal_free`; it is NULL exactly when
+ * `path_len` is 0.
+ */
+typedef struct qv_visit {
+  /**
+   * The point's id.
+   */
+  uint64_t id;
+  /**
+   * The start point (or search hit) it was reached from.
+   */
+  uint64_t origin;
+  /**
+   * Hops from `origin`.
+   */
+  uint32_t depth;
+  /**
+   * 1 when `score` holds a score (a ranked traversal, an expanded
+   * search), else 0.
+   */
+  uint32_t has_score;
+  /**
+   * The similarity to the query of a ranked traversal, or the score of
+   * the hit it was reached from in an expanded search.
+   */
+  float score;
+  /**
+   * Reserved: 0.
+   */
+  uint32_t reserved;
+  /**
+   * The `depth` edge ids walked from `origin` to the point, in order.
+   */
+  const uint64_t *path;
+  /**
+   * Entries in `path` (equal to `depth`).
+   */
+  uint64_t path_len;
+} qv_visit;
+
+/**
+ * What a shortest path may follow. Initialise with
+ * `qv_path_params_init`.
+ *
+ * Versioning: as `qv_search_params` (`struct_size`, `reserved` 0).
+ */
+typedef struct qv_path_params {
+  /**
+   * `sizeof(qv_path_params)`, set by the init function.
+   */
+  uint32_t struct_size;
+  /**
+   * `QV_DIRECTION_OUT` (default), `QV_DIRECTION_IN` or
+   * `QV_DIRECTION_BOTH`.
+   */
+  uint32_t direction;
+  /**
+   * 1 = least total weight, 0 = fewest hops (default).
+   */
+  uint32_t weighted;
+  /**
+   * Most hops of an unweighted path (0 = no bound, the default); must
+   * be 0 when `weighted` is 1.
+   */
+  uint32_t max_depth;
+  /**
+   * Labels the path may follow (`nlabels` entries; 0 = any).
+   */
+  const struct qv_label *labels;
+  /**
+   * Entries in `labels`.
+   */
+  uint64_t nlabels;
+} qv_path_params;
+
+/**
+ * Borrowed views into a `qv_path`, valid until `qv_path_free`.
+ */
+typedef struct qv_path_view {
+  /**
+   * The points from `from` to `to`.
+   */
+  const uint64_t *points;
+  /**
+   * Entries in `points` (1 when `from` is `to`).
+   */
+  uint64_t npoints;
+  /**
+   * The `npoints - 1` edge ids between them (NULL when there are none).
+   */
+  const uint64_t *edges;
+  /**
+   * Hops, or the sum of the edges' weights (added from the first edge).
+   */
+  double cost;
+} qv_path_view;
 
 /**
  * One field of a text search and its boost.
@@ -1703,6 +1979,346 @@ int32_t qv_field_indexes_get(const struct qv_field_indexes *list,
  * Thread safety: the list must not be in use by another thread.
  */
 void qv_field_indexes_free(struct qv_field_indexes *list);
+
+/**
+ * Fills `*edge` with id 0, source 0, target 0, no label, no properties,
+ * weight 1. Does nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*edge`).
+ */
+void qv_edge_init(struct qv_edge *edge);
+
+/**
+ * Adds the `n` edges of `edges` (or replaces the edges with their ids).
+ * The batch is checked whole first: labels, weights and properties,
+ * that each edge's source and target are points of the collection, and
+ * the label schema if one is set; on any error nothing is written. The
+ * last edge of the batch with a given id wins. Atomic and durable when it
+ * returns (as an upsert). Nothing of the arguments is retained.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad label,
+ * weight or properties, an edge the schema refuses; the message names
+ * the edge as `edges[i] (id N)`), QV_ERR_NOT_FOUND (an end point is not
+ * a point of the collection), QV_ERR_CLOSED, QV_ERR_READ_ONLY,
+ * QV_ERR_IO.
+ *
+ * Thread safety: safe to call concurrently with any call; it is one
+ * write, and no other write comes between its checks and its record.
+ */
+int32_t qv_collection_add_edges(const struct qv_collection *coll,
+                                const struct qv_edge *edges,
+                                size_t n,
+                                struct qv_error **err);
+
+/**
+ * Removes the edges with the `n` ids `ids`; `*removed` (if not NULL)
+ * receives how many existed (ids without an edge are ignored). Durable
+ * when it returns.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `ids` with `n` > 0),
+ * QV_ERR_CLOSED, QV_ERR_READ_ONLY, QV_ERR_IO.
+ *
+ * Thread safety: safe to call concurrently with any call.
+ */
+int32_t qv_collection_remove_edges(const struct qv_collection *coll,
+                                   const uint64_t *ids,
+                                   size_t n,
+                                   uint64_t *removed,
+                                   struct qv_error **err);
+
+/**
+ * Reads the edges with the `n` ids `ids`: `*out` receives a `qv_edges`
+ * owned by the caller (free with `qv_edges_free`; on failure `*out` is
+ * NULL) holding the edges found, in the order of `ids` (an id without an
+ * edge is left out; compare `qv_edge.id`).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer), QV_ERR_CLOSED,
+ * QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: safe to call concurrently with any call; sees each write
+ * whole or not at all.
+ */
+int32_t qv_collection_get_edges(const struct qv_collection *coll,
+                                const uint64_t *ids,
+                                size_t n,
+                                struct qv_edges **out,
+                                struct qv_error **err);
+
+/**
+ * Reads the edges leaving `*source` (if `source` is not NULL) and
+ * reaching `*target` (if `target` is not NULL), labelled `label` (if
+ * `label_len` > 0), by ascending edge id: `*out` receives a `qv_edges`
+ * owned by the caller (free with `qv_edges_free`; on failure `*out` is
+ * NULL). With neither a source nor a target, every edge (of the label)
+ * is returned, which reads them all.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `out`, bad label),
+ * QV_ERR_CLOSED, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: as `qv_collection_get_edges`.
+ */
+int32_t qv_collection_find_edges(const struct qv_collection *coll,
+                                 const uint64_t *source,
+                                 const uint64_t *target,
+                                 const uint8_t *label,
+                                 size_t label_len,
+                                 struct qv_edges **out,
+                                 struct qv_error **err);
+
+/**
+ * Number of edges in `edges` (0 when NULL).
+ *
+ * Thread safety: a `qv_edges` is immutable; any thread may read it.
+ */
+size_t qv_edges_count(const struct qv_edges *edges);
+
+/**
+ * Fills `*edge` with edge `index` of `edges`: its pointers (label,
+ * properties) are borrowed from `edges` and valid until
+ * `qv_edges_free(edges)`; `properties_json` is NULL when the edge has
+ * none. The label and properties are not NUL-terminated.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, index out of
+ * range).
+ *
+ * Thread safety: as `qv_edges_count`.
+ */
+int32_t qv_edges_get(const struct qv_edges *edges,
+                     size_t index,
+                     struct qv_edge *edge,
+                     struct qv_error **err);
+
+/**
+ * Frees a `qv_edges`; everything borrowed from it becomes invalid.
+ * `qv_edges_free(NULL)` does nothing.
+ *
+ * Thread safety: the object must not be in use by another thread.
+ */
+void qv_edges_free(struct qv_edges *edges);
+
+/**
+ * `*in_degree` and `*out_degree` (each if not NULL) receive the number of
+ * edges reaching and leaving `point` (labelled `label`, if `label_len` >
+ * 0); an edge from the point to itself counts in both. A point without
+ * edges (or not in the collection) has 0 and 0.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (bad label), QV_ERR_CLOSED.
+ *
+ * Thread safety: as `qv_collection_get_edges`.
+ */
+int32_t qv_collection_degree(const struct qv_collection *coll,
+                             uint64_t point,
+                             const uint8_t *label,
+                             size_t label_len,
+                             uint64_t *in_degree,
+                             uint64_t *out_degree,
+                             struct qv_error **err);
+
+/**
+ * `*count` receives the number of edges of the collection.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer),
+ * QV_ERR_CLOSED.
+ *
+ * Thread safety: as `qv_collection_get_edges`.
+ */
+int32_t qv_collection_count_edges(const struct qv_collection *coll,
+                                  uint64_t *count,
+                                  struct qv_error **err);
+
+/**
+ * Sets the label schema of the collection's edges from the UTF-8 JSON
+ * text `schema_json` (`schema_len` bytes), or removes it when
+ * `schema_len` is 0. The form is `{"labels": {"LABEL": {"source":
+ * FILTER, "target": FILTER}, ...}}`: only the labels listed are allowed,
+ * and an edge's source and target payloads must match the label's
+ * filters (each optional, in the filter language). Every existing edge
+ * must follow the new schema, or the call fails naming one that does not
+ * and changes nothing. Durable when it returns.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (bad JSON, bad label or
+ * filter, an existing edge the schema refuses), QV_ERR_CLOSED,
+ * QV_ERR_READ_ONLY, QV_ERR_IO.
+ *
+ * Thread safety: safe to call concurrently with any call; writes wait
+ * while it checks the edges.
+ */
+int32_t qv_collection_set_graph_schema(const struct qv_collection *coll,
+                                       const uint8_t *schema_json,
+                                       size_t schema_len,
+                                       struct qv_error **err);
+
+/**
+ * `*out` receives a new `qv_strings` (free with `qv_strings_free`; on
+ * failure NULL) holding the collection's label schema as JSON text (the
+ * form `qv_collection_set_graph_schema` takes), or no string when there
+ * is no schema.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `out`), QV_ERR_CLOSED.
+ *
+ * Thread safety: as `qv_collection_get_edges`.
+ */
+int32_t qv_collection_get_graph_schema(const struct qv_collection *coll,
+                                       struct qv_strings **out,
+                                       struct qv_error **err);
+
+/**
+ * Fills `*params` with the defaults (breadth first, depth 1 to 1, out,
+ * limit 1,000, any label, no filter) and its `struct_size`. Does nothing
+ * when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*params`).
+ */
+void qv_traverse_params_init(struct qv_traverse_params *params);
+
+/**
+ * Walks the edges from the `n` points `starts` (points of the
+ * collection) as `*params` says: `*out` receives a `qv_traversal` owned
+ * by the caller (free with `qv_traversal_free`; on failure `*out` is
+ * NULL) with the points reached in the walk's order, each once, with its
+ * depth, start point and path. Neighbours are visited by ascending edge
+ * id. Breadth first gives each point its least depth; depth first, the
+ * depth at which the walk first reached it.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, bad params:
+ * depths, limit, order, direction, labels, filter), QV_ERR_NOT_FOUND (a
+ * start is not a point of the collection; the message names
+ * `starts[i]`), QV_ERR_CLOSED, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: safe to call concurrently with any call; sees each write
+ * whole or not at all.
+ */
+int32_t qv_collection_traverse(const struct qv_collection *coll,
+                               const uint64_t *starts,
+                               size_t n,
+                               const struct qv_traverse_params *params,
+                               struct qv_traversal **out,
+                               struct qv_error **err);
+
+/**
+ * A vector search (`query`: `dim` floats; `*params` as for
+ * `qv_collection_search`, `params->k` hits) whose hits are then walked from as
+ * `*traverse` says: `*out` receives a `qv_traversal` (as
+ * `qv_collection_traverse`) with the hits (depth 0, when
+ * `traverse->min_depth` is 0) and the points reached, each once, in walk
+ * order from the best hit; each carries (`has_score` 1) the score of
+ * the hit it was reached from.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (as `qv_collection_search`
+ * and `qv_collection_traverse`), QV_ERR_DIMENSION_MISMATCH,
+ * QV_ERR_CLOSED, QV_ERR_IO, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: as `qv_collection_traverse`.
+ */
+int32_t qv_collection_search_expand(const struct qv_collection *coll,
+                                    const float *query,
+                                    size_t dim,
+                                    const struct qv_search_params *params,
+                                    const struct qv_traverse_params *traverse,
+                                    struct qv_traversal **out,
+                                    struct qv_error **err);
+
+/**
+ * The `k` points (1 to 100000) of a traversal from the `n` points
+ * `starts` (as `qv_collection_traverse`) most similar to `query` (`dim`
+ * floats), best first (equal scores by ascending id), each with its
+ * score (`has_score` 1, in the collection's metric): `*out` receives a
+ * `qv_traversal` owned by the caller (free with `qv_traversal_free`; on
+ * failure NULL).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (as `qv_collection_traverse`,
+ * k out of range, a query value not finite, a metadata-only collection),
+ * QV_ERR_DIMENSION_MISMATCH, QV_ERR_NOT_FOUND, QV_ERR_CLOSED,
+ * QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: as `qv_collection_traverse`.
+ */
+int32_t qv_collection_traverse_ranked(const struct qv_collection *coll,
+                                      const uint64_t *starts,
+                                      size_t n,
+                                      const struct qv_traverse_params *params,
+                                      const float *query,
+                                      size_t dim,
+                                      uint32_t k,
+                                      struct qv_traversal **out,
+                                      struct qv_error **err);
+
+/**
+ * Number of points in `traversal` (0 when NULL).
+ *
+ * Thread safety: a `qv_traversal` is immutable; any thread may read it.
+ */
+size_t qv_traversal_count(const struct qv_traversal *traversal);
+
+/**
+ * Fills `*visit` with point `index` of `traversal` (its `path` borrowed
+ * from `traversal`).
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer, index out of
+ * range).
+ *
+ * Thread safety: as `qv_traversal_count`.
+ */
+int32_t qv_traversal_get(const struct qv_traversal *traversal,
+                         size_t index,
+                         struct qv_visit *visit,
+                         struct qv_error **err);
+
+/**
+ * Frees a `qv_traversal`; every path borrowed from it becomes invalid.
+ * `qv_traversal_free(NULL)` does nothing.
+ *
+ * Thread safety: the object must not be in use by another thread.
+ */
+void qv_traversal_free(struct qv_traversal *traversal);
+
+/**
+ * Fills `*params` with the defaults (out, fewest hops, no bound, any
+ * label) and its `struct_size`. Does nothing when NULL.
+ *
+ * Thread safety: safe from any thread (it writes only `*params`).
+ */
+void qv_path_params_init(struct qv_path_params *params);
+
+/**
+ * The shortest path from `from` to `to` (both points of the collection)
+ * as `*params` says (NULL `params` = the defaults): `*out` receives a
+ * `qv_path` owned by the caller (free with `qv_path_free`), or NULL when
+ * `to` cannot be reached (the call still returns QV_OK). Among paths of
+ * equal cost, the one found first visiting neighbours by ascending edge
+ * id.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `out`, bad params),
+ * QV_ERR_NOT_FOUND (`from` or `to` is not a point of the collection),
+ * QV_ERR_CLOSED, QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: as `qv_collection_traverse`.
+ */
+int32_t qv_collection_shortest_path(const struct qv_collection *coll,
+                                    uint64_t from,
+                                    uint64_t to,
+                                    const struct qv_path_params *params,
+                                    struct qv_path **out,
+                                    struct qv_error **err);
+
+/**
+ * Fills `*view` with borrowed pointers into `path`.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL pointer).
+ *
+ * Thread safety: a `qv_path` is immutable; any thread may read it.
+ */
+int32_t qv_path_get_view(const struct qv_path *path,
+                         struct qv_path_view *view,
+                         struct qv_error **err);
+
+/**
+ * Frees a `qv_path`; its views become invalid. `qv_path_free(NULL)` does
+ * nothing.
+ *
+ * Thread safety: the object must not be in use by another thread.
+ */
+void qv_path_free(struct qv_path *path);
 
 /**
  * Fills `*branch` with the defaults (no kind yet, weight 1, every pointer

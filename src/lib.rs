@@ -26,6 +26,7 @@ pub mod error;
 pub mod ffi;
 pub mod filter;
 pub mod fusion;
+pub mod graph;
 pub mod index;
 pub mod point;
 pub mod quant;
@@ -37,14 +38,16 @@ pub use collection::stats::{
     CollectionStats, ComponentStats, OptimizerState, OptimizerStats, SegmentKind, SegmentStats,
 };
 pub use collection::{
-    Collection, FieldIndexInfo, HybridBranch, HybridQuery, PayloadChange, SegmentLimits,
-    SegmentPlan, Selection, SparseQuery, SyncPolicy, TextQuery,
+    Collection, FieldIndexInfo, GraphSchema, HybridBranch, HybridQuery, LabelRule, PayloadChange,
+    SegmentLimits, SegmentPlan, Selection, SparseQuery, SyncPolicy, TextQuery,
 };
 pub use database::{Database, DatabaseOptions};
 pub use distance::Metric;
 pub use error::{Error, Result};
 pub use filter::{Filter, TextMode};
 pub use fusion::{Fusion, MultiFusion};
+pub use graph::traverse::{GraphPath, Order, PathQuery, Traversal, Visit};
+pub use graph::{Direction, Edge};
 pub use index::sparse::{SparseColumn, SparseVector};
 pub use index::text::TextConfig;
 pub use point::{

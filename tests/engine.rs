@@ -15,6 +15,7 @@ mod engine {
     mod failure;
     mod field_index;
     mod filtered;
+    mod graph;
     mod hybrid;
     mod payload_ops;
     mod persistence;

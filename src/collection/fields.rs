@@ -377,7 +377,7 @@ impl Collection {
     /// Writes the next manifest generation with the state's segments as
     /// they are saved (same applied sequence, same deleted sets) and its
     /// field index definitions.
-    fn write_manifest(&self, st: &mut State) -> Result<()> {
+    pub(super) fn write_manifest(&self, st: &mut State) -> Result<()> {
         let generation = st.generation + 1;
         let m = Manifest {
             generation,
@@ -395,6 +395,8 @@ impl Collection {
                 .collect(),
             field_indexes: st.field_defs.clone(),
             next_field_id: st.next_field_id,
+            edges: st.graph_saved,
+            graph_schema: st.graph_schema.as_ref().map(|s| s.to_json()),
         };
         m.write(&self.dir, self.uid)?;
         if let Err(e) = crate::storage::sync_dir(&self.dir) {

@@ -46,6 +46,11 @@ pub struct Manifest {
     pub field_indexes: Vec<FieldIndexDef>,
     /// Id the next field index gets.
     pub next_field_id: u64,
+    /// The edge snapshot: its generation and the sequence number of the
+    /// last record it holds.
+    pub edges: Option<(u64, u64)>,
+    /// The graph's label schema (its JSON form).
+    pub graph_schema: Option<Value>,
 }
 
 /// File name of generation `g`.
@@ -102,6 +107,8 @@ impl Manifest {
                 v
             }).collect::<Vec<_>>(),
             "next_field_id": self.next_field_id,
+            "edges": self.edges.map(|(g, s)| json!({"generation": g, "seq": s})),
+            "graph_schema": self.graph_schema,
         });
         let bytes = serde_json::to_vec(&doc).expect("a JSON value always serialises");
         write_sealed(
@@ -203,7 +210,18 @@ impl Manifest {
         if field_indexes.iter().any(|d| d.id >= next_field_id) {
             return Err(bad("a field index id is not below next_field_id"));
         }
+        // Absent from manifests written before edges existed.
+        let edges = match doc.get("edges") {
+            None | Some(Value::Null) => None,
+            Some(e) => Some((num(e, "generation")?, num(e, "seq")?)),
+        };
+        let graph_schema = match doc.get("graph_schema") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.clone()),
+        };
         Ok(Manifest {
+            edges,
+            graph_schema,
             field_indexes,
             next_field_id,
             generation,
@@ -249,6 +267,8 @@ mod tests {
                 ),
             ],
             next_field_id: 4,
+            edges: Some((3, 98)),
+            graph_schema: Some(json!({"labels": {"a": {}}})),
         };
         m.write(&d, 77).unwrap();
         assert_eq!(Manifest::read(&d, 77, 4).unwrap(), m);

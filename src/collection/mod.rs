@@ -17,6 +17,7 @@
 
 pub mod config;
 mod fields;
+mod graph;
 mod hybrid;
 mod manifest;
 mod open;
@@ -35,6 +36,7 @@ mod text;
 mod write;
 
 pub use fields::FieldIndexInfo;
+pub use graph::{GraphSchema, LabelRule};
 pub use hybrid::{HybridBranch, HybridQuery};
 pub use optimize::OptimizerHandle;
 pub(crate) use optimize::Pool;

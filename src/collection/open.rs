@@ -73,6 +73,8 @@ impl Collection {
             segments: Vec::new(),
             field_indexes: Vec::new(),
             next_field_id: 1,
+            edges: None,
+            graph_schema: None,
         }
         .write(dir, uid)?;
         RecordLog::create(dir, uid, 1, true)?;
@@ -187,6 +189,22 @@ impl Collection {
             m.applied_seq + 1,
             sync == SyncPolicy::EveryBatch,
         )?;
+        let graph = match m.edges {
+            Some((g, _)) => super::graph::load_edges(dir, uid, g)?,
+            None => crate::graph::Graph::default(),
+        };
+        let graph_schema = m
+            .graph_schema
+            .as_ref()
+            .map(|v| {
+                super::graph::GraphSchema::from_json(v).map_err(|e| {
+                    Error::corrupt(format!(
+                        "{}: graph_schema: {e}",
+                        dir.join(manifest::file_name(generation)).display()
+                    ))
+                })
+            })
+            .transpose()?;
         let state = State {
             active: Appendable::new(
                 m.next_segment_id,
@@ -208,6 +226,10 @@ impl Collection {
             applied_seq: m.applied_seq,
             log_start: m.log_start,
             next_segment_id: m.next_segment_id + 1,
+            graph,
+            graph_saved: m.edges,
+            graph_schema,
+            last_applied: m.applied_seq,
         };
         let coll = Collection {
             name: name.to_owned(),
@@ -264,6 +286,8 @@ impl Collection {
             match &op {
                 WriteOp::Upsert(u) => coll.apply(r.pos, Applied::Upsert(u, &r.body), true)?,
                 WriteOp::Delete(ids) => coll.apply(r.pos, Applied::Delete(ids), true)?,
+                WriteOp::AddEdges(e) => coll.apply(r.pos, Applied::AddEdges(e), true)?,
+                WriteOp::RemoveEdges(ids) => coll.apply(r.pos, Applied::RemoveEdges(ids), true)?,
                 WriteOp::Void(_) => 0,
             };
         }
@@ -278,6 +302,8 @@ impl Collection {
                 std::fs::remove_dir_all(&p).map_err(|e| Error::io("remove", &p, e))?;
             } else if manifest::parse_file_name(&fname).is_some_and(|g| g < generation)
                 || parse_log_file_name(&fname).is_some_and(|n| n < m.log_start)
+                || super::graph::parse_edges_file_name(&fname)
+                    .is_some_and(|g| Some(g) != m.edges.map(|e| e.0))
             {
                 std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
             }

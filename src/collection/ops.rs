@@ -25,6 +25,8 @@ const TAG_UPSERT: u8 = 1;
 const TAG_DELETE: u8 = 2;
 const TAG_VOID: u8 = 3;
 const TAG_UPSERT_SPARSE: u8 = 4;
+const TAG_ADD_EDGES: u8 = 5;
+const TAG_REMOVE_EDGES: u8 = 6;
 const NO_PAYLOAD: u32 = u32::MAX;
 
 /// A payload as the engine stores it: the JSON text exactly as given.
@@ -371,6 +373,20 @@ pub fn encode_delete(ids: &[u64]) -> Vec<u8> {
     b
 }
 
+/// Encodes an add-edges record (edges checked, ids unique).
+pub fn encode_add_edges(edges: &[crate::graph::Edge]) -> Vec<u8> {
+    let mut b = vec![TAG_ADD_EDGES];
+    crate::graph::encode_edges(&mut b, edges);
+    b
+}
+
+/// Encodes a remove-edges record.
+pub fn encode_remove_edges(ids: &[u64]) -> Vec<u8> {
+    let mut b = encode_delete(ids);
+    b[0] = TAG_REMOVE_EDGES;
+    b
+}
+
 /// Encodes a void record for `seq`.
 pub fn encode_void(seq: u64) -> Vec<u8> {
     let mut b = vec![TAG_VOID];
@@ -401,6 +417,10 @@ pub enum WriteOp {
     Delete(Vec<u64>),
     /// Ignore the record with this sequence number.
     Void(u64),
+    /// Add (or replace) edges.
+    AddEdges(Vec<crate::graph::Edge>),
+    /// Remove edges by id.
+    RemoveEdges(Vec<u64>),
 }
 
 /// Decodes a log record body written by this module.
@@ -446,6 +466,12 @@ pub fn decode(body: &[u8], dim: usize) -> Result<WriteOp> {
             Ok(WriteOp::Delete(ids))
         }
         TAG_VOID => Ok(WriteOp::Void(r.u64()?)),
+        TAG_ADD_EDGES => Ok(WriteOp::AddEdges(crate::graph::decode_edges(&mut r)?)),
+        TAG_REMOVE_EDGES => {
+            let n = r.u32()? as usize;
+            let ids = (0..n).map(|_| r.u64()).collect::<Result<Vec<_>>>()?;
+            Ok(WriteOp::RemoveEdges(ids))
+        }
         t => Err(Error::corrupt(format!("log record has unknown tag {t}"))),
     }
 }

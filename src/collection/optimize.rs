@@ -445,6 +445,14 @@ impl Collection {
                     deleted_generation: new_gen,
                 });
             }
+            // The edges, when they changed: every record applied so far
+            // (the apply turn is held) is in the snapshot.
+            let edges = if st.graph.dirty {
+                super::graph::save_edges(&self.dir, self.uid, generation, &st.graph)?;
+                Some((generation, st.last_applied))
+            } else {
+                st.graph_saved
+            };
             let m = Manifest {
                 generation,
                 applied_seq,
@@ -453,6 +461,8 @@ impl Collection {
                 segments: entries,
                 field_indexes: st.field_defs.clone(),
                 next_field_id: st.next_field_id,
+                edges,
+                graph_schema: st.graph_schema.as_ref().map(|s| s.to_json()),
             };
             m.write(&self.dir, self.uid)?;
             if let Err(e) = crate::storage::sync_dir(&self.dir) {
@@ -498,6 +508,10 @@ impl Collection {
             st.generation = generation;
             st.applied_seq = applied_seq;
             st.log_start = log_start;
+            if st.graph_saved != edges {
+                st.graph_saved = edges;
+                st.graph.dirty = false;
+            }
         }
         drop(turn);
         // Old files: no reader can reach them any more.
@@ -528,7 +542,11 @@ impl Collection {
         {
             let entry = entry.map_err(|e| Error::io("read directory", &self.dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if super::manifest::parse_file_name(&name).is_some_and(|g| g < generation) {
+            let stale_edges = super::graph::parse_edges_file_name(&name)
+                .is_some_and(|g| Some(g) != st.graph_saved.map(|e| e.0));
+            if super::manifest::parse_file_name(&name).is_some_and(|g| g < generation)
+                || stale_edges
+            {
                 let _ = std::fs::remove_file(entry.path());
             }
         }

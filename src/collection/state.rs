@@ -108,9 +108,24 @@ pub struct State {
     pub log_start: u64,
     /// Id the next new segment gets.
     pub next_segment_id: u64,
+    /// The edges between points.
+    pub graph: crate::graph::Graph,
+    /// The generation of the edge snapshot on disk and the sequence number
+    /// of the last record it holds (`None`: no snapshot yet). Records up
+    /// to that number are not applied to `graph` again on replay.
+    pub graph_saved: Option<(u64, u64)>,
+    /// The label schema edges must follow, if any.
+    pub graph_schema: Option<super::graph::GraphSchema>,
+    /// The sequence number of the last record applied.
+    pub last_applied: u64,
 }
 
 impl State {
+    /// Records up to this sequence number are in `graph` already.
+    pub fn graph_seq(&self) -> u64 {
+        self.graph_saved.map_or(0, |(_, s)| s)
+    }
+
     /// The live copy of `id`, if any.
     pub fn find(&self, id: u64) -> Option<Loc> {
         if let Some(o) = self.active.lookup(id) {

@@ -98,6 +98,8 @@ pub struct CollectionStats {
     pub live_points: u64,
     /// Points still stored but deleted or overwritten (not yet reclaimed).
     pub deleted_points: u64,
+    /// Edges between points.
+    pub edges: u64,
     /// Every segment, appendable ones first.
     pub segments: Vec<SegmentStats>,
     /// Bytes per component, summed over segments.
@@ -128,6 +130,7 @@ impl CollectionStats {
         json!({
             "live_points": self.live_points,
             "deleted_points": self.deleted_points,
+            "edges": self.edges,
             "disk_bytes": self.disk_bytes,
             "ram_bytes": self.ram_bytes,
             "resident_bytes": self.resident_bytes,
@@ -246,6 +249,12 @@ impl Collection {
                 ram_bytes: vectors_ram + graph_ram + index_ram + s.deleted.ram_bytes(),
             });
         }
+        let edges_disk = st
+            .graph_saved
+            .map(|(g, _)| self.dir.join(super::graph::edges_file_name(g)))
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len());
+        add("edges", edges_disk, st.graph.ram_bytes());
         add("log", self.log.disk_bytes(), 0);
         let manifest_bytes =
             std::fs::metadata(self.dir.join(super::manifest::file_name(st.generation)))
@@ -264,6 +273,7 @@ impl Collection {
         Ok(CollectionStats {
             live_points: st.live() as u64,
             deleted_points: st.dead() as u64,
+            edges: st.graph.len() as u64,
             disk_bytes: components.iter().map(|c| c.disk_bytes).sum(),
             ram_bytes: components.iter().map(|c| c.ram_bytes).sum(),
             resident_bytes: st.sealed.iter().map(|s| s.seg.resident_bytes().0).sum(),

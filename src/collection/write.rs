@@ -18,6 +18,8 @@ use std::time::Instant;
 pub(super) enum Applied<'a> {
     Upsert(&'a DecodedUpsert, &'a [u8]),
     Delete(&'a [u64]),
+    AddEdges(&'a [crate::graph::Edge]),
+    RemoveEdges(&'a [u64]),
 }
 
 impl Collection {
@@ -200,7 +202,7 @@ impl Collection {
     /// write; handing the apply turn from writer to writer cost a context
     /// switch each and, with 8 writers on 2 cores, left the disk idle for
     /// as long again as the fsync took.
-    fn logged_write(&self, job: Job) -> Result<usize> {
+    pub(super) fn logged_write(&self, job: Job) -> Result<usize> {
         let writer = self.log.writer();
         let pos = match self.log.append(job.body()) {
             Ok(p) => p,
@@ -401,7 +403,15 @@ impl Collection {
             }
             Applied::Delete(ids) => {
                 let mut n = 0;
+                // A point's edges go with it. Every edge joins two live
+                // points (edges are checked under the exclusive write
+                // gate), so removing the edges of each id is what the
+                // delete did when it was first applied.
+                let edges = pos.seq > st.graph_seq();
                 for &id in ids {
+                    if edges {
+                        st.graph.remove_point(id);
+                    }
                     if let Some(loc) = st.find(id) {
                         if st.version_at(loc) < pos.seq {
                             st.delete_at(loc);
@@ -411,7 +421,25 @@ impl Collection {
                 }
                 n
             }
+            Applied::AddEdges(edges) => {
+                if pos.seq > st.graph_seq() {
+                    for e in edges {
+                        st.graph.insert(e);
+                    }
+                }
+                edges.len()
+            }
+            Applied::RemoveEdges(ids) => {
+                let mut n = 0;
+                if pos.seq > st.graph_seq() {
+                    for &id in ids {
+                        n += usize::from(st.graph.remove(id));
+                    }
+                }
+                n
+            }
         };
+        st.last_applied = pos.seq;
         if st.active.started.is_none() {
             st.active.started = Some(Instant::now());
         }
@@ -548,12 +576,23 @@ pub(super) enum Job {
         ids: Vec<u64>,
         body: Vec<u8>,
     },
+    AddEdges {
+        edges: Vec<crate::graph::Edge>,
+        body: Vec<u8>,
+    },
+    RemoveEdges {
+        ids: Vec<u64>,
+        body: Vec<u8>,
+    },
 }
 
 impl Job {
     fn body(&self) -> &[u8] {
         match self {
-            Job::Upsert { body, .. } | Job::Delete { body, .. } => body,
+            Job::Upsert { body, .. }
+            | Job::Delete { body, .. }
+            | Job::AddEdges { body, .. }
+            | Job::RemoveEdges { body, .. } => body,
         }
     }
 
@@ -561,6 +600,8 @@ impl Job {
         match self {
             Job::Upsert { decoded, body } => Applied::Upsert(decoded, body),
             Job::Delete { ids, .. } => Applied::Delete(ids),
+            Job::AddEdges { edges, .. } => Applied::AddEdges(edges),
+            Job::RemoveEdges { ids, .. } => Applied::RemoveEdges(ids),
         }
     }
 }

@@ -56,6 +56,8 @@ pub enum FileKind {
     Codes = 8,
     /// Segment sparse vectors.
     Sparse = 9,
+    /// The edges of a collection at one generation.
+    Edges = 10,
 }
 
 impl FileKind {
@@ -70,6 +72,7 @@ impl FileKind {
             FileKind::FieldIndex => "field index",
             FileKind::Codes => "codes",
             FileKind::Sparse => "sparse vectors",
+            FileKind::Edges => "edges",
         }
     }
 }
