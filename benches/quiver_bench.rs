@@ -67,6 +67,7 @@ mod churn;
 mod common;
 mod ffi_overhead;
 mod filtered;
+mod graph;
 mod hybrid;
 mod ingest;
 mod sparse;
@@ -103,6 +104,9 @@ commands:
   sparse   exact sparse vector search (BM25-weighted term ids of the
            payloads) against a brute-force dot product: exact matches,
            MRR@10, single-thread QPS, p50/p99 latency
+  graph    WordNet relations as edges: load edges/s, neighbour lookups
+           p50/p99, BFS depth 3 and shortest-path QPS (checked against a
+           reference), search_expand and rank_traversal QPS
   ffi      search through the C ABI against the Rust API on one collection
   torture  the long kill -9 torture: a writer child killed at random moments,
            every acknowledged write checked after each reopen";
@@ -118,6 +122,7 @@ fn main() {
         Some("text") => command(rest, text::USAGE, text::parse, text::run),
         Some("hybrid") => command(rest, hybrid::USAGE, hybrid::parse, hybrid::run),
         Some("sparse") => command(rest, sparse::USAGE, sparse::parse, sparse::run),
+        Some("graph") => command(rest, graph::USAGE, graph::parse, graph::run),
         Some("ffi") => command(
             rest,
             ffi_overhead::USAGE,

@@ -314,6 +314,7 @@ static const test_case tests[] = {
     T(test_text_search),
     T(test_hybrid_search),
     T(test_sparse_vectors),
+    T(test_graph),
     T(test_wordnet_sample),
     T(test_wordnet_sq8),
     T(test_wordnet_modes),

@@ -174,6 +174,7 @@ void test_field_indexes(void);
 void test_payload_operations(void);
 void test_text_search(void);
 void test_hybrid_search(void);
+void test_graph(void);
 void test_sparse_vectors(void);
 
 void test_wordnet_sample(void);
