@@ -25,11 +25,13 @@ usage: quiver-bench torture [options]
 The long kill -9 torture. A writer child (this binary) applies random upserts
 (batches of 1..500 points, ids from a range of 1000, payloads of 0..2000
 bytes, named sparse vectors), deletes, bad batches, payload and sparse vector
-updates, optimize/checkpoint/wait_optimized calls and close/reopen cycles to
-one collection and reports each call; the parent SIGKILLs it at random
-moments (also during open and recovery, and late enough for the optimizer to
-be at work), reopens the database and checks every acknowledged write, that
-no failed write shows, count, search, sparse search and verify().
+updates, edge batches (some that must fail) and edge removals,
+optimize/checkpoint/wait_optimized calls and close/reopen cycles to one
+collection and reports each call; the parent SIGKILLs it at random moments
+(also during open and recovery, and late enough for the optimizer to be at
+work), reopens the database and checks every acknowledged write, that no
+failed write shows, count, search, sparse search, edges, traversals and
+verify().
 One line per kill on stderr, with the open time after the kill (mean and max
 so far); at the end one line on stdout:
   torture kills=1000 ops=... acked=... failed=... open_ms_mean=3.21 open_ms_max=17.80 ...

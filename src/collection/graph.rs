@@ -213,7 +213,9 @@ impl Collection {
         {
             let st = self.state.read();
             self.check_open()?;
-            for (&i, e) in order.iter().zip(&batch) {
+            // Every edge of the batch, also one a later edge with its id
+            // replaces: a batch that names a missing point is refused whole.
+            for (i, e) in edges.iter().enumerate() {
                 self.check_edge(&st, e, &|| what(i))?;
             }
         }
@@ -317,6 +319,9 @@ impl Collection {
         target: Option<u64>,
         label: Option<&str>,
     ) -> Result<Vec<Edge>> {
+        if let Some(l) = label {
+            crate::graph::check_label(l, &|| "label".to_owned())?;
+        }
         let st = self.state.read();
         self.check_open()?;
         Ok(st.graph.find(source, target, label))
@@ -326,6 +331,9 @@ impl Collection {
     /// given): `(in, out)`. An edge from the point to itself counts in
     /// both.
     pub fn degree(&self, point: u64, label: Option<&str>) -> Result<(usize, usize)> {
+        if let Some(l) = label {
+            crate::graph::check_label(l, &|| "label".to_owned())?;
+        }
         let st = self.state.read();
         self.check_open()?;
         Ok(st.graph.degree(point, label))
@@ -416,7 +424,14 @@ impl Collection {
         q.check()?;
         let st = self.state.read();
         self.check_open()?;
-        self.check_points(&st, &[from, to], "[from, to]")?;
+        for (what, p) in [("from", from), ("to", to)] {
+            if st.find(p).is_none() {
+                return Err(Error::NotFound(format!(
+                    "{what}: point {p} is not in collection \"{}\"",
+                    self.name
+                )));
+            }
+        }
         Ok(traverse::shortest_path(&st.graph, from, to, q))
     }
 
@@ -468,8 +483,8 @@ impl Collection {
         k: usize,
     ) -> Result<Vec<Visit>> {
         t.check()?;
-        if self.config.dimension == 0 {
-            return Err(Error::invalid(format!(
+        if self.config.kind == crate::collection::config::CollectionKind::MetadataOnly {
+            return Err(Error::Unsupported(format!(
                 "collection \"{}\" is metadata-only: it has no vectors to rank by",
                 self.name
             )));

@@ -734,7 +734,8 @@ pub unsafe extern "C" fn qv_collection_search_expand(
 /// failure NULL).
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (as `qv_collection_traverse`,
-/// k out of range, a query value not finite, a metadata-only collection),
+/// k out of range, a query value not finite), QV_ERR_UNSUPPORTED (a
+/// metadata-only collection: no vectors to rank by),
 /// QV_ERR_DIMENSION_MISMATCH, QV_ERR_NOT_FOUND, QV_ERR_CLOSED,
 /// QV_ERR_OUT_OF_MEMORY.
 ///

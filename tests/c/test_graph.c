@@ -442,6 +442,20 @@ void test_graph(void) {
     qv_path *found = NULL;
     FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_shortest_path(c, 0, 1, &pp, &found, ERR));
     CHECK(found == NULL);
+    FAILS(QV_ERR_NOT_FOUND, qv_collection_shortest_path(c, 0, 555, NULL, &found, ERR));
+    CHECK_MESSAGE_HAS("to: point 555 is not in collection");
+    CHECK(found == NULL);
+    /* Reads with a label no edge can have are refused, not empty. */
+    char long_label[257];
+    memset(long_label, 'x', sizeof long_label);
+    qv_edges *none = NULL;
+    uint64_t din = 9, dout = 9;
+    FAILS(QV_ERR_INVALID_ARGUMENT,
+          qv_collection_find_edges(c, &s0, NULL, (const uint8_t *)"a\x01", 2, &none, ERR));
+    CHECK(none == NULL);
+    FAILS(QV_ERR_INVALID_ARGUMENT,
+          qv_collection_degree(c, 0, (const uint8_t *)long_label, sizeof long_label, &din, &dout, ERR));
+    CHECK_MESSAGE_HAS("257 bytes");
     check_all(c, 2);
 
     /* Remove some edges; delete two points (their edges go). */

@@ -25,8 +25,21 @@
 //! removals; read-modify-writes that keep the vector and payload); payload
 //! updates by filter (set `qv_tag` / `qv_n` on the points matching a filter
 //! on `qv_tag`, `has_id` or a field's existence: read-modify-writes that
-//! keep the sparse vectors), deletes by filter, `optimize`, `checkpoint`,
-//! `wait_optimized`, and close/reopen cycles. The collection has an integer
+//! keep the sparse vectors), deletes by filter, edge batches (`add_edges`
+//! of 1..=50 edges, ids from `0..256` so that many replace, repeats within
+//! a batch included: the last one wins; three labels, one non-ASCII;
+//! weights such as 0, -0, a subnormal, 1e30; properties as JSON object
+//! text with varied whitespace and escapes, kept byte for byte; end points
+//! from a pool of 1..=6 ids, mostly hubs `0..24` or the last upsert's ids,
+//! now and then one that is not a point: then the call must fail with
+//! `NotFound` and change nothing, as the model decides when it runs), bad
+//! edge batches (an empty or control-character or over-long label, a
+//! negative, NaN or infinite weight, properties that are not a JSON object,
+//! in any edge of the batch: `InvalidArgument`), edge removals
+//! (`remove_edges`, ids that are not edges included), `optimize`,
+//! `checkpoint`, `wait_optimized`, and close/reopen cycles. A delete (also
+//! by filter) takes the edges in and out of the deleted points; upserts
+//! and payload updates keep them. The collection has an integer
 //! field index on `qv_tag`, created when the child opens it (so also killed
 //! while it is created or backfilled).
 //!
@@ -46,17 +59,19 @@
 //! pipe. The child writes one line per event on its stdout, each flushed:
 //! `opening` (before `Database::open`), `db <µs>` (after it), `ready <µs>`
 //! (database and collection open), `begin <i>` before a call, `ack <i> [<n>]` after it returned Ok
-//! (`n`: what `delete` returned), `fail <i> <code> <message>` after it
+//! (`n`: the count `delete`, `update_sparse`, `update_payload`,
+//! `delete_where` or `remove_edges` returned), `fail <i> <code> <message>` after it
 //! returned an error, and `error <message>` before it gives up. Each line
 //! starts with [`TAG`], so other output (libtest's) is ignored.
 //!
 //! # What the parent checks after each kill
 //!
-//! The parent keeps a model (id -> vector, payload bytes, sparse vectors)
-//! of the acknowledged writes. The one call in flight when the child died may or
+//! The parent keeps a model (id -> vector, payload bytes, sparse vectors;
+//! edge id -> edge) of the acknowledged writes. The one call in flight when the child died may or
 //! may not have taken effect: the reopened collection must equal the model
 //! or the model with that call applied *whole*, and the parent adopts
-//! whichever it shows. A call that returned an error must never show.
+//! whichever it shows. A call that returned an error must never show (nor
+//! an `add_edges` in flight that the model says must fail).
 //! Then: `get_raw` over the whole id range (latest vector bit for bit,
 //! payload bytes as written, deleted and never-written ids absent),
 //! `get_sparse` of each name and `get` over the same range (each point's
@@ -72,7 +87,17 @@
 //! indices summed in ascending index order; only points sharing an index;
 //! equal scores by ascending id), a graph search (`exact = false`) with
 //! each stored vector that must find that point at distance 0 and return
-//! only live ids, `search_batch_raw` payloads, and `verify()`. The parent's open
+//! only live ids, `search_batch_raw` payloads, the edges (`find_edges`
+//! without a condition: every edge by ascending id, each between live
+//! points, equal to the model field for field, the weight bit for bit, the
+//! properties byte for byte; `get_edges` over the edge id range,
+//! `edge_count`, `stats().edges`; `degree` and `find_edges` by source,
+//! target and label of three points), traversals against a walk over the
+//! model (breadth first of depth 2 from two points and depth first of
+//! depth 3 from one, in a random direction, now and then along one label,
+//! from depth 0 or 1, now and then with a small limit: neighbours by
+//! ascending edge id, a loop once, each point once with its depth, origin
+//! and path), and `verify()`. The parent's open
 //! time (with the recovery) is recorded after each kill.
 //!
 //! Payload bytes are compared exactly, except on the contract branch's shim
@@ -82,12 +107,12 @@
 #![allow(dead_code)]
 
 use quiver::{
-    Collection, CollectionConfig, Database, Error, FieldKind, Filter, HnswConfig, Metric,
-    PayloadChange, Point, SearchParams, Selection, SparseColumn, SparseQuery, SparseVector,
-    TextConfig, TextMode, TextQuery,
+    Collection, CollectionConfig, Database, Direction, Edge, Error, FieldKind, Filter, HnswConfig,
+    Metric, Order, PayloadChange, Point, SearchParams, Selection, SparseColumn, SparseQuery,
+    SparseVector, TextConfig, TextMode, TextQuery, Traversal, Visit,
 };
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -116,6 +141,16 @@ pub const SPARSE_VOCAB: u64 = 64;
 pub const SPARSE_MAX_NNZ: u64 = 8;
 /// Largest `update_sparse` batch.
 pub const MAX_SPARSE_UPDATE: u64 = 100;
+/// Edge ids are drawn from `0..EDGE_RANGE`, so many edge writes replace.
+pub const EDGE_RANGE: u64 = 256;
+/// Point ids `0..EDGE_HUBS` are the end points of many edges.
+pub const EDGE_HUBS: u64 = 24;
+/// Largest `add_edges` batch.
+pub const MAX_EDGE_BATCH: u64 = 50;
+/// Largest `remove_edges` batch.
+pub const MAX_EDGE_REMOVE: u64 = 30;
+/// The labels of the edges.
+pub const EDGE_LABELS: [&str; 3] = ["hypernym", "similar", "près"];
 /// Marks the child's protocol lines.
 pub const TAG: &str = "QVTORTURE ";
 /// `ef` of the self-search check.
@@ -235,6 +270,18 @@ pub enum Bad {
     Sparse,
 }
 
+/// How a deliberately bad `add_edges` batch is bad (one edge of it, not
+/// necessarily the last with its id: the batch is checked whole).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadEdge {
+    /// An empty label, one with a control character, or one too long.
+    Label,
+    /// A negative, NaN or infinite weight.
+    Weight,
+    /// Properties that are not JSON, or JSON but not an object.
+    Properties,
+}
+
 /// A point's sparse vectors as an op gives them: names distinct, indices
 /// in any order.
 pub type Sparse = Vec<(&'static str, SparseVector)>;
@@ -273,6 +320,17 @@ pub enum Op {
     SetPayloadWhere(Filter, Value),
     /// `delete_where`.
     DeleteWhere(Filter),
+    /// `add_edges`; the last edge with an id wins. Whether it must succeed
+    /// depends on the model when it runs: an end point that is not a
+    /// point then makes it fail (`NotFound`) and change nothing.
+    AddEdges {
+        /// Edge ids repeat (within the batch too).
+        edges: Vec<Edge>,
+        /// Set when the call must fail whatever the model.
+        bad: Option<BadEdge>,
+    },
+    /// `remove_edges` (ids that are not edges are ignored).
+    RemoveEdges(Vec<u64>),
     /// `optimize()`.
     Optimize,
     /// `checkpoint()`.
@@ -311,6 +369,12 @@ pub enum Kind {
     UpdateSparse,
     /// A delete by filter.
     DeleteWhere,
+    /// An edge batch (that may have to fail: a missing end point).
+    AddEdges,
+    /// An edge batch with a bad edge.
+    BadAddEdges,
+    /// An edge removal.
+    RemoveEdges,
     /// `optimize()`.
     Optimize,
     /// `checkpoint()`.
@@ -332,6 +396,9 @@ impl Kind {
             Kind::SetPayloadWhere => "set-payload-where",
             Kind::UpdateSparse => "update-sparse",
             Kind::DeleteWhere => "delete-where",
+            Kind::AddEdges => "add-edges",
+            Kind::BadAddEdges => "bad-add-edges",
+            Kind::RemoveEdges => "remove-edges",
             Kind::Optimize => "optimize",
             Kind::Checkpoint => "checkpoint",
             Kind::WaitOptimized => "wait-optimized",
@@ -354,16 +421,19 @@ fn op_rng(seed: u64, i: u64) -> Rng {
 
 fn kind_of(r: &mut Rng) -> Kind {
     match r.below(100) {
-        0..=49 => Kind::Upsert,
-        50..=53 => Kind::UpdateSparse,
-        54..=57 => Kind::SetPayloadWhere,
-        58..=61 => Kind::SmallUpsert,
-        62..=75 => Kind::Delete,
-        76..=77 => Kind::DeleteWhere,
-        78..=84 => Kind::BadUpsert,
-        85..=89 => Kind::Optimize,
-        90..=91 => Kind::Checkpoint,
-        92 => Kind::WaitOptimized,
+        0..=41 => Kind::Upsert,
+        42..=45 => Kind::UpdateSparse,
+        46..=49 => Kind::SetPayloadWhere,
+        50..=53 => Kind::SmallUpsert,
+        54..=66 => Kind::Delete,
+        67..=68 => Kind::DeleteWhere,
+        69..=74 => Kind::BadUpsert,
+        75..=81 => Kind::AddEdges,
+        82 => Kind::BadAddEdges,
+        83..=85 => Kind::RemoveEdges,
+        86..=90 => Kind::Optimize,
+        91..=92 => Kind::Checkpoint,
+        93 => Kind::WaitOptimized,
         _ => Kind::Reopen,
     }
 }
@@ -449,11 +519,126 @@ pub fn op(seed: u64, i: u64) -> Op {
                 Filter::has_id(&ids),
             ]))
         }
+        Kind::AddEdges => add_edges(&mut r, seed, i, None),
+        Kind::BadAddEdges => {
+            let bad = r.pick(&[BadEdge::Label, BadEdge::Weight, BadEdge::Properties]);
+            add_edges(&mut r, seed, i, Some(bad))
+        }
+        Kind::RemoveEdges => {
+            let n = r.log_uniform(MAX_EDGE_REMOVE);
+            let ids = if r.chance(25) {
+                // A run of consecutive ids (partly past the range end).
+                let from = r.below(EDGE_RANGE);
+                (from..from + n).collect()
+            } else {
+                (0..n).map(|_| r.below(EDGE_RANGE)).collect()
+            };
+            Op::RemoveEdges(ids)
+        }
         Kind::Optimize => Op::Optimize,
         Kind::Checkpoint => Op::Checkpoint,
         Kind::WaitOptimized => Op::WaitOptimized,
         Kind::Reopen => Op::Reopen,
     }
+}
+
+/// The ids of the last valid upsert before op `i` (within 30 ops), which
+/// are likely points when op `i` runs.
+fn recent_upsert_ids(seed: u64, i: u64) -> Vec<u64> {
+    for j in (i.saturating_sub(30)..i).rev() {
+        if matches!(op_kind(seed, j), Kind::Upsert | Kind::SmallUpsert) {
+            if let Op::Upsert { ids, .. } = op(seed, j) {
+                return ids;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// An `add_edges` batch of 1..=[`MAX_EDGE_BATCH`] edges among a pool of
+/// 1..=6 end points: some from the [`EDGE_HUBS`] (so that the graph has
+/// connected parts and high-degree points whose deletes take many edges),
+/// some from the last upsert's ids, some anywhere in the id range, now and
+/// then one past it (never a point); the call must fail with `NotFound`
+/// whenever one of them is not a point then.
+fn add_edges(r: &mut Rng, seed: u64, i: u64, bad: Option<BadEdge>) -> Op {
+    let recent = recent_upsert_ids(seed, i);
+    let pool: Vec<u64> = (0..r.range(1, 6))
+        .map(|_| match r.below(100) {
+            0..=34 => r.below(EDGE_HUBS),
+            35..=74 if !recent.is_empty() => recent[r.below(recent.len() as u64) as usize],
+            35..=96 => r.below(ID_RANGE),
+            _ => ID_RANGE + r.below(8),
+        })
+        .collect();
+    let n = if r.chance(50) {
+        r.log_uniform(MAX_EDGE_BATCH)
+    } else {
+        r.range(1, MAX_EDGE_BATCH)
+    } as usize;
+    let mut edges: Vec<Edge> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = match edges.last() {
+            // The same id again: the later edge wins.
+            Some(e) if r.chance(10) => e.id,
+            _ => r.below(EDGE_RANGE),
+        };
+        let source = pool[r.below(pool.len() as u64) as usize];
+        let target = if r.chance(5) {
+            source
+        } else {
+            pool[r.below(pool.len() as u64) as usize]
+        };
+        let weight = match r.below(10) {
+            0 => 0.0,
+            1 => -0.0,
+            2 => f32::MIN_POSITIVE / 4.0,
+            3 => 1e30,
+            4..=5 => 1.0,
+            _ => r.f32().abs() * 8.0,
+        };
+        let mut e = Edge::new(id, source, target, r.pick(&EDGE_LABELS)).with_weight(weight);
+        if r.chance(35) {
+            let props = match r.below(8) {
+                0 => "{}".to_string(),
+                1 => " {\n} ".to_string(),
+                _ => {
+                    let len = r.log_uniform(300) as usize + 1;
+                    json_object(r, len)
+                }
+            };
+            e = e.with_properties(&props);
+        }
+        edges.push(e);
+    }
+    if let Some(b) = bad {
+        let e = &mut edges[r.below(n as u64) as usize];
+        match b {
+            BadEdge::Label => {
+                e.label = r.pick(&["", "a\u{7}b", "\n", "x\tlabel"]).to_string();
+                if r.chance(25) {
+                    e.label = "x".repeat(257);
+                }
+            }
+            BadEdge::Weight => {
+                e.weight = r.pick(&[-1.0, -f32::MIN_POSITIVE, f32::NAN, f32::INFINITY]);
+            }
+            BadEdge::Properties => {
+                let p = r.pick(&[
+                    "[1, 2]",
+                    "42",
+                    "\"text\"",
+                    "null",
+                    "",
+                    "{",
+                    "{\"a\": 1,}",
+                    "{} x",
+                ]);
+                e.properties = Some(p.to_string());
+            }
+        }
+    }
+    Op::AddEdges { edges, bad }
 }
 
 /// Values of the indexed `qv_tag` field.
@@ -644,6 +829,9 @@ impl Op {
             Op::UpdateSparse { .. } => Kind::UpdateSparse,
             Op::SetPayloadWhere(..) => Kind::SetPayloadWhere,
             Op::DeleteWhere(_) => Kind::DeleteWhere,
+            Op::AddEdges { bad: None, .. } => Kind::AddEdges,
+            Op::AddEdges { bad: Some(_), .. } => Kind::BadAddEdges,
+            Op::RemoveEdges(_) => Kind::RemoveEdges,
             Op::Optimize => Kind::Optimize,
             Op::Checkpoint => Kind::Checkpoint,
             Op::WaitOptimized => Kind::WaitOptimized,
@@ -669,6 +857,17 @@ impl Op {
             ),
             Op::SetPayloadWhere(f, v) => format!("set payload {v} where {f}"),
             Op::DeleteWhere(f) => format!("delete where {f}"),
+            Op::AddEdges { edges, bad } => {
+                let mut ends: Vec<u64> = edges.iter().flat_map(|e| [e.source, e.target]).collect();
+                ends.sort_unstable();
+                ends.dedup();
+                format!(
+                    "add_edges of {} edges between points {ends:?}{}",
+                    edges.len(),
+                    bad.map(|b| format!(" (bad {b:?})")).unwrap_or_default()
+                )
+            }
+            Op::RemoveEdges(ids) => format!("remove_edges of {} ids", ids.len()),
             Op::Optimize => "optimize".into(),
             Op::Checkpoint => "checkpoint".into(),
             Op::WaitOptimized => "wait_optimized".into(),
@@ -676,20 +875,34 @@ impl Op {
         }
     }
 
-    /// What its outcome must be.
-    pub fn expect(&self, legacy: bool) -> Expect {
+    /// The first end point of an `add_edges` that is not a point of
+    /// `model` (which makes the call fail).
+    fn missing_end(&self, model: &Model) -> Option<u64> {
+        match self {
+            Op::AddEdges { edges, .. } => edges
+                .iter()
+                .flat_map(|e| [e.source, e.target])
+                .find(|p| !model.points.contains_key(p)),
+            _ => None,
+        }
+    }
+
+    /// What its outcome must be when it runs on `model`.
+    pub fn expect(&self, legacy: bool, model: &Model) -> Expect {
         match self {
             Op::Upsert {
                 bad: Some(Bad::NotObject),
                 ..
             } if legacy => Expect::Either,
             Op::Upsert { bad: Some(_), .. } => Expect::Fail,
+            Op::AddEdges { bad: Some(_), .. } => Expect::Fail,
+            Op::AddEdges { .. } if self.missing_end(model).is_some() => Expect::Fail,
             _ => Expect::Ok,
         }
     }
 
-    /// The error code a failing call must return.
-    fn expected_code(&self) -> Option<i32> {
+    /// The error codes a failing call on `model` may return.
+    fn expected_codes(&self, model: &Model) -> Vec<i32> {
         let dim = Error::DimensionMismatch {
             context: String::new(),
             expected: 0,
@@ -697,18 +910,34 @@ impl Op {
         }
         .code();
         let invalid = Error::InvalidArgument(String::new()).code();
+        let not_found = Error::NotFound(String::new()).code();
         match self {
-            Op::Upsert { bad: Some(b), .. } => Some(match b {
+            Op::Upsert { bad: Some(b), .. } => vec![match b {
                 Bad::Dimension | Bad::FlatLength => dim,
                 Bad::NonFinite | Bad::NotJson | Bad::NotObject | Bad::Sparse => invalid,
-            }),
-            _ => None,
+            }],
+            // A bad edge and a missing end point: either error will do.
+            Op::AddEdges { bad, .. } => {
+                let mut codes = Vec::new();
+                if bad.is_some() {
+                    codes.push(invalid);
+                }
+                if self.missing_end(model).is_some() {
+                    codes.push(not_found);
+                }
+                codes
+            }
+            _ => Vec::new(),
         }
     }
 
-    /// Applies the operation to a model; for a delete, returns how many of
-    /// its ids existed.
+    /// Applies the operation to a model (one it succeeds on); for a
+    /// delete, returns how many of its ids existed.
     pub fn apply(&self, model: &mut Model) -> Option<usize> {
+        let Model {
+            points: model,
+            edges,
+        } = model;
         match self {
             Op::Upsert {
                 ids,
@@ -729,7 +958,16 @@ impl Op {
                 }
                 None
             }
-            Op::Delete(ids) => Some(ids.iter().filter(|id| model.remove(id).is_some()).count()),
+            Op::Delete(ids) => {
+                let gone: HashSet<u64> = ids
+                    .iter()
+                    .copied()
+                    .filter(|id| model.remove(id).is_some())
+                    .collect();
+                // A point's edges go with it.
+                edges.retain(|_, e| !gone.contains(&e.source) && !gone.contains(&e.target));
+                Some(gone.len())
+            }
             Op::UpdateSparse { ids, name, vectors } => {
                 // In order, so that the last occurrence of an id wins.
                 let mut existed = HashSet::new();
@@ -775,6 +1013,22 @@ impl Op {
                 for id in &gone {
                     model.remove(id);
                 }
+                edges.retain(|_, e| !gone.contains(&e.source) && !gone.contains(&e.target));
+                Some(gone.len())
+            }
+            Op::AddEdges { edges: batch, .. } => {
+                // In order: the last edge with an id wins.
+                for e in batch {
+                    edges.insert(e.id, e.clone());
+                }
+                None
+            }
+            Op::RemoveEdges(ids) => {
+                let gone: HashSet<u64> = ids
+                    .iter()
+                    .copied()
+                    .filter(|id| edges.remove(id).is_some())
+                    .collect();
                 Some(gone.len())
             }
             _ => None,
@@ -790,6 +1044,8 @@ impl Op {
                 | Op::UpdateSparse { .. }
                 | Op::SetPayloadWhere(..)
                 | Op::DeleteWhere(_)
+                | Op::AddEdges { .. }
+                | Op::RemoveEdges(_)
         )
     }
 }
@@ -997,8 +1253,20 @@ pub struct Entry {
     pub sparse: Vec<(String, SparseVector)>,
 }
 
+/// The points of the collection, by id.
+pub type Points = BTreeMap<u64, Entry>;
+
+/// The edges of the collection, by id.
+pub type Edges = BTreeMap<u64, Edge>;
+
 /// The expected content of the collection.
-pub type Model = BTreeMap<u64, Entry>;
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    /// The points.
+    pub points: Points,
+    /// The edges (their end points are points).
+    pub edges: Edges,
+}
 
 fn same_vector(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
@@ -1062,7 +1330,7 @@ fn show_sparse(s: &[(String, SparseVector)]) -> String {
 /// index with `query` and match `filter`, best first, equal scores by
 /// ascending id, the first `k`.
 fn sparse_brute(
-    model: &Model,
+    model: &Points,
     name: &str,
     query: &SparseVector,
     filter: Option<&Filter>,
@@ -1097,11 +1365,150 @@ fn sparse_brute(
     hits.into_iter().map(|(id, s)| (id, s.to_bits())).collect()
 }
 
+/// Edges equal field for field, the weight bit for bit, the properties
+/// byte for byte.
+fn same_edge(a: &Edge, b: &Edge) -> bool {
+    a.id == b.id
+        && a.source == b.source
+        && a.target == b.target
+        && a.label == b.label
+        && a.weight.to_bits() == b.weight.to_bits()
+        && a.properties == b.properties
+}
+
 fn same_state(exact: bool, a: &Model, b: &Model) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
+    a.points.len() == b.points.len()
+        && a.points
+            .iter()
+            .zip(&b.points)
             .all(|((ia, ea), (ib, eb))| ia == ib && same_entry(exact, ea, eb))
+        && a.edges.len() == b.edges.len()
+        && a.edges
+            .iter()
+            .zip(&b.edges)
+            .all(|((ia, ea), (ib, eb))| ia == ib && same_edge(ea, eb))
+}
+
+fn show_edge(e: &Edge) -> String {
+    format!(
+        "edge {} {} -> {} \"{}\" weight {:?}{}",
+        e.id,
+        e.source,
+        e.target,
+        e.label.escape_debug(),
+        e.weight,
+        e.properties
+            .as_deref()
+            .map(|p| format!(", properties {}", show_payload(Some(p.as_bytes()))))
+            .unwrap_or_default()
+    )
+}
+
+/// The neighbours of `p` along `dir` over edges with a label in `labels`
+/// (any when empty): (edge id, point at the other end) by ascending edge
+/// id, an edge from `p` to itself once.
+fn model_steps(edges: &Edges, p: u64, dir: Direction, labels: &[String]) -> Vec<(u64, u64)> {
+    edges
+        .values()
+        .filter(|e| labels.is_empty() || labels.contains(&e.label))
+        .filter_map(|e| {
+            if dir != Direction::In && e.source == p {
+                Some((e.id, e.target))
+            } else if dir != Direction::Out && e.target == p {
+                Some((e.id, e.source))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// What `traverse(starts, t)` must return over the model (no filter:
+/// every end point is a point): breadth first each point once at its
+/// least depth, by the first path found; depth first each point at the
+/// depth the walk first reached it; neighbours by ascending edge id; the
+/// first `t.limit` of the walk.
+fn traverse_model(edges: &Edges, starts: &[u64], t: &Traversal) -> Vec<Visit> {
+    // Point -> (depth, origin, path).
+    let mut reached: BTreeMap<u64, (u32, u64, Vec<u64>)> = BTreeMap::new();
+    let mut order: Vec<u64> = Vec::new();
+    let hop_labels = |d: usize| match t.hop_labels.get(d) {
+        Some(ls) if !ls.is_empty() => ls.clone(),
+        _ => t.labels.clone(),
+    };
+    match t.order {
+        Order::BreadthFirst => {
+            let mut queue = VecDeque::new();
+            for &s in starts {
+                if reached.insert(s, (0, s, Vec::new())).is_none() {
+                    order.push(s);
+                    queue.push_back(s);
+                }
+            }
+            while let Some(p) = queue.pop_front() {
+                let (d, origin, path) = reached[&p].clone();
+                if d as usize >= t.max_depth {
+                    continue;
+                }
+                for (edge, q) in model_steps(edges, p, t.direction, &hop_labels(d as usize)) {
+                    if reached.contains_key(&q) {
+                        continue;
+                    }
+                    let mut path = path.clone();
+                    path.push(edge);
+                    reached.insert(q, (d + 1, origin, path));
+                    order.push(q);
+                    queue.push_back(q);
+                }
+            }
+        }
+        Order::DepthFirst => {
+            fn dfs(
+                edges: &Edges,
+                t: &Traversal,
+                hop_labels: &dyn Fn(usize) -> Vec<String>,
+                p: u64,
+                reached: &mut BTreeMap<u64, (u32, u64, Vec<u64>)>,
+                order: &mut Vec<u64>,
+            ) {
+                let (d, origin, path) = reached[&p].clone();
+                if d as usize >= t.max_depth {
+                    return;
+                }
+                for (edge, q) in model_steps(edges, p, t.direction, &hop_labels(d as usize)) {
+                    if reached.contains_key(&q) {
+                        continue;
+                    }
+                    let mut path = path.clone();
+                    path.push(edge);
+                    reached.insert(q, (d + 1, origin, path));
+                    order.push(q);
+                    dfs(edges, t, hop_labels, q, reached, order);
+                }
+            }
+            for &s in starts {
+                if reached.insert(s, (0, s, Vec::new())).is_none() {
+                    order.push(s);
+                    dfs(edges, t, &hop_labels, s, &mut reached, &mut order);
+                }
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter(|p| reached[p].0 as usize >= t.min_depth)
+        .take(t.limit)
+        .map(|p| {
+            let (depth, origin, path) = reached[&p].clone();
+            Visit {
+                id: p,
+                depth,
+                origin,
+                path,
+                score: None,
+            }
+        })
+        .collect()
 }
 
 fn show_payload(p: Option<&[u8]>) -> String {
@@ -1169,7 +1576,7 @@ const TEXT_FIELD: &str = "k";
 /// Text queries of the check, from the pieces of the random strings.
 const TEXT_QUERIES: &[&str] = &["quiver", "a zz", "quiver a", "ß"];
 
-fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
+pub fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
     match op {
         Op::Upsert {
             ids,
@@ -1241,6 +1648,8 @@ fn run_op(c: &Collection, op: &Op) -> quiver::Result<Option<usize>> {
             .update_payload(&Selection::Filter(f.clone()), PayloadChange::Set(set))
             .map(Some),
         Op::DeleteWhere(f) => c.delete_where(f).map(Some),
+        Op::AddEdges { edges, .. } => c.add_edges(edges).map(|_| None),
+        Op::RemoveEdges(ids) => c.remove_edges(ids).map(Some),
         Op::Optimize => c.optimize().map(|_| None),
         Op::Checkpoint => c.checkpoint().map(|_| None),
         Op::WaitOptimized => c.wait_optimized().map(|_| None),
@@ -1478,8 +1887,19 @@ pub struct Report {
     pub sparse_searches: u64,
     /// ... and the hits they returned.
     pub sparse_hits: u64,
+    /// `add_edges` calls refused (as they had to be) because an end point
+    /// was not a point.
+    pub edges_not_found: u64,
+    /// Edges checked after the kills (summed).
+    pub edges_checked: u64,
+    /// Traversals checked against the model.
+    pub traversals: u64,
+    /// ... and the points they returned.
+    pub traversal_visits: u64,
     /// Points at the end.
     pub points: usize,
+    /// Edges at the end.
+    pub edges: usize,
     /// Fresh databases started after the first (see [`Config::fresh_every`]).
     pub databases: u64,
     /// Operations issued (next op number).
@@ -1519,7 +1939,8 @@ impl Report {
         format!(
             "torture kills={} ops={} acked={} failed={} in_flight_applied={}/{} kills_in_open={} \
              kills_between_calls={} kills_in_call={} databases={} points={} search_retries={} unreachable={}/{} \
-             sparse_searches={} sparse_hits={} open_ms_mean={mean:.2} open_ms_max={max:.2} \
+             sparse_searches={} sparse_hits={} edges={} edges_checked={} edges_not_found={} \
+             traversals={} traversal_visits={} open_ms_mean={mean:.2} open_ms_max={max:.2} \
              child_open_ms_mean={cmean:.2} child_open_ms_max={cmax:.2} payloads={} elapsed_s={:.1}",
             self.kills,
             self.ops,
@@ -1537,6 +1958,11 @@ impl Report {
             self.self_searches,
             self.sparse_searches,
             self.sparse_hits,
+            self.edges,
+            self.edges_checked,
+            self.edges_not_found,
+            self.traversals,
+            self.traversal_visits,
             if self.payloads_as_json {
                 "json-values"
             } else {
@@ -1578,7 +2004,7 @@ pub fn run(cfg: &Config, mut progress: impl FnMut(&Kill, &Report)) -> Result<Rep
         cfg,
         rng: Rng::new(cfg.seed ^ 0x7061_7265_6e74),
         legacy,
-        model: Model::new(),
+        model: Model::default(),
         next_op: 0,
         outcome: Vec::new(),
         created: false,
@@ -1600,7 +2026,7 @@ pub fn run(cfg: &Config, mut progress: impl FnMut(&Kill, &Report)) -> Result<Rep
         if n > 0 && cfg.fresh_every > 0 && n % cfg.fresh_every == 0 {
             std::fs::remove_dir_all(&cfg.dir)
                 .map_err(|e| format!("remove {}: {e}", cfg.dir.display()))?;
-            t.model.clear();
+            t.model = Model::default();
             t.created = false;
             t.epoch_start = t.next_op;
             t.report.databases += 1;
@@ -1609,7 +2035,8 @@ pub fn run(cfg: &Config, mut progress: impl FnMut(&Kill, &Report)) -> Result<Rep
             .round(n)
             .map_err(|e| format!("torture seed {} kill {n}: {e}", cfg.seed))?;
         t.report.kills += 1;
-        t.report.points = t.model.len();
+        t.report.points = t.model.points.len();
+        t.report.edges = t.model.edges.len();
         t.report.ops = t.next_op;
         t.report.elapsed = started.elapsed();
         progress(&kill, &t.report);
@@ -1697,11 +2124,20 @@ impl Torture<'_> {
                         ));
                     }
                     let op = op(self.cfg.seed, *i);
-                    if op.expect(self.legacy) == Expect::Fail {
-                        return Err(format!(
-                            "op {i} ({}) was acknowledged: bad input must be refused",
-                            op.describe()
-                        ));
+                    if op.expect(self.legacy, &self.model) == Expect::Fail {
+                        return Err(match op.missing_end(&self.model) {
+                            Some(p) if !matches!(op, Op::AddEdges { bad: Some(_), .. }) => {
+                                format!(
+                                    "op {i} ({}) was acknowledged, but its end point {p} is not a point (the last writes of it: {})",
+                                    op.describe(),
+                                    self.point_history(p, *i)
+                                )
+                            }
+                            _ => format!(
+                                "op {i} ({}) was acknowledged: bad input must be refused",
+                                op.describe()
+                            ),
+                        });
                     }
                     let existed = op.apply(&mut self.model);
                     if existed != *count {
@@ -1722,15 +2158,18 @@ impl Torture<'_> {
                         ));
                     }
                     let op = op(self.cfg.seed, *i);
-                    if op.expect(self.legacy) == Expect::Ok {
+                    if op.expect(self.legacy, &self.model) == Expect::Ok {
                         return Err(format!("op {i} ({}) failed: {msg}", op.describe()));
                     }
-                    if op.expected_code() != Some(*code) {
+                    let codes = op.expected_codes(&self.model);
+                    if !codes.contains(code) {
                         return Err(format!(
-                            "op {i} ({}) failed with code {code} (want {:?}): {msg}",
+                            "op {i} ({}) failed with code {code} (want one of {codes:?}): {msg}",
                             op.describe(),
-                            op.expected_code()
                         ));
+                    }
+                    if *code == Error::NotFound(String::new()).code() {
+                        self.report.edges_not_found += 1;
                     }
                     self.set_outcome(*i, b'f');
                     self.report.failed += 1;
@@ -1797,7 +2236,7 @@ impl Torture<'_> {
             at,
             in_flight_applied: applied,
             open,
-            points: self.model.len(),
+            points: self.model.points.len(),
             acked,
             on_copy,
             child_time,
@@ -1995,7 +2434,7 @@ impl Torture<'_> {
                 points.len()
             ));
         }
-        let mut state = Model::new();
+        let mut state = Model::default();
         for (k, (id, (raw, point))) in all.iter().zip(got.into_iter().zip(points)).enumerate() {
             let sparse: Vec<(String, SparseVector)> = SPARSE_NAMES
                 .iter()
@@ -2023,7 +2462,7 @@ impl Torture<'_> {
                             show_sparse(&sparse)
                         ));
                     }
-                    state.insert(
+                    state.points.insert(
                         *id,
                         Entry {
                             vector: raw.vector,
@@ -2049,11 +2488,39 @@ impl Torture<'_> {
             }
         }
 
+        // Every edge, by find_edges without a condition: by ascending id,
+        // each once, between points.
+        let listed = c
+            .find_edges(None, None, None)
+            .map_err(|e| format!("find_edges: {e}"))?;
+        for (k, e) in listed.iter().enumerate() {
+            if k > 0 && listed[k - 1].id >= e.id {
+                return Err(format!(
+                    "find_edges lists edge {} after edge {}, not by ascending id",
+                    e.id,
+                    listed[k - 1].id
+                ));
+            }
+            if let Some(p) = [e.source, e.target]
+                .into_iter()
+                .find(|p| !state.points.contains_key(p))
+            {
+                return Err(format!(
+                    "{} joins point {p}, which is not in the collection; the last writes of the edge: {}",
+                    show_edge(e),
+                    self.edge_history(e.id)
+                ));
+            }
+        }
+        state.edges = listed.into_iter().map(|e| (e.id, e)).collect();
+
         // The model, or the model with the op in flight applied whole.
         let mut applied = None;
         if !same_state(exact, &state, &self.model) {
             let alt = in_flight
-                .filter(|(_, op)| op.writes() && op.expect(self.legacy) != Expect::Fail)
+                .filter(|(_, op)| {
+                    op.writes() && op.expect(self.legacy, &self.model) != Expect::Fail
+                })
                 .map(|(_, op)| {
                     let mut m = self.model.clone();
                     op.apply(&mut m);
@@ -2077,7 +2544,163 @@ impl Torture<'_> {
         } else if in_flight.is_some_and(|(_, op)| op.writes()) {
             applied = Some(false);
         }
-        let model = &self.model;
+        let model = &self.model.points;
+        let edges = &self.model.edges;
+        if let Some(e) = edges
+            .values()
+            .find(|e| !model.contains_key(&e.source) || !model.contains_key(&e.target))
+        {
+            return Err(format!(
+                "the torture's model holds {} between points it does not hold",
+                show_edge(e)
+            ));
+        }
+        self.report.edges_checked += edges.len() as u64;
+
+        // Edges by count, by id (the whole id range), by end point and
+        // label, and the degrees of a few points.
+        let n = c.edge_count().map_err(|e| format!("edge_count: {e}"))?;
+        if n != edges.len() {
+            return Err(format!("edge_count {n}, the model holds {}", edges.len()));
+        }
+        let ids: Vec<u64> = (0..EDGE_RANGE).collect();
+        let got = c.get_edges(&ids).map_err(|e| format!("get_edges: {e}"))?;
+        if got.len() != ids.len() {
+            return Err(format!(
+                "get_edges of {} ids returned {}",
+                ids.len(),
+                got.len()
+            ));
+        }
+        for (id, g) in ids.iter().zip(&got) {
+            let want = edges.get(id);
+            let same = match (g, want) {
+                (Some(g), Some(w)) => same_edge(g, w),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                return Err(format!(
+                    "get_edges of edge {id}: {}, the model has {}",
+                    g.as_ref().map_or("none".into(), show_edge),
+                    want.map_or("none".into(), show_edge)
+                ));
+            }
+        }
+        // End points of edges mostly (else any point).
+        let ends: Vec<u64> = edges.values().flat_map(|e| [e.source, e.target]).collect();
+        let pick_point = |rng: &mut Rng| -> Option<u64> {
+            if !ends.is_empty() && rng.chance(80) {
+                Some(ends[rng.below(ends.len() as u64) as usize])
+            } else if !model.is_empty() {
+                model
+                    .keys()
+                    .nth(rng.below(model.len() as u64) as usize)
+                    .copied()
+            } else {
+                None
+            }
+        };
+        for _ in 0..3 {
+            let Some(p) = pick_point(&mut self.rng) else {
+                break;
+            };
+            let label = self.rng.pick(&EDGE_LABELS);
+            let want_in = edges.values().filter(|e| e.target == p);
+            let want_out = edges.values().filter(|e| e.source == p);
+            let want = (want_in.clone().count(), want_out.clone().count());
+            let want_label = (
+                want_in.clone().filter(|e| e.label == label).count(),
+                want_out.clone().filter(|e| e.label == label).count(),
+            );
+            let got = c.degree(p, None).map_err(|e| format!("degree: {e}"))?;
+            let got_label = c
+                .degree(p, Some(label))
+                .map_err(|e| format!("degree: {e}"))?;
+            if got != want || got_label != want_label {
+                return Err(format!(
+                    "degree of point {p}: (in, out) {got:?}, with label \"{label}\" {got_label:?}; the model has {want:?} and {want_label:?}"
+                ));
+            }
+            let lists = [
+                (Some(p), None, None),
+                (None, Some(p), None),
+                (Some(p), None, Some(label)),
+                (None, Some(p), Some(label)),
+            ];
+            for (source, target, label) in lists {
+                let found = c
+                    .find_edges(source, target, label)
+                    .map_err(|e| format!("find_edges: {e}"))?;
+                let want: Vec<&Edge> = edges
+                    .values()
+                    .filter(|e| {
+                        source.is_none_or(|s| e.source == s)
+                            && target.is_none_or(|t| e.target == t)
+                            && label.is_none_or(|l| e.label == l)
+                    })
+                    .collect();
+                if found.len() != want.len()
+                    || !found.iter().zip(&want).all(|(a, b)| same_edge(a, b))
+                {
+                    return Err(format!(
+                        "find_edges(source {source:?}, target {target:?}, label {label:?}): {} edges {:?}, the model has {:?}",
+                        found.len(),
+                        found.iter().map(|e| e.id).collect::<Vec<_>>(),
+                        want.iter().map(|e| e.id).collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+        // Traversals against a walk over the model: breadth first of depth
+        // 2 from two points, depth first of depth 3 from one.
+        for order in [Order::BreadthFirst, Order::DepthFirst] {
+            let starts: Vec<u64> = match order {
+                Order::BreadthFirst => (0..2).filter_map(|_| pick_point(&mut self.rng)).collect(),
+                Order::DepthFirst => pick_point(&mut self.rng).into_iter().collect(),
+            };
+            if starts.is_empty() {
+                break;
+            }
+            let r = &mut self.rng;
+            let t = Traversal {
+                order,
+                min_depth: r.below(2) as usize,
+                max_depth: if order == Order::BreadthFirst { 2 } else { 3 },
+                direction: r.pick(&[Direction::Out, Direction::In, Direction::Both]),
+                labels: if r.chance(30) {
+                    vec![r.pick(&EDGE_LABELS).to_string()]
+                } else {
+                    Vec::new()
+                },
+                limit: if r.chance(20) {
+                    r.range(1, 8) as usize
+                } else {
+                    1000
+                },
+                ..Traversal::default()
+            };
+            let want = traverse_model(edges, &starts, &t);
+            let got = c
+                .traverse(&starts, &t)
+                .map_err(|e| format!("traverse: {e}"))?;
+            if got != want {
+                let at = got
+                    .iter()
+                    .zip(&want)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(got.len().min(want.len()));
+                return Err(format!(
+                    "traverse from {starts:?} ({t:?}): {} points, the walk over the model {}; first difference at {at}: {:?}, want {:?}",
+                    got.len(),
+                    want.len(),
+                    got.get(at),
+                    want.get(at)
+                ));
+            }
+            self.report.traversals += 1;
+            self.report.traversal_visits += got.len() as u64;
+        }
 
         // Counts and listing.
         let count = c.count().map_err(|e| format!("count: {e}"))?;
@@ -2217,11 +2840,13 @@ impl Torture<'_> {
             self.report.sparse_hits += found.len() as u64;
         }
         let stats = c.stats().map_err(|e| format!("stats: {e}"))?;
-        if stats.live_points != model.len() as u64 {
+        if stats.live_points != model.len() as u64 || stats.edges != edges.len() as u64 {
             return Err(format!(
-                "stats: live_points {}, the model holds {}",
+                "stats: live_points {}, edges {}; the model holds {} and {}",
                 stats.live_points,
-                model.len()
+                stats.edges,
+                model.len(),
+                edges.len()
             ));
         }
 
@@ -2334,13 +2959,14 @@ impl Torture<'_> {
     /// The first difference between `state` and the model, with which op
     /// wrote what the collection holds.
     fn difference(&self, state: &Model, exact: bool) -> String {
-        for (id, want) in &self.model {
+        let (state, edges) = (&state.points, &state.edges);
+        for (id, want) in &self.model.points {
             match state.get(id) {
                 None => {
                     return format!(
                         "point {id} is missing ({} points, the model holds {}); the model's was written by {}",
                         state.len(),
-                        self.model.len(),
+                        self.model.points.len(),
                         self.origin(*id, &want.vector)
                     )
                 }
@@ -2371,16 +2997,108 @@ impl Torture<'_> {
             }
         }
         for (id, got) in state {
-            if !self.model.contains_key(id) {
+            if !self.model.points.contains_key(id) {
                 return format!(
                     "point {id} should not be there ({} points, the model holds {}); it was written by {}",
                     state.len(),
-                    self.model.len(),
+                    self.model.points.len(),
                     self.origin(*id, &got.vector)
                 );
             }
         }
+        let ids: std::collections::BTreeSet<u64> = edges
+            .keys()
+            .chain(self.model.edges.keys())
+            .copied()
+            .collect();
+        for id in ids {
+            let (got, want) = (edges.get(&id), self.model.edges.get(&id));
+            let same = match (got, want) {
+                (Some(g), Some(w)) => same_edge(g, w),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                return format!(
+                    "edge {id} differs ({} edges, the model holds {}):\n  holds   {}\n  model   {}\n  the last writes of the edge: {}",
+                    edges.len(),
+                    self.model.edges.len(),
+                    got.map_or("none".into(), show_edge),
+                    want.map_or("none".into(), show_edge),
+                    self.edge_history(id)
+                );
+            }
+        }
         "no difference (payload comparison?)".into()
+    }
+
+    /// The last few ops of this database that wrote edge `id` or deleted
+    /// one of its end points (as the model has it), newest first, with
+    /// what became of them.
+    fn edge_history(&self, id: u64) -> String {
+        let ends: Vec<u64> = self
+            .model
+            .edges
+            .get(&id)
+            .map(|e| vec![e.source, e.target])
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for i in (self.epoch_start..self.next_op).rev() {
+            let o = op(self.cfg.seed, i);
+            let did = match &o {
+                Op::AddEdges { edges, .. } => edges
+                    .iter()
+                    .rposition(|e| e.id == id)
+                    .map(|j| format!("writes {}", show_edge(&edges[j]))),
+                Op::RemoveEdges(ids) => ids.contains(&id).then(|| "removes it".to_string()),
+                Op::Delete(ids) => ids
+                    .iter()
+                    .find(|p| ends.contains(p))
+                    .map(|p| format!("deletes its end point {p}")),
+                Op::DeleteWhere(_) => Some("deletes by filter".to_string()),
+                _ => None,
+            };
+            if let Some(did) = did {
+                out.push(format!(
+                    "op {i} ({}, {}): {did}",
+                    o.describe(),
+                    self.outcome_of(i)
+                ));
+                if out.len() == 5 {
+                    break;
+                }
+            }
+        }
+        if out.is_empty() {
+            "none".into()
+        } else {
+            out.join("; ")
+        }
+    }
+
+    /// The last few ops of this database before op `upto` that wrote or
+    /// deleted point `id`, newest first, with what became of them.
+    fn point_history(&self, id: u64, upto: u64) -> String {
+        let mut out = Vec::new();
+        for i in (self.epoch_start..upto).rev() {
+            let o = op(self.cfg.seed, i);
+            let hit = match &o {
+                Op::Upsert { ids, .. } | Op::Delete(ids) => ids.contains(&id),
+                Op::DeleteWhere(_) => true,
+                _ => false,
+            };
+            if hit {
+                out.push(format!("op {i} ({}, {})", o.describe(), self.outcome_of(i)));
+                if out.len() == 4 {
+                    break;
+                }
+            }
+        }
+        if out.is_empty() {
+            "none".into()
+        } else {
+            out.join("; ")
+        }
     }
 
     /// What became of op `i`.

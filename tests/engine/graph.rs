@@ -585,6 +585,18 @@ fn schema_is_enforced_and_bad_edges_change_nothing() {
     c.add_edges(&[Edge::new(20, 1, 2, "a"), Edge::new(20, 2, 3, "c")])
         .unwrap();
     assert_eq!(c.get_edges(&[20]).unwrap()[0].as_ref().unwrap().source, 2);
+    // ... but an edge it replaces is checked too: a missing point refuses
+    // the batch (the kill -9 torture found the engine accepting it).
+    let before = c.find_edges(None, None, None).unwrap();
+    let e = c
+        .add_edges(&[Edge::new(21, 1, 99, "a"), Edge::new(21, 1, 2, "a")])
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("edges[0] (id 21): its target point 99"),
+        "{e}"
+    );
+    assert_eq!(c.find_edges(None, None, None).unwrap(), before);
     // Schema: "a" from g=0 points only; "c" anywhere; nothing else.
     let schema =
         GraphSchema::parse(r#"{"labels": {"a": {"source": {"field": "g", "eq": 0}}, "c": {}}}"#)
