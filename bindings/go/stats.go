@@ -79,8 +79,9 @@ type SegmentStats struct {
 // ComponentStats describes one component of a collection (ids, vectors,
 // payloads, graph, log, ...), summed over its segments.
 type ComponentStats struct {
-	// Name is "log", "ids", "vectors", "payloads", "graph", "deleted",
-	// "manifest"; later library versions add more.
+	// Name is "log", "ids", "vectors", "payloads", "graph" (the HNSW
+	// index), "deleted", "manifest", "edges" (the edges between points:
+	// Collection.AddEdges); later library versions add more.
 	Name      string
 	DiskBytes uint64 // bytes of its files
 	RAMBytes  uint64 // bytes of heap it holds (mapped files not included)
@@ -116,7 +117,8 @@ type Stats struct {
 	// the primary data.
 	RebuiltOnOpen []string
 	// JSON is all of the above as one JSON document, with the library's
-	// field names: live_points, deleted_points, disk_bytes, ram_bytes,
+	// field names: live_points, deleted_points, edges (the number of edges),
+	// disk_bytes, ram_bytes,
 	// segments, components, optimizer {state, completed_runs, last_error},
 	// rebuilt_on_open, read_only_cause.
 	JSON string

@@ -22,14 +22,15 @@
 //     db.close();
 //
 // Ownership and lifetime
-// - Database, Collection, Results and Points are move-only. The destructor
+// - Database, Collection, Results, Points and Traversal are move-only. The destructor
 //   releases the handle (qv_*_free) and never throws. A Collection keeps its
 //   database open (the C library's rule), so the objects may be destroyed in
 //   any order. ~Database does not report errors of the final checkpoint:
 //   call close() to see them.
-// - Views (QueryHits, Hit::payload, PointRef::vector, spans returned by
-//   Results/Points) borrow from the Results/Points object they came from and
-//   are valid until it is destroyed or assigned to. Calling a view-returning
+// - Views (QueryHits, Hit::payload, PointRef::vector, Visit::path, spans
+//   returned by Results/Points) borrow from the Results/Points/Traversal
+//   object they came from and are valid until it is destroyed or assigned
+//   to. Calling a view-returning
 //   member on a temporary (`coll.search(q)[0]`) does not compile, so a view
 //   cannot outlive its owner by accident: keep the Results in a variable.
 // - PointsPages (Collection::scroll_pages) reads pages through the
@@ -40,7 +41,8 @@
 //   `operator bool` return false; close() is a no-op; every other member
 //   function throws quiver::Error with Status::InvalidArgument (what the C
 //   library answers for a NULL handle) before calling the library.
-// - A moved-from Results or Points is empty: zero queries / zero points.
+// - A moved-from Results, Points or Traversal is empty: zero queries / zero
+//   points / zero visits.
 //
 // Errors
 // - Every failing call throws quiver::Error (a std::runtime_error) whose
@@ -52,7 +54,10 @@
 //   selections, payload key lists, explain, the field list of a text
 //   search, the branch arrays of a hybrid search, the rows of a multi-query
 //   search, the compressed rows a sparse write copies its vectors into,
-//   the vectors get_sparse copies out). Collection::train_quantizer
+//   the vectors get_sparse copies out, the edges add_edges converts and
+//   get_edges / find_edges copy out, the label arrays of traversal and path
+//   options, the visit headers a Traversal reads, the points and edges of a
+//   Path). Collection::train_quantizer
 //   rethrows whatever its progress callback threw.
 // - The C library validates everything; this header adds checks only where
 //   the C signature has no length to check against (the query count of a
@@ -61,7 +66,8 @@
 //   query, the one vector per id of a sparse write and the one value per
 //   index of a sparse vector, which the C layout gives one length for),
 //   for an empty quiver::where() filter (which the C call would
-//   take as "no ids") and for objects without a handle; they throw
+//   take as "no ids"), for an empty set_graph_schema text (which the C
+//   call would take as "remove the schema") and for objects without a handle; they throw
 //   Status::InvalidArgument too.
 //
 // Thread safety
@@ -2077,6 +2083,352 @@ private:
     bool done_ = false;
 };
 
+// ---- graph ----------------------------------------------------------------------
+
+/// One directed edge between two points of a collection, as
+/// Collection::add_edges takes it and get_edges / find_edges return it: a
+/// value that owns its label and properties. An aggregate:
+/// `Edge{7, 1, 2, "cites"}` (weight 1, no properties),
+/// `Edge{8, 2, 3, "cites", 0.5f, R"({"year": 2021})"}`.
+struct Edge {
+    /// The caller's id for the edge; adding an edge whose id exists
+    /// replaces that edge.
+    uint64_t id = 0;
+    /// The point the edge leaves (a point of the collection).
+    uint64_t source = 0;
+    /// The point the edge reaches (a point of the collection; may be the
+    /// source).
+    uint64_t target = 0;
+    /// 1 to 256 bytes of UTF-8 without control characters.
+    std::string label{};
+    /// The edge's cost for weighted shortest paths: finite and >= 0
+    /// (default 1; 0 is 0).
+    float weight = 1.0f;
+    /// An optional JSON object's text (at most 1 MiB), kept byte for byte;
+    /// empty = none.
+    std::string properties{};
+
+    friend bool operator==(const Edge &a, const Edge &b) noexcept {
+        return a.id == b.id && a.source == b.source && a.target == b.target && a.label == b.label &&
+               a.weight == b.weight && a.properties == b.properties;
+    }
+    friend bool operator!=(const Edge &a, const Edge &b) noexcept { return !(a == b); }
+};
+
+/// What Collection::degree returns: the edges reaching (`in`) and leaving
+/// (`out`) a point.
+struct Degree {
+    uint64_t in = 0;
+    uint64_t out = 0;
+};
+
+/// Which edges of a point a hop follows (QV_DIRECTION_*).
+enum class Direction : uint32_t {
+    Out = QV_DIRECTION_OUT,   ///< the edges leaving a point, to their targets (default)
+    In = QV_DIRECTION_IN,     ///< the edges reaching a point, back to their sources
+    Both = QV_DIRECTION_BOTH, ///< both (an edge from a point to itself once)
+};
+
+/// The order of a traversal (QV_BFS, QV_DFS).
+enum class Order : uint32_t {
+    /// Breadth first (default): level by level, each point at its least
+    /// depth from a start.
+    Bfs = QV_BFS,
+    /// Depth first (preorder): each point at the depth at which the walk
+    /// first reached it (it is not walked again from a shallower depth).
+    Dfs = QV_DFS,
+};
+
+namespace detail {
+
+// Labels as the C qv_label array (pointing into `labels`).
+template <class Labels>
+inline void c_labels(const Labels &labels, std::vector<qv_label> &out) {
+    for (const auto &l : labels) out.push_back(qv_label{bytes(l), static_cast<uint64_t>(l.size())});
+}
+
+} // namespace detail
+
+/// What a traversal (Collection::traverse, search_expand, traverse_ranked)
+/// follows and returns (qv_traverse_params). Defaults come from the
+/// library (qv_traverse_params_init: breadth first, depth 1 to 1, out,
+/// limit 1,000, any label, no filter). Setters chain:
+/// `TraverseOptions().max_depth(3).labels({"cites"}).direction(Direction::Both).filter(Filter::eq("lang", "en"))`.
+/// The library checks the values (Status::InvalidArgument).
+class TraverseOptions {
+public:
+    TraverseOptions() noexcept { qv_traverse_params_init(&raw_); }
+
+    /// Bfs (default) or Dfs.
+    TraverseOptions &order(Order o) noexcept {
+        raw_.order = static_cast<uint32_t>(o);
+        return *this;
+    }
+    /// Points reached in fewer hops are walked through but not returned; 0
+    /// returns the start points too, at depth 0 (default 1; at most
+    /// max_depth).
+    TraverseOptions &min_depth(uint32_t d) noexcept {
+        raw_.min_depth = d;
+        return *this;
+    }
+    /// Hops from a start point, 1 to 1000 (default 1).
+    TraverseOptions &max_depth(uint32_t d) noexcept {
+        raw_.max_depth = d;
+        return *this;
+    }
+    /// Direction::Out (default), In or Both.
+    TraverseOptions &direction(Direction d) noexcept {
+        raw_.direction = static_cast<uint32_t>(d);
+        return *this;
+    }
+    /// Most points returned, 1 to 10,000,000; the walk stops there
+    /// (default 1,000).
+    TraverseOptions &limit(uint32_t n) noexcept {
+        raw_.limit = n;
+        return *this;
+    }
+    /// The labels every hop may follow; empty = any. Copied.
+    TraverseOptions &labels(std::vector<std::string> ls) {
+        labels_ = std::move(ls);
+        return *this;
+    }
+    /// Labels per hop: hop i (from 1) follows hop_labels[i - 1] when it is
+    /// not empty, else labels(). At most max_depth entries; empty = none.
+    /// Copied.
+    TraverseOptions &hop_labels(std::vector<std::vector<std::string>> hops) {
+        hop_labels_ = std::move(hops);
+        return *this;
+    }
+    /// A payload filter as JSON text; empty = none. A point reached by a
+    /// hop that does not match it is neither returned nor walked through
+    /// (start points are not tested). Copied.
+    TraverseOptions &filter(std::string_view json) {
+        filter_.assign(json.data(), json.size());
+        return *this;
+    }
+    /// The same with a built filter.
+    TraverseOptions &filter(const Filter &f) { return filter(f.json()); }
+
+    /// A library newer than this header may take a value not listed in
+    /// Order or Direction; it keeps its numeric value.
+    Order order() const noexcept { return static_cast<Order>(raw_.order); }
+    uint32_t min_depth() const noexcept { return raw_.min_depth; }
+    uint32_t max_depth() const noexcept { return raw_.max_depth; }
+    Direction direction() const noexcept { return static_cast<Direction>(raw_.direction); }
+    uint32_t limit() const noexcept { return raw_.limit; }
+    const std::vector<std::string> &labels() const noexcept { return labels_; }
+    const std::vector<std::vector<std::string>> &hop_labels() const noexcept { return hop_labels_; }
+    const std::string &filter() const noexcept { return filter_; }
+
+    /// The C arrays to_c builds: the labels, the per-hop labels and their
+    /// starts.
+    struct CArrays {
+        std::vector<qv_label> labels;
+        std::vector<qv_label> hop_labels;
+        std::vector<uint64_t> hop_indptr;
+    };
+
+    /// The C struct: fills `arrays` and returns the parameters pointing
+    /// into it and into this object's strings (valid while both live and
+    /// neither is changed).
+    qv_traverse_params to_c(CArrays &arrays) const {
+        arrays.labels.clear();
+        arrays.hop_labels.clear();
+        arrays.hop_indptr.clear();
+        detail::c_labels(labels_, arrays.labels);
+        qv_traverse_params p = raw_;
+        p.labels = arrays.labels.empty() ? nullptr : arrays.labels.data();
+        p.nlabels = arrays.labels.size();
+        if (!hop_labels_.empty()) {
+            arrays.hop_indptr.push_back(0);
+            for (const std::vector<std::string> &hop : hop_labels_) {
+                detail::c_labels(hop, arrays.hop_labels);
+                arrays.hop_indptr.push_back(arrays.hop_labels.size());
+            }
+        }
+        p.hop_labels = arrays.hop_labels.empty() ? nullptr : arrays.hop_labels.data();
+        p.hop_indptr = arrays.hop_indptr.empty() ? nullptr : arrays.hop_indptr.data();
+        p.nhops = hop_labels_.size();
+        p.filter_json = filter_.empty() ? nullptr : detail::bytes(filter_);
+        p.filter_len = filter_.size();
+        return p;
+    }
+
+private:
+    qv_traverse_params raw_;
+    std::vector<std::string> labels_;
+    std::vector<std::vector<std::string>> hop_labels_;
+    std::string filter_;
+};
+
+/// One point a traversal returned: borrowed from its Traversal.
+struct Visit {
+    /// The point's id.
+    uint64_t id;
+    /// The start point (in search_expand, the search hit) it was reached
+    /// from.
+    uint64_t origin;
+    /// Hops from `origin` (0 for a start point).
+    uint32_t depth;
+    /// search_expand: the score of the hit `origin`; traverse_ranked: the
+    /// point's own score for the query (in the collection's metric);
+    /// std::nullopt for traverse.
+    std::optional<float> score;
+    /// The `depth` edge ids walked from `origin` to the point, in order
+    /// (empty at depth 0).
+    span<const uint64_t> path;
+};
+
+namespace detail {
+
+// Reads visit `i` of a traversal from the qv_visit array the Traversal read.
+struct VisitSource {
+    const qv_visit *visits = nullptr;
+
+    Visit operator()(size_t i) const noexcept {
+        const qv_visit &v = visits[i];
+        return Visit{v.id, v.origin, v.depth, v.has_score != 0 ? std::optional<float>(v.score) : std::nullopt,
+                     span<const uint64_t>(v.path_len == 0 ? nullptr : v.path, static_cast<size_t>(v.path_len))};
+    }
+};
+
+} // namespace detail
+
+/// The points a traversal returned, owned by the program (a qv_traversal):
+/// a random-access range of Visit in the traversal's order (best first for
+/// traverse_ranked). The construction reads the visits' headers (ids,
+/// depths, scores) once; the paths are read in place. Move-only; freed by
+/// the destructor. Visits and their paths borrow from *this: they are
+/// valid until it is destroyed or assigned to (the members returning them
+/// do not compile on a temporary). A moved-from Traversal is empty.
+class Traversal {
+public:
+    using iterator = detail::IndexIterator<detail::VisitSource, Visit>;
+
+    Traversal() noexcept = default;
+    /// Takes ownership of a C `qv_traversal` (may be NULL: no visits).
+    explicit Traversal(qv_traversal *raw) : raw_(raw) {
+        if (raw_ == nullptr) return;
+        try {
+            visits_.resize(qv_traversal_count(raw_));
+            for (size_t i = 0; i < visits_.size(); i++)
+                detail::call([&](qv_error **e) { return qv_traversal_get(raw_, i, &visits_[i], e); });
+        } catch (...) {
+            qv_traversal_free(raw_);
+            raw_ = nullptr;
+            throw;
+        }
+    }
+    ~Traversal() { qv_traversal_free(raw_); }
+    Traversal(Traversal &&o) noexcept : raw_(std::exchange(o.raw_, nullptr)), visits_(std::move(o.visits_)) {
+        o.visits_.clear();
+    }
+    Traversal &operator=(Traversal &&o) noexcept {
+        if (this != &o) {
+            qv_traversal_free(raw_);
+            raw_ = std::exchange(o.raw_, nullptr);
+            visits_ = std::move(o.visits_);
+            o.visits_.clear();
+        }
+        return *this;
+    }
+    Traversal(const Traversal &) = delete;
+    Traversal &operator=(const Traversal &) = delete;
+
+    /// Number of visits.
+    size_t size() const noexcept { return visits_.size(); }
+    bool empty() const noexcept { return visits_.empty(); }
+
+    /// Visit `i` (i < size()), borrowed from *this.
+    Visit operator[](size_t i) const &noexcept { return detail::VisitSource{visits_.data()}(i); }
+    Visit operator[](size_t i) && = delete;
+    /// Visit `i`; throws std::out_of_range when i >= size().
+    Visit at(size_t i) const & {
+        if (i >= size()) throw std::out_of_range("quiver::Traversal::at: index out of range");
+        return (*this)[i];
+    }
+    Visit at(size_t i) && = delete;
+    iterator begin() const &noexcept { return iterator(detail::VisitSource{visits_.data()}, 0); }
+    iterator begin() && = delete;
+    iterator end() const &noexcept { return iterator(detail::VisitSource{visits_.data()}, size()); }
+    iterator end() && = delete;
+
+    /// The C handle, still owned by *this.
+    qv_traversal *get() const noexcept { return raw_; }
+    /// Gives up ownership of the C handle (free it with qv_traversal_free);
+    /// *this becomes empty.
+    qv_traversal *release() noexcept {
+        visits_.clear();
+        return std::exchange(raw_, nullptr);
+    }
+
+private:
+    qv_traversal *raw_ = nullptr;
+    std::vector<qv_visit> visits_;
+};
+
+/// What Collection::shortest_path may follow (qv_path_params). Defaults
+/// come from the library (qv_path_params_init: out, fewest hops, no hop
+/// bound, any label). Setters chain:
+/// `PathOptions().weighted().direction(Direction::Both).labels({"road"})`.
+class PathOptions {
+public:
+    PathOptions() noexcept { qv_path_params_init(&raw_); }
+
+    /// Direction::Out (default), In or Both.
+    PathOptions &direction(Direction d) noexcept {
+        raw_.direction = static_cast<uint32_t>(d);
+        return *this;
+    }
+    /// The path of least total edge weight (Dijkstra) instead of the fewest
+    /// hops; max_depth must then be 0.
+    PathOptions &weighted(bool on = true) noexcept {
+        raw_.weighted = on ? 1u : 0u;
+        return *this;
+    }
+    /// Most hops of an unweighted path; 0 (default) = no bound.
+    PathOptions &max_depth(uint32_t d) noexcept {
+        raw_.max_depth = d;
+        return *this;
+    }
+    /// The labels the path may follow; empty = any. Copied.
+    PathOptions &labels(std::vector<std::string> ls) {
+        labels_ = std::move(ls);
+        return *this;
+    }
+
+    Direction direction() const noexcept { return static_cast<Direction>(raw_.direction); }
+    bool weighted() const noexcept { return raw_.weighted != 0; }
+    uint32_t max_depth() const noexcept { return raw_.max_depth; }
+    const std::vector<std::string> &labels() const noexcept { return labels_; }
+
+    /// The C struct: fills `labels` and returns the parameters pointing into
+    /// it (valid while it and this object live and neither is changed).
+    qv_path_params to_c(std::vector<qv_label> &labels) const {
+        labels.clear();
+        detail::c_labels(labels_, labels);
+        qv_path_params p = raw_;
+        p.labels = labels.empty() ? nullptr : labels.data();
+        p.nlabels = labels.size();
+        return p;
+    }
+
+private:
+    qv_path_params raw_;
+    std::vector<std::string> labels_;
+};
+
+/// A path found by Collection::shortest_path, copied out of the library.
+struct Path {
+    /// The points from `from` to `to` (one when they are the same point).
+    std::vector<uint64_t> points;
+    /// The points.size() - 1 edge ids between them.
+    std::vector<uint64_t> edges;
+    /// The number of hops, or (weighted) the sum of the edges' weights,
+    /// added in double from the first edge.
+    double cost = 0;
+};
+
 // ---- collection -----------------------------------------------------------------
 
 /// A handle to a collection (a qv_collection). Move-only; the destructor
@@ -2768,7 +3120,255 @@ public:
         });
     }
 
+    // -- graph --
+    //
+    // Directed edges between the points of the collection (each with an id,
+    // a label, a weight and optional JSON properties), walked by traverse,
+    // search_expand, traverse_ranked and shortest_path. Deleting a point
+    // removes its edges, in and out; upserting it again keeps them.
+
+    /// Adds `edges` (or replaces the edges with their ids; a repeated id in
+    /// the batch: the last one wins). The whole batch is checked first
+    /// (labels, weights, properties, that both ends are points of the
+    /// collection, and the label schema if one is set): on any error
+    /// nothing is written. Atomic and durable when it returns (as an
+    /// upsert). Throws Status::InvalidArgument (a bad label, a weight
+    /// negative or not finite, properties that are not a JSON object, an
+    /// edge the schema refuses; the message names the edge as
+    /// `edges[i] (id N)`), NotFound (an end is not a point of the
+    /// collection), ReadOnly, Io, Closed.
+    void add_edges(span<const Edge> edges) {
+        qv_collection *coll = handle();
+        std::vector<qv_edge> c(edges.size());
+        for (size_t i = 0; i < edges.size(); i++) {
+            const Edge &e = edges[i];
+            qv_edge_init(&c[i]);
+            c[i].id = e.id;
+            c[i].source = e.source;
+            c[i].target = e.target;
+            c[i].label = e.label.empty() ? nullptr : detail::bytes(e.label);
+            c[i].label_len = e.label.size();
+            c[i].properties_json = e.properties.empty() ? nullptr : detail::bytes(e.properties);
+            c[i].properties_len = e.properties.size();
+            c[i].weight = e.weight;
+        }
+        detail::call([&](qv_error **e) { return qv_collection_add_edges(coll, c.data(), c.size(), e); });
+    }
+    /// Adds one edge.
+    void add_edge(const Edge &edge) { add_edges(span<const Edge>(&edge, 1)); }
+
+    /// Removes the edges with these ids (ids without an edge are ignored)
+    /// and returns how many existed. Durable when it returns. Throws
+    /// Status::ReadOnly, Io, Closed.
+    uint64_t remove_edges(span<const uint64_t> ids) {
+        uint64_t removed = 0;
+        detail::call([&](qv_error **e) {
+            return qv_collection_remove_edges(handle(), ids.data(), ids.size(), &removed, e);
+        });
+        return removed;
+    }
+
+    /// The edges with these ids, copied out of the library, in the order
+    /// of `ids` (an id without an edge is left out: compare Edge::id).
+    /// Throws Status::OutOfMemory, Closed.
+    std::vector<Edge> get_edges(span<const uint64_t> ids) const {
+        qv_edges *raw = nullptr;
+        detail::call([&](qv_error **e) { return qv_collection_get_edges(handle(), ids.data(), ids.size(), &raw, e); });
+        return edges_from(raw);
+    }
+
+    /// The edges leaving `source` (std::nullopt: any source), reaching
+    /// `target` (std::nullopt: any target) and labelled `label` (empty:
+    /// any label), by ascending edge id, copied out of the library. With
+    /// neither a source nor a target it reads every edge (of the label).
+    /// Throws Status::InvalidArgument (a label that is not UTF-8),
+    /// OutOfMemory, Closed.
+    std::vector<Edge> find_edges(std::optional<uint64_t> source = std::nullopt,
+                                 std::optional<uint64_t> target = std::nullopt, std::string_view label = {}) const {
+        qv_edges *raw = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_find_edges(handle(), source ? &*source : nullptr, target ? &*target : nullptr,
+                                            label.empty() ? nullptr : detail::bytes(label), label.size(), &raw, e);
+        });
+        return edges_from(raw);
+    }
+
+    /// The number of edges reaching (`in`) and leaving (`out`) `point`,
+    /// only those labelled `label` unless it is empty. An edge from the
+    /// point to itself counts in both; a point without edges (or not in
+    /// the collection) has 0 and 0. Throws Status::InvalidArgument (a label
+    /// that is not UTF-8), Closed.
+    Degree degree(uint64_t point, std::string_view label = {}) const {
+        Degree d;
+        detail::call([&](qv_error **e) {
+            return qv_collection_degree(handle(), point, label.empty() ? nullptr : detail::bytes(label), label.size(),
+                                        &d.in, &d.out, e);
+        });
+        return d;
+    }
+
+    /// The number of edges of the collection. Throws Status::Closed.
+    uint64_t count_edges() const {
+        uint64_t n = 0;
+        detail::call([&](qv_error **e) { return qv_collection_count_edges(handle(), &n, e); });
+        return n;
+    }
+
+    /// Sets the label schema of the collection's edges from its JSON text,
+    /// `{"labels": {"LABEL": {"source": FILTER, "target": FILTER}, ...}}`:
+    /// only the labels listed are allowed, and an edge's source and target
+    /// payloads must match the label's filters (each optional). Every
+    /// existing edge must follow the new schema, or the call fails naming
+    /// one that does not and changes nothing. Kept across reopens; durable
+    /// when it returns. Throws Status::InvalidArgument (bad JSON, a bad
+    /// label or filter, an existing edge the schema refuses; an empty
+    /// text, which the C call would take as "remove": call
+    /// remove_graph_schema), ReadOnly, Io, Closed.
+    void set_graph_schema(std::string_view schema_json) {
+        qv_collection *coll = handle();
+        if (schema_json.empty())
+            detail::throw_invalid("set_graph_schema with an empty schema (to remove it, call remove_graph_schema)");
+        detail::call([&](qv_error **e) {
+            return qv_collection_set_graph_schema(coll, detail::bytes(schema_json), schema_json.size(), e);
+        });
+    }
+
+    /// Removes the label schema: any label is allowed again. Durable when
+    /// it returns; a no-op without a schema. Throws Status::ReadOnly, Io,
+    /// Closed.
+    void remove_graph_schema() {
+        detail::call([&](qv_error **e) { return qv_collection_set_graph_schema(handle(), nullptr, 0, e); });
+    }
+
+    /// The label schema as JSON text (as the library writes it, in the form
+    /// set_graph_schema takes), or std::nullopt when there is none. Throws
+    /// Status::Closed.
+    std::optional<std::string> graph_schema() const {
+        struct StringsFree {
+            void operator()(qv_strings *s) const noexcept { qv_strings_free(s); }
+        };
+        qv_strings *raw = nullptr;
+        detail::call([&](qv_error **e) { return qv_collection_get_graph_schema(handle(), &raw, e); });
+        std::unique_ptr<qv_strings, StringsFree> list(raw);
+        if (qv_strings_count(list.get()) == 0) return std::nullopt;
+        const char *text = nullptr;
+        size_t len = 0;
+        detail::call([&](qv_error **e) { return qv_strings_get(list.get(), 0, &text, &len, e); });
+        return std::string(text, len);
+    }
+
+    /// Walks the edges from `starts` (points of the collection; one given
+    /// twice counts once) as `opts` says and returns the points reached,
+    /// each once, in walk order (neighbours by ascending edge id), with
+    /// their depth, the start they were reached from and the path of edge
+    /// ids; no scores. Throws Status::InvalidArgument (max_depth out of
+    /// 1..1000, min_depth above max_depth, limit out of range, more
+    /// hop_labels than max_depth, a bad label, order, direction or
+    /// filter), NotFound (a start is not a point of the collection; the
+    /// message names `starts[i]`), OutOfMemory, Closed.
+    Traversal traverse(span<const uint64_t> starts, const TraverseOptions &opts = TraverseOptions()) const {
+        TraverseOptions::CArrays arrays;
+        const qv_traverse_params p = opts.to_c(arrays);
+        qv_traversal *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_traverse(handle(), starts.data(), starts.size(), &p, &out, e);
+        });
+        return Traversal(out);
+    }
+
+    /// A vector search of `query` (the collection's dimension) with
+    /// `search` (search.k() hits; with_payload is ignored) whose hits are
+    /// then walked from as `traverse` says: the hits themselves at depth 0
+    /// when traverse.min_depth() is 0, and the points reached, each once,
+    /// in walk order from the best hit. Every visit has the score of the
+    /// hit it was reached from (its origin). Throws as search() and
+    /// traverse() (InvalidArgument, DimensionMismatch, Unsupported for a
+    /// metadata-only collection), Io, OutOfMemory, Closed.
+    Traversal search_expand(span<const float> query, const SearchParams &search = SearchParams(),
+                            const TraverseOptions &traverse = TraverseOptions()) const {
+        const qv_search_params sp = search.to_c();
+        TraverseOptions::CArrays arrays;
+        const qv_traverse_params tp = traverse.to_c(arrays);
+        qv_traversal *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_search_expand(handle(), query.data(), query.size(), &sp, &tp, &out, e);
+        });
+        return Traversal(out);
+    }
+
+    /// Walks from `starts` as traverse() does and returns the `k` points of
+    /// the walk (1 to 100000) most similar to `query` (the collection's
+    /// dimension), best first (equal scores by ascending id), each with its
+    /// score in the collection's metric (as search() scores it).
+    /// opts.limit() still caps the walk the points are ranked from. Throws
+    /// as traverse(), InvalidArgument (k out of range, a query value not
+    /// finite), Unsupported (a metadata-only collection), DimensionMismatch.
+    Traversal traverse_ranked(span<const uint64_t> starts, const TraverseOptions &opts, span<const float> query,
+                              uint32_t k = 10) const {
+        TraverseOptions::CArrays arrays;
+        const qv_traverse_params p = opts.to_c(arrays);
+        qv_traversal *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_traverse_ranked(handle(), starts.data(), starts.size(), &p, query.data(),
+                                                 query.size(), k, &out, e);
+        });
+        return Traversal(out);
+    }
+
+    /// The shortest path from `from` to `to` (both points of the
+    /// collection) as `opts` says, copied out of the library, or
+    /// std::nullopt when `to` cannot be reached. Among paths of equal cost,
+    /// the one found first visiting neighbours by ascending edge id.
+    /// Throws Status::InvalidArgument (a bad label or direction, max_depth
+    /// with weighted), NotFound (`from` or `to` is not a point of the
+    /// collection), OutOfMemory, Closed.
+    std::optional<Path> shortest_path(uint64_t from, uint64_t to, const PathOptions &opts = PathOptions()) const {
+        struct PathFree {
+            void operator()(qv_path *p) const noexcept { qv_path_free(p); }
+        };
+        std::vector<qv_label> labels;
+        const qv_path_params p = opts.to_c(labels);
+        qv_path *raw = nullptr;
+        detail::call([&](qv_error **e) { return qv_collection_shortest_path(handle(), from, to, &p, &raw, e); });
+        if (raw == nullptr) return std::nullopt;
+        std::unique_ptr<qv_path, PathFree> owned(raw);
+        qv_path_view v{};
+        detail::call([&](qv_error **e) { return qv_path_get_view(owned.get(), &v, e); });
+        Path path;
+        path.cost = v.cost;
+        const size_t n = static_cast<size_t>(v.npoints);
+        if (n > 0) path.points.assign(v.points, v.points + n);
+        if (n > 1 && v.edges != nullptr) path.edges.assign(v.edges, v.edges + (n - 1));
+        return path;
+    }
+
 private:
+    // Copies the edges of a qv_edges out, and frees it.
+    static std::vector<Edge> edges_from(qv_edges *raw) {
+        struct EdgesFree {
+            void operator()(qv_edges *l) const noexcept { qv_edges_free(l); }
+        };
+        std::unique_ptr<qv_edges, EdgesFree> list(raw);
+        std::vector<Edge> out;
+        const size_t n = qv_edges_count(list.get());
+        out.reserve(n);
+        for (size_t i = 0; i < n; i++) {
+            qv_edge e;
+            qv_edge_init(&e);
+            detail::call([&](qv_error **err) { return qv_edges_get(list.get(), i, &e, err); });
+            Edge edge;
+            edge.id = e.id;
+            edge.source = e.source;
+            edge.target = e.target;
+            if (e.label != nullptr) edge.label.assign(reinterpret_cast<const char *>(e.label), e.label_len);
+            edge.weight = e.weight;
+            if (e.properties_json != nullptr)
+                edge.properties.assign(reinterpret_cast<const char *>(e.properties_json), e.properties_len);
+            out.push_back(std::move(edge));
+        }
+        return out;
+    }
+
     // One payload per id, concatenated into the C layout.
     template <class Payloads>
     static void join_payloads(const Payloads &payloads, size_t n, std::vector<uint64_t> &offsets, std::string &data) {

@@ -125,6 +125,30 @@ namespace Quiver
         protected override void Free(IntPtr p) => NativeMethods.qv_sparse_free(p);
     }
 
+    /// <summary>A <c>qv_edges *</c>.</summary>
+    internal sealed class EdgesHandle : QuiverHandle
+    {
+        public EdgesHandle() { }
+
+        protected override void Free(IntPtr p) => NativeMethods.qv_edges_free(p);
+    }
+
+    /// <summary>A <c>qv_traversal *</c>.</summary>
+    internal sealed class TraversalHandle : QuiverHandle
+    {
+        public TraversalHandle() { }
+
+        protected override void Free(IntPtr p) => NativeMethods.qv_traversal_free(p);
+    }
+
+    /// <summary>A <c>qv_path *</c> (NULL, an invalid handle, when no path was found).</summary>
+    internal sealed class PathHandle : QuiverHandle
+    {
+        public PathHandle() { }
+
+        protected override void Free(IntPtr p) => NativeMethods.qv_path_free(p);
+    }
+
     internal sealed class FieldIndexesHandle : QuiverHandle
     {
         public FieldIndexesHandle() { }

@@ -281,6 +281,80 @@ namespace Quiver
             public uint reserved2;
         }
 
+        // ---- edges and traversals -------------------------------------------------------------
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_edge
+        {
+            public ulong id;
+            public ulong source;
+            public ulong target;
+            public byte* label;
+            public ulong label_len;
+            public byte* properties_json;
+            public ulong properties_len;
+            public float weight;
+            public uint reserved;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_label
+        {
+            public byte* name;
+            public ulong len;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_traverse_params
+        {
+            public uint struct_size;
+            public uint order;
+            public uint min_depth;
+            public uint max_depth;
+            public uint direction;
+            public uint limit;
+            public qv_label* labels;
+            public ulong nlabels;
+            public qv_label* hop_labels;
+            public ulong* hop_indptr;
+            public ulong nhops;
+            public byte* filter_json;
+            public ulong filter_len;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_visit
+        {
+            public ulong id;
+            public ulong origin;
+            public uint depth;
+            public uint has_score;
+            public float score;
+            public uint reserved;
+            public ulong* path;
+            public ulong path_len;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_path_params
+        {
+            public uint struct_size;
+            public uint direction;
+            public uint weighted;
+            public uint max_depth;
+            public qv_label* labels;
+            public ulong nlabels;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct qv_path_view
+        {
+            public ulong* points;
+            public ulong npoints;
+            public ulong* edges;
+            public double cost;
+        }
+
         // ---- version ---------------------------------------------------------------
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -562,5 +636,96 @@ namespace Quiver
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_sparse_search(CollectionHandle coll, uint* indices,
             float* values, UIntPtr nnz, qv_sparse_search_params* p, out ResultsHandle results, out IntPtr err);
+
+        // ---- edges and traversals -------------------------------------------------------------
+
+        internal const uint Bfs = 0;           // QV_BFS
+        internal const uint Dfs = 1;           // QV_DFS
+        internal const uint DirectionOut = 0;  // QV_DIRECTION_OUT
+        internal const uint DirectionIn = 1;   // QV_DIRECTION_IN
+        internal const uint DirectionBoth = 2; // QV_DIRECTION_BOTH
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_edge_init(qv_edge* edge);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_add_edges(CollectionHandle coll, qv_edge* edges, UIntPtr n,
+            out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_remove_edges(CollectionHandle coll, ulong* ids, UIntPtr n,
+            out ulong removed, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_get_edges(CollectionHandle coll, ulong* ids, UIntPtr n,
+            out EdgesHandle edges, out IntPtr err);
+
+        // `source`, `target`: NULL = any.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_find_edges(CollectionHandle coll, ulong* source, ulong* target,
+            byte* label, UIntPtr label_len, out EdgesHandle edges, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr qv_edges_count(EdgesHandle edges);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_edges_get(EdgesHandle edges, UIntPtr index, qv_edge* edge, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_edges_free(IntPtr edges);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_degree(CollectionHandle coll, ulong point, byte* label,
+            UIntPtr label_len, out ulong in_degree, out ulong out_degree, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_count_edges(CollectionHandle coll, out ulong count, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_set_graph_schema(CollectionHandle coll, byte* schema_json,
+            UIntPtr schema_len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_get_graph_schema(CollectionHandle coll, out StringsHandle list,
+            out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_traverse_params_init(qv_traverse_params* p);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_traverse(CollectionHandle coll, ulong* starts, UIntPtr n,
+            qv_traverse_params* p, out TraversalHandle traversal, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_search_expand(CollectionHandle coll, float* query, UIntPtr dim,
+            qv_search_params* p, qv_traverse_params* traverse, out TraversalHandle traversal, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_traverse_ranked(CollectionHandle coll, ulong* starts, UIntPtr n,
+            qv_traverse_params* p, float* query, UIntPtr dim, uint k, out TraversalHandle traversal, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr qv_traversal_count(TraversalHandle traversal);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_traversal_get(TraversalHandle traversal, UIntPtr index, qv_visit* visit,
+            out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_traversal_free(IntPtr traversal);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_path_params_init(qv_path_params* p);
+
+        // `path` receives NULL (an invalid handle) with QV_OK when `to` cannot be reached.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_shortest_path(CollectionHandle coll, ulong from, ulong to,
+            qv_path_params* p, out PathHandle path, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_path_get_view(PathHandle path, qv_path_view* view, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qv_path_free(IntPtr path);
     }
 }
