@@ -2219,6 +2219,33 @@ int32_t qv_collection_search_expand(const struct qv_collection *coll,
                                     struct qv_error **err);
 
 /**
+ * Walks from the hits of any search (vector, text, sparse, hybrid,
+ * multi-query: the caller's copy of its ids, best first) as `*params`
+ * says, as `qv_collection_search_expand` walks from its own hits: `ids`
+ * holds `n` point ids and `scores` (or NULL) their `n` scores. `*out`
+ * receives a `qv_traversal` owned by the caller (free with
+ * `qv_traversal_free`; on failure NULL) with the hits (depth 0, when
+ * `params->min_depth` is 0) and the points reached, each once, in walk
+ * order from the first hit; with `scores`, each visit carries
+ * (`has_score` 1) the score of the hit it was reached from (of the first
+ * occurrence of an id given twice). Ids that are not points (deleted
+ * since the search) are skipped, not an error.
+ *
+ * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (as `qv_collection_traverse`,
+ * a score that is NaN, naming `scores[i]`), QV_ERR_CLOSED,
+ * QV_ERR_OUT_OF_MEMORY.
+ *
+ * Thread safety: as `qv_collection_traverse`.
+ */
+int32_t qv_collection_expand_hits(const struct qv_collection *coll,
+                                  const uint64_t *ids,
+                                  const float *scores,
+                                  size_t n,
+                                  const struct qv_traverse_params *params,
+                                  struct qv_traversal **out,
+                                  struct qv_error **err);
+
+/**
  * The `k` points (1 to 100000) of a traversal from the `n` points
  * `starts` (as `qv_collection_traverse`) most similar to `query` (`dim`
  * floats), best first (equal scores by ascending id), each with its

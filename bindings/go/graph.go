@@ -804,6 +804,43 @@ func (c *Collection) SearchExpand(query []float32, search SearchOptions, travers
 	return newVisits(out), nil
 }
 
+// ExpandHits walks from the hits of any search (Search, TextSearch,
+// SparseSearch, HybridSearch, ...; best first) as opts says, as
+// SearchExpand walks from its own: the hits (depth 0, when opts.MinDepth
+// is 0) and the points reached, each once, in walk order from the first
+// hit, each with HasScore set and the score of the hit it was reached
+// from. Hits that are no longer points (deleted since the search) are
+// skipped.
+//
+// Errors: those of Traverse (but a hit that is not a point is no error),
+// ErrInvalidArgument (a score that is NaN).
+func (c *Collection) ExpandHits(hits []Hit, opts TraverseOptions) (*Visits, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(hits))
+	scores := make([]float32, len(hits))
+	for i, h := range hits {
+		ids[i], scores[i] = h.ID, h.Score
+	}
+	params := traverseParamsC(&opts)
+	defer C.free(unsafe.Pointer(params))
+	ptr, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer c.release()
+	var out *C.qv_traversal
+	var cerr *C.qv_error
+	rc := C.qv_collection_expand_hits(ptr, idsPtr(ids), floatsPtr(scores), C.size_t(len(hits)), params, &out, &cerr)
+	runtime.KeepAlive(ids)
+	runtime.KeepAlive(scores)
+	if rc != C.QV_OK {
+		return nil, takeError(rc, cerr)
+	}
+	return newVisits(out), nil
+}
+
 // TraverseRanked walks from starts as Traverse does and returns the k
 // points of the walk most similar to query (of the collection's
 // dimension), best first (equal scores by ascending id), each with

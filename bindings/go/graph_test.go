@@ -1250,6 +1250,18 @@ func TestGraphSearchExpand(t *testing.T) {
 		if len(got) == 0 {
 			t.Fatalf("%s: nothing returned", what)
 		}
+		// The same walk from the hits the caller holds; a hit that is not
+		// a point (first here) is skipped.
+		withGone := append([]quiver.Hit{{ID: 1 << 40, Score: 2}}, hits...)
+		vs, err = c.ExpandHits(withGone, tc.opts)
+		sameVisits(t, "ExpandHits: "+what, collect(t, "ExpandHits: "+what, vs, err), want, true)
+	}
+	bad := []quiver.Hit{{ID: 1, Score: 1}, {ID: 2, Score: float32(math.NaN())}}
+	_, err := c.ExpandHits(bad, quiver.TraverseOptions{})
+	mustCode(t, "ExpandHits NaN score", err, quiver.ErrInvalidArgument)
+	vs, err := c.ExpandHits(nil, quiver.TraverseOptions{})
+	if got := collect(t, "ExpandHits of no hits", vs, err); len(got) != 0 {
+		t.Fatalf("ExpandHits of no hits: %s", visitsString(got))
 	}
 }
 

@@ -467,8 +467,13 @@ impl Collection {
             .filter(|&id| st.find(id).is_some())
             .collect();
         let mut visits = self.walk(&st, &starts, t)?;
+        // The score of each id's first occurrence.
+        let mut score = std::collections::HashMap::with_capacity(hits.len());
+        for h in hits.iter().rev() {
+            score.insert(h.id, h.score);
+        }
         for v in &mut visits {
-            v.score = hits.iter().find(|h| h.id == v.origin).map(|h| h.score);
+            v.score = score.get(&v.origin).copied();
         }
         Ok(visits)
     }

@@ -726,6 +726,68 @@ pub unsafe extern "C" fn qv_collection_search_expand(
     })
 }
 
+/// Walks from the hits of any search (vector, text, sparse, hybrid,
+/// multi-query: the caller's copy of its ids, best first) as `*params`
+/// says, as `qv_collection_search_expand` walks from its own hits: `ids`
+/// holds `n` point ids and `scores` (or NULL) their `n` scores. `*out`
+/// receives a `qv_traversal` owned by the caller (free with
+/// `qv_traversal_free`; on failure NULL) with the hits (depth 0, when
+/// `params->min_depth` is 0) and the points reached, each once, in walk
+/// order from the first hit; with `scores`, each visit carries
+/// (`has_score` 1) the score of the hit it was reached from (of the first
+/// occurrence of an id given twice). Ids that are not points (deleted
+/// since the search) are skipped, not an error.
+///
+/// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (as `qv_collection_traverse`,
+/// a score that is NaN, naming `scores[i]`), QV_ERR_CLOSED,
+/// QV_ERR_OUT_OF_MEMORY.
+///
+/// Thread safety: as `qv_collection_traverse`.
+#[no_mangle]
+pub unsafe extern "C" fn qv_collection_expand_hits(
+    coll: Option<&qv_collection>,
+    ids: *const u64,
+    scores: *const f32,
+    n: usize,
+    params: *const qv_traverse_params,
+    out: Option<&mut MaybeUninit<*mut qv_traversal>>,
+    err: Option<&mut MaybeUninit<*mut qv_error>>,
+) -> i32 {
+    guard(err, || {
+        let out = object_out(out, "out")?;
+        let h = handle(coll, "coll")?;
+        // SAFETY: the caller's promise.
+        let ids = unsafe { slice(ids, n, "ids", "n") }?;
+        let scores = if scores.is_null() {
+            None
+        } else {
+            // SAFETY: the caller's promise.
+            Some(unsafe { slice(scores, n, "scores", "n") }?)
+        };
+        let t = unsafe { traversal_arg(params, "params") }?;
+        let mut hits = try_vec(ids.len(), "the hits")?;
+        for (i, &id) in ids.iter().enumerate() {
+            let score = scores.map_or(0.0, |s| s[i]);
+            if score.is_nan() {
+                return Err(invalid(format!("scores[{i}] is NaN")));
+            }
+            hits.push(crate::point::ScoredPoint {
+                id,
+                score,
+                payload: None,
+            });
+        }
+        let mut v = h.with(|c| Ok(c.expand_hits(&hits, &t)?))?;
+        if scores.is_none() {
+            for visit in &mut v {
+                visit.score = None;
+            }
+        }
+        traversal_out(out, v);
+        Ok(())
+    })
+}
+
 /// The `k` points (1 to 100000) of a traversal from the `n` points
 /// `starts` (as `qv_collection_traverse`) most similar to `query` (`dim`
 /// floats), best first (equal scores by ascending id), each with its

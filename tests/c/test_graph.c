@@ -559,7 +559,53 @@ void test_graph(void) {
         CHECK_EQ_U64(v.has_score, 1);
         if (v.depth == 0) CHECK_EQ_U64(v.id, v.origin);
     }
-    qv_traversal_free(tr);
+    /* The same walk from the hits of a search the caller ran: equal to
+     * search_expand's, visit for visit, score bit for bit. */
+    qv_traversal *se = tr;
+    uint64_t hit_ids[4];
+    float hit_scores[4];
+    uint32_t nhits = 0;
+    OK(qv_collection_search(c, q, 1, DIM, &sp, hit_ids, hit_scores, 3, &nhits, ERR));
+    CHECK_EQ_U64(nhits, 3);
+    qv_traversal *eh = NULL;
+    OK(qv_collection_expand_hits(c, hit_ids, hit_scores, nhits, &tp, &eh, ERR));
+    CHECK_EQ_U64(qv_traversal_count(eh), qv_traversal_count(se));
+    /* Without scores; with an id that is not a point first (skipped). */
+    uint64_t ids2[4] = {999999, hit_ids[0], hit_ids[1], hit_ids[2]};
+    qv_traversal *ns = NULL;
+    OK(qv_collection_expand_hits(c, ids2, NULL, 4, &tp, &ns, ERR));
+    CHECK_EQ_U64(qv_traversal_count(ns), qv_traversal_count(se));
+    for (size_t i = 0; i < qv_traversal_count(se) && i < qv_traversal_count(eh) &&
+                       i < qv_traversal_count(ns);
+         i++) {
+        qv_visit a, b, n0;
+        OK(qv_traversal_get(se, i, &a, ERR));
+        OK(qv_traversal_get(eh, i, &b, ERR));
+        OK(qv_traversal_get(ns, i, &n0, ERR));
+        CHECK_EQ_U64(b.id, a.id);
+        CHECK_EQ_U64(b.origin, a.origin);
+        CHECK_EQ_U64(b.depth, a.depth);
+        CHECK_EQ_U64(b.has_score, 1);
+        CHECK(memcmp(&b.score, &a.score, sizeof a.score) == 0);
+        CHECK_EQ_U64(b.path_len, a.path_len);
+        if (b.path_len == a.path_len && a.path_len > 0)
+            CHECK(memcmp(b.path, a.path, a.path_len * sizeof *a.path) == 0);
+        CHECK_EQ_U64(n0.id, a.id);
+        CHECK_EQ_U64(n0.origin, a.origin);
+        CHECK_EQ_U64(n0.has_score, 0);
+    }
+    qv_traversal_free(ns);
+    qv_traversal_free(eh);
+    hit_scores[1] = NAN;
+    eh = (qv_traversal *)&tp;
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_expand_hits(c, hit_ids, hit_scores, nhits, &tp, &eh, ERR));
+    CHECK_MESSAGE_HAS("scores[1] is NaN");
+    CHECK(eh == NULL);
+    FAILS(QV_ERR_INVALID_ARGUMENT, qv_collection_expand_hits(c, NULL, NULL, 2, &tp, &eh, ERR));
+    OK(qv_collection_expand_hits(c, NULL, NULL, 0, &tp, &eh, ERR));
+    CHECK_EQ_U64(qv_traversal_count(eh), 0);
+    qv_traversal_free(eh);
+    qv_traversal_free(se);
     qv_edges_free(NULL);
     qv_traversal_free(NULL);
     qv_path_free(NULL);

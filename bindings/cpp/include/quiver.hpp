@@ -3296,6 +3296,36 @@ public:
         return Traversal(out);
     }
 
+    /// Walks from the hits of any search (search(), text_search(),
+    /// sparse_search(), hybrid_search(), ...; best first) as `traverse`
+    /// says, as search_expand() walks from its own: the hits at depth 0 when
+    /// traverse.min_depth() is 0, and the points reached, each once, in walk
+    /// order from the first hit, each with the score of the hit it was
+    /// reached from. Hits that are no longer points (deleted since the
+    /// search) are skipped. Throws as traverse() (but a hit that is not a
+    /// point is no error), InvalidArgument (a score that is NaN).
+    Traversal expand_hits(const QueryHits &hits, const TraverseOptions &traverse = TraverseOptions()) const {
+        return expand_hits(hits.ids(), hits.scores(), traverse);
+    }
+
+    /// As expand_hits(QueryHits) from `ids` (best first) and their
+    /// `scores`; with `scores` empty the visits carry no score. Throws
+    /// InvalidArgument when `scores` is neither empty nor as long as `ids`.
+    Traversal expand_hits(span<const uint64_t> ids, span<const float> scores,
+                          const TraverseOptions &traverse = TraverseOptions()) const {
+        if (!scores.empty() && scores.size() != ids.size())
+            detail::throw_invalid("expand_hits: " + std::to_string(scores.size()) + " scores for " +
+                                  std::to_string(ids.size()) + " ids");
+        TraverseOptions::CArrays arrays;
+        const qv_traverse_params tp = traverse.to_c(arrays);
+        qv_traversal *out = nullptr;
+        detail::call([&](qv_error **e) {
+            return qv_collection_expand_hits(handle(), ids.data(), scores.empty() ? nullptr : scores.data(),
+                                             ids.size(), &tp, &out, e);
+        });
+        return Traversal(out);
+    }
+
     /// Walks from `starts` as traverse() does and returns the `k` points of
     /// the walk (1 to 100000) most similar to `query` (the collection's
     /// dimension), best first (equal scores by ascending id), each with its

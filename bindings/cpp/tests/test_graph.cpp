@@ -616,7 +616,19 @@ TEST(Graph, SearchExpandMatchesTheReference) {
         const Traversal got = t.c.search_expand(q, tc.search, tc.opts);
         EXPECT_TRUE(same_visits(got, want, true)) << "case " << i;
         EXPECT_FALSE(got.empty()) << "case " << i;
+        // The same walk from the hits the caller holds ...
+        EXPECT_TRUE(same_visits(t.c.expand_hits(hits[0], tc.opts), want, true)) << "expand_hits case " << i;
+        // ... and from bare ids (no scores), a hit that is not a point first (skipped).
+        std::vector<uint64_t> ids = {uint64_t(1) << 40};
+        ids.insert(ids.end(), hit_ids.begin(), hit_ids.end());
+        const Traversal bare = t.c.expand_hits(ids, {}, tc.opts);
+        EXPECT_TRUE(same_visits(bare, want, false)) << "expand_hits without scores, case " << i;
     }
+    const std::vector<uint64_t> two = {1, 2};
+    const std::vector<float> nan_score = {1.0f, std::nanf("")};
+    qt::expect_error(Status::InvalidArgument, [&] { t.c.expand_hits(two, nan_score); });
+    qt::expect_error(Status::InvalidArgument, [&] { t.c.expand_hits(two, std::vector<float>{1.0f}); });
+    EXPECT_TRUE(t.c.expand_hits(std::vector<uint64_t>{}, {}).empty());
 }
 
 // traverse_ranked against the reference traversal ranked by brute force in

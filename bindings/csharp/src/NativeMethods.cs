@@ -701,6 +701,10 @@ namespace Quiver
             qv_search_params* p, qv_traverse_params* traverse, out TraversalHandle traversal, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int qv_collection_expand_hits(CollectionHandle coll, ulong* ids, float* scores,
+            UIntPtr n, qv_traverse_params* p, out TraversalHandle traversal, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int qv_collection_traverse_ranked(CollectionHandle coll, ulong* starts, UIntPtr n,
             qv_traverse_params* p, float* query, UIntPtr dim, uint k, out TraversalHandle traversal, out IntPtr err);
 

@@ -404,6 +404,60 @@ namespace Quiver
         }
 
         /// <summary>
+        /// Walks from the hits of any search (<see cref="Search"/>, <see cref="TextSearch"/>,
+        /// <see cref="SparseSearch"/>, <see cref="HybridSearch"/>, ...; best first) as
+        /// <paramref name="traverse"/> says, as <see cref="SearchExpand"/> walks from its own:
+        /// the hits (depth 0, when <c>traverse.MinDepth</c> is 0) and the points reached, each
+        /// once, in walk order from the first hit, each with the score of the hit it was reached
+        /// from. Hits that are no longer points (deleted since the search) are skipped.
+        /// </summary>
+        /// <returns>The visits, copied out (the native traversal is freed before this returns).</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="hits"/> is null.</exception>
+        /// <exception cref="QuiverException">InvalidArgument (as
+        /// <see cref="Traverse(ulong[], TraverseOptions)"/>, a score that is NaN), Closed,
+        /// OutOfMemory.</exception>
+        public unsafe IReadOnlyList<Visit> ExpandHits(IReadOnlyList<SearchHit> hits, TraverseOptions traverse = null)
+        {
+            if (hits == null)
+            {
+                throw new ArgumentNullException(nameof(hits));
+            }
+            traverse = traverse ?? new TraverseOptions();
+            var ids = new ulong[hits.Count];
+            var scores = new float[hits.Count];
+            for (int i = 0; i < ids.Length; i++)
+            {
+                ids[i] = hits[i].Id;
+                scores[i] = hits[i].Score;
+            }
+            var pins = new List<GCHandle>();
+            int rc;
+            IntPtr err;
+            TraversalHandle h;
+            try
+            {
+                NativeMethods.qv_traverse_params t = TraverseParams(traverse, pins);
+                fixed (ulong* pi = ids)
+                fixed (float* ps = scores)
+                {
+                    try
+                    {
+                        rc = NativeMethods.qv_collection_expand_hits(Live, pi, ps, (UIntPtr)(uint)ids.Length, &t, out h, out err);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        throw Errors.Disposed("collection");
+                    }
+                }
+            }
+            finally
+            {
+                Unpin(pins);
+            }
+            return CopyVisits(rc, h, err);
+        }
+
+        /// <summary>
         /// The <paramref name="k"/> points (1 to 100000) of the traversal from
         /// <paramref name="starts"/> (as <see cref="Traverse(ulong[], TraverseOptions)"/>) most
         /// similar to <paramref name="query"/>, best first (equal scores by ascending id), each

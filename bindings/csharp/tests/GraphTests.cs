@@ -1061,7 +1061,16 @@ namespace Quiver.Tests
                     IReadOnlyList<Visit> got = c.SearchExpand(q, so, to);
                     SameVisits(what, got, want, true);
                     Assert.That(got, Is.Not.Empty, what);
+                    // The same walk from the hits the caller holds; a hit that is not a point
+                    // (first here) is skipped.
+                    var withGone = new[] { new SearchHit(1UL << 40, 2f, null) }.Concat(hits).ToArray();
+                    SameVisits("ExpandHits: " + what, c.ExpandHits(withGone, to), want, true);
                 }
+                Fails(QuiverStatus.InvalidArgument,
+                    () => c.ExpandHits(new[] { new SearchHit(1, 1f, null), new SearchHit(2, float.NaN, null) }),
+                    "ExpandHits NaN score");
+                Assert.That(c.ExpandHits(new SearchHit[0]), Is.Empty, "ExpandHits of no hits");
+                Assert.Throws<ArgumentNullException>(() => c.ExpandHits(null));
                 // The defaults: k 10 hits, one hop out.
                 float[] q0 = queries.Take(Dim).ToArray();
                 SearchHit[] top = c.Search(q0);
