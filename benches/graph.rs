@@ -14,15 +14,20 @@ Builds the WordNet collection (vectors and payloads of base.jsonl, then
 optimize()), loads edges.tsv (one edge per line: source, target, label
 = the relation; edge id = line number, weight 1 + line % 4) with
 add_edges in batches, and prints one line per measurement:
-  engine=quiver graph=wordnet edges=103207 op=load batch=1000 edges_per_s=...
-  engine=quiver graph=wordnet edges=103207 op=neighbours p50_us=... p99_us=...
-  engine=quiver graph=wordnet edges=103207 op=bfs depth=3 label=hypernym direction=out starts=1000 exact=1000/1000 qps=... visited=...
-  engine=quiver graph=wordnet edges=103207 op=shortest_path weighted=0 pairs=1000 exact=1000/1000 qps=...
-and the checkpoint (snapshot) time, the edges' bytes in RAM and on disk,
-the reopen time, and search_expand / rank_traversal QPS. `exact` counts
-the answers equal to a reference traversal (the same rules: neighbours
-by ascending edge id, each point once at its least depth) or, for paths,
-of the least cost. One call at a time on one thread.
+  engine=quiver graph=wordnet edges=103207 op=load batch=1000 edges_per_s=... load_s=...
+  engine=quiver graph=wordnet edges=103207 op=memory ram_mb=... disk_mb=... ram_bytes_per_edge=... checkpoint_s=...
+  engine=quiver graph=wordnet edges=103207 op=reopen reopen_s=...
+  engine=quiver graph=wordnet edges=103207 op=neighbours lookups=10000 exact=10000/10000 p50_us=... p99_us=...
+  engine=quiver graph=wordnet edges=103207 op=bfs depth=3 label=hypernym direction=out|both starts=1000 exact=1000/1000 qps=... visited=...
+  engine=quiver graph=wordnet edges=103207 op=shortest_path weighted=0|1 direction=both pairs=1000 connected=... exact=1000/1000 qps=...
+  engine=quiver graph=wordnet edges=103207 op=search_expand k=10 depth=2 direction=both queries=1000 qps=... visited=...
+  engine=quiver graph=wordnet edges=103207 op=rank_traversal depth=3 direction=both k=10 starts=1000 qps=... returned=...
+(memory: the edges component of stats() after a checkpoint, whose time
+it gives; neighbours: find_edges by source of points with edges; visited
+and returned: points per call). `exact` counts the answers equal to a
+reference traversal (the same rules: neighbours by ascending edge id,
+each point once at its least depth) or, for paths, of the least cost.
+One call at a time on one thread.
 
 options:
   --data DIR    data directory (base.f16, base.jsonl, queries.f16, edges.tsv)
@@ -33,12 +38,22 @@ options:
   --batch N     edges per add_edges call [default: 1000]
   --dir DIR     database directory, kept afterwards [default: a temporary
                 directory, removed at the end]
+  --synthetic N instead of WordNet: a metadata-only collection of N points
+                and N * degree random edges (each point the source of
+                `degree` edges to uniformly random targets, labels a/b/c,
+                weights 1 + id % 4), to measure the store at scale; prints
+                the same lines with graph=synthetic (the BFS of depth 2
+                along every label, out; 10 of the path pairs checked
+                against the reference, whose Dijkstra is slow at this size)
+  --degree D    edges per point of --synthetic [default: 10]
   -h, --help    this message";
 
 pub struct GraphArgs {
     data: DataOpts,
     starts: usize,
     batch: usize,
+    synthetic: Option<usize>,
+    degree: usize,
 }
 
 pub fn parse(args: &[String]) -> Result<Option<GraphArgs>, String> {
@@ -46,6 +61,8 @@ pub fn parse(args: &[String]) -> Result<Option<GraphArgs>, String> {
         data: DataOpts::default(),
         starts: 1000,
         batch: 1000,
+        synthetic: None,
+        degree: 10,
     };
     let Some(opts) = common::options(args)? else {
         return Ok(None);
@@ -57,6 +74,8 @@ pub fn parse(args: &[String]) -> Result<Option<GraphArgs>, String> {
         match name.as_str() {
             "--starts" => a.starts = common::positive(&name, &v)?,
             "--batch" => a.batch = common::positive(&name, &v)?,
+            "--synthetic" => a.synthetic = Some(common::positive(&name, &v)?),
+            "--degree" => a.degree = common::positive(&name, &v)?,
             _ => return Err(common::unknown(&name)),
         }
     }
@@ -136,6 +155,28 @@ impl Reference {
         out
     }
 
+    /// BFS from `s` over every label: (point, depth) in visit order,
+    /// depth 1..=max.
+    fn bfs_any(&self, s: u64, max: u32, dir: Direction) -> Vec<(u64, u32)> {
+        let mut seen: HashMap<u64, u32> = HashMap::from([(s, 0)]);
+        let mut q = VecDeque::from([s]);
+        let mut out = Vec::new();
+        while let Some(p) = q.pop_front() {
+            let d = seen[&p];
+            if d >= max {
+                continue;
+            }
+            for (_, n, _, _) in self.steps(p, dir) {
+                if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(n) {
+                    e.insert(d + 1);
+                    out.push((n, d + 1));
+                    q.push_back(n);
+                }
+            }
+        }
+        out
+    }
+
     /// Least cost from `a` to `b` (hops, or weights) along both
     /// directions, by a plain Dijkstra over a sorted map.
     fn distance(&self, a: u64, b: u64, weighted: bool) -> Option<f64> {
@@ -168,7 +209,170 @@ fn line(edges: usize, rest: &str) {
     println!("engine=quiver graph=wordnet edges={edges} {rest}");
 }
 
+fn synthetic_line(points: usize, edges: usize, rest: &str) {
+    println!("engine=quiver graph=synthetic points={points} edges={edges} {rest}");
+}
+
+/// xorshift64: the benchmark's own deterministic choices.
+struct Pick(u64);
+
+impl Pick {
+    fn below(&mut self, m: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % m as u64) as usize
+    }
+}
+
+/// `--synthetic`: the store at scale, on a metadata-only collection.
+fn run_synthetic(a: &GraphArgs, n: usize) -> Result<(), BoxError> {
+    let dir = a.data.db_dir("graph-synthetic");
+    let (db, c) = common::create_stored(&dir.path, quiver::CollectionConfig::metadata_only(), 0)?;
+    let t = Instant::now();
+    for chunk in (0..n as u64).collect::<Vec<_>>().chunks(10_000) {
+        let pts: Vec<quiver::Point> = chunk
+            .iter()
+            .map(|&id| quiver::Point::new(id, Vec::new()))
+            .collect();
+        c.upsert(&pts)?;
+    }
+    eprintln!("{n} points upserted ({:.1} s)", t.elapsed().as_secs_f64());
+    let mut pick = Pick(0x2545_f491_4f6c_dd1d);
+    let labels = ["a", "b", "c"];
+    let ne = n * a.degree;
+    let mut edges = Vec::with_capacity(ne);
+    for i in 0..ne {
+        let (s, t) = ((i / a.degree) as u64, pick.below(n) as u64);
+        edges.push(Edge::new(i as u64, s, t, labels[i % 3]).with_weight(1.0 + (i % 4) as f32));
+    }
+    let t = Instant::now();
+    for chunk in edges.chunks(a.batch) {
+        c.add_edges(chunk)?;
+    }
+    let load_s = t.elapsed().as_secs_f64();
+    let out = |rest: &str| synthetic_line(n, ne, rest);
+    out(&format!(
+        "op=load batch={} edges_per_s={:.0} load_s={load_s:.2}",
+        a.batch,
+        ne as f64 / load_s
+    ));
+    let t = Instant::now();
+    c.checkpoint()?;
+    c.optimize()?;
+    let checkpoint_s = t.elapsed().as_secs_f64();
+    let st = c.stats()?;
+    let comp = st
+        .components
+        .iter()
+        .find(|x| x.name == "edges")
+        .ok_or("stats have no edges component")?;
+    out(&format!(
+        "op=memory ram_mb={:.1} disk_mb={:.1} ram_bytes_per_edge={:.0} disk_bytes_per_edge={:.1} checkpoint_and_optimize_s={checkpoint_s:.2}",
+        comp.ram_bytes as f64 / 1048576.0,
+        comp.disk_bytes as f64 / 1048576.0,
+        comp.ram_bytes as f64 / ne.max(1) as f64,
+        comp.disk_bytes as f64 / ne.max(1) as f64
+    ));
+    drop(c);
+    db.close()?;
+    let t = Instant::now();
+    let db = quiver::Database::open(&dir.path)?;
+    let c = db.collection(common::COLLECTION)?;
+    out(&format!(
+        "op=reopen reopen_s={:.3}",
+        t.elapsed().as_secs_f64()
+    ));
+    if c.edge_count()? != ne {
+        return Err(format!("{} edges after reopen, {ne} loaded", c.edge_count()?).into());
+    }
+    let r = Reference::new(&edges);
+    drop(edges);
+
+    let picks: Vec<u64> = (0..10_000).map(|_| pick.below(n) as u64).collect();
+    let mut lat = Vec::with_capacity(picks.len());
+    let mut exact = 0;
+    for &p in &picks {
+        let s = Instant::now();
+        let got = c.find_edges(Some(p), None, None)?;
+        lat.push(s.elapsed().as_secs_f64() * 1e6);
+        let want = r.out.get(&p).map_or(&[][..], Vec::as_slice);
+        exact += usize::from(got.iter().map(|e| e.id).eq(want.iter().copied()));
+    }
+    lat.sort_by(f64::total_cmp);
+    out(&format!(
+        "op=neighbours lookups={} exact={exact}/{} p50_us={:.1} p99_us={:.1}",
+        picks.len(),
+        picks.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    ));
+
+    let starts: Vec<u64> = (0..a.starts).map(|_| pick.below(n) as u64).collect();
+    let bfs = Traversal {
+        limit: 10_000_000,
+        ..Traversal::bfs(2)
+    };
+    let t = Instant::now();
+    let mut got = Vec::with_capacity(starts.len());
+    for &s in &starts {
+        got.push(c.traverse(&[s], &bfs)?);
+    }
+    let qps = starts.len() as f64 / t.elapsed().as_secs_f64();
+    let mut exact = 0;
+    for (g, &s) in got.iter().zip(&starts) {
+        exact += usize::from(
+            g.iter()
+                .map(|v| (v.id, v.depth))
+                .eq(r.bfs_any(s, 2, Direction::Out)),
+        );
+    }
+    let visited: usize = got.iter().map(Vec::len).sum();
+    out(&format!(
+        "op=bfs depth=2 label=any direction=out starts={} exact={exact}/{} qps={qps:.0} visited={:.1}",
+        starts.len(),
+        starts.len(),
+        visited as f64 / starts.len() as f64
+    ));
+
+    let pairs: Vec<(u64, u64)> = (0..a.starts)
+        .map(|_| (pick.below(n) as u64, pick.below(n) as u64))
+        .collect();
+    for weighted in [false, true] {
+        let q = PathQuery {
+            direction: Direction::Both,
+            weighted,
+            ..PathQuery::default()
+        };
+        let t = Instant::now();
+        let mut got = Vec::with_capacity(pairs.len());
+        for &(x, y) in &pairs {
+            got.push(c.shortest_path(x, y, &q)?.map(|p| p.cost));
+        }
+        let qps = pairs.len() as f64 / t.elapsed().as_secs_f64();
+        let checked = pairs.len().min(10);
+        let mut exact = 0;
+        for (&(x, y), g) in pairs.iter().zip(&got).take(checked) {
+            exact += usize::from(match (r.distance(x, y, weighted), g) {
+                (None, None) => true,
+                (Some(w), Some(g)) => (w - g).abs() < 1e-9,
+                _ => false,
+            });
+        }
+        let found = got.iter().filter(|g| g.is_some()).count();
+        out(&format!(
+            "op=shortest_path weighted={} direction=both pairs={} connected={found} exact={exact}/{checked} qps={qps:.0}",
+            u8::from(weighted),
+            pairs.len()
+        ));
+    }
+    Ok(())
+}
+
 pub fn run(a: &GraphArgs) -> Result<(), BoxError> {
+    if let Some(n) = a.synthetic {
+        return run_synthetic(a, n);
+    }
     let data = common::load(&a.data, true, false)?;
     let w = &data.w;
     let text = std::fs::read_to_string(a.data.data.join("edges.tsv"))

@@ -2206,6 +2206,7 @@ int32_t qv_collection_traverse(const struct qv_collection *coll,
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (as `qv_collection_search`
  * and `qv_collection_traverse`), QV_ERR_DIMENSION_MISMATCH,
+ * QV_ERR_UNSUPPORTED (a metadata-only collection: no vectors to search),
  * QV_ERR_CLOSED, QV_ERR_IO, QV_ERR_OUT_OF_MEMORY.
  *
  * Thread safety: as `qv_collection_traverse`.
@@ -2312,9 +2313,11 @@ void qv_path_params_init(struct qv_path_params *params);
  * The shortest path from `from` to `to` (both points of the collection)
  * as `*params` says (NULL `params` = the defaults): `*out` receives a
  * `qv_path` owned by the caller (free with `qv_path_free`), or NULL when
- * `to` cannot be reached (the call still returns QV_OK). Among paths of
- * equal cost, the one found first visiting neighbours by ascending edge
- * id.
+ * `to` cannot be reached (the call still returns QV_OK). It searches
+ * from both ends at once (breadth first, or Dijkstra when weighted).
+ * Among paths of equal cost, which one is returned depends on the edges
+ * only (neighbours are visited by ascending edge id), not on the order
+ * they were written in.
  *
  * Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `out`, bad params),
  * QV_ERR_NOT_FOUND (`from` or `to` is not a point of the collection),

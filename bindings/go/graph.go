@@ -806,11 +806,11 @@ func (c *Collection) SearchExpand(query []float32, search SearchOptions, travers
 
 // ExpandHits walks from the hits of any search (Search, TextSearch,
 // SparseSearch, HybridSearch, ...; best first) as opts says, as
-// SearchExpand walks from its own: the hits (depth 0, when opts.MinDepth
-// is 0) and the points reached, each once, in walk order from the first
-// hit, each with HasScore set and the score of the hit it was reached
-// from. Hits that are no longer points (deleted since the search) are
-// skipped.
+// SearchExpand walks from its own: the hits (depth 0, with
+// opts.IncludeStarts) and the points reached, each once, in walk order
+// from the first hit, each with HasScore set and the score of the hit it
+// was reached from. Hits that are no longer points (deleted since the
+// search) are skipped.
 //
 // Errors: those of Traverse (but a hit that is not a point is no error),
 // ErrInvalidArgument (a score that is NaN).
@@ -913,10 +913,11 @@ type Path struct {
 
 // ShortestPath returns the shortest path from from to to (both points of
 // the collection) as opts says, or nil (and no error) when to cannot be
-// reached. Among paths of equal cost, the one found first visiting
-// neighbours by ascending edge id. Errors: ErrInvalidArgument (a bad
-// label or direction, MaxDepth with Weighted), ErrNotFound (from or to is
-// not a point of the collection), ErrClosed, ErrOutOfMemory.
+// reached. It searches from both ends at once. Among paths of equal
+// cost, which one is returned depends on the edges only. Errors:
+// ErrInvalidArgument (a bad label or direction, MaxDepth with Weighted),
+// ErrNotFound (from or to is not a point of the collection), ErrClosed,
+// ErrOutOfMemory.
 func (c *Collection) ShortestPath(from, to uint64, opts PathOptions) (*Path, error) {
 	if opts.MaxDepth < 0 || uint64(opts.MaxDepth) > math.MaxUint32 {
 		return nil, errorf(CodeInvalidArgument, "PathOptions.MaxDepth is %d", opts.MaxDepth)

@@ -699,6 +699,7 @@ pub unsafe extern "C" fn qv_collection_traverse(
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (as `qv_collection_search`
 /// and `qv_collection_traverse`), QV_ERR_DIMENSION_MISMATCH,
+/// QV_ERR_UNSUPPORTED (a metadata-only collection: no vectors to search),
 /// QV_ERR_CLOSED, QV_ERR_IO, QV_ERR_OUT_OF_MEMORY.
 ///
 /// Thread safety: as `qv_collection_traverse`.
@@ -945,9 +946,11 @@ pub struct qv_path_view {
 /// The shortest path from `from` to `to` (both points of the collection)
 /// as `*params` says (NULL `params` = the defaults): `*out` receives a
 /// `qv_path` owned by the caller (free with `qv_path_free`), or NULL when
-/// `to` cannot be reached (the call still returns QV_OK). Among paths of
-/// equal cost, the one found first visiting neighbours by ascending edge
-/// id.
+/// `to` cannot be reached (the call still returns QV_OK). It searches
+/// from both ends at once (breadth first, or Dijkstra when weighted).
+/// Among paths of equal cost, which one is returned depends on the edges
+/// only (neighbours are visited by ascending edge id), not on the order
+/// they were written in.
 ///
 /// Returns QV_OK, or QV_ERR_INVALID_ARGUMENT (NULL `out`, bad params),
 /// QV_ERR_NOT_FOUND (`from` or `to` is not a point of the collection),

@@ -6,7 +6,7 @@
 //! its result depends on the edges only, not on the order they were
 //! written in.
 
-use super::{check_label, Direction, Graph, Step};
+use super::{check_label, Direction, Graph, IdBuild, Step};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use std::cmp::Ordering;
@@ -242,8 +242,8 @@ pub fn traverse(
             _ => resolve(g, &t.labels),
         })
         .collect();
-    let mut reached: HashMap<u64, Reached> = HashMap::new();
-    let mut rejected: HashSet<u64> = HashSet::new();
+    let mut reached: HashMap<u64, Reached, IdBuild> = HashMap::default();
+    let mut rejected: HashSet<u64, IdBuild> = HashSet::default();
     let mut order: Vec<u64> = Vec::new();
     // Whether the point a step reaches is new and accepted; records it.
     let mut reach = |p: u64,
@@ -251,7 +251,7 @@ pub fn traverse(
                      edge: Option<u64>,
                      depth: u32,
                      origin: u64,
-                     reached: &mut HashMap<u64, Reached>,
+                     reached: &mut HashMap<u64, Reached, IdBuild>,
                      order: &mut Vec<u64>|
      -> Result<bool> {
         // A start is walked from even when a hop rejected it before.
@@ -390,55 +390,134 @@ pub fn traverse(
 }
 
 /// The shortest path from `from` to `to` (fewest hops, or least total
-/// weight), or `None` when `to` cannot be reached. Ties go to the path
-/// found first, visiting neighbours by ascending edge id.
+/// weight), or `None` when `to` cannot be reached. Both are searched from
+/// the two ends at once (the forward walk along `q.direction` from
+/// `from`, the backward walk against it from `to`), each step expanding
+/// the smaller side, so a path across a large graph visits about the
+/// square root of what a one-sided search would. Among paths of equal
+/// length or cost the one returned depends on the edges only (neighbours
+/// by ascending edge id), not on the order they were written in.
 pub fn shortest_path(g: &Graph, from: u64, to: u64, q: &PathQuery) -> Option<GraphPath> {
-    let allowed = resolve(g, &q.labels);
-    let mut prev: HashMap<u64, (u64, u64)> = HashMap::new();
-    let unroll = |prev: &HashMap<u64, (u64, u64)>, cost: f64| {
-        let mut points = vec![to];
-        let mut edges = Vec::new();
-        let mut at = to;
-        while at != from {
-            let (p, e) = prev[&at];
-            edges.push(e);
-            points.push(p);
-            at = p;
-        }
-        points.reverse();
-        edges.reverse();
-        GraphPath {
-            points,
-            edges,
-            cost,
-        }
-    };
     if from == to {
-        return Some(unroll(&prev, 0.0));
+        return Some(GraphPath {
+            points: vec![from],
+            edges: Vec::new(),
+            cost: 0.0,
+        });
     }
-    if !q.weighted {
-        let mut depth: HashMap<u64, usize> = HashMap::from([(from, 0)]);
-        let mut queue = VecDeque::from([from]);
-        while let Some(p) = queue.pop_front() {
-            let d = depth[&p];
-            if q.max_depth != 0 && d >= q.max_depth {
-                continue;
-            }
-            for s in steps_of(g, p, q.direction, &allowed) {
-                if depth.contains_key(&s.point) {
-                    continue;
+    let allowed = resolve(g, &q.labels);
+    let back = match q.direction {
+        Direction::Out => Direction::In,
+        Direction::In => Direction::Out,
+        Direction::Both => Direction::Both,
+    };
+    let dirs = [q.direction, back];
+    // Per side: point -> (the point it was reached from, the edge).
+    let mut links: [HashMap<u64, (u64, u64), IdBuild>; 2] =
+        [HashMap::default(), HashMap::default()];
+    links[0].insert(from, (from, u64::MAX));
+    links[1].insert(to, (to, u64::MAX));
+    let meet = if q.weighted {
+        dijkstra_both(g, [from, to], dirs, &allowed, &mut links)
+    } else {
+        bfs_both(g, [from, to], dirs, &allowed, q.max_depth, &mut links)
+    }?;
+    // from .. meet along the forward links, meet .. to along the backward.
+    let mut points = vec![meet];
+    let mut edges = Vec::new();
+    let mut at = meet;
+    while at != from {
+        let (p, e) = links[0][&at];
+        points.push(p);
+        edges.push(e);
+        at = p;
+    }
+    points.reverse();
+    edges.reverse();
+    at = meet;
+    while at != to {
+        let (p, e) = links[1][&at];
+        points.push(p);
+        edges.push(e);
+        at = p;
+    }
+    let cost = if q.weighted {
+        edges
+            .iter()
+            .map(|&e| f64::from(g.weight_of(e).unwrap_or(0.0)))
+            .sum()
+    } else {
+        edges.len() as f64
+    };
+    Some(GraphPath {
+        points,
+        edges,
+        cost,
+    })
+}
+
+/// Fewest hops: breadth first from both ends, one whole level of the
+/// side with the smaller frontier at a time. The first point a level
+/// reaches that the other side holds is on a shortest path (the levels
+/// before met nowhere, so every meeting in this level has the same
+/// length). `max_depth` (0: none) bounds the hops.
+fn bfs_both(
+    g: &Graph,
+    ends: [u64; 2],
+    dirs: [Direction; 2],
+    allowed: &Allowed,
+    max_depth: usize,
+    links: &mut [HashMap<u64, (u64, u64), IdBuild>; 2],
+) -> Option<u64> {
+    let mut frontier = [vec![ends[0]], vec![ends[1]]];
+    let mut hops = 0usize;
+    while !frontier[0].is_empty() && !frontier[1].is_empty() {
+        if max_depth != 0 && hops >= max_depth {
+            return None;
+        }
+        let side = usize::from(frontier[1].len() < frontier[0].len());
+        let (this, other) = if side == 0 {
+            let (a, b) = links.split_at_mut(1);
+            (&mut a[0], &b[0])
+        } else {
+            let (a, b) = links.split_at_mut(1);
+            (&mut b[0], &a[0])
+        };
+        let mut next = Vec::new();
+        let mut met = None;
+        for &p in &frontier[side] {
+            g.steps(p, dirs[side], |s| {
+                if met.is_some() || !allows(allowed, s.label) || this.contains_key(&s.point) {
+                    return;
                 }
-                depth.insert(s.point, d + 1);
-                prev.insert(s.point, (p, s.edge));
-                if s.point == to {
-                    return Some(unroll(&prev, (d + 1) as f64));
+                this.insert(s.point, (p, s.edge));
+                if other.contains_key(&s.point) {
+                    met = Some(s.point);
                 }
-                queue.push_back(s.point);
+                next.push(s.point);
+            });
+            if met.is_some() {
+                return met;
             }
         }
-        return None;
+        frontier[side] = next;
+        hops += 1;
     }
-    // Dijkstra: the heap pops the least cost first, then the least id.
+    None
+}
+
+/// Least total weight: Dijkstra from both ends, popping from the side
+/// with fewer open points; it stops when the two nearest unsettled points
+/// together are no nearer than the best path seen, which is then a least
+/// one (weights are never negative).
+fn dijkstra_both(
+    g: &Graph,
+    ends: [u64; 2],
+    dirs: [Direction; 2],
+    allowed: &Allowed,
+    links: &mut [HashMap<u64, (u64, u64), IdBuild>; 2],
+) -> Option<u64> {
+    // The heap pops the least cost first, then the least id.
     #[derive(PartialEq)]
     struct Item(f64, u64);
     impl Eq for Item {}
@@ -452,29 +531,60 @@ pub fn shortest_path(g: &Graph, from: u64, to: u64, q: &PathQuery) -> Option<Gra
             o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
         }
     }
-    let mut best: HashMap<u64, f64> = HashMap::from([(from, 0.0)]);
-    let mut done: HashSet<u64> = HashSet::new();
-    let mut heap = BinaryHeap::from([Item(0.0, from)]);
-    while let Some(Item(c, p)) = heap.pop() {
-        if !done.insert(p) {
+    let mut best: [HashMap<u64, f64, IdBuild>; 2] = [HashMap::default(), HashMap::default()];
+    let mut done: [HashSet<u64, IdBuild>; 2] = [HashSet::default(), HashSet::default()];
+    let mut heap = [BinaryHeap::new(), BinaryHeap::new()];
+    for side in 0..2 {
+        best[side].insert(ends[side], 0.0);
+        heap[side].push(Item(0.0, ends[side]));
+    }
+    // The least path cost seen, through which point.
+    let mut mu = f64::INFINITY;
+    let mut meet = None;
+    loop {
+        let top = |h: &BinaryHeap<Item>| h.peek().map_or(f64::INFINITY, |i| i.0);
+        let (t0, t1) = (top(&heap[0]), top(&heap[1]));
+        if t0 == f64::INFINITY || t1 == f64::INFINITY || t0 + t1 >= mu {
+            return meet;
+        }
+        // Any alternation keeps the stop rule right; the side with fewer
+        // open points keeps the work small (and ends a search between two
+        // components as soon as the smaller is exhausted).
+        let side = usize::from(heap[1].len() < heap[0].len());
+        let Some(Item(c, p)) = heap[side].pop() else {
+            return meet;
+        };
+        if !done[side].insert(p) {
             continue;
         }
-        if p == to {
-            return Some(unroll(&prev, c));
-        }
-        for s in steps_of(g, p, q.direction, &allowed) {
+        let (this, other) = if side == 0 {
+            let (a, b) = best.split_at_mut(1);
+            (&mut a[0], &b[0])
+        } else {
+            let (a, b) = best.split_at_mut(1);
+            (&mut b[0], &a[0])
+        };
+        let links = &mut links[side];
+        let done = &done[side];
+        let heap = &mut heap[side];
+        g.steps(p, dirs[side], |s| {
+            if !allows(allowed, s.label) || done.contains(&s.point) {
+                return;
+            }
             let nc = c + f64::from(s.weight);
-            if done.contains(&s.point) {
-                continue;
-            }
-            if best.get(&s.point).is_none_or(|&b| nc < b) {
-                best.insert(s.point, nc);
-                prev.insert(s.point, (p, s.edge));
+            if this.get(&s.point).is_none_or(|&b| nc < b) {
+                this.insert(s.point, nc);
+                links.insert(s.point, (p, s.edge));
                 heap.push(Item(nc, s.point));
+                if let Some(&o) = other.get(&s.point) {
+                    if nc + o < mu {
+                        mu = nc + o;
+                        meet = Some(s.point);
+                    }
+                }
             }
-        }
+        });
     }
-    None
 }
 
 #[cfg(test)]
@@ -560,5 +670,121 @@ mod tests {
         let p = shortest_path(&g, 1, 4, &w).unwrap();
         assert_eq!((p.points, p.cost), (vec![1, 2, 3, 4], 3.0));
         assert_eq!(shortest_path(&g, 2, 2, &w).unwrap().points, vec![2]);
+    }
+
+    /// One-sided references: the least hops (within `max`, 0 = any) and
+    /// the least weight from `a` to `b`.
+    fn reference(
+        g: &Graph,
+        a: u64,
+        b: u64,
+        dir: Direction,
+        max: usize,
+    ) -> (Option<usize>, Option<f64>) {
+        let mut hops: HashMap<u64, usize, IdBuild> = HashMap::default();
+        hops.insert(a, 0);
+        let mut queue = VecDeque::from([a]);
+        while let Some(p) = queue.pop_front() {
+            let d = hops[&p];
+            if max != 0 && d >= max {
+                continue;
+            }
+            g.steps(p, dir, |s| {
+                if let std::collections::hash_map::Entry::Vacant(v) = hops.entry(s.point) {
+                    v.insert(d + 1);
+                    queue.push_back(s.point);
+                }
+            });
+        }
+        // Dijkstra by scanning for the least open point.
+        let mut cost: HashMap<u64, f64, IdBuild> = HashMap::default();
+        let mut done: HashSet<u64, IdBuild> = HashSet::default();
+        cost.insert(a, 0.0);
+        while let Some((&p, &c)) = cost
+            .iter()
+            .filter(|(p, _)| !done.contains(*p))
+            .min_by(|x, y| x.1.total_cmp(y.1))
+        {
+            done.insert(p);
+            g.steps(p, dir, |s| {
+                let nc = c + f64::from(s.weight);
+                if cost.get(&s.point).is_none_or(|&x| nc < x) {
+                    cost.insert(s.point, nc);
+                }
+            });
+        }
+        (hops.get(&b).copied(), cost.get(&b).copied())
+    }
+
+    #[test]
+    fn two_sided_searches_equal_one_sided_references() {
+        let mut r = 0x1234_5678_9abc_def1u64;
+        let mut next = |m: u64| {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r % m
+        };
+        for round in 0..40u64 {
+            let n = 5 + next(40);
+            let mut g = Graph::default();
+            for id in 0..next(3 * n) {
+                let w = [0.0, 0.5, 1.0, 2.0, 7.0][next(5) as usize];
+                g.insert(&Edge::new(id, next(n), next(n), "a").with_weight(w));
+            }
+            for dir in [Direction::Out, Direction::In, Direction::Both] {
+                for _ in 0..20 {
+                    let (a, b) = (next(n), next(n));
+                    for max in [0, 1, 2, 3] {
+                        let q = PathQuery {
+                            direction: dir,
+                            max_depth: max,
+                            ..PathQuery::default()
+                        };
+                        let (hops, _) = reference(&g, a, b, dir, max);
+                        let got = shortest_path(&g, a, b, &q);
+                        assert_eq!(
+                            got.as_ref().map(|p| p.edges.len()),
+                            hops,
+                            "round {round} {dir:?} {a} -> {b} within {max}"
+                        );
+                        if let Some(p) = got {
+                            assert_eq!((p.points[0], *p.points.last().unwrap()), (a, b));
+                            assert_eq!(p.cost, hops.unwrap_or(0) as f64);
+                        }
+                    }
+                    let q = PathQuery {
+                        direction: dir,
+                        weighted: true,
+                        ..PathQuery::default()
+                    };
+                    let (_, cost) = reference(&g, a, b, dir, 0);
+                    let got = shortest_path(&g, a, b, &q);
+                    match (got, cost) {
+                        (None, None) => {}
+                        (Some(p), Some(c)) => {
+                            assert!(
+                                (p.cost - c).abs() < 1e-9,
+                                "round {round} {dir:?} {a} -> {b}: {} vs {c}",
+                                p.cost
+                            );
+                            // The path is one: consecutive points joined by its edges.
+                            for (i, &e) in p.edges.iter().enumerate() {
+                                let e = g.get(e).unwrap();
+                                let (x, y) = (p.points[i], p.points[i + 1]);
+                                let fwd = e.source == x && e.target == y && dir != Direction::In;
+                                let back = e.target == x && e.source == y && dir != Direction::Out;
+                                assert!(
+                                    fwd || back,
+                                    "round {round}: edge {} between {x} and {y}",
+                                    e.id
+                                );
+                            }
+                        }
+                        (p, c) => panic!("round {round} {dir:?} {a} -> {b}: {p:?} vs {c:?}"),
+                    }
+                }
+            }
+        }
     }
 }

@@ -548,8 +548,8 @@ namespace Quiver
         /// The shortest path from <paramref name="from"/> to <paramref name="to"/> (both points of
         /// the collection) as <paramref name="options"/> says: fewest hops (breadth first, up to
         /// <c>options.MaxDepth</c> hops when not 0) or, with <c>options.Weighted</c>, least total
-        /// weight (Dijkstra). Among paths of equal cost, the one found first visiting neighbours
-        /// by ascending edge id. A path from a point to itself has that one point and cost 0.
+        /// weight (Dijkstra), searched from both ends at once. Among paths of equal cost, which
+        /// one is returned depends on the edges only. A path from a point to itself has that one point and cost 0.
         /// </summary>
         /// <returns>The path (copied out; the native one is freed before this returns), or null
         /// when <paramref name="to"/> cannot be reached.</returns>
