@@ -134,8 +134,9 @@ impl Reference {
         v
     }
 
-    /// BFS from `s`: (point, depth) in visit order, depth 1..=max.
-    fn bfs(&self, s: u64, max: u32, label: &str, dir: Direction) -> Vec<(u64, u32)> {
+    /// BFS from `s` along `label` (any when `None`): (point, depth) in
+    /// visit order, depth 1..=max.
+    fn bfs(&self, s: u64, max: u32, label: Option<&str>, dir: Direction) -> Vec<(u64, u32)> {
         let mut seen: HashMap<u64, u32> = HashMap::from([(s, 0)]);
         let mut q = VecDeque::from([s]);
         let mut out = Vec::new();
@@ -145,30 +146,8 @@ impl Reference {
                 continue;
             }
             for (_, n, l, _) in self.steps(p, dir) {
-                if l == label && !seen.contains_key(&n) {
+                if label.is_none_or(|x| x == l) && !seen.contains_key(&n) {
                     seen.insert(n, d + 1);
-                    out.push((n, d + 1));
-                    q.push_back(n);
-                }
-            }
-        }
-        out
-    }
-
-    /// BFS from `s` over every label: (point, depth) in visit order,
-    /// depth 1..=max.
-    fn bfs_any(&self, s: u64, max: u32, dir: Direction) -> Vec<(u64, u32)> {
-        let mut seen: HashMap<u64, u32> = HashMap::from([(s, 0)]);
-        let mut q = VecDeque::from([s]);
-        let mut out = Vec::new();
-        while let Some(p) = q.pop_front() {
-            let d = seen[&p];
-            if d >= max {
-                continue;
-            }
-            for (_, n, _, _) in self.steps(p, dir) {
-                if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(n) {
-                    e.insert(d + 1);
                     out.push((n, d + 1));
                     q.push_back(n);
                 }
@@ -203,6 +182,47 @@ impl Reference {
         }
         None
     }
+}
+
+/// Shortest paths (hops, then weights; both directions) between `pairs`,
+/// timed, the first `checked` compared with the reference's least cost:
+/// the `op=shortest_path` line of each, after the graph's fields.
+fn shortest_paths(
+    c: &quiver::Collection,
+    r: &Reference,
+    pairs: &[(u64, u64)],
+    checked: usize,
+) -> Result<Vec<String>, BoxError> {
+    let mut lines = Vec::new();
+    for weighted in [false, true] {
+        let q = PathQuery {
+            direction: Direction::Both,
+            weighted,
+            ..PathQuery::default()
+        };
+        let t = Instant::now();
+        let mut got = Vec::with_capacity(pairs.len());
+        for &(x, y) in pairs {
+            got.push(c.shortest_path(x, y, &q)?.map(|p| p.cost));
+        }
+        let qps = pairs.len() as f64 / t.elapsed().as_secs_f64();
+        let checked = checked.min(pairs.len());
+        let mut exact = 0;
+        for (&(x, y), g) in pairs.iter().zip(&got).take(checked) {
+            exact += usize::from(match (r.distance(x, y, weighted), g) {
+                (None, None) => true,
+                (Some(w), Some(g)) => (w - g).abs() < 1e-9,
+                _ => false,
+            });
+        }
+        let found = got.iter().filter(|g| g.is_some()).count();
+        lines.push(format!(
+            "op=shortest_path weighted={} direction=both pairs={} connected={found} exact={exact}/{checked} qps={qps:.0}",
+            u8::from(weighted),
+            pairs.len()
+        ));
+    }
+    Ok(lines)
 }
 
 fn line(edges: usize, rest: &str) {
@@ -321,11 +341,12 @@ fn run_synthetic(a: &GraphArgs, n: usize) -> Result<(), BoxError> {
     let qps = starts.len() as f64 / t.elapsed().as_secs_f64();
     let mut exact = 0;
     for (g, &s) in got.iter().zip(&starts) {
-        exact += usize::from(
-            g.iter()
-                .map(|v| (v.id, v.depth))
-                .eq(r.bfs_any(s, 2, Direction::Out)),
-        );
+        exact += usize::from(g.iter().map(|v| (v.id, v.depth)).eq(r.bfs(
+            s,
+            2,
+            None,
+            Direction::Out,
+        )));
     }
     let visited: usize = got.iter().map(Vec::len).sum();
     out(&format!(
@@ -338,33 +359,8 @@ fn run_synthetic(a: &GraphArgs, n: usize) -> Result<(), BoxError> {
     let pairs: Vec<(u64, u64)> = (0..a.starts)
         .map(|_| (pick.below(n) as u64, pick.below(n) as u64))
         .collect();
-    for weighted in [false, true] {
-        let q = PathQuery {
-            direction: Direction::Both,
-            weighted,
-            ..PathQuery::default()
-        };
-        let t = Instant::now();
-        let mut got = Vec::with_capacity(pairs.len());
-        for &(x, y) in &pairs {
-            got.push(c.shortest_path(x, y, &q)?.map(|p| p.cost));
-        }
-        let qps = pairs.len() as f64 / t.elapsed().as_secs_f64();
-        let checked = pairs.len().min(10);
-        let mut exact = 0;
-        for (&(x, y), g) in pairs.iter().zip(&got).take(checked) {
-            exact += usize::from(match (r.distance(x, y, weighted), g) {
-                (None, None) => true,
-                (Some(w), Some(g)) => (w - g).abs() < 1e-9,
-                _ => false,
-            });
-        }
-        let found = got.iter().filter(|g| g.is_some()).count();
-        out(&format!(
-            "op=shortest_path weighted={} direction=both pairs={} connected={found} exact={exact}/{checked} qps={qps:.0}",
-            u8::from(weighted),
-            pairs.len()
-        ));
+    for rest in shortest_paths(&c, &r, &pairs, 10)? {
+        out(&rest);
     }
     Ok(())
 }
@@ -448,13 +444,8 @@ pub fn run(a: &GraphArgs) -> Result<(), BoxError> {
     // Neighbour lookups: the out edges of points that have edges.
     let mut points: Vec<u64> = r.out.keys().copied().collect();
     points.sort_unstable();
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move |m: usize| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        (rng % m as u64) as usize
-    };
+    let mut pick = Pick(0x9e37_79b9_7f4a_7c15);
+    let mut next = move |m: usize| pick.below(m);
     let picks: Vec<u64> = (0..10_000).map(|_| points[next(points.len())]).collect();
     let mut lat = Vec::with_capacity(picks.len());
     let mut exact = 0;
@@ -500,7 +491,7 @@ pub fn run(a: &GraphArgs) -> Result<(), BoxError> {
         };
         let want: Vec<Vec<(u64, u32)>> = starts
             .iter()
-            .map(|&s| r.bfs(s, 3, "hypernym", dir))
+            .map(|&s| r.bfs(s, 3, Some("hypernym"), dir))
             .collect();
         let t = Instant::now();
         let mut got = Vec::with_capacity(starts.len());
@@ -530,38 +521,8 @@ pub fn run(a: &GraphArgs) -> Result<(), BoxError> {
     let pairs: Vec<(u64, u64)> = (0..a.starts)
         .map(|_| (points[next(points.len())], points[next(points.len())]))
         .collect();
-    for weighted in [false, true] {
-        let q = PathQuery {
-            direction: Direction::Both,
-            weighted,
-            ..PathQuery::default()
-        };
-        let t = Instant::now();
-        let mut got = Vec::with_capacity(pairs.len());
-        for &(x, y) in &pairs {
-            got.push(c.shortest_path(x, y, &q)?.map(|p| p.cost));
-        }
-        let qps = pairs.len() as f64 / t.elapsed().as_secs_f64();
-        let mut exact = 0;
-        let mut found = 0;
-        for (&(x, y), g) in pairs.iter().zip(&got) {
-            let want = r.distance(x, y, weighted);
-            found += usize::from(want.is_some());
-            exact += usize::from(match (want, g) {
-                (None, None) => true,
-                (Some(w), Some(g)) => (w - g).abs() < 1e-9,
-                _ => false,
-            });
-        }
-        line(
-            ne,
-            &format!(
-                "op=shortest_path weighted={} direction=both pairs={} connected={found} exact={exact}/{} qps={qps:.0}",
-                u8::from(weighted),
-                pairs.len(),
-                pairs.len()
-            ),
-        );
+    for rest in shortest_paths(&c, &r, &pairs, pairs.len())? {
+        line(ne, &rest);
     }
 
     // Graph + vector: expand the top 10 hits two hops; rank a traversal.

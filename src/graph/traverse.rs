@@ -476,12 +476,11 @@ fn bfs_both(
             return None;
         }
         let side = usize::from(frontier[1].len() < frontier[0].len());
+        let [fwd, bwd] = &mut *links;
         let (this, other) = if side == 0 {
-            let (a, b) = links.split_at_mut(1);
-            (&mut a[0], &b[0])
+            (fwd, &*bwd)
         } else {
-            let (a, b) = links.split_at_mut(1);
-            (&mut b[0], &a[0])
+            (bwd, &*fwd)
         };
         let mut next = Vec::new();
         let mut met = None;
@@ -557,12 +556,11 @@ fn dijkstra_both(
         if !done[side].insert(p) {
             continue;
         }
+        let [fwd, bwd] = &mut best;
         let (this, other) = if side == 0 {
-            let (a, b) = best.split_at_mut(1);
-            (&mut a[0], &b[0])
+            (fwd, &*bwd)
         } else {
-            let (a, b) = best.split_at_mut(1);
-            (&mut b[0], &a[0])
+            (bwd, &*fwd)
         };
         let links = &mut links[side];
         let done = &done[side];
